@@ -1,0 +1,32 @@
+"""One pytest test per notebook in nbs/, run by nbdev's own runner (`nbdev.test.test_nb`) in a fresh process.
+
+Cells tagged with a flag from `tst_flags` in pyproject.toml (`slow`, `cuda`) are skipped unless
+SYNTHBRIDGE_TEST_FLAGS names them (e.g. `SYNTHBRIDGE_TEST_FLAGS=slow`), as `nbdev-test --flags slow` does.
+"""
+import os, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NBS = ROOT/"nbs"
+NOTEBOOKS = sorted(p for p in NBS.rglob("*.ipynb")
+                   if not any(part.startswith(("_", ".")) for part in p.relative_to(NBS).parts))
+
+RUNNER = r"""
+import sys
+from nbdev.config import get_config
+from nbdev.test import test_nb
+cfg = get_config()
+skip = cfg.tst_flags.split() if isinstance(cfg.tst_flags, str) else list(cfg.tst_flags)
+force = sys.argv[2].split()
+ok, secs = test_nb(sys.argv[1], skip_flags=skip, force_flags=force, basepath=str(cfg.config_path), showerr=True)
+print(f"{sys.argv[1]}: {'passed' if ok else 'FAILED'} in {secs:.1f}s")
+sys.exit(0 if ok else 1)
+"""
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[str(p.relative_to(NBS)) for p in NOTEBOOKS])
+def test_notebook(nb):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", MPLBACKEND="Agg")
+    r = subprocess.run([sys.executable, "-c", RUNNER, str(nb), os.environ.get("SYNTHBRIDGE_TEST_FLAGS", "")],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, f"{nb.name} failed:\n{r.stdout[-4000:]}\n{r.stderr[-8000:]}"
