@@ -7,6 +7,6 @@ Docs: https://synthbridge.github.io/synthbridge/all.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #7799278b
+# %% ../nbs/99_all.ipynb #61261ec7
 from .prompts import *
 from .testing import *

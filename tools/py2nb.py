@@ -4,7 +4,7 @@
 Cells start with a line `# %%` (code) or `# %% [markdown]` (markdown; each line's leading `# ` is removed).
 Usage: py2nb.py draft.py nbs/NN_name.ipynb
 """
-import json, sys, re
+import hashlib, json, sys, re
 src, dst = sys.argv[1], sys.argv[2]
 cells, cur, kind = [], [], None
 def flush():
@@ -15,7 +15,8 @@ def flush():
     while lines and not lines[0].strip(): lines.pop(0)
     if kind == 'markdown': lines = [re.sub(r'^# ?', '', l) for l in lines]
     text = '\n'.join(lines)
-    c = dict(cell_type=kind, metadata={}, source=text)
+    cid = hashlib.sha1(f'{len(cells)}:{text}'.encode()).hexdigest()[:8]  # stable ids: regenerating gives the same export
+    c = dict(cell_type=kind, id=cid, metadata={}, source=text)
     if kind == 'code': c.update(execution_count=None, outputs=[])
     cells.append(c)
 for line in open(src).read().split('\n'):
