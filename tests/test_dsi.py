@@ -1,0 +1,94 @@
+"""Dataset style inversion in subprocesses: SIGKILL + resume equals an uninterrupted run; `synthbridge invert`."""
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+CLASSES = ["red", "green", "blue"]
+
+RUN = """
+import sys
+from pathlib import Path
+from synthbridge.testing import tiny_pipeline
+from synthbridge.dsi import invert_style
+data, out, steps = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+classes = ["red", "green", "blue"]
+files = sorted(data.rglob("*.png")); labels = [classes.index(p.parent.name) for p in files]
+invert_style(tiny_pipeline(), files, labels, classes, out, steps=steps, lr=0.05, batch_size=2, resolution=16,
+             checkpoint_every=5, progress=False)
+"""
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    from synthbridge.testing import tiny_image_folder
+    return tiny_image_folder(tmp_path_factory.mktemp("real"), classes=CLASSES, n=3, size=32)
+
+
+def _run(*args, timeout=120):
+    return subprocess.run([sys.executable, "-c", RUN, *map(str, args)], cwd=ROOT, env=ENV, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _state(out):
+    from safetensors.torch import load_file
+    return load_file(str(out/"learned_embeds.safetensors")), json.loads((out/"dsi.json").read_text())
+
+
+def test_sigkill_and_resume_equals_uninterrupted(data, tmp_path):
+    steps = 80
+    r = _run(data, tmp_path/"full", steps); assert r.returncode == 0, r.stderr
+    p = subprocess.Popen([sys.executable, "-c", RUN, str(data), str(tmp_path/"killed"), str(steps)], cwd=ROOT, env=ENV,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    ck, t0 = tmp_path/"killed"/"checkpoint"/"state.safetensors", time.time()
+    while not ck.exists() and p.poll() is None and time.time() - t0 < 100: time.sleep(0.02)
+    os.kill(p.pid, signal.SIGKILL); p.wait()
+    assert p.returncode == -signal.SIGKILL, p.stderr.read()
+    killed_at = json.loads((tmp_path/"killed"/"dsi.json").read_text())["step"]
+    assert 5 <= killed_at < steps
+    r = _run(data, tmp_path/"killed", steps); assert r.returncode == 0, r.stderr
+    (ea, ja), (eb, jb) = _state(tmp_path/"full"), _state(tmp_path/"killed")
+    assert list(ea) == list(eb) == ["<dataset-style>"]
+    assert (ea["<dataset-style>"] == eb["<dataset-style>"]).all()      # bit-identical embedding
+    assert ja["loss"] == jb["loss"] and jb["step"] == steps and jb["status"] == "done"
+
+
+def _cli(*args, timeout=120):
+    exe = Path(sys.executable).parent/"synthbridge"
+    return subprocess.run([str(exe), "invert", *map(str, args)], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_cli_help():
+    r = _cli("--help")
+    assert r.returncode == 0 and "--images" in r.stdout and "--initializer" in r.stdout and "20000" in r.stdout
+
+
+def test_cli_bad_input_exit_2(data, tmp_path):
+    r = _cli("--out", tmp_path/"o", "--steps", "3")
+    assert r.returncode == 2 and "exactly one of --dataset NAME or --images FOLDER" in r.stderr
+    r = _cli("--out", tmp_path/"o", "--images", data, "--steps", "0")
+    assert r.returncode == 2 and "--steps 0" in r.stderr
+    r = _cli("--out", tmp_path/"o", "--images", tmp_path/"missing")
+    assert r.returncode == 2 and "no such folder" in r.stderr
+    assert not (tmp_path/"o").exists()
+
+
+def test_cli_runs_and_rerun_resumes(data, tmp_path):
+    from synthbridge.testing import tiny_pipeline
+    model = tmp_path/"tiny"; tiny_pipeline().save_pretrained(model)
+    args = ["--model", model, "--images", data, "--out", tmp_path/"out", "--steps", "6", "--batch-size", "2",
+            "--resolution", "16", "--lr", "0.05", "--checkpoint-every", "3", "--no-progress"]
+    r = _cli(*args, "--token", "photo")
+    assert r.returncode == 2 and "already in the tokenizer vocabulary" in r.stderr
+    r = _cli(*args); assert r.returncode == 0, r.stderr
+    assert "<dataset-style>" in r.stdout and "steps/s" in r.stdout
+    e1, j1 = _state(tmp_path/"out")
+    assert j1["step"] == 6 and j1["data"]["classes"] == sorted(CLASSES)
+    r = _cli(*args); assert r.returncode == 0, r.stderr          # finished: returns the same result
+    e2, j2 = _state(tmp_path/"out")
+    assert (e1["<dataset-style>"] == e2["<dataset-style>"]).all() and j1["loss"] == j2["loss"]
+    r = _cli(*args, "--lr", "0.1")
+    assert r.returncode == 2 and "other settings" in r.stderr

@@ -1,0 +1,213 @@
+"""synthbridge.experiment: shipped grids, bad grid files, crash-safe and shared results store (SIGKILL and two
+processes, with a fast fake runner), reports from a store, the sweep/report command line, and one small grid end to
+end on the real pipeline (tiny Stable Diffusion, tiny image folders, tiny classifier)."""
+import collections, json, multiprocessing, os, signal, subprocess, sys, time
+from pathlib import Path
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = dict(os.environ, HF_HUB_OFFLINE="1", MPLBACKEND="Agg",
+           PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+
+from synthbridge.experiment import (Grid, Run, load_grid, shipped_grids, run_grid, load_results, report, open_store,
+                                    grid_fingerprint)
+
+def cli(capsys, *args):
+    "Run `synthbridge ARGS` in this process (as the console script does): (exit code, stdout, stderr)."
+    from synthbridge.cli import main
+    capsys.readouterr()
+    rc = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+# ---- grids
+
+EXPECTED = {  # runs, synthetic sets, style tokens
+    "paper-full-shot": (10*5*3 - 0, 10, 0),
+    "paper-few-shot": (10*3*5*3, 10, 0),
+    "paper-volume": (3*2*6*3, 3, 0),
+    "paper-guidance": (3*5*3, 15, 0),
+    "paper-dsi": (5*2*3, 10, 5),
+}
+
+def test_shipped_grids_parse_and_expand():
+    assert sorted(shipped_grids()) == sorted(EXPECTED)
+    for name, (runs, synths, styles) in EXPECTED.items():
+        p = load_grid(name).plan()
+        assert (len(p.runs), len(p.synths), len(p.styles)) == (runs, synths, styles), name
+        assert len({r.id for r in p.runs}) == runs
+    vol = load_grid("paper-volume").plan()
+    assert {s.volume for s in vol.synths.values()} == {3000}        # one set per dataset serves every volume
+    full = load_grid("paper-full-shot")
+    assert full.model == "stable-diffusion-v1-5/stable-diffusion-v1-5" and full.guidance == [3.5] and full.seeds == [0, 1, 2]
+    assert {r.lr for r in full.runs() if r.dataset == "aircraft"} == {0.1}                 # Table 5
+    assert {r.epochs for r in load_grid("paper-few-shot").runs()} == {100}
+
+def test_bad_grid_files(tmp_path, capsys):
+    f = tmp_path/"g.toml"
+    f.write_text('name = "x"\ndatasets = ["aircraft"]\n# a comment\n  seed = [0]\n')
+    with pytest.raises(ValueError, match=r"g.toml line 4: unknown key 'seed'; allowed keys: .*seeds"): load_grid(f)
+    f.write_text('datasets = ["aircraft"]\nshots = ["full",\n   "five"]\n')
+    with pytest.raises(ValueError, match=r"line 2: .*'five'.*'full' or a positive integer"): load_grid(f)
+    f.write_text('pipelines = ["vanilla", "bridged+++"]\n')
+    with pytest.raises(ValueError, match=r"line 1: pipelines: unknown value 'bridged\+\+\+'; allowed: vanilla"): load_grid(f)
+    f.write_text('datasets = "aircraft"\nguidance = "high"\n')
+    with pytest.raises(ValueError, match=r"line 2: guidance: bad value 'high'"): load_grid(f)
+    f.write_text('datasets = [\n')
+    with pytest.raises(ValueError, match="not valid TOML"): load_grid(f)
+    with pytest.raises(FileNotFoundError, match="nor a shipped grid"): load_grid(tmp_path/"missing.toml")
+    rc, out, err = cli(capsys, "sweep", tmp_path/"g.toml", "--store", tmp_path/"s")
+    assert rc == 2 and "not valid TOML" in err, err
+
+# ---- store: SIGKILL and two processes (fake runner: the bookkeeping, not the training)
+
+# Runner processes are forked from this one (separate processes with their own pid, killed with SIGKILL), so they
+# start at once instead of importing torch again; the fake runner logs every task it starts.
+def _work(grid_file, store, log, delay):
+    def runner(task, ctx):
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        os.write(fd, f"{task.id} {os.getpid()}\n".encode()); os.close(fd)
+        time.sleep(delay)
+        return {"metric": 0.5, "metric_name": "top1"} if isinstance(task, Run) else {}
+    run_grid(load_grid(grid_file), store, runner=runner, poll=0.05, log=None)
+
+def _grid_file(tmp_path, seeds=8):
+    f = tmp_path/"grid.toml"
+    f.write_text(f'name = "bookkeeping"\ndatasets = ["aircraft", "cars"]\npipelines = ["vanilla", "bridged++"]\n'
+                 f'seeds = {list(range(seeds))}\n')
+    return f, load_grid(f).plan()
+
+def _worker(grid, store, log, delay):
+    p = multiprocessing.get_context("fork").Process(target=_work, args=(grid, store, log, delay)); p.start()
+    return p
+
+def _starts(log):
+    return collections.Counter(l.split()[0] for l in Path(log).read_text().splitlines())
+
+def test_sigkill_then_rerun_does_every_run_once(tmp_path):
+    f, plan = _grid_file(tmp_path)
+    store, log = tmp_path/"store", tmp_path/"log"
+    p = _worker(f, store, log, 0.4)
+    t0 = time.time()
+    while len(list((store/"results").glob("*.json"))) < 5 and time.time() - t0 < 120: time.sleep(0.05)
+    os.kill(p.pid, signal.SIGKILL); p.join()
+    assert p.exitcode == -signal.SIGKILL
+    n_before = len(list((store/"results").glob("*.json")))
+    assert 5 <= n_before < len(plan.runs)
+    assert len(list((store/"claims").glob("*.claim"))) == 1          # the run in flight, held by a dead process
+    p = _worker(f, store, log, 0.0); p.join(120); assert p.exitcode == 0
+    df = load_results(store)
+    assert sorted(df["id"]) == sorted(r.id for r in plan.runs)      # every run, once
+    starts = _starts(log)
+    assert set(starts) == {t.id for t in plan.tasks}
+    assert sum(n - 1 for n in starts.values()) <= 1                  # only the run in flight was started twice
+    assert list((store/"claims").glob("*.claim")) == []
+
+def test_two_runners_share_a_store(tmp_path):
+    f, plan = _grid_file(tmp_path)
+    store, log = tmp_path/"store", tmp_path/"log"
+    ps = [_worker(f, store, log, 0.15) for _ in range(2)]
+    for p in ps: p.join(180)
+    assert [p.exitcode for p in ps] == [0, 0]
+    starts = _starts(log)
+    assert starts == collections.Counter({t.id: 1 for t in plan.tasks})   # each task done exactly once between them
+    pids = {l.split()[1] for l in log.read_text().splitlines()}
+    assert len(pids) == 2                                                  # both did work
+    assert len(load_results(store)) == len(plan.runs)
+
+def test_store_of_another_grid_is_refused(tmp_path, capsys):
+    f, plan = _grid_file(tmp_path, seeds=2)
+    st = open_store(tmp_path/"s", load_grid(f))
+    assert json.loads((st.path/"grid.json").read_text())["fingerprint"] == grid_fingerprint(plan)
+    g2 = tmp_path/"other.toml"; g2.write_text('datasets = ["dtd"]\npipelines = ["vanilla"]\n')
+    rc, out, err = cli(capsys, "sweep", g2, "--store", tmp_path/"s", "--dry-run")
+    assert rc == 2 and "written by another grid" in err, err
+    rc, out, err = cli(capsys, "sweep", g2, "--store", tmp_path/"s", "--dry-run", "--adopt")
+    assert rc == 0 and "3 runs" in out, out + err
+
+# ---- reports
+
+def _fake_store(tmp_path):
+    import random
+    g = Grid(name="r", datasets=["aircraft", "cars"], pipelines=["vanilla", "mixed", "bridged++"], shots=["full", 1, 4],
+             seeds=[0, 1, 2])
+    def runner(task, ctx):
+        if not isinstance(task, Run): return {}
+        rng = random.Random(task.id)
+        return dict(metric=rng.uniform(0.3, 0.9), metric_name="top1", train_acc=[rng.random() for _ in range(4)])
+    run_grid(g, tmp_path/"store", runner=runner, log=None)
+    return tmp_path/"store"
+
+def test_report_matches_store_and_writes_plots(tmp_path, capsys):
+    store = _fake_store(tmp_path)
+    rc, out, err = cli(capsys, "report", "--store", store, "--out", tmp_path/"rep", "--format", "md,csv")
+    assert rc == 0, err
+    assert "skipped fig5:" in out and "skipped table3:" in out
+    df = load_results(store)
+    full = df[df.shots == "full"]
+    want = full.groupby(["pipeline", "dataset"])["metric"].agg(["mean", lambda s: s.std(ddof=0), "count"])
+    got = pd.read_csv(tmp_path/"rep"/"table2.csv").set_index(["pipeline", "dataset_name"])
+    assert len(got) == 6
+    for (p, d), row in want.iterrows():
+        assert abs(got.loc[(p, d), "mean"] - 100*row["mean"]) < 1e-6
+        assert abs(got.loc[(p, d), "std"] - 100*row.iloc[1]) < 1e-6 and got.loc[(p, d), "n"] == 3
+    md = (tmp_path/"rep"/"table2.md").read_text()
+    best = want["mean"].xs("cars", level="dataset").idxmax()
+    assert f"**{100*want.loc[(best, 'cars'), 'mean']:.1f} ±" in md
+    assert not (tmp_path/"rep"/"table2.html").exists()
+    for png in ("fig4.png", "fig3.png"):
+        assert (tmp_path/"rep"/png).read_bytes()[:4] == b"\x89PNG"
+
+def test_report_bad_input(tmp_path, capsys):
+    open_store(tmp_path/"empty", Grid(datasets="aircraft", pipelines="vanilla", seeds=0))
+    rc, out, err = cli(capsys, "report", "--store", tmp_path/"empty", "--out", tmp_path/"rep")
+    assert rc == 2 and "has no results yet" in err, err
+    rc, out, err = cli(capsys, "report", "--store", tmp_path/"nowhere", "--out", tmp_path/"rep")
+    assert rc == 2 and "no results store" in err, err
+    store = _fake_store(tmp_path)
+    rc, out, err = cli(capsys, "report", "--store", store, "--out", tmp_path/"rep", "--format", "pdf")
+    assert rc == 2 and "allowed are md, html, csv" in err, err
+
+# ---- the real thing, tiny
+
+def test_end_to_end_tiny(tmp_path, capsys):
+    pytest.importorskip("synthbridge.transfer")
+    from synthbridge.testing import tiny_pipeline, tiny_image_folder
+    classes = ("red", "green")
+    tiny_image_folder(tmp_path/"data"/"train", classes, n=4, size=32)
+    tiny_image_folder(tmp_path/"data"/"test", classes, n=2, size=32, seed=1)
+    tiny_pipeline().save_pretrained(tmp_path/"pipe")
+    f = tmp_path/"tiny.toml"
+    f.write_text(f'''name = "tiny"
+datasets = ["{tmp_path/'data'}"]
+pipelines = ["vanilla", "bridged++"]
+shots = ["full", 2]
+volumes = [2, 3]
+seeds = [0]
+model = "{tmp_path/'pipe'}"
+steps = 2
+image_size = 64
+gen_batch_size = 6
+archs = ["resnet10t"]
+pretrained = false
+epochs = 1
+few_shot_epochs = 1
+stage1_epochs = 1
+size = 32
+batch_size = 4
+''')
+    rc, out, err = cli(capsys, "sweep", f, "--store", tmp_path/"store", "--device", "cpu")
+    assert rc == 0, out[-3000:] + err[-5000:]
+    plan = load_grid(f).plan()
+    assert (len(plan.runs), len(plan.synths)) == (2 + 4, 1)
+    synth = next(iter(plan.synths.values()))
+    assert len(list((tmp_path/"store"/"synth"/synth.id).rglob("*.png"))) == 3*2      # made once, at the larger volume
+    df = load_results(tmp_path/"store")
+    assert sorted(df["id"]) == sorted(r.id for r in plan.runs)
+    assert df["metric"].between(0, 1).all()
+    rc, out, err = cli(capsys, "sweep", f, "--store", tmp_path/"store", "--device", "cpu")   # nothing left to do
+    assert rc == 0 and "0 done now" in out, out
+    rc, out, err = cli(capsys, "report", "--store", tmp_path/"store", "--out", tmp_path/"rep")
+    assert rc == 0, err
+    assert (tmp_path/"rep"/"table2.md").exists() and (tmp_path/"rep"/"fig5.png").exists()
