@@ -57,7 +57,7 @@ def set_scheduler(pipe, # a diffusers pipeline
     pipe.scheduler = getattr(diffusers, cls).from_config(base, **changes)
     return pipe
 
-# %% ../nbs/03_generate.ipynb #90468f98
+# %% ../nbs/03_generate.ipynb #52dbd47c
 _DTYPES = {"fp16": torch.float16, "float16": torch.float16, "half": torch.float16, "bf16": torch.bfloat16,
            "bfloat16": torch.bfloat16, "fp32": torch.float32, "float32": torch.float32, "float": torch.float32}
 
@@ -101,7 +101,9 @@ def load_pipeline(model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", # 
     from diffusers import AutoPipelineForText2Image, DiffusionPipeline
     cfg = DiffusionPipeline.load_config(model, **{k: v for k, v in kwargs.items() if k in ("revision", "cache_dir", "token", "local_files_only")})
     if "safety_checker" in cfg and not safety_checker: kwargs.update(safety_checker=None, requires_safety_checker=False)
-    pipe = AutoPipelineForText2Image.from_pretrained(model, torch_dtype=dtype, **kwargs)
+    try: from diffusers.utils.deprecation_utils import _resolve_dtype as _new_api   # diffusers >= 0.36 names it `dtype`
+    except ImportError: _new_api = None
+    pipe = AutoPipelineForText2Image.from_pretrained(model, **{"dtype" if _new_api else "torch_dtype": dtype}, **kwargs)
     if safety_checker and getattr(pipe, "safety_checker", None) is None:
         warnings.warn(f"{name}: safety_checker=True but the pipeline has no safety checker")
     if scheduler is not None: set_scheduler(pipe, scheduler)
@@ -122,18 +124,7 @@ def image_seed(seed: int, # run seed
     "The 63-bit seed of one synthetic image: a stable hash, the same in every process and run."
     return _h("image", seed, label, index, attempt) & (2**63 - 1)
 
-# %% ../nbs/03_generate.ipynb #0a364157
-def _read_jsonl(path) -> list[dict]:
-    "Rows of a JSON-lines file; a missing file is empty, a torn last line (killed writer) is skipped."
-    try: text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError: return []
-    rows = []
-    for line in text.splitlines():
-        try: r = json.loads(line)
-        except ValueError: continue
-        if isinstance(r, dict) and isinstance(r.get("file"), str): rows.append(r)
-    return rows
-
+# %% ../nbs/03_generate.ipynb #5ae9bc1f
 def _atomic_write_text(path, text: str):
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -142,8 +133,6 @@ def _atomic_write_text(path, text: str):
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
-
-def _jsonl(rows) -> str: return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 def _parts(out: Path) -> list[Path]: return sorted(out.glob("manifest.*-of-*.jsonl"))
 
@@ -155,22 +144,32 @@ def _existing_files(out: Path, slugs) -> set[str]:
         except FileNotFoundError: pass
     return files
 
-def _finished_rows(out: Path, slugs) -> dict[str, dict]:
-    "file -> row over `manifest.jsonl` and all parts, for rows whose image exists (rows == files)."
-    files, rows = _existing_files(out, slugs), {}
+def _iter_jsonl(path):
+    "(line, row) pairs of a manifest; a missing file is empty, a torn line (killed writer) is skipped."
+    try: f = open(path, encoding="utf-8")
+    except FileNotFoundError: return
+    with f:
+        for line in f:
+            try: r = json.loads(line)
+            except ValueError: continue
+            if isinstance(r, dict) and isinstance(r.get("file"), str): yield line.rstrip("\n"), r
+
+def _manifest_lines(out: Path, files: set) -> dict:
+    "file -> (sort key, JSON line) over `manifest.jsonl` and all parts, for rows whose image is in `files`."
+    got = {}
     for p in [out/"manifest.jsonl", *_parts(out)]:
-        for r in _read_jsonl(p):
-            if r["file"] in files: rows[r["file"]] = r
-    return rows
+        for line, r in _iter_jsonl(p):
+            if r["file"] in files: got[r["file"]] = ((r.get("label", 0), r.get("index", 0), r["file"]), line)
+    return got
 
 def merge_manifests(out, # a folder written by `generate`
                    ) -> int:
     "Write `out/manifest.jsonl` from all manifest parts: one row per existing image, sorted; returns the row count."
     out = Path(out)
-    cj = json.loads((out/"classes.json").read_text(encoding="utf-8"))
-    rows = sorted(_finished_rows(out, cj["slugs"]).values(), key=lambda r: (r.get("label", 0), r.get("index", 0), r["file"]))
-    _atomic_write_text(out/"manifest.jsonl", _jsonl(rows))
-    return len(rows)
+    slugs = json.loads((out/"classes.json").read_text(encoding="utf-8"))["slugs"]
+    lines = sorted(_manifest_lines(out, _existing_files(out, slugs)).values())
+    _atomic_write_text(out/"manifest.jsonl", "".join(l + "\n" for _, l in lines))
+    return len(lines)
 
 # %% ../nbs/03_generate.ipynb #764e08f6
 @dataclass
@@ -194,7 +193,7 @@ class GenerateSummary:
                 f"retried {self.retried}, failed {len(self.failed)}; {self.images_per_s:.2f} images/s on {self.device}"
                 + ("" if self.complete else "; manifest.jsonl is written when all shards are done"))
 
-# %% ../nbs/03_generate.ipynb #881694d9
+# %% ../nbs/03_generate.ipynb #fb11da68
 _FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
 
 def _is_int(x) -> bool: return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
@@ -211,9 +210,10 @@ def _resolve_shard(shard):
         else: return 0, 1, False
         auto = True
     else: auto = False
-    if isinstance(shard, str): shard = shard.split("/") if "/" in shard else [shard]
+    given = shard
+    if isinstance(shard, str): shard = shard.split("/")
     try: i, n = (int(s) for s in shard)
-    except (TypeError, ValueError): raise ValueError(f"shard {shard!r}: expected (index, count) or 'index/count', e.g. (0, 4) or '0/4'") from None
+    except (TypeError, ValueError): raise ValueError(f"shard {given!r}: expected (index, count) or 'index/count', e.g. (0, 4) or '0/4'") from None
     if n < 1 or not 0 <= i < n: raise ValueError(f"shard index {i} out of range for {n} shard(s): allowed are 0..{n-1}")
     return i, n, auto
 
@@ -246,7 +246,7 @@ def _tokenizer_knows(pipe, token: str) -> bool:
     tok = getattr(pipe, "tokenizer", None)
     return tok is not None and token in tok.get_vocab()
 
-# %% ../nbs/03_generate.ipynb #e8dc1775
+# %% ../nbs/03_generate.ipynb #31b9a0c3
 def _prepare(pipe, classes, out, n_per_class, guidance_scale, num_inference_steps, prompts, height, width,
              batch_size, seed, style_token, image_format, quality, size, shard, overwrite, retries):
     if isinstance(classes, str) or not isinstance(classes, Sequence):
@@ -272,7 +272,7 @@ def _prepare(pipe, classes, out, n_per_class, guidance_scale, num_inference_step
     if size is not None and (not _is_int(size) or size < 1): raise ValueError(f"size={size!r}: must be None or an integer >= 1 (short side, px)")
     dh, dw = _default_hw(pipe)
     height, width = height or dh, width or dw
-    f = getattr(pipe, "vae_scale_factor", 8)
+    f = max(8, getattr(pipe, "vae_scale_factor", 8))
     for k, v in (("height", height), ("width", width)):
         if not _is_int(v) or v < f or v % f: raise ValueError(f"{k}={v!r}: must be a positive multiple of {f} (the VAE's downsampling)")
     if callable(prompts):
@@ -319,7 +319,7 @@ def _remove_old_run(out: Path):
     slugs = []
     if (out/"classes.json").exists(): slugs = json.loads((out/"classes.json").read_text(encoding="utf-8")).get("slugs", [])
     for p in [out/"manifest.jsonl", *_parts(out)]:
-        for r in _read_jsonl(p):
+        for _, r in _iter_jsonl(p):
             f = (out/r["file"]).resolve()
             if out.resolve() in f.parents: f.unlink(missing_ok=True)
         p.unlink(missing_ok=True)
@@ -330,7 +330,7 @@ def _remove_old_run(out: Path):
             for t in d.glob(".*.tmp"): t.unlink(missing_ok=True)
             if not any(d.iterdir()): d.rmdir()
 
-# %% ../nbs/03_generate.ipynb #819c8e7a
+# %% ../nbs/03_generate.ipynb #b1a3a4d4
 def _to_uint8(images: torch.Tensor):
     "Float images (B, 3, H, W) in [0, 1] -> uint8 (B, H, W, 3) arrays and a per-image 'bad' reason (or None)."
     x = images.float()
@@ -362,7 +362,7 @@ def _call(pipe, prompts, seeds, plan):
              height=s["height"], width=s["width"], output_type="pt")
     arrs, why = _to_uint8(r.images)
     flags = getattr(r, "nsfw_content_detected", None) or [False] * len(prompts)
-    why = [w or ("flagged by the safety checker" if f else None) for w, f in zip(why, flags)]
+    why = ["flagged by the safety checker" if f else w for w, f in zip(why, flags)]
     return arrs, why
 
 # %% ../nbs/03_generate.ipynb #26e91a35
@@ -391,8 +391,8 @@ def generate(pipe, # a text-to-image pipeline (`load_pipeline`)
                     batch_size, seed, style_token, image_format, quality, size, shard, overwrite, retries)
     return _run(plan, progress)
 
-# %% ../nbs/03_generate.ipynb #29c652f5
-def _run(plan, progress: bool = True):
+# %% ../nbs/03_generate.ipynb #f9a6dcfe
+def _run(plan, progress: bool = True, summary: bool | None = None):
     pipe, out, classes, slugs, n, bs = (plan[k] for k in ("pipe", "out", "classes", "slugs", "n", "bs"))
     si, sn = plan["shard"]; s = plan["settings"]; fmt = plan["fmt"]
     out.mkdir(parents=True, exist_ok=True)
@@ -405,9 +405,11 @@ def _run(plan, progress: bool = True):
     for sl in slugs: (out/sl).mkdir(exist_ok=True)
     marker, part = out/f"done.{si}-of-{sn}.json", out/f"manifest.{si}-of-{sn}.jsonl"
     marker.unlink(missing_ok=True)
-    done = _finished_rows(out, slugs)
-    mine = [r for r in _read_jsonl(part) if r["file"] in done]
-    _atomic_write_text(part, _jsonl({r["file"]: r for r in mine}.values()))    # rows == files, no torn line
+    files = _existing_files(out, slugs)
+    done = set(_manifest_lines(out, files))                  # images with a file and a row; orphan files are redone
+    mine = {r["file"]: line for line, r in _iter_jsonl(part) if r["file"] in files}
+    _atomic_write_text(part, "".join(l + "\n" for l in mine.values()))   # rows == files, no torn line
+    del files, mine
     chunks = [(c, a, min(a + bs, n)) for c in range(len(classes)) for a in range(0, n, bs)][si::sn]
     fname = lambda c, i: f"{slugs[c]}/{i}.{fmt}"
     todo = [(c, a, b) for c, a, b in chunks if any(fname(c, i) not in done for i in range(a, b))]
@@ -443,26 +445,23 @@ def _run(plan, progress: bool = True):
                     summ.made += 1; bar.update(1)
                 while len(pending) > 2 * bs: pending.popleft().result()   # bounded backlog: memory stays flat
             while pending: pending.popleft().result()
-    finally:
-        for f in pending: f.cancel()
+    finally:                                                 # on an exception, queued images were still written
         fh.close(); bar.close()
         summ.seconds = time.perf_counter() - t0
     _atomic_write_text(marker, json.dumps(dict(n_per_class=n, batch_size=bs, made=summ.made, skipped=summ.skipped,
                                                retried=summ.retried, failed=summ.failed, seconds=round(summ.seconds, 3)), ensure_ascii=False))
-    if sn > 1 and plan["auto"]:
-        try:
-            import torch.distributed as dist
-            if dist.is_available() and dist.is_initialized(): dist.barrier()
-        except Exception: pass
     summ.complete = _all_done(out, sn, n, bs)
     if summ.complete:
         merge_manifests(out)
-        for sl in slugs:
-            for t in (out/sl).glob(".*.tmp"): t.unlink(missing_ok=True)   # left by killed runs
+        for sl in slugs:                                     # temporary files left by killed runs
+            for t in (out/sl).glob(".*.tmp"):
+                try:
+                    if time.time() - t.stat().st_mtime > 60: t.unlink()
+                except FileNotFoundError: pass
     if summ.failed:
         warnings.warn(f"{len(summ.failed)} image(s) still black or non-finite after {plan['retries']} retries, not written: "
                       + ", ".join(f"{d['class']}#{d['index']} ({d['reason']})" for d in summ.failed[:5]))
-    if progress: print(summ)
+    if progress if summary is None else summary: print(summ, flush=True)
     if not summ.complete: return None
     from synthbridge.data import SyntheticSet
     res = SyntheticSet(out)
@@ -477,7 +476,7 @@ def _all_done(out: Path, sn: int, n: int, bs: int) -> bool:
         if (d.get("n_per_class"), d.get("batch_size")) != (n, bs): return False
     return True
 
-# %% ../nbs/03_generate.ipynb #a38a464c
+# %% ../nbs/03_generate.ipynb #adf689e6
 def _read_classes(path) -> list[str]:
     p = Path(os.path.expanduser(str(path)))
     if not p.is_file(): raise FileNotFoundError(f"--classes {str(path)!r}: no such file")
@@ -552,7 +551,7 @@ def run_generate(args) -> int:
                         args.batch_size, args.seed, token if prompts == "dsi" else None, args.format, args.quality, args.size,
                         args.shard, args.overwrite, args.retries)
     except (ValueError, KeyError, FileNotFoundError) as e: raise UsageError(str(e).strip("'\"")) from None
-    res = _run(plan, progress=not args.no_progress)
+    res = _run(plan, progress=not args.no_progress, summary=True)
     fails = 0
     if res is not None: fails = len(getattr(getattr(res, "summary", None), "failed", []))
     else:

@@ -24,7 +24,7 @@ from fastai.data.transforms import Normalize
 # %% auto #0
 __all__ = ['mean_per_class_accuracy', 'MeanPerClassAccuracy', 'read_weights', 'timm_model', 'save_weights',
            'efficientnet_lite0_weights', 'paper_sgd', 'BackboneNormalize', 'TrainAccuracy', 'synth_learner', 'paper_lr',
-           'FCReset', 'FixedFeatures']
+           'FCReset', 'FixedFeatures', 'folder_dls', 'add_data_args', 'real_dls_from_args', 'synthetic_dls_from_args']
 
 # %% ../nbs/04_learner.ipynb #334f0fbf
 def _mean_per_class(preds, targs):
@@ -40,7 +40,7 @@ def MeanPerClassAccuracy(name: str = "mean_per_class_accuracy", # the column nam
 mean_per_class_accuracy = MeanPerClassAccuracy()
 "The mean per-class accuracy metric (an `AccumMetric` instance; `synth_learner` gives each learner its own)."
 
-# %% ../nbs/04_learner.ipynb #0db2e369
+# %% ../nbs/04_learner.ipynb #fded9e1f
 def _suggest(name, names, n=5):
     return difflib.get_close_matches(name, list(names), n=n, cutoff=0.6)
 
@@ -115,19 +115,19 @@ def _ckpt_classes(sd, heads):
 
 def timm_model(arch: str = "resnet18.tv_in1k", # a timm architecture, optionally with a weights tag
                pretrained: bool = True, # load timm's pretrained weights (ignored when `weights` is given)
-               weights=None, # a local `.safetensors`/`.pth` checkpoint to load instead of the hub
+               weights=None, # a local `.safetensors`/`.pth` checkpoint (or a state dict) to load instead of the hub
                num_classes: int | None = 1000, # classes of the linear head; None: as many as the checkpoint's head
                **kwargs, # passed to `timm.create_model`
               ) -> nn.Module:
     "A timm model with a `num_classes`-way linear head, from the hub, a local checkpoint, or randomly initialised."
     _check_arch(arch, pretrained, weights)
     if weights is not None:
-        sd, meta = read_weights(weights)
+        sd, meta = (dict(weights), {}) if isinstance(weights, dict) else read_weights(weights)
         probe = timm.create_model(arch, pretrained=False, num_classes=2, **kwargs) if num_classes is None else None
         if num_classes is None:
             num_classes = int(meta.get("num_classes") or _ckpt_classes(sd, _head_names(probe)) or 1000)
         model = timm.create_model(arch, pretrained=False, num_classes=num_classes, **kwargs)
-        model.head_loaded = _load_into(model, sd, f"weights {str(weights)!r}")
+        model.head_loaded = _load_into(model, sd, "the state dict" if isinstance(weights, dict) else f"weights {str(weights)!r}")
         return model
     if not pretrained: return timm.create_model(arch, pretrained=False, num_classes=num_classes or 1000, **kwargs)
     try: return timm.create_model(arch, pretrained=True, num_classes=num_classes or 1000, **kwargs)
@@ -329,3 +329,119 @@ class FixedFeatures(Callback):
         for n in _head_names(model): model.get_submodule(n).train()
     def after_fit(self):
         for p in self.learn.model.parameters(): p.requires_grad_(True)
+
+# %% ../nbs/04_learner.ipynb #5bec2143
+def _image_files(d: Path) -> list[Path]:
+    exts = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+    return sorted(p for p in d.rglob("*") if p.suffix.lower() in exts and not p.name.startswith("."))
+
+def _class_dirs(d: Path) -> list[str]:
+    return sorted(c.name for c in d.iterdir() if c.is_dir() and not c.name.startswith(".") and _image_files(c))
+
+def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class folders, or class folders only
+               size: int = 224, # image side, px
+               bs: int = 64, # batch size (lowered to the training set size when that is smaller)
+               shots: int | None = None, # training images per class (seeded choice); None: all
+               seed: int = 0, # seed of the k-shot choice and of the 80/20 split
+               valid_pct: float = 0.2, # held-out share when there is no valid/test folder
+               classes=None, # class folder names in label order (default: sorted, or `classes.json`'s slugs)
+               num_workers: int = 0, # DataLoader workers
+               device=None, # torch device
+              ):
+    "fastai DataLoaders (images in [0, 1], not normalised) of an image folder, optionally k-shot."
+    from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, IndexSplitter, Resize, parent_label
+    path = Path(path).expanduser()
+    if not path.is_dir(): raise FileNotFoundError(f"image folder {str(path)!r} does not exist")
+    sub = next((path/s for s in ("valid", "test", "val") if (path/s).is_dir()), None)
+    root = path/"train" if (path/"train").is_dir() and sub is not None else path
+    if classes is None and (root/"classes.json").exists():
+        classes = json.loads((root/"classes.json").read_text()).get("slugs")
+    classes = list(classes or _class_dirs(root))
+    if not classes: raise ValueError(f"{str(root)!r} holds no class folders with images")
+    rng = np.random.default_rng(seed)
+    per = {c: _image_files(root/c) for c in classes}
+    if root is path:                                              # no valid folder: a seeded split per class
+        train, valid = [], []
+        for c, fs in per.items():
+            perm = rng.permutation(len(fs)); nv = int(round(valid_pct*len(fs)))
+            valid += [fs[i] for i in sorted(perm[:nv])]; train += [fs[i] for i in sorted(perm[nv:])]
+    else:
+        train = [f for fs in per.values() for f in fs]
+        valid = [f for c in classes if (sub/c).is_dir() for f in _image_files(sub/c)]
+    if shots is not None:
+        if int(shots) < 1: raise ValueError(f"shots={shots!r}: must be a positive integer or None (all)")
+        byc = {c: [f for f in train if f.parent.name == c] for c in classes}
+        short = {c: len(v) for c, v in byc.items() if len(v) < shots}
+        if short:
+            c, n = min(short.items(), key=lambda x: x[1])
+            raise ValueError(f"shots={shots} is larger than the smallest class: {c!r} has {n} training images")
+        train = [f for c in classes for f in sorted(np.random.default_rng([seed, classes.index(c)]).permutation(byc[c])[:shots].tolist())]
+        train = [Path(f) for f in train]
+    if not train: raise ValueError(f"{str(path)!r}: no training images")
+    items = train + valid
+    db = DataBlock(blocks=(ImageBlock, CategoryBlock(vocab=classes)), get_items=lambda _: items, get_y=parent_label,
+                   splitter=IndexSplitter(list(range(len(train), len(items)))), item_tfms=Resize(size))
+    return db.dataloaders(path, bs=min(bs, len(train)), num_workers=num_workers, device=device)
+
+def add_data_args(parser, # an argparse parser
+                  synthetic: bool = True, # also add `--synthetic`
+                 ):
+    "Add the data options shared by `synthbridge train` and `synthbridge leep`."
+    from synthbridge.cli import add_common
+    add_common(parser, "dataset", "root")
+    parser.add_argument("--real", default=None, help="real image folder (train/ + valid/ or test/ of class folders, "
+                        "or class folders only: 80/20 split), instead of --dataset")
+    if synthetic: parser.add_argument("--synthetic", default=None, help="synthetic image folder (as `synthbridge generate` writes it)")
+    add_common(parser, "shots")
+    parser.add_argument("--size", type=int, default=224, help="image side in px")
+    add_common(parser, "batch_size", batch_size=dict(default=64))
+    parser.add_argument("--num-workers", type=int, default=None, help="DataLoader workers (default: the data module's choice)")
+    return parser
+
+def _shots(v):
+    if v in (None, "full", "all"): return None
+    try: k = int(v)
+    except (TypeError, ValueError): raise ValueError(f"--shots {v!r}: must be 'full' or a positive integer") from None
+    if k < 1: raise ValueError(f"--shots {v!r}: must be 'full' or a positive integer")
+    return k
+
+def real_dls_from_args(args) -> tuple:
+    "The real DataLoaders and a description (name, metric, shots, lr) from `add_data_args` options."
+    shots = _shots(getattr(args, "shots", None))
+    dev = getattr(args, "device", None)
+    nw = getattr(args, "num_workers", None)
+    if getattr(args, "dataset", None) and getattr(args, "real", None): raise ValueError("give --dataset or --real, not both")
+    if getattr(args, "dataset", None):
+        from synthbridge.data import get_dataset
+        ds = get_dataset(args.dataset, root=args.root)
+        kw = dict(shots=shots, seed=args.seed, bs=args.batch_size, size=args.size, resize=max(args.size, round(args.size*256/224)))
+        if nw is not None: kw["num_workers"] = nw
+        if dev: kw["device"] = dev
+        return ds.dls(**kw), dict(name=ds.name, metric=ds.metric, shots=shots, lr=getattr(ds, "lr", None), split="train")
+    if getattr(args, "real", None):
+        dls = folder_dls(args.real, size=args.size, bs=args.batch_size, shots=shots, seed=args.seed,
+                         num_workers=nw or 0, device=dev)
+        return dls, dict(name=Path(args.real).name, metric="top1", shots=shots, lr=None, split="train")
+    raise ValueError("give the real data: --dataset NAME or --real FOLDER")
+
+def synthetic_dls_from_args(args):
+    "The synthetic DataLoaders from `--synthetic` (a `generate` folder via `synthbridge.data`, else any class folder)."
+    p = Path(args.synthetic).expanduser()
+    if not p.is_dir(): raise FileNotFoundError(f"--synthetic {str(p)!r} is not a folder")
+    dev, nw = getattr(args, "device", None), getattr(args, "num_workers", None)
+    if (p/"classes.json").exists():
+        try: from synthbridge.data import SyntheticSet
+        except ImportError: SyntheticSet = None
+        if SyntheticSet is not None:
+            kw = dict(bs=args.batch_size, size=args.size, resize=max(args.size, round(args.size*256/224)), seed=args.seed)
+            if nw is not None: kw["num_workers"] = nw
+            if dev: kw["device"] = dev
+            return SyntheticSet(p).dls(**kw)
+    return folder_dls(p, size=args.size, bs=args.batch_size, seed=args.seed, valid_pct=0.1, num_workers=nw or 0, device=dev)
+
+def _write_json(path, obj):
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f: json.dump(obj, f, indent=1, default=str)
+    os.replace(tmp, path)
+    return path

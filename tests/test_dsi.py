@@ -92,3 +92,31 @@ def test_cli_runs_and_rerun_resumes(data, tmp_path):
     assert (e1["<dataset-style>"] == e2["<dataset-style>"]).all() and j1["loss"] == j2["loss"]
     r = _cli(*args, "--lr", "0.1")
     assert r.returncode == 2 and "other settings" in r.stderr
+
+
+LEARN = """
+import json, sys, numpy as np
+from pathlib import Path
+from synthbridge.testing import tiny_pipeline
+from synthbridge.dsi import invert_style, dsi_loss
+data, out = Path(sys.argv[1]), Path(sys.argv[2])
+classes = ["red", "green", "blue"]
+files = sorted(data.rglob("*.png")); labels = [classes.index(p.parent.name) for p in files]
+pipe = tiny_pipeline()
+ev = dict(steps=40, batch_size=4, resolution=16)
+before = [dsi_loss(pipe, files, labels, classes, "photo", seed=s, **ev) for s in (0, 1)]   # the initial row = "photo"
+r = invert_style(pipe, files, labels, classes, out, steps=150, lr=0.05, batch_size=4, resolution=16, progress=False)
+after = [dsi_loss(pipe, files, labels, classes, r.token, seed=s, **ev) for s in (0, 1)]
+L = np.array(r.losses)
+print(json.dumps(dict(before=before, after=after, first50=L[:50].mean(), last50=L[-50:].mean(), finite=bool(np.isfinite(L).all()))))
+"""
+
+
+def test_loss_goes_down(data, tmp_path):
+    "On fixed draws (seed 0: those training began with; seed 1: held out) the learned token beats its initializer."
+    r = subprocess.run([sys.executable, "-c", LEARN, str(data), str(tmp_path/"o")], cwd=ROOT, env=ENV, capture_output=True,
+                       text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout.strip().splitlines()[-1]); print(m)
+    assert m["finite"]
+    assert m["after"][0] < m["before"][0] and m["after"][1] < m["before"][1], m

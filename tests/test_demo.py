@@ -1,0 +1,124 @@
+"""`synthbridge demo` beyond its notebook: bad options exit with code 2 before any work; `--help`; the quick demo end to
+end through the console script (what CI runs, issue 8); a demo killed with SIGKILL resumes, keeps what it had finished
+and ends with the results of an uninterrupted run; the paper's setting (a registry dataset, a hub-style model, ResNet-18)
+runs offline on a replica of Aircraft with a tiny pipeline and uses the registry's learning rate and metric."""
+import json, os, shutil, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+from synthbridge.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+EXE = [sys.executable, "-c", "import sys; from synthbridge.cli import main; sys.exit(main())"]
+
+def _cli(*args, timeout=900, **kw):
+    return subprocess.run([*EXE, "demo", *map(str, args)], cwd=kw.pop("cwd", ROOT), env=ENV, capture_output=True,
+                          text=True, timeout=timeout, **kw)
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    "A tiny random Stable Diffusion pipeline saved to a folder (what `--model DIR` loads)."
+    from synthbridge.testing import tiny_pipeline
+    p = tmp_path_factory.mktemp("model")/"tiny-sd"
+    tiny_pipeline(seed=0).save_pretrained(p)
+    return p
+
+def test_help():
+    r = _cli("--help", timeout=300)
+    assert r.returncode == 0, r.stderr
+    for opt in ("--quick", "--out", "--dataset", "--model", "--arch", "--shots", "--seeds", "--device", "--n-per-class",
+                "--epochs", "--test-per-class", "(default: synthbridge-demo)", "(default: mini-fashion)"):
+        assert opt in r.stdout, opt
+
+@pytest.mark.parametrize("args, msg", [
+    (["--shots", "0"], "shots=0: give 'full' or an integer >= 1"),
+    (["--shots", "many"], "shots='many'"),
+    (["--seeds", "0,x"], "--seeds '0,x': give comma-separated integers"),
+    (["--seeds", "1,1"], "distinct integers"),
+    (["--dataset", "imagenet"], "not a dataset name"),
+    (["--arch", "resnet-18"], "is not a timm architecture"),
+    (["--epochs", "0"], "epochs=0: must be an integer >= 1"),
+    (["--guidance", "-2"], "guidance=-2.0"),
+    (["--model", "./no/such/model"], "no such folder"),
+    (["--dataset", "aircraft"], "only knows Fashion-MNIST's ten classes"),
+    (["--weights", "/no/such.safetensors"], "weights='/no/such.safetensors': no such file"),
+    (["--device", "gpu0"], "gpu0"),
+])
+def test_bad_input_exits_2_before_any_work(tmp_path, args, msg, capsys):
+    out = tmp_path/"out"
+    assert main(["demo", "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("synthbridge demo: error:") and msg in err, err
+    assert not out.exists()                                 # nothing was started
+
+def _quick_dir() -> Path:
+    from synthbridge.demo import quick_demo_dir
+    return quick_demo_dir()
+
+def test_quick_demo_end_to_end(tmp_path):
+    "`synthbridge demo --quick` on the shipped mini model: every output, each saying what it is (CI's demo run)."
+    from synthbridge.mini import mini_fashion_path
+    if not (mini_fashion_path()/"model_index.json").exists(): pytest.skip("the mini-fashion model is not shipped yet")
+    out = tmp_path/"quick"
+    t = time.time()
+    r = _cli("--quick", "--out", out, "--no-progress")
+    assert r.returncode == 0, r.stderr[-3000:]
+    print(f"synthbridge demo --quick: {time.time() - t:.0f} s")
+    for f in ("table.md", "table.csv", "accuracy.png", "curves.png", "samples.png", "report.md", "summary.json"):
+        assert (out/f).stat().st_size > 0, f
+    for f in ("table.md", "report.md", "table.csv"): assert "CPU miniature" in (out/f).read_text(), f
+    assert "not the paper's numbers" in r.stdout
+    s = json.loads((out/"summary.json").read_text())
+    assert [r["pipeline"] for r in s["table"]] == ["vanilla", "mixed", "bridged", "bridged++"]
+    assert all(0 <= r["mean"] <= 100 for r in s["table"]) and s["settings"]["preset"] == "quick"
+    assert len(list((out/"store"/"results").glob("*.json"))) == 4
+    # share the finished run with the tutorial (nbs/tutorials/01_paper_on_a_laptop.ipynb), which reuses it
+    shutil.copytree(out, _quick_dir(), dirs_exist_ok=True)
+
+SMALL = ["--shots", "2", "--n-per-class", "2", "--seeds", "0", "--epochs", "1", "--stage1-epochs", "1", "--steps", "2",
+         "--test-per-class", "3", "--no-progress"]
+
+def _results(out: Path) -> dict:
+    return {p.name: json.loads(p.read_text()) for p in (out/"store"/"results").glob("*.json")}
+
+def test_killed_demo_resumes(tmp_path, tiny_model):
+    "SIGKILL after the first finished run: the rerun keeps it, does the rest, and matches an uninterrupted demo."
+    ref = tmp_path/"ref"
+    assert _cli("--out", ref, "--model", tiny_model, *SMALL).returncode == 0
+    out = tmp_path/"run"
+    p = subprocess.Popen([*EXE, "demo", "--out", str(out), "--model", str(tiny_model), *SMALL], cwd=ROOT, env=ENV,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while time.time() - t0 < 600 and p.poll() is None and not list((out/"store"/"results").glob("*.json")): time.sleep(0.2)
+    assert p.poll() is None, "the demo ended before it could be killed"
+    p.send_signal(signal.SIGKILL); p.wait()
+    first = _results(out)
+    assert 1 <= len(first) < 4 and not (out/"report.md").exists()
+    r = _cli("--out", out, "--model", tiny_model, *SMALL)
+    assert r.returncode == 0, r.stderr[-3000:]
+    done = _results(out)
+    assert len(done) == 4 and all(done[k] == v for k, v in first.items())     # finished runs are kept, not redone
+    a, b = _results(ref), done
+    assert {k: a[k]["metric"] for k in a} == {k: b[k]["metric"] for k in b}   # same as the uninterrupted demo
+    assert (out/"table.md").read_text() == (ref/"table.md").read_text()
+    assert list((out/"store"/"claims").glob("*.claim")) == []
+
+def test_paper_setting_offline(tmp_path, tiny_model):
+    "dataset=aircraft, a pipeline folder for Stable Diffusion, resnet18.tv_in1k: Table 5's LR and the mean per-class metric."
+    import torch, timm
+    from safetensors.torch import save_file
+    from synthbridge.data import _replica
+    from synthbridge.demo import demo
+    root = _replica("aircraft", tmp_path/"data", n_train=2, n_test=1)
+    w = tmp_path/"resnet18.safetensors"                     # stands in for timm's download of the ImageNet weights
+    save_file(timm.create_model("resnet18", num_classes=1000).state_dict(), str(w))
+    res = demo(tmp_path/"paper", dataset="aircraft", model=str(tiny_model), arch="resnet18.tv_in1k", weights=str(w),
+               root=root, shots=1, n_per_class=1, seeds=(0,), epochs=1, stage1_epochs=1, size=32, steps=2, progress=False)
+    s = res.settings
+    assert (s["preset"], s["metric"], s["miniature"]) == ("paper", "mean_per_class", False)
+    runs = _results(tmp_path/"paper")
+    assert len(runs) == 4 and {r["config"]["lr"] for r in runs.values()} == {0.1}          # Table 5: Aircraft
+    assert {r["metric_name"] for r in runs.values()} == {"mean_per_class"}
+    assert {r["test_images"] for r in runs.values()} == {100}                                # the whole (replica) test set
+    text = (tmp_path/"paper"/"report.md").read_text()
+    assert "paper setting: aircraft" in text and "CPU miniature" not in text

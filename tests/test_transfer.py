@@ -1,0 +1,108 @@
+"""synthbridge.transfer beyond the notebook: an offline bridged++ run with the ImageNet EfficientNet-Lite0 weights on
+Fashion-MNIST k-shot data (CPU, small images), and `synthbridge train` exit codes and outputs in a subprocess.
+
+The synthetic set here is a stand-in: 16 images per class from Fashion-MNIST's `source` part (the images the embedded
+mini generator is trained on), written in `synthbridge generate`'s folder format; the real k-shot pool is the
+`pool` part, the test set 1,000 official test images.
+"""
+import json, os, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FM = Path("/usr/share/datasets/fashion-mnist")
+ENV = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
+
+def _synthetic_folder(out, ds, n_per_class=16):
+    "Fashion-MNIST `source` images in `generate`'s layout: classes.json, manifest.jsonl, <slug>/<index>.png."
+    from PIL import Image
+    from synthbridge.prompts import class_slugs
+    out = Path(out); slugs = class_slugs(ds.classes); rows = []
+    counts = [0]*len(ds.classes)
+    for img, label in ds.source:
+        if counts[label] >= n_per_class: continue
+        f = Path(slugs[label])/f"{counts[label]}.png"
+        (out/f).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).convert("RGB").save(out/f)
+        rows.append(dict(class_=ds.classes[label], label=label, index=counts[label], file=f.as_posix()))
+        counts[label] += 1
+        if min(counts) >= n_per_class: break
+    (out/"classes.json").write_text(json.dumps(dict(classes=list(ds.classes), slugs=slugs)))
+    (out/"manifest.jsonl").write_text("".join(json.dumps({("class" if k == "class_" else k): v for k, v in r.items()}) + "\n" for r in rows))
+    return out
+
+@pytest.mark.skipif(not FM.exists(), reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+def test_bridged_pp_efficientnet_lite0_fashion_mnist_kshot(tmp_path):
+    import torch
+    torch.set_num_threads(1)
+    from synthbridge.data import get_dataset, RealDataset, SyntheticSet
+    from synthbridge.learner import efficientnet_lite0_weights
+    from synthbridge.transfer import bridged_pp, vanilla
+    t0 = time.time()
+    ds = get_dataset("fashion-mnist")
+    pool = RealDataset(ds.name, ds.classes, ds.pool, ds.test[:1000], ds.metric)
+    real = pool.dls(shots=4, seed=0, bs=20, size=32, resize=36, num_workers=0)
+    synth = SyntheticSet(_synthetic_folder(tmp_path/"synth", ds)).dls(bs=32, size=32, resize=36, valid_pct=0.1, num_workers=0)
+    kw = dict(arch="tf_efficientnet_lite0", weights=efficientnet_lite0_weights(), lr=0.01, shots=4, seed=0)
+    r = bridged_pp(real, synth, epochs=4, stage1_epochs=2, **kw)
+    v = vanilla(real, epochs=4, **kw)
+    print(f"\nFashion-MNIST 4-shot, 32 px, EfficientNet-Lite0 (CPU): bridged++ {r.metric:.3f} ({r.seconds:.1f}s), "
+          f"vanilla {v.metric:.3f} ({v.seconds:.1f}s), total {time.time() - t0:.1f}s")
+    assert r.pipeline == "bridged++" and r.config["mixup"] and r.config["fc_reinit"]
+    assert [h["stage"] for h in r.history] == [1, 1, 2, 2, 2, 2]
+    assert r.metric > 0.3 and v.metric > 0.3                 # chance is 0.1
+    assert r.learner.model.classifier.out_features == 10
+    r.save(tmp_path/"model.safetensors")
+    assert (tmp_path/"model.safetensors").stat().st_size > 10_000_000      # 3.4 M parameters, float32
+
+def _train(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "synthbridge.cli", "train", *map(str, args)], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=timeout)
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    from synthbridge.testing import tiny_image_folder
+    d = tmp_path_factory.mktemp("data")
+    return tiny_image_folder(d/"real", n=8), tiny_image_folder(d/"synth", n=8, seed=1), \
+        tiny_image_folder(d/"four", classes=("red", "green", "blue", "grey"), n=4)
+
+def test_cli_train_bridged_pp_then_reuse_stage1(folders, tmp_path):
+    real, synth, _ = folders
+    base = ["--real", real, "--arch", "test_resnet", "--no-pretrained", "--size", 32, "--batch-size", 8, "--epochs", 1, "--lr", 0.05]
+    r = _train(*base, "--synthetic", synth, "--pipeline", "bridged++", "--out", tmp_path/"pp")
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path/"pp"/"result.json").read_text())
+    assert res["pipeline"] == "bridged++" and 0 <= res["metric"] <= 1 and len(res["history"]) == 2
+    from synthbridge.learner import read_weights
+    sd, meta = read_weights(tmp_path/"pp"/"model.safetensors")
+    assert meta["arch"] == "test_resnet" and json.loads(meta["vocab"]) == ["blue", "green", "red"]
+    r = _train(*base, "--pipeline", "bridged++", "--stage1", tmp_path/"pp"/"stage1.safetensors", "--out", tmp_path/"pp2")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path/"pp2"/"result.json").read_text())["pipeline"] == "bridged++"
+
+@pytest.mark.parametrize("extra,message", [
+    (["--arch", "resnet18x"], "close names: resnet18"),
+    (["--shots", "99"], "larger than the smallest class"),
+    (["--pipeline", "mixed", "--synthetic", "FOUR"], "3 classes but the synthetic ones have 4"),
+    (["--pipeline", "bridged"], "needs --synthetic"),
+    (["--weights", "/no/such.safetensors"], "does not exist"),
+    (["--shots", "two"], "must be 'full' or a positive integer"),
+])
+def test_cli_train_bad_input_exit_2(folders, tmp_path, extra, message):
+    real, synth, four = folders
+    extra = [str(four) if e == "FOUR" else e for e in extra]
+    args = ["--real", real, "--arch", "test_resnet", "--no-pretrained", "--size", 32, "--epochs", 1, "--pipeline", "vanilla"]
+    r = _train(*args, *extra, "--out", tmp_path/"x", timeout=120)
+    assert r.returncode == 2 and message in r.stderr, (r.returncode, r.stderr[-2000:])
+    assert not (tmp_path/"x"/"result.json").exists()
+
+def test_cli_weights_that_do_not_fit_exit_2(folders, tmp_path):
+    import torch, timm
+    from safetensors.torch import save_file
+    sd = timm.create_model("test_resnet", num_classes=3).state_dict()
+    sd.pop("conv1.0.weight")
+    save_file(sd, tmp_path/"w.safetensors")
+    r = _train("--real", folders[0], "--arch", "test_resnet", "--weights", tmp_path/"w.safetensors", "--size", 32,
+               "--epochs", 1, "--pipeline", "vanilla", "--out", tmp_path/"x", timeout=120)
+    assert r.returncode == 2 and "missing keys: conv1.0.weight" in r.stderr, r.stderr[-2000:]
