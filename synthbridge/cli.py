@@ -12,7 +12,7 @@ import synthbridge
 # %% auto #0
 __all__ = ['COMMANDS', 'COMMON_OPTIONS', 'UsageError', 'build_parser', 'main', 'add_common']
 
-# %% ../nbs/11_cli.ipynb #a572321b
+# %% ../nbs/11_cli.ipynb #db0059a4
 COMMANDS = {
     "generate": ("synthbridge.generate", "Generate a synthetic image set with a text-to-image model (resumable, shardable)"),
     "invert": ("synthbridge.dsi", "Learn one style token over a real dataset (dataset style inversion)"),
@@ -42,7 +42,7 @@ def build_parser(cmd: str | None = None) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         if name == cmd:
             m = importlib.import_module(mod)
-            getattr(m, _fn_name(name, "add"))(sp)
+            getattr(m, _fn_name(name, "add") + "_args")(sp)
             sp.set_defaults(run=getattr(m, _fn_name(name, "run")))
     return p
 

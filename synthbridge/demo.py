@@ -16,7 +16,7 @@ import synthbridge
 
 # %% auto #0
 __all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'DemoResult', 'demo',
-           'add_demo_args', 'run_demo']
+           'quick_demo_dir', 'add_demo_args', 'run_demo']
 
 # %% ../nbs/09_demo.ipynb #3b2ec3c4
 DEMO_PIPELINES = ("vanilla", "mixed", "bridged", "bridged++")
@@ -39,7 +39,7 @@ DEMO_SETTINGS = {
 MINIATURE = "CPU miniature (Fashion-MNIST, mini generator, EfficientNet-Lite0): not the paper's numbers"
 "How every output of the miniature demo describes itself."
 
-# %% ../nbs/09_demo.ipynb #772c1ee9
+# %% ../nbs/09_demo.ipynb #855c2a32
 _KEYS = ("shots", "n_per_class", "seeds", "epochs", "stage1_epochs", "size", "batch_size", "lr", "steps",
          "test_per_class", "curve_per_class", "gen_batch_size")
 
@@ -64,12 +64,12 @@ def _dataset_spec(dataset, root) -> tuple[str, bool]:
 def _check_model(model: str, miniature: bool):
     if not isinstance(model, str) or not model.strip(): raise ValueError(f"model={model!r}: give 'mini-fashion', a pipeline folder or a hub id")
     if model == "mini-fashion":
+        if not miniature: raise ValueError("model='mini-fashion' only knows Fashion-MNIST's ten classes: for another "
+                                           "dataset give a text-to-image model (e.g. stable-diffusion-v1-5/stable-diffusion-v1-5)")
         from synthbridge.mini import mini_fashion_path
         if not (mini_fashion_path()/"model_index.json").exists():
             raise FileNotFoundError(f"the embedded model is missing ({mini_fashion_path()} has no model_index.json): "
                                     "reinstall synthbridge, or train it with `synthbridge train-mini`")
-        if not miniature: raise ValueError("model='mini-fashion' only knows Fashion-MNIST's ten classes: for another "
-                                           "dataset give a text-to-image model (e.g. stable-diffusion-v1-5/stable-diffusion-v1-5)")
         return
     p = Path(model).expanduser()
     if p.exists():
@@ -120,7 +120,7 @@ def demo_settings(quick: bool = False, # the quick preset (miniature only)
     return dict(preset=preset, miniature=mini, dataset=ds, model=model, arch=arch, root=str(root),
                 weights=None if weights is None else str(weights), guidance=float(guidance), **s)
 
-# %% ../nbs/09_demo.ipynb #551eb165
+# %% ../nbs/09_demo.ipynb #9f079420
 def _grid(s: dict):
     from synthbridge.experiment import Grid
     return Grid(name="demo", datasets=[s["dataset"]], pipelines=list(DEMO_PIPELINES), shots=[s["shots"]],
@@ -131,7 +131,7 @@ def _grid(s: dict):
                 pretrained=True, weights=s["weights"], root=s["root"])
 
 def _key(s: dict) -> str:
-    extra = {k: s[k] for k in ("test_per_class", "curve_per_class", "stage1_epochs", "epochs")}
+    extra = {k: s[k] for k in ("test_per_class", "curve_per_class")}
     return hashlib.sha256(json.dumps(extra, sort_keys=True).encode()).hexdigest()[:10]
 
 def _stratified(labels, n: int | None, seed: int = 20231) -> list[int]:
@@ -154,7 +154,7 @@ def _load_small(items, limit_bytes=256 * 2**20):
         with Image.open(p) as im: return np.asarray(im.convert("RGB"))
     return [(rd(p), l) for p, l in items]
 
-# %% ../nbs/09_demo.ipynb #20d67480
+# %% ../nbs/09_demo.ipynb #3664a2df
 def _call_kwargs(fn, **kw) -> dict:
     ps = inspect.signature(fn).parameters
     if any(p.kind == p.VAR_KEYWORD for p in ps.values()): return kw
@@ -176,10 +176,15 @@ class _Runner:
         return self._ds["ds"]
 
     def __call__(self, task, ctx) -> dict:
-        from synthbridge.experiment import Run, execute_task
-        if not isinstance(task, Run): return execute_task(task, ctx)
-        rec = self.train(task, ctx)
-        if self.bar is not None: self.bar.set_postfix_str(f"{task.pipeline} seed {task.seed}: {rec['metric']*100:.1f}%"); self.bar.update(1)
+        from synthbridge.experiment import Run, Stage1Spec, execute_task
+        if self.bar is not None:
+            what = f"{task.pipeline} seed {task.seed}" if isinstance(task, Run) else \
+                   f"stage 1{' + MixUp' if task.mixup else ''} seed {task.seed}" if isinstance(task, Stage1Spec) else "synthetic set"
+            self.bar.set_postfix_str(what)
+        rec = self.train(task, ctx) if isinstance(task, Run) else execute_task(task, ctx)
+        if self.bar is not None and isinstance(task, (Run, Stage1Spec)):
+            if isinstance(task, Run): self.bar.set_postfix_str(f"{what}: {rec['metric']*100:.1f}%")
+            self.bar.update(1)
         return rec
 
     def train(self, run, ctx) -> dict:
@@ -193,8 +198,8 @@ class _Runner:
         sample = [test[i] for i in _stratified([l for _, l in test], s["curve_per_class"])]
         kw = dict(bs=run.batch_size, size=run.size, resize=round(run.size * 8 / 7), device=ctx.device)
         real = make_dls(train, sample, ds.classes, **kw)
-        synth = None
-        if run.synth is not None:
+        synth, stage1 = None, getattr(run, "stage1", None)
+        if stage1 is None and run.synth is not None:       # mixed transfer: the synthetic images themselves
             items = SyntheticSet(ctx.store.artifact_path(run.synth)).select(run.volume)
             synth = make_dls(_load_small(items), sample, ds.classes, **kw)
         weights = run.config.get("weights")
@@ -206,28 +211,27 @@ class _Runner:
         fn = PIPELINES[run.pipeline]
         opts = dict(arch=run.arch, pretrained=run.pretrained, weights=weights, epochs=run.epochs, lr=run.lr, seed=run.seed,
                     shots=shots, dataset=name if name in DATASETS else None, metric=ds.metric, device=ctx.device)
-        if "bridged" in run.pipeline: opts["stage1_epochs"] = s["stage1_epochs"]
+        if stage1 is not None: opts["stage1"] = str(ctx.store.artifact_path(stage1)/"model.safetensors")  # shared stage 1
         res = fn(real, synth, **_call_kwargs(fn, **opts))
         if s["curve_per_class"] is None: metric, n_test = res.metric, len(sample)
         else:
             full = make_dls(train, test, ds.classes, **(kw | dict(bs=max(run.batch_size, 256))))
             with res.learner.no_bar(): preds, targs = res.learner.get_preds(dl=full.valid)
             metric, n_test = _scores(preds, targs)[ds.metric], len(test)
-        hist = res.history
         rec = dict(metric=metric, metric_name=ds.metric, test_images=n_test, curve_images=len(sample),
                    train_acc=list(res.train_acc), valid_curve=list(res.valid_metric),
-                   stage1_curve=[h.get("accuracy") for h in hist if h.get("stage") == 1],
-                   stage1_train_acc=[h.get("train_accuracy") for h in hist if h.get("stage") == 1],
-                   n_real=len(train), n_synthetic=0 if synth is None else len(synth.train_ds),
+                   n_real=len(train), n_synthetic=0 if run.synth is None else run.volume * len(ds.classes),
                    train_seconds=res.seconds, transfer=res.to_dict().get("config", {}), demo_key=_key(s),
                    device=str(ctx.device))
         del res; gc.collect()
         return rec
 
-# %% ../nbs/09_demo.ipynb #731f754a
+# %% ../nbs/09_demo.ipynb #4e8a55d1
 def _label(s: dict) -> str:
     if s["miniature"]: return MINIATURE
     return f"paper setting: {Path(s['dataset']).name}, {s['model']}, {s['arch']}"
+
+def _n(k, word): return f"{k} {word}{'' if k == 1 else 's'}"
 
 def _setting_line(s: dict, df=None) -> str:
     shots = "all real training images" if s["shots"] == "full" else f"{s['shots']} real images per class"
@@ -235,7 +239,7 @@ def _setting_line(s: dict, df=None) -> str:
     test = (f"{n_test:,} test images" + (" (a fixed stratified subset of the official test set)" if s["test_per_class"] else
                                            " (the official test set)")) if n_test else "the test set"
     return (f"{shots}, {s['n_per_class']} synthetic images per class (guidance {s['guidance']:g}, {s['steps']} DDPM steps), "
-            f"{s['size']} px, {s['epochs']} epochs" + (f" ({s['stage1_epochs']} on synthetic images first)" if s['stage1_epochs'] else "")
+            f"{s['size']} px, {_n(s['epochs'], 'epoch')} on the real images" + (f" ({_n(s['stage1_epochs'], 'epoch')} on the synthetic images first)" if s['stage1_epochs'] else "")
             + f", seeds {', '.join(map(str, s['seeds']))}; evaluated on {test}")
 
 def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
@@ -329,11 +333,11 @@ def _samples(s: dict, ds, synth_path: Path, out: Path, n: int = 4):
                 ax.imshow(load_image(src[k], size=64, resize=64).permute(1, 2, 0).numpy())
             for sp in ax.spines.values(): sp.set_visible(False)
             if j == 0: ax.set_ylabel(str(ds.classes[c])[:14], rotation=0, ha="right", va="center", fontsize=7)
-            if r == 0: ax.set_title("real" if j < n else "synthetic", fontsize=7)
+            if r == 0 and k < len(src): ax.set_title("real" if j < n else "synthetic", fontsize=7)
     fig.suptitle(f"Real (left) vs synthetic (right) images per class\n{_label(s)}", fontsize=7)
     fig.tight_layout(); _savefig(fig, out/"samples.png")
 
-# %% ../nbs/09_demo.ipynb #3d66140f
+# %% ../nbs/09_demo.ipynb #8a856737
 def _findings(table: pd.DataFrame, df: pd.DataFrame) -> list[str]:
     m = table.set_index("pipeline")
     if "vanilla" not in m.index: return []
@@ -386,12 +390,12 @@ def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: d
               f"- synthetic images: {timing['gen']:.0f} s in this call",
               f"- training and evaluation of all runs (sum over runs, whenever they ran): {timing['train_total']:.0f} s", "",
               f"Made by synthbridge {synthbridge.__version__}. Rerun the same command to resume or to rebuild this report; "
-              "the runs are in `store/`, the synthetic images in `synth/`."]
+              "the runs are in `store/results/`, the synthetic images in `store/synth/`."]
     _write(out/"report.md", "\n".join(lines) + "\n")
 
 def _read(p: Path) -> str: return p.read_text(encoding="utf-8")
 
-# %% ../nbs/09_demo.ipynb #44036c8d
+# %% ../nbs/09_demo.ipynb #0db35035
 @dataclass
 class DemoResult:
     "What `demo` made: the results folder, the table (one row per pipeline), the settings and the timings."
@@ -439,6 +443,7 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     from synthbridge.experiment import open_store
     open_store(store.path, grid, adopt=True)
     ids = {r.id for r in plan.runs}
+    trainings = ids | set(plan.stage1s)                 # what the progress bar counts: runs and shared stage-1 models
     before = len(ids & store.done_ids())
     ctx = RunContext(grid, store, device=device)
     runner = _Runner(s)
@@ -449,15 +454,26 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     s["metric"] = ds.metric
     if progress: print(f"synthbridge demo: {_label(s)}\n  {_setting_line(s)}\n  results -> {out}", file=sys.stderr)
     tg = time.time()
-    for spec in plan.synths.values():     # generate (or extend) the synthetic set first: resumable, cached in out/store/synth
-        have = _count(store.artifact_path(spec))
-        if have < spec.volume * len(ds.classes): make_synth(spec, ctx)
+    quiet = {} if progress else {"TQDM_DISABLE": "1"}
+    old_env = {k: os.environ.get(k) for k in quiet}
+    os.environ.update(quiet)
+    try:
+        for spec in plan.synths.values():     # generate (or extend) the synthetic set first: resumable, cached in out/store/synth
+            if _count(store.artifact_path(spec)) < spec.volume * len(ds.classes):
+                rec = make_synth(spec, ctx)
+                store.commit(spec, dict(id=spec.id, kind="synthspec", spec=dataclasses.asdict(spec), **rec,
+                                        seconds=time.time() - tg, finished=time.time(), synthbridge=synthbridge.__version__))
+    finally:
+        for k, v in old_env.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
     ctx.close()
     gen = time.time() - tg
     from tqdm.auto import tqdm
-    bar = tqdm(total=len(ids), initial=before, unit="run", desc="demo runs", disable=not progress, smoothing=0)
+    bar = tqdm(total=len(trainings), initial=len(trainings & store.done_ids()), unit="training", desc="demo",
+               disable=not progress, smoothing=0)
     runner.bar = bar
-    try: stats = run_grid(grid, store, runner=runner, device=device, adopt=True, log=None)
+    try: stats = run_grid(grid, store, runner=runner, device=device, adopt=True, log=None, progress=False)
     finally: bar.close()
     if stats["failed"]:
         errs = [json.loads(p.read_text()).get("error", "") for p in (store.path/"failures").glob("*.json")]
@@ -465,8 +481,12 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
                            f"(details in {store.path/'failures'}); rerun to retry them")
     df = load_results(store)
     df = df[df["id"].isin(ids) & (df["demo_key"] == _key(s))].copy()
-    out_files = _outputs(s, df, ds, store, plan, out, dict(wall=time.time() - t0, gen=gen, before=before, device=ctx.device))
-    return out_files
+    return _outputs(s, df, ds, store, plan, out, dict(t0=t0, gen=gen, before=before, device=ctx.device))
+
+def quick_demo_dir() -> Path:
+    "Where the docs and CI keep the quick demo's results, so the tutorial and the CLI test share one run: the synthbridge cache (`$SYNTHBRIDGE_CACHE`, else `~/.cache/synthbridge`) + `demo-quick`."
+    base = os.environ.get("SYNTHBRIDGE_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home()/".cache")/"synthbridge"
+    return Path(base).expanduser()/"demo-quick"
 
 def _count(path: Path) -> int:
     try:
@@ -480,10 +500,9 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
     _bars(table, s, out); _curves(df, s, out)
     synth = next(iter(plan.synths.values()), None)
     if synth is not None: _samples(s, ds, store.artifact_path(synth), out)
-    timing = dict(wall=t["wall"], gen=t["gen"], train_total=float(df["seconds"].sum()), runs=len(plan.runs),
+    timing = dict(wall=time.time() - t["t0"], gen=t["gen"], train_total=float(df["seconds"].sum()), runs=len(plan.runs),
                   runs_before=t["before"], device=str(t["device"]), cpus=os.cpu_count(), threads=torch.get_num_threads())
     _report(s, table, df, out, timing)
-    timing["wall"] = t["wall"]
     summary = dict(label=_label(s), settings={k: v for k, v in s.items()}, table=table.to_dict(orient="records"),
                    timing=timing, synthbridge=synthbridge.__version__, python=platform.python_version())
     _write(out/"summary.json", json.dumps(summary, indent=1, default=str))
@@ -505,7 +524,7 @@ def _store_cls():
 
 def _DemoStore(path, key): return _store_cls()(path, key)
 
-# %% ../nbs/09_demo.ipynb #7d8ea45a
+# %% ../nbs/09_demo.ipynb #cc786995
 def add_demo_args(parser):
     "Options of `synthbridge demo`."
     from synthbridge.cli import add_common

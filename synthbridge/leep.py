@@ -43,7 +43,7 @@ def leep(source_probs, # (n, Z) softmax outputs of the source model on the n tar
     eep = np.einsum("nz,nz->n", p, cond[yi])                      # sum_z P(y_i | z) theta(x_i)_z
     return float(np.mean(np.log(np.maximum(eep, np.finfo(np.float64).tiny))))
 
-# %% ../nbs/05_leep.ipynb #74e42b40
+# %% ../nbs/05_leep.ipynb #f971b71a
 def source_probs(model_or_learner, # a `Learner`, or an `nn.Module` (e.g. a timm ImageNet classifier)
                  dl, # DataLoader of (images in [0, 1], labels) batches: the target dataset
                  normalize: bool = True, # for a plain model: normalise with its timm `pretrained_cfg` mean/std
@@ -72,6 +72,19 @@ def source_probs(model_or_learner, # a `Learner`, or an `nn.Module` (e.g. a timm
     finally: model.train(was_training)
     return torch.cat(ps), torch.cat(ys)
 
+def _eval_dl(dls):  # used by `model_leep` callers: LEEP is measured on the training images
+    "The training images with the evaluation transforms (for LEEP), in order, all of them."
+    ds = dls.train_ds
+    try:
+        from synthbridge.data import ImageItems, make_dls
+        if isinstance(ds, ImageItems):
+            return make_dls(ds.items, ds.items, ds.vocab, bs=dls.train.bs, size=ds.size, resize=ds.resize,
+                            device=dls.device)[1]
+    except ImportError: pass
+    if getattr(dls.valid, "after_item", None) is not None and len(dls.valid.after_item.fs):
+        return dls.valid.new(dataset=ds, shuffle=False, drop_last=False)
+    return dls.train.new(shuffle=False, drop_last=False)
+
 def model_leep(model_or_learner, # a `Learner`, or an `nn.Module` (e.g. a timm ImageNet classifier)
                dl, # DataLoader of the target dataset (images in [0, 1], labels)
                normalize: bool = True, # for a plain model: normalise with its mean/std
@@ -79,13 +92,13 @@ def model_leep(model_or_learner, # a `Learner`, or an `nn.Module` (e.g. a timm I
     "LEEP of a model (ImageNet classifier, or a learner with its synthetic class head) on the target images of `dl`."
     return leep(*source_probs(model_or_learner, dl, normalize=normalize))
 
-# %% ../nbs/05_leep.ipynb #3ff35a32
+# %% ../nbs/05_leep.ipynb #7cac440d
 def add_leep_args(parser):
     "Options of `synthbridge leep`."
     from synthbridge.cli import add_common
     from synthbridge.learner import add_data_args
     add_data_args(parser, synthetic=False)
-    add_common(parser, "arch", "batch_size", "seed", "device")
+    add_common(parser, "arch", "seed", "device")
     parser.add_argument("--weights", default=None, help="local .safetensors/.pth checkpoint of the source model "
                         "(its head size is read from the file); default: timm's pretrained weights for --arch")
     parser.add_argument("--json", default=None, help="also write the result as JSON to this file")
@@ -100,7 +113,7 @@ def run_leep(args) -> int:
     try: model = timm_model(args.arch, pretrained=args.weights is None, weights=args.weights, num_classes=None)
     except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from e
     if args.device: model = model.to(args.device)
-    score = model_leep(model, dls.valid if info.get("split") == "valid" else dls.train)
+    score = model_leep(model, _eval_dl(dls))
     print(f"LEEP {score:.4f}  ({args.arch}, {model.get_classifier().out_features} source classes, {info['name']})")
     if args.json: _write_json(args.json, dict(leep=score, arch=args.arch, weights=args.weights, **info))
     return 0

@@ -180,7 +180,7 @@ class SynthBrowser(widgets.VBox):
                            + (f", {len(real)} real" if self.real else "") + f" images of <b>{html.escape(self.classes[label])}</b>")
         return self
 
-# %% ../nbs/12_widgets.ipynb #1d56b067
+# %% ../nbs/12_widgets.ipynb #104217de
 class PromptExplorer(widgets.VBox):
     "Try prompts, guidance, seeds and step counts on a loaded diffusers text-to-image pipeline."
     def __init__(self,
@@ -209,6 +209,19 @@ class PromptExplorer(widgets.VBox):
         super().__init__([self.prompt, widgets.HBox([self.guidance, self.steps]), widgets.HBox([self.seed, self.button]),
                           self.output, self.status])
 
+    def use(self,
+            row: dict, # a manifest row (`SynthBrowser.shown[i]`, `SyntheticSet.manifest[i]`)
+           ) -> PromptExplorer:
+        "Set prompt, guidance, seed and steps from a manifest row, to make that synthetic image again or vary it."
+        missing = [k for k in ("prompt", "seed") if k not in row]
+        if missing: raise KeyError(f"manifest row lacks {missing}: has {sorted(row)}")
+        self.prompt.value, self.seed.value = str(row["prompt"]), int(row["seed"])
+        if "guidance" in row:
+            self.guidance.max = max(self.guidance.max, float(row["guidance"])); self.guidance.value = float(row["guidance"])
+        if "steps" in row:
+            self.steps.max = max(self.steps.max, int(row["steps"])); self.steps.value = int(row["steps"])
+        return self
+
     def generate(self) -> PILImage.Image:
         "Make one image with the current control values; show it and the time taken; return it."
         import torch
@@ -234,7 +247,7 @@ class PromptExplorer(widgets.VBox):
         except (ValueError, TypeError, RuntimeError) as e: self.status.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
         finally: self.button.disabled, self.button.description = False, "Generate"
 
-# %% ../nbs/12_widgets.ipynb #02e488ff
+# %% ../nbs/12_widgets.ipynb #4430adc6
 from fastai.callback.core import Callback
 from fastai.learner import Recorder
 

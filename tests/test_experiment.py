@@ -1,6 +1,6 @@
 """synthbridge.experiment: shipped grids, bad grid files, crash-safe and shared results store (SIGKILL and two
-processes, with a fast fake runner), reports from a store, the sweep/report command line, and one small grid end to
-end on the real pipeline (tiny Stable Diffusion, tiny image folders, tiny classifier)."""
+processes, with a fast fake runner), reports from a store, the sweep/report command line. The end-to-end run on the
+real pipeline is in test_experiment_e2e.py."""
 import collections, json, multiprocessing, os, signal, subprocess, sys, time
 from pathlib import Path
 import pandas as pd
@@ -168,46 +168,3 @@ def test_report_bad_input(tmp_path, capsys):
     store = _fake_store(tmp_path)
     rc, out, err = cli(capsys, "report", "--store", store, "--out", tmp_path/"rep", "--format", "pdf")
     assert rc == 2 and "allowed are md, html, csv" in err, err
-
-# ---- the real thing, tiny
-
-def test_end_to_end_tiny(tmp_path, capsys):
-    pytest.importorskip("synthbridge.transfer")
-    from synthbridge.testing import tiny_pipeline, tiny_image_folder
-    classes = ("red", "green")
-    tiny_image_folder(tmp_path/"data"/"train", classes, n=4, size=32)
-    tiny_image_folder(tmp_path/"data"/"test", classes, n=2, size=32, seed=1)
-    tiny_pipeline().save_pretrained(tmp_path/"pipe")
-    f = tmp_path/"tiny.toml"
-    f.write_text(f'''name = "tiny"
-datasets = ["{tmp_path/'data'}"]
-pipelines = ["bridged++"]
-shots = ["full"]
-volumes = [1, 2]
-seeds = [0]
-model = "{tmp_path/'pipe'}"
-steps = 2
-image_size = 64
-gen_batch_size = 4
-archs = ["resnet10t"]
-pretrained = false
-epochs = 1
-few_shot_epochs = 1
-stage1_epochs = 1
-size = 32
-batch_size = 4
-''')
-    rc, out, err = cli(capsys, "sweep", f, "--store", tmp_path/"store", "--device", "cpu")
-    assert rc == 0, out[-3000:] + err[-5000:]
-    plan = load_grid(f).plan()
-    assert (len(plan.runs), len(plan.synths), len(plan.stage1s)) == (2, 1, 2)
-    synth = next(iter(plan.synths.values()))
-    assert len(list((tmp_path/"store"/"synth"/synth.id).rglob("*.png"))) == 2*2      # made once, at the larger volume
-    df = load_results(tmp_path/"store")
-    assert sorted(df["id"]) == sorted(r.id for r in plan.runs)
-    assert df["metric"].between(0, 1).all()
-    rc, out, err = cli(capsys, "sweep", f, "--store", tmp_path/"store", "--device", "cpu")   # nothing left to do
-    assert rc == 0 and "0 done now" in out, out
-    rc, out, err = cli(capsys, "report", "--store", tmp_path/"store", "--out", tmp_path/"rep")
-    assert rc == 0, err
-    assert (tmp_path/"rep"/"table2.md").exists() and (tmp_path/"rep"/"fig5.png").exists()

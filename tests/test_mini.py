@@ -35,7 +35,7 @@ SCRIPT = textwrap.dedent("""
 
 def _run(out, stage="none", step=0, when="after"):
     return subprocess.run([sys.executable, "-c", SCRIPT, str(out), stage, str(step), when, json.dumps(TINY)],
-                          env=ENV, capture_output=True, text=True, timeout=300)
+                          env=ENV, capture_output=True, text=True, timeout=600)
 
 def _weights(p: Path):
     return {f"{d}/{k}": v for d in ("unet", "vae", "text_encoder") for f in (p/d).glob("*.safetensors")

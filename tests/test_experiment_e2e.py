@@ -1,0 +1,63 @@
+"""synthbridge.experiment end to end on the real pipeline: `synthbridge sweep` of a small grid (tiny random Stable
+Diffusion saved as a pipeline folder, a two-class image folder as the real dataset, a tiny classifier for one epoch),
+a rerun that has nothing left to do, and `synthbridge report` of the store."""
+import os
+from pathlib import Path
+import pytest
+from synthbridge.experiment import load_grid, load_results
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+def cli(capsys, *args):
+    "Run `synthbridge ARGS` in this process (as the console script does): (exit code, stdout, stderr)."
+    from synthbridge.cli import main
+    capsys.readouterr()
+    rc = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+def test_end_to_end_tiny(tmp_path, capsys):
+    pytest.importorskip("synthbridge.transfer")
+    from synthbridge.testing import tiny_pipeline, tiny_image_folder
+    classes = ("red", "green")
+    tiny_image_folder(tmp_path/"data"/"train", classes, n=4, size=32)
+    tiny_image_folder(tmp_path/"data"/"test", classes, n=2, size=32, seed=1)
+    tiny_pipeline().save_pretrained(tmp_path/"pipe")
+    f = tmp_path/"tiny.toml"
+    f.write_text(f'''name = "tiny"
+datasets = ["{tmp_path/'data'}"]
+pipelines = ["bridged++"]
+shots = ["full"]
+volumes = [1, 2]
+seeds = [0]
+model = "{tmp_path/'pipe'}"
+steps = 2
+image_size = 64
+gen_batch_size = 4
+archs = ["resnet10t"]
+pretrained = false
+epochs = 1
+few_shot_epochs = 1
+stage1_epochs = 1
+size = 32
+batch_size = 4
+leep = true
+''')
+    rc, out, err = cli(capsys, "sweep", f, "--store", tmp_path/"store", "--device", "cpu")
+    assert rc == 0, out[-3000:] + err[-5000:]
+    plan = load_grid(f).plan()
+    assert (len(plan.runs), len(plan.synths), len(plan.stage1s)) == (2, 1, 2)
+    synth = next(iter(plan.synths.values()))
+    assert len(list((tmp_path/"store"/"synth"/synth.id).rglob("*.png"))) == 2*2      # made once, at the larger volume
+    df = load_results(tmp_path/"store")
+    assert sorted(df["id"]) == sorted(r.id for r in plan.runs)
+    assert df["metric"].between(0, 1).all()
+    assert df["train_acc"].map(len).eq(1).all()                                       # per-epoch history (Fig. 3)
+    assert df["leep_imagenet"].notna().all() and (df["leep_synthetic"] <= 0).all()    # LEEP (Table 1)
+    for s1 in plan.stage1s.values(): assert (tmp_path/"store"/"stage1"/s1.id/"model.safetensors").is_file()
+    rc, out, err = cli(capsys, "sweep", f, "--store", tmp_path/"store", "--device", "cpu")   # nothing left to do
+    assert rc == 0 and "0 done now" in out, out
+    rc, out, err = cli(capsys, "report", "--store", tmp_path/"store", "--out", tmp_path/"rep")
+    assert rc == 0, err
+    for name in ("table2.md", "table2.html", "table2.csv", "table1.md", "fig3.png", "fig5.png"):
+        assert (tmp_path/"rep"/name).exists(), name
