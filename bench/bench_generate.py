@@ -10,7 +10,7 @@ Tiny random pipeline (synthbridge.testing.tiny_pipeline), CPU unless CUDA is ava
 SYNTHBRIDGE_BENCH_THREADS says otherwise (the tiny model is fastest on one thread and shared machines thrash with more).
 Usage: python bench/bench_generate.py [--quick]   (or `bash bench/run generate`)
 """
-import argparse, json, os, resource, subprocess, sys, tempfile, time
+import argparse, json, os, resource, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -81,10 +81,11 @@ def main(quick: bool = False):
     t1, t8 = ours(tmp/"b1", batch_size=1), ours(tmp/"b8", batch_size=8)
     print(f"# images/s: batch 1 {n*len(classes)/t1:.2f}, batch 8 {n*len(classes)/t8:.2f} ({device}, tiny pipeline)")
     print(f"batch8_vs_batch1_images_per_s: {t1/t8:.3f}")
+    shutil.rmtree(tmp, ignore_errors=True)
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="fewer images and steps (noisier ratios)")
     ap.add_argument("--rss-child", nargs=2)
     a = ap.parse_args()
     if a.rss_child: rss_child(int(a.rss_child[0]), a.rss_child[1])

@@ -7,6 +7,16 @@ Docs: https://synthbridge.github.io/synthbridge/all.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #61261ec7
+# %% ../nbs/99_all.ipynb #b2ca38c2
 from .prompts import *
 from .testing import *
+from .data import *
+from .generate import *
+from .learner import *
+from .leep import *
+from .transfer import *
+from .dsi import *
+from .mini import *
+from .experiment import *
+from .demo import *
+from .widgets import *

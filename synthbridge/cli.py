@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"synthbridge {args.command}: interrupted; rerun the same command to resume", file=sys.stderr); return 1
 
-# %% ../nbs/11_cli.ipynb #52b92b39
+# %% ../nbs/11_cli.ipynb #7f251fe5
 COMMON_OPTIONS = {
     "model": (("--model",), dict(default="stable-diffusion-v1-5/stable-diffusion-v1-5",
               help="text-to-image model: hub id, local pipeline folder, or 'mini-fashion' (the embedded CPU model)")),
@@ -86,5 +86,7 @@ def add_common(parser, *names, **overrides):
         parser.add_argument(*flags, **{**kw, **overrides.get(n, {})})
     return parser
 
-# %% ../nbs/11_cli.ipynb #1b87298c
-if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())  # `python -m synthbridge.cli`, `accelerate launch -m synthbridge.cli`
+# %% ../nbs/11_cli.ipynb #07384534
+if __name__ == "__main__" and "__file__" in globals():  # `python -m synthbridge.cli`, `accelerate launch -m synthbridge.cli`
+    from synthbridge.cli import main as _main  # the imported module, not `__main__`: subcommands raise *its* UsageError
+    sys.exit(_main())

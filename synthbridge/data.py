@@ -113,7 +113,7 @@ def class_names(name: str, # a key of `DATASETS`
     for suffix in ((".raw.txt",) if kind == "raw" else (".clip.txt",) if kind == "clip" else ()) + (".txt",):
         if (d/f"{name}{suffix}").exists(): return list(_read_names(f"{name}{suffix}"))
 
-# %% ../nbs/02_data.ipynb #a5b0a197
+# %% ../nbs/02_data.ipynb #9d2d1b04
 def few_shot(labels: Sequence[int], # the label of every item, in item order
              k: int, # images per class
              seed: int = 0, # the same seed gives the same subset
@@ -133,7 +133,7 @@ def few_shot(labels: Sequence[int], # the label of every item, in item order
                                + (f" and {len(short)-10} more" if len(short) > 10 else ""))
     return sorted(int(i) for i in np.concatenate(out)) if out else []
 
-# %% ../nbs/02_data.ipynb #1ab4b9c0
+# %% ../nbs/02_data.ipynb #3ee0943c
 class RealDataset:
     "A labelled real dataset: `classes`, `train` and `test` lists of `(item, label)`, its `metric` and registry `info`."
     def __init__(self, name: str, # registry key (or any name for your own data)
@@ -171,7 +171,7 @@ class RealDataset:
         return (f"RealDataset({self.name!r}, {len(self.classes)} classes, train={len(self.train):,}, test={len(self.test):,}, "
                 f"metric={self.metric!r}" + (f", subsets={ {k: len(v) for k, v in self.subsets.items()} }" if self.subsets else "") + ")")
 
-# %% ../nbs/02_data.ipynb #d53d9e52
+# %% ../nbs/02_data.ipynb #8e4056f9
 FASHION_MNIST_DIRS = ("/usr/share/datasets/fashion-mnist",)
 "Folders searched for Fashion-MNIST's idx files before `root`."
 
@@ -223,7 +223,7 @@ def _digits() -> RealDataset:
     items = list(zip(x, dg.target.tolist()))
     return RealDataset("digits", class_names("digits"), items[:1297], items[1297:], "top1")
 
-# %% ../nbs/02_data.ipynb #ff767446
+# %% ../nbs/02_data.ipynb #04072787
 def _lines(p: Path) -> list[str]:
     return [l.strip() for l in p.read_text(encoding="utf-8", errors="replace").splitlines() if l.strip()]
 
@@ -339,7 +339,7 @@ def _parse_sun397(base: Path):
     def split(f): return [(base/r.lstrip("/"), idx["/" + r.strip("/").rsplit("/", 1)[0]]) for r in _lines(_sun_partition(base, f))]
     return split("Training_01.txt"), split("Testing_01.txt")
 
-# %% ../nbs/02_data.ipynb #fbbb140c
+# %% ../nbs/02_data.ipynb #c2ae3876
 _MARKER = {  # a file that exists once the dataset is in place (relative to root)
     "aircraft": "fgvc-aircraft-2013b/data/images_variant_test.txt", "caltech101": "caltech101/101_ObjectCategories",
     "cars": "stanford_cars/cars_test_annos_withlabels.mat", "cub": "CUB_200_2011/train_test_split.txt",
@@ -425,7 +425,7 @@ def get_dataset(name: str, # a key of `DATASETS`
     _check_items(name, class_names(name), train, test, base)
     return RealDataset(name, class_names(name), train, test, info.metric, root=base)
 
-# %% ../nbs/02_data.ipynb #923ae2f8
+# %% ../nbs/02_data.ipynb #8f4b4627
 def _tiny_jpeg(size: int = 8) -> bytes:
     import io
     b = io.BytesIO(); Image.new("RGB", (size, size), (128, 64, 32)).save(b, "JPEG"); return b.getvalue()
@@ -513,7 +513,7 @@ def _replica(name: str, root, n_train: int = 2, n_test: int = 1) -> Path:
     else: raise KeyError(f"no replica for {name!r}")
     return root
 
-# %% ../nbs/02_data.ipynb #a8354eb7
+# %% ../nbs/02_data.ipynb #bf1bc9cc
 def _rrc_box(W: int, H: int, rng=random, scale=(0.08, 1.0), ratio=(3/4, 4/3)):
     "torchvision's `RandomResizedCrop.get_params`, as a (left, top, right, bottom) box."
     area, logr = W*H, (math.log(ratio[0]), math.log(ratio[1]))
@@ -567,7 +567,7 @@ def load_image(item, # an image path or an HxW / HxWx3 uint8 array
         if isinstance(item, np.ndarray): raise
         raise OSError(f"cannot decode image {item}: {type(e).__name__}: {e}") from e
 
-# %% ../nbs/02_data.ipynb #998ca71c
+# %% ../nbs/02_data.ipynb #2dbd0ef1
 _CHECKED: dict = {}
 
 def _check_file(p) -> str | None:
@@ -604,7 +604,7 @@ def check_images(items: list, # (item, label) pairs or bare items; in-memory arr
     if bad: warnings.warn(f"skipped {len(bad)} unreadable image file(s), e.g. {bad[0][0]} ({bad[0][1]})")
     return good
 
-# %% ../nbs/02_data.ipynb #6037b403
+# %% ../nbs/02_data.ipynb #fb24d8a0
 class ImageItems:
     "A fastai-compatible dataset of `(item, label)` pairs with the paper's train or eval crop."
     def __init__(self, items: list, # (path or uint8 array, label) pairs
@@ -705,7 +705,7 @@ def dls(self: RealDataset, shots: int | None = None, # images per class (nested 
     train = self.train if shots is None else self.shots(shots, seed)
     return make_dls(train, self.test, self.classes, bs, size, resize, num_workers, skip_bad, device, path)
 
-# %% ../nbs/02_data.ipynb #071175ff
+# %% ../nbs/02_data.ipynb #d19245eb
 def _is_image(p: Path) -> bool: return p.suffix.lower() in _IMG_EXT and not p.name.startswith(".")
 
 class SyntheticSet:
@@ -800,7 +800,7 @@ def _match_classes(real, synth, real_name, synth_path, check_names=True):
         if diff: raise ValueError(f"class mismatch between {real_name} and {synth_path} at {len(diff)} labels, e.g. "
                                   f"{'; '.join(diff[:3])} (pass check_names=False if the names differ on purpose)")
 
-# %% ../nbs/02_data.ipynb #42fb47e6
+# %% ../nbs/02_data.ipynb #6653f92c
 def mixed_dls(real, # a `RealDataset`, or DataLoaders made by `RealDataset.dls` (its train and valid items are used)
               synth, # a `SyntheticSet` or its folder
               shots: int | None = None, # real images per class (k-shot; with a RealDataset), None: all
@@ -822,7 +822,7 @@ def mixed_dls(real, # a `RealDataset`, or DataLoaders made by `RealDataset.dls` 
     _match_classes(classes, synth.classes, name, synth.path, check_names)
     return make_dls(list(train) + synth.select(n_per_class), test, classes, bs, size, resize, num_workers, skip_bad, device)
 
-# %% ../nbs/02_data.ipynb #9a5a623d
+# %% ../nbs/02_data.ipynb #8f2028a0
 def _write_synthetic(out, classes, n: int = 4, size: int = 32, manifest: bool = True, ext: str = "png") -> Path:
     "A synthetic folder in `generate`'s format with `n` tiny images per class (for tests)."
     from synthbridge.testing import tiny_image_folder

@@ -226,7 +226,7 @@ class _Runner:
         del res; gc.collect()
         return rec
 
-# %% ../nbs/09_demo.ipynb #4e8a55d1
+# %% ../nbs/09_demo.ipynb #3754ad72
 def _label(s: dict) -> str:
     if s["miniature"]: return MINIATURE
     return f"paper setting: {Path(s['dataset']).name}, {s['model']}, {s['arch']}"
@@ -313,7 +313,7 @@ def _curves(df: pd.DataFrame, s: dict, out: Path):
     ax.set_title(f"Training convergence on the real images (cf. Fig. 3)\n{_label(s)}", fontsize=8)
     fig.tight_layout(); _savefig(fig, out/"curves.png")
 
-def _samples(s: dict, ds, synth_path: Path, out: Path, n: int = 4):
+def _samples(s: dict, ds, synth_path: Path, out: Path, n: int = 4, px: int = 64):
     "A grid: one row per class (at most 10), `n` real (k-shot, seed of the first run) then `n` synthetic images."
     from synthbridge.data import SyntheticSet, load_image
     plt = _plt()
@@ -321,20 +321,23 @@ def _samples(s: dict, ds, synth_path: Path, out: Path, n: int = 4):
     shots = None if s["shots"] == "full" else s["shots"]
     train = ds.train if shots is None else ds.shots(shots, s["seeds"][0])
     classes = list(range(min(10, len(ds.classes))))
-    fig, axs = plt.subplots(len(classes), 2 * n, figsize=(2 * n * 0.75, len(classes) * 0.8), squeeze=False)
+    gap = px // 4
+    canvas = np.full((len(classes) * (px + 4), 2 * n * (px + 4) + gap, 3), 255, np.uint8)
     for r, c in enumerate(classes):
-        real = [it for it, l in train if l == c][:n]
-        syn = [it for it, l in synth.items if l == c][:n]
-        for j in range(2 * n):
-            ax = axs[r][j]; ax.set_xticks([]); ax.set_yticks([])
-            src = real if j < n else syn
-            k = j if j < n else j - n
-            if k < len(src):
-                ax.imshow(load_image(src[k], size=64, resize=64).permute(1, 2, 0).numpy())
-            for sp in ax.spines.values(): sp.set_visible(False)
-            if j == 0: ax.set_ylabel(str(ds.classes[c])[:14], rotation=0, ha="right", va="center", fontsize=7)
-            if r == 0 and k < len(src): ax.set_title("real" if j < n else "synthetic", fontsize=7)
-    fig.suptitle(f"Real (left) vs synthetic (right) images per class\n{_label(s)}", fontsize=7)
+        for j, it in enumerate([it for it, l in train if l == c][:n] + [None] * n):
+            if it is None: break
+            x = j * (px + 4); canvas[r*(px + 4):r*(px + 4) + px, x:x + px] = load_image(it, px, px).permute(1, 2, 0).numpy()
+        for j, it in enumerate([it for it, l in synth.items if l == c][:n]):
+            x = (n + j) * (px + 4) + gap; canvas[r*(px + 4):r*(px + 4) + px, x:x + px] = load_image(it, px, px).permute(1, 2, 0).numpy()
+    h, w = canvas.shape[:2]
+    fig, ax = plt.subplots(figsize=(w / 80 + 1.4, h / 80 + 0.7))
+    ax.imshow(canvas); ax.set_xticks([]); ax.set_yticks([(px + 4) * r + px / 2 for r in range(len(classes))])
+    ax.set_yticklabels([str(ds.classes[c])[:18] for c in classes], fontsize=7)
+    for sp in ax.spines.values(): sp.set_visible(False)
+    ax.tick_params(length=0)
+    ax.text(n * (px + 4) / 2, -6, "real (the k-shot training images)", ha="center", fontsize=7)
+    ax.text(n * (px + 4) * 1.5 + gap, -6, "synthetic", ha="center", fontsize=7)
+    ax.set_title(f"Real vs synthetic images per class\n{_label(s)}", fontsize=7, pad=20)
     fig.tight_layout(); _savefig(fig, out/"samples.png")
 
 # %% ../nbs/09_demo.ipynb #8a856737

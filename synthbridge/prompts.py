@@ -50,7 +50,7 @@ def clean_classname(name: str, # an official class name, folder name or label
     elif case == "title": s = " ".join(w[:1].upper() + w[1:] for w in s.split(" "))
     return s
 
-# %% ../nbs/00_prompts.ipynb #99045f84
+# %% ../nbs/00_prompts.ipynb #02ec169a
 _WIN_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 
 def slugify(name: str, # any class name
@@ -76,7 +76,7 @@ def class_slugs(names: Sequence[str]) -> list[str]:
         seen.add(s.lower()); out.append(s)
     return out
 
-# %% ../nbs/00_prompts.ipynb #ebee9d07
+# %% ../nbs/00_prompts.ipynb #bf1fe717
 def _h(*parts) -> int:
     return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "little")
 
@@ -90,6 +90,7 @@ def template_index(label: int, # class label
     return _h("template", seed, label, index) % n
 
 PROMPT_METHODS = ("templates", "single", "dsi")
+"The prompt methods `make_prompt` knows (Sec. 3: 27 templates; Sec. 4.3: single template and DSI)."
 
 def make_prompt(classname: str, # the class name as it goes into the prompt
                 label: int = 0, # class label (picks the template with `index` and `seed`)

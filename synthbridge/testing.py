@@ -68,7 +68,7 @@ def clip_tokenizer():
     from transformers import CLIPTokenizer
     return CLIPTokenizer.from_pretrained(str(clip_tokenizer_dir()), model_max_length=77)
 
-# %% ../nbs/01_testing.ipynb #cb669f6e
+# %% ../nbs/01_testing.ipynb #651668c1
 def _sd_scheduler_config():
     return dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                 clip_sample=False, steps_offset=1, prediction_type="epsilon")
@@ -101,7 +101,7 @@ def tiny_pipeline(seed: int = 0, # seeds the random weights
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
-# %% ../nbs/01_testing.ipynb #51868123
+# %% ../nbs/01_testing.ipynb #d2620356
 def tiny_image_folder(path, # folder to write into (created)
                       classes=("red", "green", "blue"), # class names (used as folder names through `slugify`)
                       n: int = 6, # images per class

@@ -334,7 +334,7 @@ PIPELINES = {"vanilla": vanilla, "mixed": mixed, "bridged": bridged, "bridged+fc
 TWO_STAGE = {"bridged": False, "bridged+fc": False, "bridged++": True, "fixed-bridged": False, "fixed-bridged+fc": False}
 "Two-stage pipelines -> whether their stage 1 uses MixUp (pipelines with the same value can share one stage 1)."
 
-# %% ../nbs/06_transfer.ipynb #7e0d2372
+# %% ../nbs/06_transfer.ipynb #4f75eccc
 def add_train_args(parser):
     "Options of `synthbridge train`."
     from synthbridge.cli import add_common
