@@ -245,7 +245,79 @@ def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size,
         for p, e in zip(params, ema): p.copy_(e)
     return unet.eval(), te.eval(), sched, losses, secs + time.time() - t0
 
-# %% ../nbs/08_mini.ipynb #774c1049
+# %% ../nbs/08_mini.ipynb #2294309a
+def _fmt_s(s): return f"{s/60:.1f} min" if s >= 90 else f"{s:.0f} s"
+
+def _folder_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())/1e6
+
+def _model_card(path: Path) -> str:
+    info = json.loads((path/"training.json").read_text())
+    ev = json.loads((path/"evaluation.json").read_text()) if (path/"evaluation.json").exists() else None
+    c, s = info["config"], info["seconds"]
+    total = s["vae"] + s["encode"] + s["unet"]
+    f = 2**(len(c["vae_channels"]) - 1); lat = c["image_size"]//f
+    lines = ["---", "library_name: diffusers", "pipeline_tag: text-to-image", "license: apache-2.0",
+             "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---", "",
+             "# mini-fashion: a miniature Stable Diffusion trained on Fashion-MNIST", "",
+             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's own "
+             "classes, trained from scratch by `synthbridge.mini.train_mini` so that synthbridge's generation, guidance "
+             "and style-inversion code can run end to end without a download or a GPU. It draws 32 px greyscale "
+             "Fashion-MNIST-like garments from prompts such as \"a photo of a Sneaker.\".", "",
+             "```python", "from synthbridge.mini import mini_pipeline", "pipe = mini_pipeline()  # StableDiffusionPipeline, float32, CPU",
+             "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]", "```", "",
+             "## Data", "",
+             f"The first {c['n_source']:,} Fashion-MNIST training images (the last 10,000 are never seen: they are "
+             f"`synthbridge demo`'s real pool), upsampled 28 → {c['image_size']} px (bilinear) and repeated to 3 channels. "
+             "Each image is captioned with one of the 27 ImageNet templates of the paper's Appendix B, drawn at random at "
+             f"every step, filled with its class name ({', '.join(c['classes'])}); a share {c['cfg_drop']} of the captions "
+             "is the empty prompt, for classifier-free guidance.", "",
+             "## Architecture", "",
+             "| part | class | configuration |", "| --- | --- | --- |",
+             "| tokenizer | `CLIPTokenizer` | the real 49,408-token CLIP BPE vocabulary, 77 positions |",
+             f"| text encoder | `CLIPTextModel` | width {c['hidden']}, 2 layers, 4 heads |",
+             f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 layer per block, cross-attention width {c['hidden']} |",
+             f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels {tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
+             "| scheduler | `DDPMScheduler` | 1,000 steps, cosine betas (`squaredcos_cap_v2`), ε-prediction |", "",
+             "Weights are stored in float16 and load in float32. Cosine betas replace Stable Diffusion's `scaled_linear` "
+             "ones, which leave 7 % of the signal at the last step: too much of a hint for tiny latents.", "",
+             "## Training", "",
+             f"Stage A: the autoencoder alone, {c['vae_steps']} steps of batch {c['vae_batch_size']} (MSE + 1e-7·KL, AdamW, "
+             f"lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} steps of batch "
+             f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient clipping 1, "
+             f"EMA {c['ema_decay']}), seed {c['seed']}.", "",
+             f"Wall time on a **2-core CPU shared with other jobs** ({info['torch_threads']} torch thread"
+             f"{'s' if info['torch_threads'] != 1 else ''}): "
+             f"autoencoder {_fmt_s(s['vae'])}, encoding {_fmt_s(s['encode'])}, UNet + text encoder {_fmt_s(s['unet'])}; "
+             f"{_fmt_s(total)} in all. Final losses: autoencoder {np.mean(info['vae_losses'][-50:]):.4f}, "
+             f"denoiser {np.mean(info['unet_losses'][-100:]):.4f} (means over the last steps).", "",
+             f"Size: {_folder_mb(path):.1f} MB on disk, tokenizer included.", "",
+             "Retrain: `synthbridge train-mini --out mini-fashion` (resumable: rerun the same command after an interruption).", ""]
+    lines += ["## Quality", ""]
+    if ev is None: lines += ["Not measured yet: run `synthbridge.mini.evaluate_mini(path)`.", ""]
+    else:
+        k = ev["cas"]
+        lines += [f"**Classification accuracy score** (CAS): a small CNN trained on the 60,000 real training images "
+                  f"(top-1 accuracy **{ev['classifier_accuracy']:.1%}** on the 10,000 real test images) labels "
+                  f"{k[0]['n_per_class']} generated images per class (prompts from the 27 templates, DDPM, "
+                  f"{k[0]['num_inference_steps']} steps, seed {k[0]['seed']}); CAS is the share labelled with the prompted class.", "",
+                  "| guidance scale | CAS | " + " | ".join(c["classes"]) + " |", "| --- | --- |" + " --- |"*len(c["classes"])]
+        for r in k:
+            lines.append(f"| {r['guidance_scale']:g} | **{r['cas']:.1%}** | " + " | ".join(f"{v:.0%}" for v in r["per_class"].values()) + " |")
+        lines += ["", f"Generation speed on the same shared CPU: {ev['images_per_s']:.1f} images/s at guidance 3.5 "
+                  f"and {k[0]['num_inference_steps']} steps (batch {ev['batch_size']}).", "",
+                  "![samples](samples.png)", "",
+                  f"`samples.png`: one row per class in label order, guidance 3.5, {k[0]['num_inference_steps']} steps.", "",
+                  f"Reproduce: `synthbridge.mini.evaluate_mini(mini_fashion_path())` ({_fmt_s(ev['seconds'])} here).", ""]
+    lines += ["## Limitations", "",
+              "Greyscale 32 px garments only; it knows ten class names and the template wording, nothing else. It is a "
+              "stand-in for Stable Diffusion in tests, docs and `synthbridge demo`, and its numbers are not the paper's.", ""]
+    return "\n".join(lines)
+
+def _write_text(path: Path, text: str):
+    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(text, encoding="utf-8"); os.replace(tmp, path)
+
+# %% ../nbs/08_mini.ipynb #c0de4872
 def _save_pipeline(out: Path, vae, te, tokenizer, unet, sched, info: dict):
     from diffusers import DDPMScheduler, StableDiffusionPipeline
     from synthbridge.testing import clip_tokenizer_dir
@@ -274,7 +346,7 @@ def _save_pipeline(out: Path, vae, te, tokenizer, unet, sched, info: dict):
     if old.exists(): shutil.rmtree(old)
     return out
 
-# %% ../nbs/08_mini.ipynb #2159e77b
+# %% ../nbs/08_mini.ipynb #142bc112
 def _check_train_args(*, steps, batch_size, vae_steps, vae_batch_size, n_source, ckpt_every, image_size, cfg_drop,
                       hidden, vae_channels, unet_channels):
     for name, v in (("steps", steps), ("batch_size", batch_size), ("vae_steps", vae_steps),
@@ -366,10 +438,11 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     if not keep_checkpoints: shutil.rmtree(work, ignore_errors=True)
     return out
 
-# %% ../nbs/08_mini.ipynb #ce3ae777
+# %% ../nbs/08_mini.ipynb #234e2e2c
 def mini_fashion_path() -> Path:
     "The folder of the shipped mini-fashion pipeline (package data: `synthbridge/assets/mini-fashion`)."
-    return Path(__file__).resolve().parent/"assets"/"mini-fashion"
+    import synthbridge
+    return Path(synthbridge.__file__).resolve().parent/"assets"/"mini-fashion"
 
 def mini_pipeline(device=None, # torch device; default cpu
                   path=None, # a pipeline folder written by `train_mini`; default `mini_fashion_path()`
@@ -385,7 +458,7 @@ def mini_pipeline(device=None, # torch device; default cpu
     pipe.set_progress_bar_config(disable=not progress)
     return pipe.to(device or "cpu")
 
-# %% ../nbs/08_mini.ipynb #ee3f24dd
+# %% ../nbs/08_mini.ipynb #bf677d87
 class _FashionCNN(nn.Module):
     def __init__(self, n_classes=10):
         super().__init__()
@@ -441,7 +514,7 @@ def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images
     acc = (_predict(model, xte) == torch.from_numpy(yte)).float().mean().item()
     return model.eval(), acc
 
-# %% ../nbs/08_mini.ipynb #83390da3
+# %% ../nbs/08_mini.ipynb #30c1726a
 def _image_seed(seed, label, index):
     return int.from_bytes(hashlib.sha256(f"mini-cas:{seed}:{label}:{index}".encode()).digest()[:8], "little") & ((1 << 63) - 1)
 
@@ -477,78 +550,7 @@ def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_p
                 n_per_class=n_per_class, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps,
                 seed=seed, seconds=round(secs, 1), images_per_s=round(len(jobs)/secs, 2))
 
-# %% ../nbs/08_mini.ipynb #d97944a6
-def _fmt_s(s): return f"{s/60:.1f} min" if s >= 90 else f"{s:.0f} s"
-
-def _folder_mb(path: Path) -> float:
-    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())/1e6
-
-def _model_card(path: Path) -> str:
-    info = json.loads((path/"training.json").read_text())
-    ev = json.loads((path/"evaluation.json").read_text()) if (path/"evaluation.json").exists() else None
-    c, s = info["config"], info["seconds"]
-    total = s["vae"] + s["encode"] + s["unet"]
-    f = 2**(len(c["vae_channels"]) - 1); lat = c["image_size"]//f
-    lines = ["---", "library_name: diffusers", "pipeline_tag: text-to-image", "license: apache-2.0",
-             "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---", "",
-             "# mini-fashion: a miniature Stable Diffusion trained on Fashion-MNIST", "",
-             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's own "
-             "classes, trained from scratch by `synthbridge.mini.train_mini` so that synthbridge's generation, guidance "
-             "and style-inversion code can run end to end without a download or a GPU. It draws 32 px greyscale "
-             "Fashion-MNIST-like garments from prompts such as \"a photo of a Sneaker.\".", "",
-             "```python", "from synthbridge.mini import mini_pipeline", "pipe = mini_pipeline()  # StableDiffusionPipeline, float32, CPU",
-             "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]", "```", "",
-             "## Data", "",
-             f"The first {c['n_source']:,} Fashion-MNIST training images (the last 10,000 are never seen: they are "
-             f"`synthbridge demo`'s real pool), upsampled 28 → {c['image_size']} px (bilinear) and repeated to 3 channels. "
-             "Each image is captioned with one of the 27 ImageNet templates of the paper's Appendix B, drawn at random at "
-             f"every step, filled with its class name ({', '.join(c['classes'])}); a share {c['cfg_drop']} of the captions "
-             "is the empty prompt, for classifier-free guidance.", "",
-             "## Architecture", "",
-             "| part | class | configuration |", "| --- | --- | --- |",
-             "| tokenizer | `CLIPTokenizer` | the real 49,408-token CLIP BPE vocabulary, 77 positions |",
-             f"| text encoder | `CLIPTextModel` | width {c['hidden']}, 2 layers, 4 heads |",
-             f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 layer per block, cross-attention width {c['hidden']} |",
-             f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels {tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
-             "| scheduler | `DDPMScheduler` | 1,000 steps, cosine betas (`squaredcos_cap_v2`), ε-prediction |", "",
-             "Weights are stored in float16 and load in float32. Cosine betas replace Stable Diffusion's `scaled_linear` "
-             "ones, which leave 7 % of the signal at the last step: too much of a hint for tiny latents.", "",
-             "## Training", "",
-             f"Stage A: the autoencoder alone, {c['vae_steps']} steps of batch {c['vae_batch_size']} (MSE + 1e-7·KL, AdamW, "
-             f"lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} steps of batch "
-             f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient clipping 1, "
-             f"EMA {c['ema_decay']}), seed {c['seed']}.", "",
-             f"Wall time on a **2-core CPU shared with other jobs** ({info['torch_threads']} torch threads): "
-             f"autoencoder {_fmt_s(s['vae'])}, encoding {_fmt_s(s['encode'])}, UNet + text encoder {_fmt_s(s['unet'])}; "
-             f"{_fmt_s(total)} in all. Final losses: autoencoder {np.mean(info['vae_losses'][-50:]):.4f}, "
-             f"denoiser {np.mean(info['unet_losses'][-100:]):.4f} (means over the last steps).", "",
-             f"Size: {_folder_mb(path):.1f} MB on disk, tokenizer included.", "",
-             "Retrain: `synthbridge train-mini --out mini-fashion` (resumable: rerun the same command after an interruption).", ""]
-    lines += ["## Quality", ""]
-    if ev is None: lines += ["Not measured yet: run `synthbridge.mini.evaluate_mini(path)`.", ""]
-    else:
-        k = ev["cas"]
-        lines += [f"**Classification accuracy score** (CAS): a small CNN trained on the 60,000 real training images "
-                  f"(top-1 accuracy **{ev['classifier_accuracy']:.1%}** on the 10,000 real test images) labels "
-                  f"{k[0]['n_per_class']} generated images per class (prompts from the 27 templates, DDPM, "
-                  f"{k[0]['num_inference_steps']} steps, seed {k[0]['seed']}); CAS is the share labelled with the prompted class.", "",
-                  "| guidance scale | CAS | " + " | ".join(c["classes"]) + " |", "| --- | --- |" + " --- |"*len(c["classes"])]
-        for r in k:
-            lines.append(f"| {r['guidance_scale']:g} | **{r['cas']:.1%}** | " + " | ".join(f"{v:.0%}" for v in r["per_class"].values()) + " |")
-        lines += ["", f"Generation speed on the same shared CPU: {ev['images_per_s']:.1f} images/s at guidance 3.5 "
-                  f"and {k[0]['num_inference_steps']} steps (batch {ev['batch_size']}).", "",
-                  "![samples](samples.png)", "",
-                  f"`samples.png`: one row per class in label order, guidance 3.5, {k[0]['num_inference_steps']} steps.", "",
-                  f"Reproduce: `synthbridge.mini.evaluate_mini(mini_fashion_path())` ({_fmt_s(ev['seconds'])} here).", ""]
-    lines += ["## Limitations", "",
-              "Greyscale 32 px garments only; it knows ten class names and the template wording, nothing else. It is a "
-              "stand-in for Stable Diffusion in tests, docs and `synthbridge demo`, and its numbers are not the paper's.", ""]
-    return "\n".join(lines)
-
-def _write_text(path: Path, text: str):
-    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(text, encoding="utf-8"); os.replace(tmp, path)
-
-# %% ../nbs/08_mini.ipynb #429eac70
+# %% ../nbs/08_mini.ipynb #04b319f9
 def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_fashion_path()`
                   n_per_class: int = 100, # images per class for each CAS
                   num_inference_steps: int = 25, # DDPM steps
@@ -583,14 +585,14 @@ def _save_samples(pipe, file: Path, n: int = 10, num_inference_steps: int = 25, 
     grid = (ims*255).round().astype(np.uint8).reshape(len(MINI_CLASSES), n, s, s, 3).transpose(0, 2, 1, 3, 4).reshape(len(MINI_CLASSES)*s, n*s, 3)
     tmp = file.with_name(f".{file.name}.tmp.png"); Image.fromarray(grid).save(tmp); os.replace(tmp, file)
 
-# %% ../nbs/08_mini.ipynb #6081a2bf
+# %% ../nbs/08_mini.ipynb #6f963af9
 def add_train_mini_args(parser):
     "Options of `synthbridge train-mini`."
     from synthbridge.cli import add_common
     add_common(parser, "out", "seed", "steps", "batch_size", "root", "overwrite",
                steps=dict(default=2000, help="UNet + text-encoder training steps"),
                batch_size=dict(default=64, help="UNet + text-encoder batch size"),
-               root=dict(default=None, help="folder holding Fashion-MNIST's idx files (default: the system's, then ~/data)"))
+               root=dict(default=None, help="folder holding Fashion-MNIST's idx files; unset: the system's folder, then ~/data"))
     parser.add_argument("--vae-steps", type=int, default=500, help="autoencoder training steps")
     parser.add_argument("--image-size", type=int, default=32, help="image side in px")
     parser.add_argument("--n-source", type=int, default=50_000, help="train on the first N Fashion-MNIST training images")
