@@ -19,7 +19,7 @@ def render(nb_path=ROOT/"nbs"/"index.ipynb") -> str:
             m = re.match(r"^# (.+)\n+> (.+)", src)
             if m and not parts:  # the title cell: heading + description quote
                 src = f"# {m.group(1)}\n\n> {m.group(2)}" + src[m.end():]
-            parts.append(src.strip())
+            parts.append(re.sub(r"\]\((?!https?:|/)", "](nbs/", src.strip()))  # image/link paths relative to nbs/
         elif c["cell_type"] == "code":
             lines = src.splitlines()
             directives = [l for l in lines if l.startswith("#|")]
