@@ -26,9 +26,10 @@ def tiny_model(tmp_path_factory):
 def test_help():
     r = _cli("--help", timeout=300)
     assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.split())
     for opt in ("--quick", "--out", "--dataset", "--model", "--arch", "--shots", "--seeds", "--device", "--n-per-class",
                 "--epochs", "--test-per-class", "(default: synthbridge-demo)", "(default: mini-fashion)"):
-        assert opt in r.stdout, opt
+        assert opt in text, opt
 
 @pytest.mark.parametrize("args, msg", [
     (["--shots", "0"], "shots=0: give 'full' or an integer >= 1"),
@@ -55,6 +56,7 @@ def _quick_dir() -> Path:
     from synthbridge.demo import quick_demo_dir
     return quick_demo_dir()
 
+@pytest.mark.xdist_group("quick-demo")  # same worker as tutorial 1, which reuses this run (tests/test_notebooks.py)
 def test_quick_demo_end_to_end(tmp_path):
     "`synthbridge demo --quick` on the shipped mini model: every output, each saying what it is (CI's demo run)."
     from synthbridge.mini import mini_fashion_path

@@ -24,7 +24,15 @@ print(f"{sys.argv[1]}: {'passed' if ok else 'FAILED'} in {secs:.1f}s")
 sys.exit(0 if ok else 1)
 """
 
-@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[str(p.relative_to(NBS)) for p in NOTEBOOKS])
+# Tutorial 1 reuses the quick demo that tests/test_demo.py runs (synthbridge.demo.quick_demo_dir): under pytest-xdist
+# `--dist loadgroup` both go to one worker, test_demo.py first (collection order), so the demo runs once and never
+# concurrently with its reuse.
+def _param(p):
+    rel = str(p.relative_to(NBS))
+    marks = [pytest.mark.xdist_group("quick-demo")] if rel.startswith("tutorials/01_") else []
+    return pytest.param(p, id=rel, marks=marks)
+
+@pytest.mark.parametrize("nb", [_param(p) for p in NOTEBOOKS])
 def test_notebook(nb):
     env = dict(os.environ, HF_HUB_OFFLINE="1", MPLBACKEND="Agg")
     r = subprocess.run([sys.executable, "-c", RUNNER, str(nb), os.environ.get("SYNTHBRIDGE_TEST_FLAGS", "")],
