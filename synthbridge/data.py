@@ -26,8 +26,8 @@ from .prompts import class_slugs, clean_classname
 
 # %% auto #0
 __all__ = ['FASHION_CLASSES', 'DATASETS', 'PAPER_DATASETS', 'FASHION_MNIST_DIRS', 'CALTECH_TRAIN_PER_CLASS', 'DatasetInfo',
-           'class_names', 'few_shot', 'RealDataset', 'read_idx', 'get_dataset', 'load_image', 'check_images',
-           'ImageItems', 'make_dls', 'SyntheticSet', 'mixed_dls']
+           'class_names', 'few_shot', 'RealDataset', 'read_idx', 'get_dataset', 'eval_resize', 'load_image',
+           'check_images', 'ImageItems', 'make_dls', 'SyntheticSet', 'mixed_dls']
 
 # %% ../nbs/02_data.ipynb #5e23e9c8
 def _classnames_dir() -> Path:
@@ -513,7 +513,7 @@ def _replica(name: str, root, n_train: int = 2, n_test: int = 1) -> Path:
     else: raise KeyError(f"no replica for {name!r}")
     return root
 
-# %% ../nbs/02_data.ipynb #bf1bc9cc
+# %% ../nbs/02_data.ipynb #6dcd22c0
 def _rrc_box(W: int, H: int, rng=random, scale=(0.08, 1.0), ratio=(3/4, 4/3)):
     "torchvision's `RandomResizedCrop.get_params`, as a (left, top, right, bottom) box."
     area, logr = W*H, (math.log(ratio[0]), math.log(ratio[1]))
@@ -538,13 +538,20 @@ def _center_box(W: int, H: int, size: int, resize: int):
     sx, sy = W/nw, H/nh
     return (left*sx, top*sy, (left + size)*sx, (top + size)*sy)
 
+def eval_resize(size: int, # the crop side, px
+                resize: int | None = None, # an explicit short side, or None
+               ) -> int:
+    "The short side to resize to before the eval centre crop: `resize`, or ImageNet's 256/224 ratio of `size`."
+    return round(size*256/224) if resize is None else resize
+
 def load_image(item, # an image path or an HxW / HxWx3 uint8 array
                size: int = 224, # output side, px
-               resize: int = 256, # eval: short side before the centre crop
+               resize: int | None = None, # eval: short side before the centre crop (None: size*256/224, ImageNet's ratio)
                train: bool = False, # random resized crop + flip, else resize + centre crop
                rng=random, # source of randomness for the crop and flip
               ) -> torch.Tensor:
     "Decode `item` and crop-resize it to a 3 x `size` x `size` uint8 tensor in one resampling step."
+    resize = eval_resize(size, resize)
     if isinstance(item, np.ndarray): im = Image.fromarray(item)
     else:
         try: im = Image.open(item)
@@ -567,7 +574,7 @@ def load_image(item, # an image path or an HxW / HxWx3 uint8 array
         if isinstance(item, np.ndarray): raise
         raise OSError(f"cannot decode image {item}: {type(e).__name__}: {e}") from e
 
-# %% ../nbs/02_data.ipynb #2dbd0ef1
+# %% ../nbs/02_data.ipynb #dbf6c707
 _CHECKED: dict = {}
 
 def _check_file(p) -> str | None:
@@ -604,16 +611,16 @@ def check_images(items: list, # (item, label) pairs or bare items; in-memory arr
     if bad: warnings.warn(f"skipped {len(bad)} unreadable image file(s), e.g. {bad[0][0]} ({bad[0][1]})")
     return good
 
-# %% ../nbs/02_data.ipynb #fb24d8a0
+# %% ../nbs/02_data.ipynb #f5e6101d
 class ImageItems:
     "A fastai-compatible dataset of `(item, label)` pairs with the paper's train or eval crop."
     def __init__(self, items: list, # (path or uint8 array, label) pairs
                  classes: Sequence[str], # class names in label order
                  train: bool = False, # random resized crop + flip, else resize + centre crop
                  size: int = 224, # output side, px
-                 resize: int = 256, # eval: short side before the centre crop
+                 resize: int | None = None, # eval: short side before the centre crop (None: size*256/224, ImageNet's ratio)
                 ):
-        self.items, self.vocab, self.train, self.size, self.resize = list(items), list(classes), train, size, resize
+        self.items, self.vocab, self.train, self.size, self.resize = list(items), list(classes), train, size, eval_resize(size, resize)
         self.c = len(self.vocab)
         self.x = self.y = None
         arrays = bool(self.items) and all(isinstance(it, np.ndarray) for it, _ in self.items)
@@ -679,13 +686,14 @@ def make_dls(train: list, # (item, label) training pairs
              classes: Sequence[str], # class names in label order
              bs: int = 64, # batch size (train and valid)
              size: int = 224, # crop side, px
-             resize: int = 256, # eval: short side before the centre crop
+             resize: int | None = None, # eval: short side before the centre crop (None: size*256/224, ImageNet's ratio)
              num_workers: int | None = None, # None: 0 for in-memory data, else min(8, CPUs)
              skip_bad: bool = False, # drop unreadable files (with a warning) instead of raising
              device=None, # None: fastai's `default_device()` (the GPU if there is one)
              path: str | Path = ".", # `DataLoaders.path` (where a Learner saves models)
             ) -> DataLoaders:
     "fastai `DataLoaders` (train: random resized crop + flip, shuffled; valid: resize + centre crop), floats in [0, 1]."
+    resize = eval_resize(size, resize)
     _check_sizes(size, resize, bs)
     if not train: raise ValueError("no training images")
     bad = sorted({l for _, l in list(train) + list(valid) if not 0 <= l < len(classes)})
@@ -699,13 +707,13 @@ def make_dls(train: list, # (item, label) training pairs
 @patch
 def dls(self: RealDataset, shots: int | None = None, # images per class (nested k-shot subset of `train`), None: all
               seed: int = 0, # k-shot seed
-              bs: int = 64, size: int = 224, resize: int = 256, num_workers: int | None = None,
+              bs: int = 64, size: int = 224, resize: int | None = None, num_workers: int | None = None,
               skip_bad: bool = False, device=None, path: str | Path = ".") -> DataLoaders:
     "DataLoaders of this dataset: train = the `shots`-shot subset of `train` (all of it if None), valid = `test`."
     train = self.train if shots is None else self.shots(shots, seed)
     return make_dls(train, self.test, self.classes, bs, size, resize, num_workers, skip_bad, device, path)
 
-# %% ../nbs/02_data.ipynb #d19245eb
+# %% ../nbs/02_data.ipynb #bce6f33b
 def _is_image(p: Path) -> bool: return p.suffix.lower() in _IMG_EXT and not p.name.startswith(".")
 
 class SyntheticSet:
@@ -765,7 +773,7 @@ class SyntheticSet:
             if seen[l] < n_per_class: out.append((it, l)); seen[l] += 1
         return out
 
-    def dls(self, bs: int = 64, size: int = 224, resize: int = 256,
+    def dls(self, bs: int = 64, size: int = 224, resize: int | None = None,
             valid_pct: float = 0.1, # held-out share of each class for validation (when `valid` is None)
             valid: RealDataset | list | None = None, # validate on this real dataset's test split (or these pairs) instead
             seed: int = 0, # seed of the held-out split
@@ -800,13 +808,13 @@ def _match_classes(real, synth, real_name, synth_path, check_names=True):
         if diff: raise ValueError(f"class mismatch between {real_name} and {synth_path} at {len(diff)} labels, e.g. "
                                   f"{'; '.join(diff[:3])} (pass check_names=False if the names differ on purpose)")
 
-# %% ../nbs/02_data.ipynb #6653f92c
+# %% ../nbs/02_data.ipynb #441fa593
 def mixed_dls(real, # a `RealDataset`, or DataLoaders made by `RealDataset.dls` (its train and valid items are used)
               synth, # a `SyntheticSet` or its folder
               shots: int | None = None, # real images per class (k-shot; with a RealDataset), None: all
               seed: int = 0, # k-shot seed
               n_per_class: int | None = None, # synthetic images per class (None: all)
-              bs: int = 64, size: int = 224, resize: int = 256, num_workers: int | None = None,
+              bs: int = 64, size: int = 224, resize: int | None = None, num_workers: int | None = None,
               skip_bad: bool = False, device=None,
               check_names: bool = True, # compare class names (cleaned, case-insensitive), not only their count
              ) -> DataLoaders:
@@ -822,7 +830,7 @@ def mixed_dls(real, # a `RealDataset`, or DataLoaders made by `RealDataset.dls` 
     _match_classes(classes, synth.classes, name, synth.path, check_names)
     return make_dls(list(train) + synth.select(n_per_class), test, classes, bs, size, resize, num_workers, skip_bad, device)
 
-# %% ../nbs/02_data.ipynb #8f2028a0
+# %% ../nbs/02_data.ipynb #4be6a0a6
 def _write_synthetic(out, classes, n: int = 4, size: int = 32, manifest: bool = True, ext: str = "png") -> Path:
     "A synthetic folder in `generate`'s format with `n` tiny images per class (for tests)."
     from synthbridge.testing import tiny_image_folder
