@@ -434,7 +434,7 @@ def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: d
 
 def _read(p: Path) -> str: return p.read_text(encoding="utf-8")
 
-# %% ../nbs/09_demo.ipynb #9f507704
+# %% ../nbs/09_demo.ipynb #3dcb4f9e
 @dataclass
 class DemoResult:
     "What `demo` made: the results folder, the table (one row per pipeline), the settings and the timings."
@@ -525,8 +525,8 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
 
 def quick_demo_dir() -> Path:
     "Where the docs and CI keep the quick demo's results, so the tutorial and the CLI test share one run: the synthbridge cache (`$SYNTHBRIDGE_CACHE`, else `~/.cache/synthbridge`) + `demo-quick`."
-    base = os.environ.get("SYNTHBRIDGE_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home()/".cache")/"synthbridge"
-    return Path(base).expanduser()/"demo-quick"
+    from synthbridge.testing import _user_cache
+    return _user_cache().expanduser()/"demo-quick"
 
 def _count(path: Path) -> int:
     try:

@@ -138,9 +138,8 @@ def timm_model(arch: str = "resnet18.tv_in1k", # a timm architecture, optionally
             ": pass weights=PATH (a local .safetensors/.pth), e.g. arch='tf_efficientnet_lite0', "
             "weights=efficientnet_lite0_weights(), or pretrained=False") from e
 
-# %% ../nbs/04_learner.ipynb #81b0e3c3
-def _user_cache() -> Path:
-    return Path(os.environ.get("SYNTHBRIDGE_CACHE", Path(os.environ.get("XDG_CACHE_HOME", Path.home()/".cache"))/"synthbridge"))
+# %% ../nbs/04_learner.ipynb #0d2abb39
+from .testing import _user_cache  # one definition of the user cache folder ($SYNTHBRIDGE_CACHE)
 
 def save_weights(model_or_learner, # a model, or a Learner (its model is saved)
                  path, # the `.safetensors` file to write (atomically)
