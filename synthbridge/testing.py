@@ -13,7 +13,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['bpe_vocab_path', 'write_clip_tokenizer_files', 'clip_tokenizer_dir', 'clip_tokenizer', 'tiny_pipeline',
-           'tiny_image_folder']
+           'sd15_configs_dir', 'sd15_pipeline', 'tiny_image_folder']
 
 # %% ../nbs/01_testing.ipynb #ce5e6145
 def _user_cache() -> Path:
@@ -98,6 +98,30 @@ def tiny_pipeline(seed: int = 0, # seeds the random weights
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=te.eval(), tokenizer=tok, unet=unet.eval(),
                                    scheduler=DDPMScheduler(**_sd_scheduler_config()), safety_checker=None,
                                    feature_extractor=None, requires_safety_checker=False)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+# %% ../nbs/01_testing.ipynb #c9d1e530
+def sd15_configs_dir() -> Path:
+    "The folder of Stable Diffusion v1.5's component configs shipped with synthbridge (diffusers layout, no weights)."
+    return Path(importlib.util.find_spec("synthbridge").origin).parent/"assets"/"sd15-configs"
+
+def sd15_pipeline(seed: int = 0, # seeds the random weights
+                  dtype=None, # None: float32; or a torch dtype for every component
+                 ):
+    "A `StableDiffusionPipeline` of Stable Diffusion v1.5's exact shapes with random weights, the real CLIP tokenizer, DDPM."
+    import torch
+    from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+    d = sd15_configs_dir(); cfg = lambda sub, f="config.json": json.loads((d/sub/f).read_text())
+    torch.manual_seed(seed); unet = UNet2DConditionModel.from_config(cfg("unet"))
+    torch.manual_seed(seed + 1); vae = AutoencoderKL.from_config(cfg("vae"))
+    torch.manual_seed(seed + 2)
+    te = CLIPTextModel(CLIPTextConfig(**{k: v for k, v in cfg("text_encoder").items() if not k.startswith("_")}))
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=te.eval(), tokenizer=clip_tokenizer(), unet=unet.eval(),
+                                   scheduler=DDPMScheduler.from_config(cfg("scheduler", "scheduler_config.json")),
+                                   safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    if dtype is not None: pipe.to(dtype=dtype)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
