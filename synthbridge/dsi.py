@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
+from fastcore.basics import patch
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -133,16 +134,94 @@ def _encode(vae, x: torch.Tensor):
     d = vae.encode(x.to(device=vae.device, dtype=vae.dtype)).latent_dist
     return d.mean.float(), d.std.float()
 
-def _encode_all(vae, images, resolution, batch_size, dtype, progress=False):
-    "Mean and std of every image and its mirror: two tensors [N, 2, C, h, w] on the CPU."
-    means, stds, n = [], [], len(images)
+_CACHE_DTYPES = {torch.float16: "float16", torch.float32: "float32"}
+
+def _vae_check(vae) -> str:
+    "A cheap fingerprint of the VAE encoder's weights (first and last layers)."
+    h = hashlib.sha256()
+    for m in (vae.encoder.conv_in, vae.encoder.conv_out, getattr(vae, "quant_conv", None)):
+        if m is not None: h.update(m.weight.detach().float().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+# %% ../nbs/07_dsi.ipynb #6954b35c
+class _LatentCache:
+    "Posterior mean and std of every image and its mirror, on disk in chunks; a chunk is encoded when first needed."
+    def __init__(self, root, vae, images, resolution: int, batch_size: int, data_hash: str, dtype=torch.float16,
+                 chunk: int = 256):
+        vsf = 2**(len(vae.config.block_out_channels) - 1); hw = resolution//vsf
+        self.vae, self.images, self.resolution, self.batch_size, self.chunk = vae, images, resolution, batch_size, chunk
+        self.n, self.tdtype, self.np_dtype = len(images), dtype, np.dtype(_CACHE_DTYPES[dtype])
+        self.latent_shape = (vae.config.latent_channels, hw, hw)
+        self.key = dict(format="synthbridge.latents/1", data=data_hash, n_images=self.n, resolution=resolution,
+                        latent_shape=list(self.latent_shape), vae=_vae_check(vae), vae_dtype=str(vae.dtype),
+                        batch_size=batch_size, chunk=chunk, dtype=self.np_dtype.name)
+        self.path = Path(root)/hashlib.sha256(json.dumps(self.key, sort_keys=True).encode()).hexdigest()[:16]
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.half = int(np.prod(self.latent_shape))*2*self.np_dtype.itemsize    # bytes of (mean, std) of one view
+        self.n_chunks = -(-self.n//chunk)
+        idx = self.path/"index.json"
+        old = json.loads(idx.read_text()) if idx.exists() else {}
+        self.encodes = old.get("encodes") if old.get("key") == self.key else None
+        self.encodes = self.encodes or [0]*self.n_chunks
+        for f in self.path.glob(".*.tmp"):                      # left by a killed run (the pid is in the name)
+            try: pid = int(f.name.split(".")[-2]); os.kill(pid, 0)
+            except (ValueError, ProcessLookupError): f.unlink(missing_ok=True)
+            except PermissionError: pass
+        self.done = {k for k in range(self.n_chunks) if self._file(k).is_file()
+                     and self._file(k).stat().st_size == self._rows(k)*2*self.half}
+        for k in self.done: self.encodes[k] = max(self.encodes[k], 1)  # renamed, then killed before the index update
+        self.encoded, self.seconds = 0, 0.0                     # images encoded and seconds spent by this process
+        self._write_index()
+
+    def _file(self, k: int) -> Path: return self.path/f"{k:06d}.bin"
+    def _rows(self, k: int) -> int: return min(self.chunk, self.n - k*self.chunk)
+    def _write_index(self):
+        tmp = self.path/f".index.json.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(dict(key=self.key, encodes=self.encodes, files="{:06d}.bin",
+                                       shape=["rows", 2, 2, *self.latent_shape])))
+        os.replace(tmp, self.path/"index.json")
+    def memmap(self, k: int) -> np.ndarray:
+        "Chunk `k` as a read-only memory map [rows, 2 (image, mirror), 2 (mean, std), C, h, w]."
+        return np.memmap(self._file(k), self.np_dtype, "r", shape=(self._rows(k), 2, 2, *self.latent_shape))
+
+# %% ../nbs/07_dsi.ipynb #af8c44c0
+@patch
+def _encode_chunk(self: _LatentCache, k: int):
+    "Encode the images of chunk `k` and their mirrors in batches; publish the chunk file atomically."
+    t0, lo, hi = time.time(), k*self.chunk, k*self.chunk + self._rows(k)
+    tmp = self.path/f".{k:06d}.bin.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as fh:
+            for s in range(lo, hi, self.batch_size):
+                x = torch.stack([_preprocess(_open_image(im), self.resolution) for im in self.images[s:min(s + self.batch_size, hi)]])
+                m, sd = _encode(self.vae, torch.cat([x, x.flip(-1)])); b = len(x)
+                rows = torch.stack([torch.stack([m[:b], sd[:b]], 1), torch.stack([m[b:], sd[b:]], 1)], 1)
+                fh.write(rows.to("cpu", self.tdtype).numpy().tobytes())
+            fh.flush(); os.fsync(fh.fileno())
+        os.replace(tmp, self._file(k))
+    except BaseException:
+        tmp.unlink(missing_ok=True); raise
+    self.done.add(k); self.encodes[k] += 1; self.encoded += hi - lo; self.seconds += time.time() - t0
+    self._write_index()
+
+@patch
+def read(self: _LatentCache, idx: Sequence[int], flips: Sequence[int]):
+    "Mean and std (float32, [len(idx), C, h, w]) of images `idx`, mirrored where `flips` is 1; encodes missing chunks."
+    for k in sorted({i//self.chunk for i in idx} - self.done): self._encode_chunk(k)
+    buf = bytearray()
+    for i, f in zip(idx, flips):
+        k, r = divmod(int(i), self.chunk)
+        with open(self._file(k), "rb") as fh: fh.seek((2*r + int(f))*self.half); buf += fh.read(self.half)
+    a = torch.from_numpy(np.frombuffer(bytes(buf), self.np_dtype).reshape(len(idx), 2, *self.latent_shape).copy())
+    return a[:, 0].float(), a[:, 1].float()
+
+@patch
+def fill(self: _LatentCache, progress: bool = False):
+    "Encode every chunk not on disk yet (streaming, one chunk in RAM at a time)."
     from tqdm.auto import tqdm
-    for s in tqdm(range(0, n, batch_size), desc="encoding latents", unit="batch", disable=not progress, leave=False):
-        x = torch.stack([_preprocess(_open_image(im), resolution) for im in images[s:s + batch_size]])
-        x = torch.cat([x, x.flip(-1)])
-        m, sd = _encode(vae, x); b = len(x)//2
-        means.append(torch.stack([m[:b], m[b:]], 1).to("cpu", dtype)); stds.append(torch.stack([sd[:b], sd[b:]], 1).to("cpu", dtype))
-    return torch.cat(means), torch.cat(stds)
+    for k in tqdm([k for k in range(self.n_chunks) if k not in self.done], desc="encoding latents", unit="chunk",
+                  disable=not progress, leave=False): self._encode_chunk(k)
+    return self
 
 # %% ../nbs/07_dsi.ipynb #7fbceacf
 def _step_seed(seed: int, step: int) -> int:
@@ -161,8 +240,8 @@ def _draw(seed, step, counts, batch_size, num_timesteps, latent_shape, flip_p):
     return labels, within, flips, t, noise, xi
 
 # %% ../nbs/07_dsi.ipynb #fff54d50
-def _batches(pipe, images, labels, classes, words, batch_size, resolution, cache_latents, cache_dtype, sample_latents,
-             flip_p, weight_dtype, noise_scheduler, progress=False):
+def _batches(pipe, images, labels, classes, words, batch_size, resolution, cache, sample_latents, flip_p, weight_dtype,
+             noise_scheduler):
     "Everything a step needs, as a namespace: models, tokenised prompts per class, images per class, latent cache."
     from types import SimpleNamespace
     tok, vae = pipe.tokenizer, pipe.vae
@@ -176,14 +255,14 @@ def _batches(pipe, images, labels, classes, words, batch_size, resolution, cache
         by_class=by_class, counts=[len(b) for b in by_class], images=images, resolution=resolution, batch_size=batch_size,
         latent_shape=(vae.config.latent_channels, hw, hw), flip_p=flip_p, sample_latents=sample_latents, sf=sf, shift=shift,
         device=pipe.unet.device, weight_dtype=weight_dtype, pred_type=noise_scheduler.config.prediction_type,
-        cache=_encode_all(vae, images, resolution, batch_size, cache_dtype, progress) if cache_latents else None)
+        cache=cache)
 
 def _step_loss(B, seed: int, step: int) -> torch.Tensor:
     "The Eq. (2) loss of step `step` (a pure function of the draws of `(seed, step)` and the current weights)."
     lab, within, flips, t, noise, xi = _draw(seed, step, B.counts, B.batch_size, B.ns.config.num_train_timesteps,
                                              B.latent_shape, B.flip_p)
     idx = [B.by_class[l][w] for l, w in zip(lab.tolist(), within.tolist())]
-    if B.cache is not None: mean, std = B.cache[0][idx, flips].float(), B.cache[1][idx, flips].float()
+    if B.cache is not None: mean, std = B.cache.read(idx, flips.tolist())
     else:
         x = torch.stack([_preprocess(_open_image(B.images[i]), B.resolution) for i in idx])
         x = torch.where(flips.bool()[:, None, None, None], x.flip(-1), x)
@@ -211,12 +290,14 @@ def dsi_loss(pipe, # the pipeline, holding `token` (e.g. after `invert_style` or
             ) -> float:
     "Mean Eq. (2) loss of `token` over a fixed set of draws: compares tokens (or a token and its initializer) on equal terms."
     from diffusers import DDPMScheduler
-    labels, _, _ = _check_data(images, labels, classes)
+    import tempfile
+    labels, _, data_hash = _check_data(images, labels, classes)
     ns = DDPMScheduler.from_config(pipe.scheduler.config)
     words = pipe.maybe_convert_prompt(token, pipe.tokenizer) if hasattr(pipe, "maybe_convert_prompt") else token
-    B = _batches(pipe, images, labels, classes, words, batch_size, resolution, True, torch.float32, True, 0.5,
-                 pipe.unet.dtype, ns)
-    return float(np.mean([_step_loss(B, seed, s).item() for s in range(steps)]))
+    with tempfile.TemporaryDirectory() as d:
+        cache = _LatentCache(d, pipe.vae, images, resolution, batch_size, data_hash, torch.float32)
+        B = _batches(pipe, images, labels, classes, words, batch_size, resolution, cache, True, 0.5, pipe.unet.dtype, ns)
+        return float(np.mean([_step_loss(B, seed, s).item() for s in range(steps)]))
 
 # %% ../nbs/07_dsi.ipynb #2a099200
 _CHECKPOINT = "checkpoint/state.safetensors"
@@ -250,6 +331,11 @@ class StyleInversion:
 
 _DTYPES = {None: torch.float32, "no": torch.float32, "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
+def _te_checkpointing(te, on: bool):
+    "Activation checkpointing of a transformers text encoder: `activation_checkpointing_*` (transformers >= 5.24), else the old name."
+    new = "activation_checkpointing_enable" if on else "activation_checkpointing_disable"
+    getattr(te, new if hasattr(te, new) else new.replace("activation", "gradient"))()
+
 def _fingerprint(settings: dict) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -273,11 +359,11 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
                  resolution: int = 512, # image side fed to the VAE (shorter side resized, centre crop)
                  num_vectors: int = 1, # embedding vectors of S* (>1: S*, S*_1, ...)
                  seed: int = 0, # seeds every random draw: step s draws from hash(seed, s)
-                 cache_latents: bool = True, # VAE-encode every image and its mirror once (else every step)
+                 cache_latents: bool = True, # VAE-encode every image and its mirror once, cached on disk (else every step)
                  checkpoint_every: int = 500, # steps between checkpoints (and the final step)
                  validate_every: int | None = None, # steps between validation grids (None: none)
                  validation_classes: Sequence | None = None, # class names or labels for the grids (default: first 2)
-                 mixed_precision: str | None = None, # None, 'fp16' or 'bf16': dtype of the frozen UNet and VAE (meant for CUDA)
+                 mixed_precision: str | None = None, # None, 'fp16' (CUDA) or 'bf16' (CUDA or CPU): dtype of the frozen UNet and VAE
                  gradient_checkpointing: bool = False, # recompute activations in the backward pass (less memory)
                  attention_slicing: bool | str | int = False, # `pipe.enable_attention_slicing(...)` (True: 'auto')
                  scale_lr: bool = False, # multiply `lr` by `batch_size` (the diffusers example's --scale_lr)
@@ -287,7 +373,9 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
                  lr_warmup_steps: int = 0, # warm-up steps of the LR schedule
                  sample_latents: bool = True, # draw z from the VAE posterior (False: its mean)
                  flip_p: float = 0.5, # probability of the mirror image
-                 cache_dtype: torch.dtype = torch.float32, # dtype of the latent cache (float16 halves its memory)
+                 cache_dtype: torch.dtype = torch.float16, # dtype of the on-disk latent cache (torch.float16 or torch.float32)
+                 cache_chunk: int = 256, # images per latent-cache file (encoded together when one of them is first drawn)
+                 cache_dir=None, # latent cache folder (None: `out/latents`); keyed by data, VAE and resolution
                  validation_images: int = 2, # images per class in a validation grid
                  validation_steps: int = 50, # denoising steps for validation images
                  guidance_scale: float = 3.5, # guidance for validation images (the paper's 3.5)
@@ -305,6 +393,8 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
     if validate_every is not None and validate_every < 1: raise ValueError(f"validate_every={validate_every}: need >= 1 or None")
     if mixed_precision not in _DTYPES: raise ValueError(f"mixed_precision={mixed_precision!r}: allowed are None, 'fp16', 'bf16'")
     if not 0 <= flip_p <= 1: raise ValueError(f"flip_p={flip_p}: need a probability in [0, 1]")
+    if cache_dtype not in _CACHE_DTYPES: raise ValueError(f"cache_dtype={cache_dtype!r}: allowed are torch.float16, torch.float32")
+    if not isinstance(cache_chunk, int) or cache_chunk < 1: raise ValueError(f"cache_chunk={cache_chunk!r}: need an integer >= 1")
     vae, unet, te, tok = pipe.vae, pipe.unet, pipe.text_encoder, pipe.tokenizer
     vsf = getattr(pipe, "vae_scale_factor", 2**(len(vae.config.block_out_channels) - 1))
     if resolution < vsf or resolution % vsf: raise ValueError(f"resolution={resolution}: need a multiple of the VAE's factor {vsf}")
@@ -324,6 +414,7 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
     lr_eff = lr*batch_size if scale_lr else lr
     settings = dict(token=token, initializer=initializer, lr=lr, scale_lr=scale_lr, lr_effective=lr_eff, batch_size=batch_size,
                     resolution=resolution, num_vectors=num_vectors, seed=seed, cache_latents=cache_latents,
+                    cache_dtype=_CACHE_DTYPES[cache_dtype] if cache_latents else None,
                     sample_latents=sample_latents, flip_p=flip_p, mixed_precision=mixed_precision, weight_decay=weight_decay,
                     lr_scheduler=lr_scheduler, lr_warmup_steps=lr_warmup_steps, prediction_type=pred_type,
                     model=str(getattr(pipe, "name_or_path", None) or getattr(unet.config, "_name_or_path", "")),
@@ -356,7 +447,7 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
         if ck is not None:
             with torch.no_grad(): emb.weight[ids] = ck_t["embeds"].to(emb.weight)
         if mixed_precision: unet.to(weight_dtype); vae.to(weight_dtype)
-        if gradient_checkpointing: unet.enable_gradient_checkpointing(); te.gradient_checkpointing_enable(); te.train()
+        if gradient_checkpointing: unet.enable_gradient_checkpointing(); _te_checkpointing(te, True); te.train()
         if attention_slicing: pipe.enable_attention_slicing("auto" if attention_slicing is True else attention_slicing)
         res = _train(**locals())
     except BaseException:
@@ -366,23 +457,24 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
         for m in (te, unet, vae):
             for n, p in m.named_parameters(prefix=str(id(m))): p.requires_grad_(grads.get(n, False))
         if gradient_checkpointing:
-            unet.disable_gradient_checkpointing(); te.gradient_checkpointing_disable()
+            unet.disable_gradient_checkpointing(); _te_checkpointing(te, False)
         te.train(te_training); te.to(te_dtype)
     return res
 
 # %% ../nbs/07_dsi.ipynb #00d403d9
 def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolution, num_vectors, seed, cache_latents,
            checkpoint_every, validate_every, progress, weight_decay, lr_scheduler, lr_warmup_steps, sample_latents, flip_p,
-           cache_dtype, validation_images, validation_steps, guidance_scale, callback, vae, unet, te, tok, noise_scheduler,
+           cache_dtype, cache_chunk, cache_dir, data_hash, validation_images, validation_steps, guidance_scale, callback, vae, unet, te, tok, noise_scheduler,
            pred_type, counts, val_labels, device, weight_dtype, lr_eff, settings, fp, ck_path, start, ck, ids, emb,
            mixed_precision, **_):
     from diffusers.optimization import get_scheduler
     from tqdm.auto import tqdm
     t_begin = time.time()
     t0 = time.time()
+    cache = _LatentCache(out/"latents" if cache_dir is None else Path(cache_dir).expanduser(), vae, images, resolution,
+                         batch_size, data_hash, cache_dtype, cache_chunk) if cache_latents else None
     B = _batches(pipe, images, labels, classes, " ".join(_token_strings(token, num_vectors)), batch_size, resolution,
-                 cache_latents and start < steps, cache_dtype, sample_latents, flip_p, weight_dtype, noise_scheduler, progress)
-    encode_s = time.time() - t0
+                 cache, sample_latents, flip_p, weight_dtype, noise_scheduler)
     # optimiser and schedule (restored from the checkpoint)
     opt = torch.optim.AdamW([emb.weight], lr=lr_eff, betas=(0.9, 0.999), weight_decay=weight_decay, eps=1e-8)
     sched = get_scheduler(lr_scheduler, opt, num_warmup_steps=lr_warmup_steps, num_training_steps=steps)
@@ -413,7 +505,9 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
                     steps=steps, settings={**settings, "steps": steps, "checkpoint_every": checkpoint_every,
                     "validate_every": validate_every, "validation_classes": [classes[c] for c in val_labels]},
                     data=data, loss=[round(l, 6) for l in losses], steps_per_s=rate, seconds=round(seconds, 3),
-                    encode_seconds=round(encode_s, 3), device=str(device), versions=_versions(),
+                    encode_seconds=round(cache.seconds if cache else 0.0, 3), device=str(device), versions=_versions(),
+                    latents=None if cache is None else dict(folder=str(cache.path), images=cache.n, chunks=cache.n_chunks,
+                        encoded_chunks=len(cache.done), encodes=cache.encodes, encoded_by_this_process=cache.encoded),
                     files=dict(embeds=_EMBEDS, checkpoint=_CHECKPOINT, validation=validations))
 
     def save(step, status, rate):
