@@ -612,7 +612,7 @@ def add_invert_args(parser):
     a("--num-vectors", type=int, default=1, help="embedding vectors of the token")
     a("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
     a("--validate-every", type=int, default=None, help="steps between validation image grids (default: none)")
-    a("--mixed-precision", choices=["no", "fp16", "bf16"], default="no", help="dtype of the frozen UNet and VAE (CUDA)")
+    a("--mixed-precision", choices=["no", "fp16", "bf16"], default="no", help="dtype of the frozen UNet and VAE (fp16: CUDA; bf16: CUDA or CPU)")
     a("--gradient-checkpointing", action="store_true", help="recompute activations in the backward pass (less memory)")
     a("--attention-slicing", action="store_true", help="sliced attention (less memory)")
     a("--scale-lr", action="store_true", help="multiply --lr by --batch-size")
