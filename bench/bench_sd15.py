@@ -75,7 +75,7 @@ def step_bridged(work: Path, dtype: str) -> dict:
     t0 = time.perf_counter()
     r = bridged_pp(rdls, sdls, arch="resnet18", pretrained=False, epochs=1, stage1_epochs=1, lr=0.01, seed=0)
     return dict(step_s=time.perf_counter() - t0, peak_rss_gb=_peak_gb(), metric=r.metric, pipeline=r.pipeline,
-                n_out=r.learner.model.get_classifier().out_features if hasattr(r.learner.model, "get_classifier") else None)
+                n_out=r.learner.model.get_classifier().out_features)
 
 
 STEPS = dict(generate=step_generate, invert=step_invert, bridged=step_bridged)
@@ -111,7 +111,8 @@ def main():
         r = subprocess.run([sys.executable, __file__, "--child", name, "--work", str(work), "--dtype", a.dtype,
                             "--threads", str(a.threads)], env=env, capture_output=True, text=True)
         if r.returncode != 0:
-            print(r.stdout[-3000:], r.stderr[-6000:], file=sys.stderr); raise SystemExit(f"{name} failed ({r.returncode})")
+            print(r.stdout[-3000:], r.stderr[-6000:], file=sys.stderr)
+            raise SystemExit(f"{name} failed ({r.returncode})")
         res = json.loads(next(l for l in r.stdout.splitlines() if l.startswith("RESULT "))[7:])
         res["wall_s"] = time.perf_counter() - t0; out["steps"][name] = res
         extra = f", build {res['build_s']:.0f} s ({res['build_rss_gb']:.2f} GiB)" if "build_s" in res else ""

@@ -193,7 +193,8 @@ def _encode_chunk(self: _LatentCache, k: int):
     try:
         with open(tmp, "wb") as fh:
             for s in range(lo, hi, self.batch_size):
-                x = torch.stack([_preprocess(_open_image(im), self.resolution) for im in self.images[s:min(s + self.batch_size, hi)]])
+                ims = self.images[s:min(s + self.batch_size, hi)]
+                x = torch.stack([_preprocess(_open_image(im), self.resolution) for im in ims])
                 m, sd = _encode(self.vae, torch.cat([x, x.flip(-1)])); b = len(x)
                 rows = torch.stack([torch.stack([m[:b], sd[:b]], 1), torch.stack([m[b:], sd[b:]], 1)], 1)
                 fh.write(rows.to("cpu", self.tdtype).numpy().tobytes())
@@ -332,7 +333,7 @@ class StyleInversion:
 _DTYPES = {None: torch.float32, "no": torch.float32, "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 def _te_checkpointing(te, on: bool):
-    "Activation checkpointing of a transformers text encoder: `activation_checkpointing_*` (transformers >= 5.24), else the old name."
+    "Checkpointing of a transformers text encoder: `activation_checkpointing_*` (transformers >= 5.24), else the old name."
     new = "activation_checkpointing_enable" if on else "activation_checkpointing_disable"
     getattr(te, new if hasattr(te, new) else new.replace("activation", "gradient"))()
 
@@ -359,11 +360,11 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
                  resolution: int = 512, # image side fed to the VAE (shorter side resized, centre crop)
                  num_vectors: int = 1, # embedding vectors of S* (>1: S*, S*_1, ...)
                  seed: int = 0, # seeds every random draw: step s draws from hash(seed, s)
-                 cache_latents: bool = True, # VAE-encode every image and its mirror once, cached on disk (else every step)
+                 cache_latents: bool = True, # VAE-encode each image and its mirror once, cached on disk (else every step)
                  checkpoint_every: int = 500, # steps between checkpoints (and the final step)
                  validate_every: int | None = None, # steps between validation grids (None: none)
                  validation_classes: Sequence | None = None, # class names or labels for the grids (default: first 2)
-                 mixed_precision: str | None = None, # None, 'fp16' (CUDA) or 'bf16' (CUDA or CPU): dtype of the frozen UNet and VAE
+                 mixed_precision: str | None = None, # None, 'fp16' (CUDA), 'bf16' (CUDA, CPU): frozen UNet and VAE dtype
                  gradient_checkpointing: bool = False, # recompute activations in the backward pass (less memory)
                  attention_slicing: bool | str | int = False, # `pipe.enable_attention_slicing(...)` (True: 'auto')
                  scale_lr: bool = False, # multiply `lr` by `batch_size` (the diffusers example's --scale_lr)
@@ -373,8 +374,8 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
                  lr_warmup_steps: int = 0, # warm-up steps of the LR schedule
                  sample_latents: bool = True, # draw z from the VAE posterior (False: its mean)
                  flip_p: float = 0.5, # probability of the mirror image
-                 cache_dtype: torch.dtype = torch.float16, # dtype of the on-disk latent cache (torch.float16 or torch.float32)
-                 cache_chunk: int = 256, # images per latent-cache file (encoded together when one of them is first drawn)
+                 cache_dtype: torch.dtype = torch.float16, # dtype of the latent cache on disk (or torch.float32)
+                 cache_chunk: int = 256, # images per latent-cache file (encoded when one of them is first drawn)
                  cache_dir=None, # latent cache folder (None: `out/latents`); keyed by data, VAE and resolution
                  validation_images: int = 2, # images per class in a validation grid
                  validation_steps: int = 50, # denoising steps for validation images
@@ -393,8 +394,10 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
     if validate_every is not None and validate_every < 1: raise ValueError(f"validate_every={validate_every}: need >= 1 or None")
     if mixed_precision not in _DTYPES: raise ValueError(f"mixed_precision={mixed_precision!r}: allowed are None, 'fp16', 'bf16'")
     if not 0 <= flip_p <= 1: raise ValueError(f"flip_p={flip_p}: need a probability in [0, 1]")
-    if cache_dtype not in _CACHE_DTYPES: raise ValueError(f"cache_dtype={cache_dtype!r}: allowed are torch.float16, torch.float32")
-    if not isinstance(cache_chunk, int) or cache_chunk < 1: raise ValueError(f"cache_chunk={cache_chunk!r}: need an integer >= 1")
+    if cache_dtype not in _CACHE_DTYPES:
+        raise ValueError(f"cache_dtype={cache_dtype!r}: allowed are torch.float16, torch.float32")
+    if not isinstance(cache_chunk, int) or cache_chunk < 1:
+        raise ValueError(f"cache_chunk={cache_chunk!r}: need an integer >= 1")
     vae, unet, te, tok = pipe.vae, pipe.unet, pipe.text_encoder, pipe.tokenizer
     vsf = getattr(pipe, "vae_scale_factor", 2**(len(vae.config.block_out_channels) - 1))
     if resolution < vsf or resolution % vsf: raise ValueError(f"resolution={resolution}: need a multiple of the VAE's factor {vsf}")
@@ -464,13 +467,13 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
 # %% ../nbs/07_dsi.ipynb #00d403d9
 def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolution, num_vectors, seed, cache_latents,
            checkpoint_every, validate_every, progress, weight_decay, lr_scheduler, lr_warmup_steps, sample_latents, flip_p,
-           cache_dtype, cache_chunk, cache_dir, data_hash, validation_images, validation_steps, guidance_scale, callback, vae, unet, te, tok, noise_scheduler,
+           cache_dtype, cache_chunk, cache_dir, data_hash,
+           validation_images, validation_steps, guidance_scale, callback, vae, unet, te, tok, noise_scheduler,
            pred_type, counts, val_labels, device, weight_dtype, lr_eff, settings, fp, ck_path, start, ck, ids, emb,
            mixed_precision, **_):
     from diffusers.optimization import get_scheduler
     from tqdm.auto import tqdm
     t_begin = time.time()
-    t0 = time.time()
     cache = _LatentCache(out/"latents" if cache_dir is None else Path(cache_dir).expanduser(), vae, images, resolution,
                          batch_size, data_hash, cache_dtype, cache_chunk) if cache_latents else None
     B = _batches(pipe, images, labels, classes, " ".join(_token_strings(token, num_vectors)), batch_size, resolution,
@@ -506,8 +509,9 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
                     "validate_every": validate_every, "validation_classes": [classes[c] for c in val_labels]},
                     data=data, loss=[round(l, 6) for l in losses], steps_per_s=rate, seconds=round(seconds, 3),
                     encode_seconds=round(cache.seconds if cache else 0.0, 3), device=str(device), versions=_versions(),
-                    latents=None if cache is None else dict(folder=str(cache.path), images=cache.n, chunks=cache.n_chunks,
-                        encoded_chunks=len(cache.done), encodes=cache.encodes, encoded_by_this_process=cache.encoded),
+                    latents=None if cache is None else dict(folder=str(cache.path), images=cache.n,
+                        chunks=cache.n_chunks, encoded_chunks=len(cache.done), encodes=cache.encodes,
+                        encoded_by_this_process=cache.encoded),
                     files=dict(embeds=_EMBEDS, checkpoint=_CHECKPOINT, validation=validations))
 
     def save(step, status, rate):
@@ -612,7 +616,8 @@ def add_invert_args(parser):
     a("--num-vectors", type=int, default=1, help="embedding vectors of the token")
     a("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
     a("--validate-every", type=int, default=None, help="steps between validation image grids (default: none)")
-    a("--mixed-precision", choices=["no", "fp16", "bf16"], default="no", help="dtype of the frozen UNet and VAE (fp16: CUDA; bf16: CUDA or CPU)")
+    a("--mixed-precision", choices=["no", "fp16", "bf16"], default="no",
+      help="dtype of the frozen UNet and VAE (fp16: CUDA; bf16: CUDA or CPU)")
     a("--gradient-checkpointing", action="store_true", help="recompute activations in the backward pass (less memory)")
     a("--attention-slicing", action="store_true", help="sliced attention (less memory)")
     a("--scale-lr", action="store_true", help="multiply --lr by --batch-size")

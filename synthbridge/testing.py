@@ -109,7 +109,7 @@ def sd15_configs_dir() -> Path:
 def sd15_pipeline(seed: int = 0, # seeds the random weights
                   dtype=None, # None: float32; or a torch dtype for every component
                  ):
-    "A `StableDiffusionPipeline` of Stable Diffusion v1.5's exact shapes with random weights, the real CLIP tokenizer, DDPM."
+    "A `StableDiffusionPipeline` of Stable Diffusion v1.5's exact shapes: random weights, real CLIP tokenizer, DDPM."
     import torch
     from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel

@@ -92,7 +92,8 @@ def test_cache_outlives_the_run_and_is_keyed(data, tmp_path):
     second = json.loads((tmp_path/"o"/"dsi.json").read_text())["latents"]
     assert second["folder"] == first["folder"] and second["encoded_by_this_process"] <= 8*(4 - first["encoded_chunks"])
     assert all(e <= 1 for e in second["encodes"]) and not torch.equal(a.embedding, b.embedding)
-    invert_style(tiny_pipeline(), files, labels, CLASSES, tmp_path/"o", lr=0.01, overwrite=True, **{**kw, "resolution": 32})
+    invert_style(tiny_pipeline(), files, labels, CLASSES, tmp_path/"o", lr=0.01, overwrite=True,
+                 **{**kw, "resolution": 32})
     assert len([p for p in (tmp_path/"o"/"latents").iterdir() if p.is_dir()]) == 2
     with pytest.raises(ValueError, match="cache_dtype=torch.bfloat16: allowed are torch.float16, torch.float32"):
         invert_style(tiny_pipeline(), files, labels, CLASSES, tmp_path/"bad", cache_dtype=torch.bfloat16, **kw)
@@ -170,4 +171,5 @@ def test_gradient_checkpointing_uses_the_non_deprecated_api(data, tmp_path):
     assert not [x for x in w if "checkpointing" in str(x.message)], [str(x.message) for x in w]
     assert np.isfinite(r.losses).all()
     te = pipe.text_encoder
-    assert not (te.is_activation_checkpointing if hasattr(te, "is_activation_checkpointing") else te.is_gradient_checkpointing)
+    on = te.is_activation_checkpointing if hasattr(te, "is_activation_checkpointing") else te.is_gradient_checkpointing
+    assert not on                                                   # switched off again afterwards

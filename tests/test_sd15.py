@@ -31,9 +31,9 @@ def test_generate_bf16_on_cpu(tmp_path):
     assert 0 < diff.mean() < 8, diff.mean()           # another precision, the same images up to rounding
 
 
-@pytest.mark.skipif(not SLOW, reason="builds Stable Diffusion 1.5's shapes (~9 GB RAM, minutes): SYNTHBRIDGE_TEST_FLAGS=slow")
+@pytest.mark.skipif(not SLOW, reason="Stable Diffusion 1.5's shapes (~9 GB RAM, minutes): SYNTHBRIDGE_TEST_FLAGS=slow")
 def test_sd15_generate_invert_load_bridged(tmp_path):
-    "generate (512 px, 2 steps), invert_style (512 px, 2 steps) + diffusers' load_textual_inversion, bridged++ resnet18."
+    "generate (512 px, 2 steps), invert_style (512 px, 2 steps) + diffusers' load_textual_inversion, bridged++."
     r = subprocess.run([sys.executable, str(ROOT/"bench"/"bench_sd15.py"), "--json", str(tmp_path/"sd15.json"),
                         "--work", str(tmp_path/"w"), "--threads", os.environ.get("BENCH_THREADS", "2")],
                        cwd=ROOT, capture_output=True, text=True, timeout=3600)
