@@ -897,11 +897,12 @@ def load_results(store, # a store folder or `Store`
                 ) -> pd.DataFrame:
     "Every finished run of a store as a DataFrame, one row per run."
     path = (store.path if isinstance(store, Store) else Path(store).expanduser())/"results"
-    rows = []
+    rows, seen = [], set()
     for p in sorted(path.glob("*.json")) if path.is_dir() else []:
         if p.name.startswith("."): continue
         r = _read_json(p)
-        if not r: continue
+        if not r or r.get("id", p.stem) in seen: continue   # a synced folder's conflict copy ('<id> (1).json')
+        seen.add(r.get("id", p.stem))
         cfg = r.pop("config", {})
         rows.append({"id": r.pop("id", p.stem), **cfg, **{k: v for k, v in r.items() if k != "kind"}})
     df = pd.DataFrame(rows)
