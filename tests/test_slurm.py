@@ -13,8 +13,14 @@ from synthbridge.experiment import (Run, execute_task, load_grid, load_results, 
 
 TESTS = Path(__file__).resolve().parent
 
-def logged_runner(task, ctx, log=None, delay=0.0):
-    "The real task function (`execute_task`), after logging its start and pausing `delay` s (a window to interrupt)."
+def logged_runner(task, ctx, log=None, delay=0.0, barrier=1):
+    """The real task function (`execute_task`), after logging its start and pausing `delay` s (a window to interrupt).
+    The first task of each worker waits until `barrier` workers are there (they start torch at different speeds)."""
+    ready = Path(f"{log}.ready.{os.getpid()}")
+    if not ready.exists():
+        ready.touch(); t0 = time.time()
+        while len(list(Path(log).parent.glob(Path(log).name + ".ready.*"))) < barrier and time.time() - t0 < 600:
+            time.sleep(0.05)
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     os.write(fd, f"{task.id} {os.getpid()}\n".encode()); os.close(fd)
     time.sleep(delay)
@@ -54,7 +60,7 @@ def test_local_workers_one_killed_every_run_once(tmp_path, worker_env):
     store, log = tmp_path/"store", tmp_path/"starts.log"
     ex = sweep_executor("local", folder=tmp_path/"jobs")
     r = submit_grid(grid, store, executor=ex, workers=2, wait=False, stale_after=3600,
-                    runner=functools.partial(logged_runner, log=str(log), delay=1.5))
+                    runner=functools.partial(logged_runner, log=str(log), delay=1.5, barrier=2))
     jobs = r["jobs"]
     assert len(jobs) == 2 and all(j.state == "RUNNING" for j in jobs)
     # kill a worker while it is inside a task (the 1.5 s pause), once some runs are done and others are left
