@@ -805,21 +805,24 @@ class SweepWorker:
 _TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
 
 def _minutes(t) -> int:
-    "A time limit in minutes from minutes (int or digits) or SLURM's [D-]HH:MM[:SS] (also D-HH)."
-    if isinstance(t, (int, float)) and not isinstance(t, bool) and t > 0: return max(1, round(t))
+    "Minutes (rounded up) of a time limit: minutes, or SLURM's formats M:SS, H:MM:SS, D-H, D-H:MM, D-H:MM:SS."
+    if isinstance(t, (int, float)) and not isinstance(t, bool) and t > 0: return max(1, -int(-t // 1))
     m = _TIME.match(str(t).strip())
-    if not m or (":" not in str(t) and "-" not in str(t) and int(m.group(2)) == 0):
-        raise ValueError(f"time {t!r}: give minutes (e.g. 1440) or [D-]HH:MM[:SS] (e.g. 1-00:00:00)")
-    d, a, b, c = (int(x) if x else 0 for x in m.groups())
-    if ":" not in str(t): return d*1440 + a*60 if m.group(1) else a     # '90' minutes, '1-12' days-hours
-    return max(1, d*1440 + (a*60 + b + (c > 0) if m.group(4) else a*60 + b))
+    if not m: raise ValueError(f"time {t!r}: give minutes (e.g. 1440) or SLURM's H:MM:SS or D-H[:MM[:SS]] (e.g. 1-00:00:00)")
+    d, a, b, c = m.groups()
+    if d: s = int(d)*86400 + int(a)*3600 + int(b or 0)*60 + int(c or 0)        # D-H[:MM[:SS]]
+    elif c: s = int(a)*3600 + int(b)*60 + int(c)                               # H:MM:SS
+    elif b: s = int(a)*60 + int(b)                                             # M:SS
+    else: s = int(a)*60                                                        # M
+    if s <= 0: raise ValueError(f"time {t!r}: give a time limit > 0")
+    return -(-s // 60)
 
 def sweep_executor(kind: str = "slurm", # 'slurm' (a job array) or 'local' (the same jobs as processes here)
                    folder="submitit", # submitit's folder for job files and logs: on a file system the nodes share
                    partition: str | None = None, # SLURM partition
                    gpus: int | None = None, # GPUs per worker (default: 1 on SLURM, 0 locally)
                    cpus: int | None = None, # CPUs per worker (SLURM's --cpus-per-task)
-                   time="24:00:00", # time limit of a worker job, minutes or [D-]HH:MM[:SS]; then it is requeued
+                   time="24:00:00", # time limit of a worker job: minutes or SLURM's H:MM:SS, D-H:MM:SS; then it is requeued
                    mem_gb: float | None = None, # memory per worker in GB
                    max_running: int | None = None, # most array tasks running at once (SLURM's --array=0-N%max_running)
                    max_requeues: int = 20, # timeouts after which a worker is not requeued (preemptions do not count)
@@ -1161,8 +1164,8 @@ def add_sweep_args(p):
     g.add_argument("--gpus", type=int, default=None, help="GPUs per worker job (default: 1 on SLURM, 0 locally)")
     g.add_argument("--cpus", type=int, default=None, help="CPUs per worker job (SLURM's --cpus-per-task)")
     g.add_argument("--mem", type=float, default=None, help="memory per worker job in GB")
-    g.add_argument("--time", default="24:00:00", help="time limit of a worker job, minutes or [D-]HH:MM[:SS]; "
-                   "then it is requeued and resumes")
+    g.add_argument("--time", default="24:00:00", help="time limit of a worker job: minutes, or SLURM's "
+                   "H:MM:SS or D-H:MM:SS; then it is requeued and resumes")
     g.add_argument("--max-running", type=int, default=None, help="most array jobs running at once (default: all)")
     g.add_argument("--max-requeues", type=int, default=20, help="timeouts after which a worker is not requeued "
                    "(preemptions do not count)")
