@@ -6,7 +6,7 @@ The install is the slow part (torch, from pip's cache or local wheels): all test
 on one pytest-xdist worker (group "wheel"), while the other worker runs the rest of the suite. The time of each step
 is printed (`pytest -s`, or the captured output on failure) and written to `wheel-smoke-times.json` in the venv's
 folder. `SYNTHBRIDGE_WHEEL_SMOKE=0` skips the clean-venv tests (not in CI)."""
-import email, json, os, re, subprocess, sys, time, zipfile
+import email, json, os, re, shutil, subprocess, sys, time, zipfile
 from pathlib import Path
 import pytest
 
@@ -26,9 +26,14 @@ def _run(cmd, what, times, **kw):
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
-    out, times = tmp_path_factory.mktemp("wheel"), {}
-    _run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "-w", out],
-         "pip wheel", times, cwd=ROOT)
+    out, src, times = tmp_path_factory.mktemp("wheel"), tmp_path_factory.mktemp("src"), {}
+    # build from a copy of the files git knows (as a release builds from a fresh checkout): no stale build/ or
+    # egg-info of the working tree goes into the wheel, and none is left behind
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split("\0")
+    for f in filter(None, files):
+        if (ROOT/f).is_file(): (src/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(ROOT/f, src/f)
+    _run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "-w", out], "pip wheel", times, cwd=src)
     (w,) = out.glob("synthbridge-*.whl")
     return w
 
