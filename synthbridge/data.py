@@ -808,6 +808,31 @@ def _match_classes(real, synth, real_name, synth_path, check_names=True):
         if diff: raise ValueError(f"class mismatch between {real_name} and {synth_path} at {len(diff)} labels, e.g. "
                                   f"{'; '.join(diff[:3])} (pass check_names=False if the names differ on purpose)")
 
+# %% ../nbs/02_data.ipynb #da0ef445
+_HF_TYPES = {bool: "bool", int: "int64", float: "float64", str: "string"}
+
+@patch
+def hf_features(self: SyntheticSet):
+    "The `datasets.Features` of the set: image, label (a `ClassLabel` of the class names), then the manifest's columns."
+    import datasets
+    f = {"image": datasets.Image(), "label": datasets.ClassLabel(names=list(self.classes))}
+    for k, v in (self.manifest[0] if self.manifest else {}).items():
+        if k not in ("file", "label") and type(v) in _HF_TYPES: f[k] = datasets.Value(_HF_TYPES[type(v)])
+    return datasets.Features(f)
+
+@patch
+def to_hf(self: SyntheticSet):
+    "The set as a `datasets.Dataset` (one row per image, in label order), e.g. to `push_to_hub`."
+    import datasets
+    feats = self.hf_features()
+    rows = {r["file"]: r for r in self.manifest}        # a resumed run may repeat a row: keep the last, as `items`
+    cols = {k: [] for k in feats}
+    for path, label in self.items:
+        r = rows.get(path.relative_to(self.path).as_posix(), {})
+        cols["image"].append(str(path)); cols["label"].append(label)
+        for k in list(feats)[2:]: cols[k].append(r.get(k))
+    return datasets.Dataset.from_dict(cols, features=feats)
+
 # %% ../nbs/02_data.ipynb #441fa593
 def mixed_dls(real, # a `RealDataset`, or DataLoaders made by `RealDataset.dls` (its train and valid items are used)
               synth, # a `SyntheticSet` or its folder

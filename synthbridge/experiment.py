@@ -17,11 +17,12 @@ import pandas as pd
 import synthbridge
 
 # %% auto #0
-__all__ = ['METHODS', 'GRID_KEYS', 'REPORTS', 'FORMATS', 'GridError', 'Grid', 'shipped_grids', 'grid_path', 'load_grid',
-           'StyleSpec', 'SynthSpec', 'Stage1Spec', 'Run', 'Plan', 'Claim', 'Store', 'grid_fingerprint', 'open_store',
-           'RunContext', 'make_style', 'make_synth', 'make_stage1', 'train_run', 'execute_task', 'run_grid',
-           'load_results', 'summarize', 'render_table', 'table2', 'table3', 'table1', 'fig4', 'fig5', 'fig6', 'fig3',
-           'report', 'add_sweep_args', 'run_sweep', 'add_report_args', 'run_report']
+__all__ = ['METHODS', 'GRID_KEYS', 'EXECUTORS', 'REPORTS', 'FORMATS', 'GridError', 'Grid', 'shipped_grids', 'grid_path',
+           'load_grid', 'StyleSpec', 'SynthSpec', 'Stage1Spec', 'Run', 'Plan', 'Claim', 'Store', 'grid_fingerprint',
+           'open_store', 'RunContext', 'make_style', 'make_synth', 'make_stage1', 'train_run', 'execute_task',
+           'run_grid', 'SweepWorker', 'sweep_executor', 'submit_grid', 'load_results', 'summarize', 'render_table',
+           'table2', 'table3', 'table1', 'fig4', 'fig5', 'fig6', 'fig3', 'report', 'add_sweep_args', 'run_sweep',
+           'add_report_args', 'run_report']
 
 # %% ../nbs/10_experiment.ipynb #7b3658d3
 _TABLE_ORDER = ("aircraft", "caltech101", "cars", "cub", "dtd", "flowers", "food", "pets", "dogs", "sun397")  # the paper's columns
@@ -686,6 +687,9 @@ class _Heartbeat(threading.Thread):
             if not self.claim.heartbeat():
                 print(f"synthbridge: claim {self.claim.path.name} was taken over by another runner", file=sys.stderr)
 
+_ACTIVE: dict = {}    # claim path -> (claim, heartbeat) of the task this process works on
+_STOP = threading.Event()   # set when this process is being requeued: take no new task
+
 def _describe(task) -> str:
     if isinstance(task, Run): return repr(task)[4:-1]
     if isinstance(task, SynthSpec): return f"{task.id}: synthetic {task.dataset} {task.method} guidance={task.guidance} x{task.volume}/class"
@@ -703,8 +707,15 @@ def run_grid(grid: Grid, # the grid to run
              poll: float = 5, # seconds between looks while waiting for other processes
              log: Callable | None = print, # progress lines (None: quiet)
              progress: bool | None = None, # training progress bars (None: when stderr is a terminal)
+             executor=None, # None: run here; 'local', 'slurm' or a submitit executor: `workers` jobs (`submit_grid`)
+             workers: int = 1, # with `executor`: how many runner jobs (the SLURM job array's size)
+             wait: bool = True, # with `executor`: wait for the jobs and return their merged stats
             ) -> dict:
     "Run the grid's tasks not yet done into `store`; safe to run in several processes at once, and to rerun."
+    if executor is not None:
+        return submit_grid(grid, store, executor=executor, workers=workers, runner=runner, device=device,
+                           max_tasks=max_tasks, adopt=adopt, heartbeat=heartbeat, stale_after=stale_after, poll=poll,
+                           log=log, wait=wait)
     st = store if isinstance(store, Store) else open_store(store, grid, adopt=adopt, stale_after=stale_after)
     if isinstance(store, Store): open_store(st.path, grid, adopt=adopt)
     plan = grid.plan(); runner = runner or execute_task
@@ -715,7 +726,7 @@ def run_grid(grid: Grid, # the grid to run
     say = log or (lambda *a, **k: None)
     say(f"synthbridge sweep: {plan}; {len(plan.tasks) - len(todo)} tasks already done, {len(todo)} to do")
     stats = dict(done=0, skipped=len(plan.tasks) - len(todo), failed=[], elsewhere=0)
-    while todo and (max_tasks is None or n < max_tasks):
+    while todo and (max_tasks is None or n < max_tasks) and not _STOP.is_set():
         done |= st.done_ids()
         todo = [t for t in todo if t.id not in done]
         picked = waiting = None
@@ -732,15 +743,17 @@ def run_grid(grid: Grid, # the grid to run
             if waiting is None: break         # nothing this process can do: the rest is failed or held by others
             time.sleep(poll); continue
         t, c = picked
-        hb = _Heartbeat(c, heartbeat); hb.start(); ts = time.time()
+        hb = _Heartbeat(c, heartbeat); hb.start(); ts = time.time(); _ACTIVE[c.path] = (c, hb)
         try:
             rec = runner(t, ctx) or {}
         except KeyboardInterrupt:
             hb.stop.set(); c.release(); raise
         except Exception as e:
-            hb.stop.set(); st.fail(t, e); c.release(); failed.add(t.id); stats["failed"].append(t.id)
+            hb.stop.set(); _ACTIVE.pop(c.path, None)
+            if _STOP.is_set(): raise          # requeued mid-task (submitit): the claim was given back, not a failure
+            st.fail(t, e); c.release(); failed.add(t.id); stats["failed"].append(t.id)
             say(f"  FAILED {_describe(t)}: {type(e).__name__}: {e} (see {st.path}/failures/{t.id}.json)"); continue
-        hb.stop.set()
+        hb.stop.set(); _ACTIVE.pop(c.path, None)
         rec = dict(rec)
         if "config" in rec: rec["result_config"] = rec.pop("config")       # e.g. TransferResult.config
         rec = {**rec, "id": t.id, "kind": type(t).__name__.lower(),
@@ -757,6 +770,128 @@ def run_grid(grid: Grid, # the grid to run
     say(f"synthbridge sweep: {stats['done']} done now, {len(stats['failed'])} failed, {rest} not done in the store")
     return stats | dict(remaining=rest)
 
+# %% ../nbs/10_experiment.ipynb #e693f27f
+EXECUTORS = ("processes", "local", "slurm")
+"Where `synthbridge sweep --executor` runs its workers: processes started here, submitit's local executor, a SLURM job array."
+
+def _release_claims():
+    "Stop the heartbeats of this process's tasks and give their claims back (before the process is requeued)."
+    _STOP.set()
+    for c, hb in list(_ACTIVE.values()):
+        hb.stop.set(); hb.join(5); c.release()
+        print(f"synthbridge worker: interrupted; gave back the claim of task {c.info.get('task')}", flush=True)
+    _ACTIVE.clear()
+
+class SweepWorker:
+    "One runner of a grid on a shared store, run as a submitit job: requeued after a preemption or timeout, it resumes."
+    def __init__(self, grid: Grid, # the grid
+                 store, # the store folder (on a file system that every node sees)
+                 index: int = 0, # the worker's number in its job array
+                 **kwargs): # keywords of `run_grid` (runner, device, heartbeat, stale_after, poll, max_tasks, adopt)
+        self.grid, self.store, self.index, self.kwargs, self.starts = grid, str(store), index, kwargs, 0
+    def __repr__(self): return f"SweepWorker({self.index}: {self.grid.name!r} -> {self.store})"
+    def __call__(self) -> dict:
+        self.starts += 1
+        print(f"synthbridge worker {self.index} (start {self.starts}) on {socket.gethostname()}, pid {os.getpid()}",
+              flush=True)
+        return run_grid(self.grid, self.store, progress=False, **self.kwargs)
+    def checkpoint(self, *args, **kwargs):
+        "submitit calls this on preemption or timeout: give back this process's claims, then requeue the same worker."
+        from submitit.helpers import DelayedSubmission
+        _release_claims()
+        return DelayedSubmission(self, *args, **kwargs)
+
+# %% ../nbs/10_experiment.ipynb #483df636
+_TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
+
+def _minutes(t) -> int:
+    "Minutes (rounded up) of a time limit: minutes, or SLURM's formats M:SS, H:MM:SS, D-H, D-H:MM, D-H:MM:SS."
+    if isinstance(t, (int, float)) and not isinstance(t, bool) and t > 0: return max(1, -int(-t // 1))
+    m = _TIME.match(str(t).strip())
+    if not m: raise ValueError(f"time {t!r}: give minutes (e.g. 1440) or SLURM's H:MM:SS or D-H[:MM[:SS]] (e.g. 1-00:00:00)")
+    d, a, b, c = m.groups()
+    if d: s = int(d)*86400 + int(a)*3600 + int(b or 0)*60 + int(c or 0)        # D-H[:MM[:SS]]
+    elif c: s = int(a)*3600 + int(b)*60 + int(c)                               # H:MM:SS
+    elif b: s = int(a)*60 + int(b)                                             # M:SS
+    else: s = int(a)*60                                                        # M
+    if s <= 0: raise ValueError(f"time {t!r}: give a time limit > 0")
+    return -(-s // 60)
+
+def sweep_executor(kind: str = "slurm", # 'slurm' (a job array) or 'local' (the same jobs as processes here)
+                   folder="submitit", # submitit's folder for job files and logs: on a file system the nodes share
+                   partition: str | None = None, # SLURM partition
+                   gpus: int | None = None, # GPUs per worker (default: 1 on SLURM, 0 locally)
+                   cpus: int | None = None, # CPUs per worker (SLURM's --cpus-per-task)
+                   time="24:00:00", # time limit of a worker job: minutes or SLURM's H:MM:SS, D-H:MM:SS; then it is requeued
+                   mem_gb: float | None = None, # memory per worker in GB
+                   max_running: int | None = None, # most array tasks running at once (SLURM's --array=0-N%max_running)
+                   max_requeues: int = 20, # timeouts after which a worker is not requeued (preemptions do not count)
+                   **slurm, # more submitit SLURM parameters without 'slurm_': account, qos, constraint, setup, ...
+                  ):
+    "A submitit executor for sweep workers, its options mapped onto submitit's parameters."
+    if kind not in ("slurm", "local"): raise ValueError(f"executor {kind!r}: allowed are 'slurm', 'local'")
+    for name, v, lo in (("gpus", gpus, 0), ("cpus", cpus, 1), ("max_running", max_running, 1), ("max_requeues", max_requeues, 0)):
+        if v is not None and (not _is_int(v) or v < lo): raise ValueError(f"{name} {v!r}: give an integer >= {lo}")
+    if mem_gb is not None and not (isinstance(mem_gb, (int, float)) and mem_gb > 0): raise ValueError(f"mem_gb {mem_gb!r}: give a number > 0")
+    import submitit
+    try: ex = submitit.AutoExecutor(folder=folder, cluster=kind, slurm_max_num_timeout=max_requeues,
+                                    local_max_num_timeout=max_requeues)
+    except RuntimeError as e:
+        raise RuntimeError(f"executor 'slurm': no SLURM on this machine ({e}); run on a login node of the cluster, "
+                           "or try the same workers here with executor 'local'") from None
+    params = dict(name="synthbridge", timeout_min=_minutes(time), nodes=1, tasks_per_node=1, cpus_per_task=cpus, mem_gb=mem_gb,
+                  gpus_per_node=(1 if kind == "slurm" else 0) if gpus is None else gpus, slurm_partition=partition,
+                  slurm_array_parallelism=max_running, **{f"slurm_{k}": v for k, v in slurm.items()})
+    try: ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
+    except (NameError, ValueError, AssertionError) as e:
+        raise ValueError(f"SLURM option(s) {sorted(slurm)}: {str(e).splitlines()[0]}") from None
+    return ex
+
+# %% ../nbs/10_experiment.ipynb #4dfb9c4b
+def submit_grid(grid: Grid, # the grid to run
+                store, # the results store (a folder path or a `Store`), on a file system every worker sees
+                executor="slurm", # 'slurm', 'local' (`sweep_executor` with its defaults) or a submitit executor
+                workers: int = 1, # runner jobs: the job array's size
+                device: str | None = None, # torch device of the workers; a comma list is spread over them
+                wait: bool = True, # wait for the workers and merge their stats (else return the jobs at once)
+                log: Callable | None = print, # progress lines (None: quiet)
+                **kwargs, # more keywords of `run_grid` for the workers: runner, max_tasks, heartbeat, stale_after, ...
+               ) -> dict:
+    "Run a grid with `workers` submitit jobs (a SLURM job array, or local processes) that share one store."
+    if not _is_int(workers) or workers < 1: raise ValueError(f"workers {workers!r}: give 1 or more")
+    adopt, stale = kwargs.get("adopt", False), kwargs.get("stale_after", 600)
+    st = store if isinstance(store, Store) else open_store(store, grid, adopt=adopt, stale_after=stale)
+    if isinstance(store, Store): open_store(st.path, grid, adopt=adopt)   # refuse another grid's store before submitting
+    st_path = st.path.resolve()
+    if isinstance(executor, str): executor = sweep_executor(executor, folder=st_path/"submitit")
+    kind = getattr(executor, "cluster", None) or executor.name()
+    devs = device.split(",") if device else [None]
+    if device is None and kind == "local" and executor.parameters.get("gpus_per_node"):
+        devs = [f"cuda:{i}" for i in range(executor.parameters["gpus_per_node"])]   # local jobs see the same GPUs
+    jobs = executor.submit_array([SweepWorker(grid, st_path, i, device=devs[i % len(devs)], log=log, **kwargs)
+                                  for i in range(workers)])
+    say = log or (lambda *a, **k: None)
+    say(f"synthbridge sweep: {workers} worker(s) submitted ({kind}): job(s) {', '.join(j.job_id for j in jobs)}; "
+        f"logs in {executor.folder}")
+    if not wait: return dict(jobs=jobs, workers=workers)
+    return _gather(jobs, st, grid.plan(), say)
+
+def _gather(jobs, st: Store, plan: Plan, say=print) -> dict:
+    "Wait for worker jobs; merge their stats with what the store holds."
+    stats = dict(done=0, elsewhere=0, lost=[], jobs=[j.job_id for j in jobs])
+    for j in jobs:
+        try: s = j.result()
+        except Exception as e:       # killed, or ended by an error outside the tasks (see its log)
+            stats["lost"].append(j.job_id)
+            say(f"  worker job {j.job_id} ended without a result: {str(e).strip().splitlines()[0][:300]}"); continue
+        stats["done"] += s["done"]; stats["elsewhere"] += s["elsewhere"]
+    done = st.done_ids()
+    failed = sorted(p.stem for p in (st.path/"failures").glob("*.json") if p.stem not in done)
+    rest = len([t for t in plan.tasks if t.id not in done])
+    say(f"synthbridge sweep: {stats['done']} done by the workers, {len(failed)} failed, {rest} not done in the store"
+        + (f"; {len(stats['lost'])} worker(s) lost: rerun to finish" if stats["lost"] else ""))
+    return stats | dict(failed=failed, remaining=rest)
+
 # %% ../nbs/10_experiment.ipynb #3cd82650
 _AXES = ("dataset", "pipeline", "shots", "volume", "guidance", "method", "arch")
 _PREFER = dict(shots="full", volume=1000, guidance=3.5, method="templates", arch="resnet18.tv_in1k", pipeline="bridged++")
@@ -765,11 +900,12 @@ def load_results(store, # a store folder or `Store`
                 ) -> pd.DataFrame:
     "Every finished run of a store as a DataFrame, one row per run."
     path = (store.path if isinstance(store, Store) else Path(store).expanduser())/"results"
-    rows = []
+    rows, seen = [], set()
     for p in sorted(path.glob("*.json")) if path.is_dir() else []:
         if p.name.startswith("."): continue
         r = _read_json(p)
-        if not r: continue
+        if not r or r.get("id", p.stem) in seen: continue   # a synced folder's conflict copy ('<id> (1).json')
+        seen.add(r.get("id", p.stem))
         cfg = r.pop("config", {})
         rows.append({"id": r.pop("id", p.stem), **cfg, **{k: v for k, v in r.items() if k != "kind"}})
     df = pd.DataFrame(rows)
@@ -1010,7 +1146,8 @@ def add_sweep_args(p):
     p.add_argument("grid", help="grid file (TOML), or the name of a shipped grid: " + ", ".join(shipped_grids()))
     p.add_argument("--store", default=None, help="results store folder, shared by every runner of the grid "
                    "(default: the grid's `out`, else synthbridge-store/<grid name>)")
-    p.add_argument("--workers", type=int, default=1, help="runner processes to start on this machine")
+    p.add_argument("--workers", type=int, default=1, help="runners: processes started here, or (with --executor "
+                   "slurm|local) submitit jobs, the SLURM job array's size")
     add_common(p, "device", device=dict(help="torch device; with --workers a comma list spread over the workers "
                                               "(e.g. cuda:0,cuda:1; default: cuda:LOCAL_RANK, cuda or cpu)"))
     add_common(p, "root", root=dict(default=None, help="folder of the real datasets (default: the grid's `root`)"))
@@ -1020,10 +1157,33 @@ def add_sweep_args(p):
     p.add_argument("--stale-after", type=float, default=600,
                    help="seconds without heartbeat after which another host's claim is taken over")
     p.add_argument("--heartbeat", type=float, default=30, help="seconds between heartbeats of a claim")
+    g = p.add_argument_group("cluster (submitit)", "where the workers run, and what each worker job asks for")
+    g.add_argument("--executor", default="processes", choices=EXECUTORS, help="processes started here; 'slurm': a "
+                   "SLURM job array, requeued after preemption or timeout; 'local': the same jobs as processes here")
+    g.add_argument("--partition", default=None, help="SLURM partition of the worker jobs")
+    g.add_argument("--gpus", type=int, default=None, help="GPUs per worker job (default: 1 on SLURM, 0 locally)")
+    g.add_argument("--cpus", type=int, default=None, help="CPUs per worker job (SLURM's --cpus-per-task)")
+    g.add_argument("--mem", type=float, default=None, help="memory per worker job in GB")
+    g.add_argument("--time", default="24:00:00", help="time limit of a worker job: minutes, or SLURM's "
+                   "H:MM:SS or D-H:MM:SS; then it is requeued and resumes")
+    g.add_argument("--max-running", type=int, default=None, help="most array jobs running at once (default: all)")
+    g.add_argument("--max-requeues", type=int, default=20, help="timeouts after which a worker is not requeued "
+                   "(preemptions do not count)")
+    g.add_argument("--slurm", action="append", default=[], metavar="KEY=VALUE", help="another submitit SLURM "
+                   "parameter, e.g. account=abc, qos=high, constraint=a100 (repeatable)")
+    g.add_argument("--wait", action="store_true", help="with --executor slurm: wait for the workers to end "
+                   "(--executor local always waits)")
     return p
+
+_CLUSTER_OPTS = dict(partition=None, gpus=None, cpus=None, mem=None, time="24:00:00", max_running=None,
+                     max_requeues=20, slurm=[], wait=False)
 
 def _sweep_setup(args):
     from synthbridge.cli import UsageError
+    if args.executor == "processes":
+        given = [k for k, v in _CLUSTER_OPTS.items() if getattr(args, k, v) != v]
+        if given: raise UsageError(f"--{given[0].replace('_', '-')}: only with --executor slurm or local")
+    else: _executor_opts(args)    # bad values are reported before the store is touched
     try: grid = load_grid(args.grid)
     except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from None
     if args.root: grid.root = args.root
@@ -1041,6 +1201,7 @@ def run_sweep(args) -> int:
         print(f"{grid.name}: {plan} -> store {st.path}")
         for t in plan.tasks: print(f"  [{'x' if t.id in done else ' '}] {_describe(t)}")
         return 0
+    if args.executor != "processes": return _submit_sweep(args, grid, st)
     if args.workers > 1: return _spawn_workers(args, st)
     stats = run_grid(grid, st, device=args.device, max_tasks=args.max_tasks, heartbeat=args.heartbeat,
                      stale_after=args.stale_after)
@@ -1065,6 +1226,38 @@ def _spawn_workers(args, st) -> int:
         procs.append(subprocess.Popen(cmd))
     rcs = [p.wait() for p in procs]
     return 0 if all(rc == 0 for rc in rcs) else 1
+
+def _executor_opts(args) -> dict:
+    "The `sweep_executor` keywords of the sweep options (a `UsageError` names a bad one)."
+    from synthbridge.cli import UsageError
+    extra = {}
+    for kv in args.slurm:
+        k, eq, v = kv.partition("=")
+        if not eq or not re.fullmatch(r"[a-z_]+", k.strip()):
+            raise UsageError(f"--slurm {kv!r}: give KEY=VALUE with a submitit SLURM parameter, e.g. account=abc")
+        v = v.strip(); extra[k.strip()] = int(v) if v.isdigit() else v
+    for flag, v, lo in (("--gpus", args.gpus, 0), ("--cpus", args.cpus, 1), ("--max-running", args.max_running, 1),
+                        ("--max-requeues", args.max_requeues, 0)):
+        if v is not None and v < lo: raise UsageError(f"{flag} {v}: give {lo} or more")
+    if args.mem is not None and args.mem <= 0: raise UsageError(f"--mem {args.mem}: give a number of GB > 0")
+    try: _minutes(args.time)
+    except ValueError as e: raise UsageError(f"--{e}") from None
+    return dict(partition=args.partition, gpus=args.gpus, cpus=args.cpus, mem_gb=args.mem, time=args.time,
+                max_running=args.max_running, max_requeues=args.max_requeues, **extra)
+
+def _submit_sweep(args, grid, st) -> int:
+    "`synthbridge sweep --executor slurm|local`: submit the workers; 0 when submitted (slurm) or when all is done."
+    from synthbridge.cli import UsageError
+    try: ex = sweep_executor(args.executor, folder=st.path.resolve()/"submitit", **_executor_opts(args))
+    except (ValueError, RuntimeError) as e: raise UsageError(str(e)) from None
+    wait = args.executor == "local" or args.wait
+    r = submit_grid(grid, st, executor=ex, workers=args.workers, device=args.device, wait=wait,
+                    max_tasks=args.max_tasks, heartbeat=args.heartbeat, stale_after=args.stale_after)
+    if not wait:
+        print(f"follow them with `squeue --me`; `synthbridge sweep {args.grid} --store {st.path} --dry-run` shows "
+              f"what is done; `synthbridge report --store {st.path} --out DIR` when they end")
+        return 0
+    return 1 if r["failed"] or r["lost"] or r["remaining"] else 0
 
 def add_report_args(p):
     "Options of `synthbridge report`."

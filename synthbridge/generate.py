@@ -164,12 +164,19 @@ def _manifest_lines(out: Path, files: set) -> dict:
 
 def merge_manifests(out, # a folder written by `generate`
                    ) -> int:
-    "Write `out/manifest.jsonl` from all manifest parts: one row per existing image, sorted; returns the row count."
+    "Write `out/manifest.jsonl` (and `metadata.jsonl`) from all manifest parts: one row per existing image, sorted."
     out = Path(out)
     slugs = json.loads((out/"classes.json").read_text(encoding="utf-8"))["slugs"]
     lines = sorted(_manifest_lines(out, _existing_files(out, slugs)).values())
     _atomic_write_text(out/"manifest.jsonl", "".join(l + "\n" for _, l in lines))
+    _write_hf_metadata(out, [json.loads(l) for _, l in lines])
     return len(lines)
+
+def _write_hf_metadata(out: Path, rows: list[dict]):
+    "`out/metadata.jsonl` for Hugging Face's `imagefolder`: the manifest's rows with `file` as `file_name`, first."
+    text = "".join(json.dumps({"file_name": r["file"], **{k: v for k, v in r.items() if k != "file"}},
+                              ensure_ascii=False) + "\n" for r in rows)
+    _atomic_write_text(out/"metadata.jsonl", text)
 
 # %% ../nbs/03_generate.ipynb #838eefbf
 @dataclass
@@ -324,7 +331,8 @@ def _remove_old_run(out: Path):
             f = (out/r["file"]).resolve()
             if out.resolve() in f.parents: f.unlink(missing_ok=True)
         p.unlink(missing_ok=True)
-    for p in [*out.glob("done.*-of-*.json"), out/"classes.json", out/"run.json"]: p.unlink(missing_ok=True)
+    for p in [*out.glob("done.*-of-*.json"), out/"classes.json", out/"run.json", out/"metadata.jsonl"]:
+        p.unlink(missing_ok=True)
     for s in slugs:
         d = out/s
         if d.is_dir():

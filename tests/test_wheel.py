@@ -1,0 +1,139 @@
+"""The wheel as PyPI would serve it: built with `pip wheel . --no-deps`, its contents checked (the embedded model, the
+class names, the shipped grids, the metadata PyPI shows), then installed into a clean virtual environment outside the
+repository, where the package is imported, the embedded model is loaded, and `synthbridge demo --quick` runs.
+
+The install is the slow part (torch, from pip's cache or local wheels): all tests here share one wheel and one venv,
+on one pytest-xdist worker (group "wheel"), while the other worker runs the rest of the suite. The time of each step
+is printed (`pytest -s`, or the captured output on failure) and written to `wheel-smoke-times.json` in the venv's
+folder. `SYNTHBRIDGE_WHEEL_SMOKE=0` skips the clean-venv tests (not in CI)."""
+import email, json, os, re, shutil, subprocess, sys, time, zipfile
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.xdist_group("wheel")
+USER_NAMES = ("get_dataset", "load_pipeline", "generate", "synth_learner")   # the README's path
+TORCH = ("torch==2.14.1", "torchvision==0.29.1")          # the pair .ci/setup installs (torchvision imports beside it)
+_smoke = pytest.mark.skipif(os.environ.get("SYNTHBRIDGE_WHEEL_SMOKE") == "0", reason="SYNTHBRIDGE_WHEEL_SMOKE=0")
+
+def _run(cmd, what, times, **kw):
+    t0 = time.perf_counter()
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+    times[what] = round(time.perf_counter() - t0, 1)
+    print(f"wheel smoke: {what}: {times[what]} s", flush=True)
+    assert r.returncode == 0, f"{what} failed ({r.returncode}):\n{r.stdout[-4000:]}\n{r.stderr[-6000:]}"
+    return r
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out, src, times = tmp_path_factory.mktemp("wheel"), tmp_path_factory.mktemp("src"), {}
+    # build from a copy of the files git knows (as a release builds from a fresh checkout): no stale build/ or
+    # egg-info of the working tree goes into the wheel, and none is left behind
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split("\0")
+    for f in filter(None, files):
+        if (ROOT/f).is_file(): (src/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(ROOT/f, src/f)
+    _run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "-w", out], "pip wheel", times, cwd=src)
+    (w,) = out.glob("synthbridge-*.whl")
+    return w
+
+def _names(w) -> list[str]:
+    with zipfile.ZipFile(w) as z: return z.namelist()
+
+def test_wheel_contents(wheel):
+    names = set(_names(wheel))
+    assert not [n for n in names if n.startswith(("tests/", "nbs/", "bench/", "tools/", ".ci/"))]
+    # the embedded text-to-image model(s): a diffusers pipeline folder with every component's config and weights
+    models = sorted({m.group(1) for n in names if (m := re.match(r"synthbridge/assets/([^/]+)/model_index\.json$", n))})
+    assert models, "no embedded model (synthbridge/assets/<name>/model_index.json) in the wheel"
+    for m in models:
+        base = f"synthbridge/assets/{m}/"
+        for f in ("scheduler/scheduler_config.json", "text_encoder/config.json", "text_encoder/model.safetensors",
+                  "tokenizer/vocab.json", "tokenizer/merges.txt", "unet/config.json",
+                  "unet/diffusion_pytorch_model.safetensors", "vae/config.json", "vae/diffusion_pytorch_model.safetensors"):
+            assert base + f in names, base + f
+    with zipfile.ZipFile(wheel) as z:
+        for m in models:
+            assert z.getinfo(f"synthbridge/assets/{m}/unet/diffusion_pytorch_model.safetensors").file_size > 100_000
+        meta = email.message_from_bytes(z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))))
+        entry = z.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    # class names of every dataset of the paper, and the shipped grids, as the package finds them
+    for ds in ("aircraft", "caltech101", "cars", "cub", "dtd", "flowers", "food", "pets", "dogs", "sun397"):
+        assert f"synthbridge/classnames/{ds}.txt" in names, ds
+    from synthbridge.experiment import shipped_grids
+    assert shipped_grids() and {f"synthbridge/grids/{n}.toml" for n in shipped_grids()} <= names
+    # what PyPI shows
+    assert meta["Name"] == "synthbridge" and meta["Version"]
+    assert meta["Summary"] and meta["Description-Content-Type"] == "text/markdown" and "synthbridge" in meta.get_payload()
+    assert meta["License-Expression"] == "Apache-2.0" and meta["Keywords"]
+    classifiers = meta.get_all("Classifier")
+    for c in ("Development Status :: ", "Intended Audience :: Science/Research", "Programming Language :: Python :: 3.11",
+              "Topic :: Scientific/Engineering :: Artificial Intelligence", "Framework :: Jupyter"):
+        assert any(x.startswith(c) for x in classifiers), c
+    urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL"))
+    assert {"Homepage", "Documentation", "Repository", "Issues"} <= set(urls), urls
+    assert meta["Requires-Python"] and any(r.startswith("torch") for r in meta.get_all("Requires-Dist"))
+    assert any("extra == \"hf\"" in r for r in meta.get_all("Requires-Dist"))
+    assert re.search(r"^synthbridge = synthbridge\.cli:main$", entry, re.M)
+
+@pytest.fixture(scope="module")
+def venv(wheel, tmp_path_factory):
+    "A clean venv outside the repository (no system site-packages), with torch and the wheel installed by pip."
+    d = tmp_path_factory.mktemp("clean-venv")
+    assert ROOT not in d.parents
+    times = {}
+    base = getattr(sys, "_base_executable", sys.executable)       # the interpreter, not this venv's python
+    _run([base, "-m", "venv", d/"venv"], "python -m venv", times, cwd=d)
+    py = d/"venv"/"bin"/"python"
+    pip = [py, "-m", "pip", "install", "-q", "--no-compile", "--disable-pip-version-check"]
+    env = _env(py)          # no PYTHONPATH: the source tree (and the egg-info a build leaves there) stays invisible
+    _run([*pip, *TORCH], "pip install torch torchvision", times, cwd=d, env=env)
+    _run([*pip, wheel], "pip install the wheel and its dependencies", times, cwd=d, env=env)
+    r = subprocess.run([py, "-m", "pip", "show", "-f", "synthbridge"], capture_output=True, text=True, cwd=d, env=env)
+    assert r.returncode == 0 and "synthbridge/assets/" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
+    (d/"wheel-smoke-times.json").write_text(json.dumps(times, indent=1))
+    return py, times
+
+def _env(py):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    return dict(env, PATH=f"{py.parent}{os.pathsep}{env.get('PATH', '')}", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+                HF_DATASETS_OFFLINE="1", MPLBACKEND="Agg", OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
+
+SMOKE = r"""
+import sys, synthbridge
+from pathlib import Path
+assert Path(sys.prefix) in Path(synthbridge.__file__).parents, synthbridge.__file__     # the installed copy
+from synthbridge.all import get_dataset, load_pipeline, generate, synth_learner
+models = sorted(p.parent.name for p in (Path(synthbridge.__file__).parent/"assets").glob("*/model_index.json"))
+for m in models:
+    pipe = load_pipeline(m, device="cpu")
+    pipe.set_progress_bar_config(disable=True)
+    im = pipe(["a photo of a t-shirt"], num_inference_steps=2, output_type="np").images
+    assert im.shape[0] == 1 and im.min() >= 0 and im.max() <= 1, im.shape
+print("SMOKE OK", synthbridge.__version__, models)
+"""
+
+@_smoke
+def test_wheel_in_clean_venv(venv, tmp_path):
+    py, times = venv
+    env = _env(py)
+    r = _run([py, "-c", SMOKE], "import, load_pipeline(<embedded>) and 2 denoising steps", times, cwd=tmp_path, env=env,
+             timeout=600)
+    assert "SMOKE OK" in r.stdout
+    r = _run([py.parent/"synthbridge", "demo", "--quick", "--no-progress", "--out", tmp_path/"demo"],
+             "synthbridge demo --quick", times, cwd=tmp_path, env=env, timeout=1200)
+    tables = [p.read_text() for p in (tmp_path/"demo").rglob("*.md")]
+    assert any("vanilla" in t for t in tables), r.stdout[-2000:]                 # its results table
+    print("wheel smoke times (s):", json.dumps(times), flush=True)
+
+@_smoke
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="synthbridge.all does not re-export its modules' names yet (fix pending); "
+                                       "remove this mark when it does")
+def test_wheel_star_import(venv, tmp_path):
+    py, _ = venv
+    code = ("import json\nfrom synthbridge.all import *\nprint(json.dumps([n for n in %r if n not in dir()]))"
+            % (USER_NAMES,))
+    r = subprocess.run([py, "-c", code], cwd=tmp_path, env=_env(py), capture_output=True, text=True, timeout=600)
+    if r.returncode != 0: raise RuntimeError(f"the star import itself failed:\n{r.stderr[-3000:]}")   # not the xfail
+    missing = json.loads(r.stdout.strip().splitlines()[-1])
+    assert not missing, f"not exported by `from synthbridge.all import *`: {missing}"
