@@ -27,7 +27,7 @@ def data(tmp_path_factory):
     return tiny_image_folder(tmp_path_factory.mktemp("real"), classes=CLASSES, n=3, size=32)
 
 
-def _run(*args, timeout=120):
+def _run(*args, timeout=600):
     return subprocess.run([sys.executable, "-c", RUN, *map(str, args)], cwd=ROOT, env=ENV, capture_output=True,
                           text=True, timeout=timeout)
 
