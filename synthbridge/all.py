@@ -20,3 +20,8 @@ from .mini import *
 from .experiment import *
 from .demo import *
 from .widgets import *
+
+import importlib as _importlib
+_MODULES = ('prompts', 'testing', 'data', 'generate', 'learner', 'leep', 'transfer', 'dsi', 'mini', 'experiment', 'demo', 'widgets')
+__all__ = [_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__]
+"The public names: every module's `__all__`, in module order (nbdev's own `__all__` here would be empty)."

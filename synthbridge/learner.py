@@ -19,12 +19,14 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import OptimWrapper
 from fastai.callback.schedule import ParamScheduler, SchedCos  # also patches fit_one_cycle, lr_find
 from fastai.callback.mixup import MixUp
+_all_ = ['MixUp']  # re-exported: the README's stage 1 uses it
 from fastai.data.transforms import Normalize
 
 # %% auto #0
 __all__ = ['mean_per_class_accuracy', 'MeanPerClassAccuracy', 'read_weights', 'timm_model', 'save_weights',
            'efficientnet_lite0_weights', 'paper_sgd', 'BackboneNormalize', 'TrainAccuracy', 'synth_learner', 'paper_lr',
-           'FCReset', 'FixedFeatures', 'folder_dls', 'add_data_args', 'real_dls_from_args', 'synthetic_dls_from_args']
+           'FCReset', 'FixedFeatures', 'folder_dls', 'add_data_args', 'real_dls_from_args', 'synthetic_dls_from_args',
+           'MixUp']
 
 # %% ../nbs/04_learner.ipynb #334f0fbf
 def _mean_per_class(preds, targs):
@@ -191,8 +193,8 @@ def paper_sgd(params, # parameters or parameter groups (fastai passes the splitt
     return OptimWrapper(params, torch.optim.SGD, lr=lr, momentum=mom, weight_decay=wd)
 
 class BackboneNormalize(Callback):
-    "Normalise input batches with the backbone's mean/std, unless the current DataLoader already has a `Normalize`."
-    order = -5
+    "Normalise the model's input with the backbone's mean/std (unless the DataLoader has a `Normalize`); `xb` stays raw."
+    order = 100   # the last `before_batch`: MixUp and `get_preds(with_input=True)` see the batch as the DataLoader made it
     def __init__(self, mean, std): self.mean, self.std = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
     def _check(self):
         dl = getattr(self.learn, "dl", None)
@@ -201,11 +203,17 @@ class BackboneNormalize(Callback):
     def before_train(self): self._check()
     def before_validate(self): self._check()
     def before_batch(self):
+        self.raw = None
         if not getattr(self, "active", True): return
         x = self.learn.xb[0]
         if not (torch.is_tensor(x) and x.ndim == 4 and x.shape[1] == self.mean.shape[1]): return
         if self.mean.device != x.device: self.mean, self.std = self.mean.to(x.device), self.std.to(x.device)
-        self.learn.xb = ((x - self.mean) / self.std, *self.learn.xb[1:])
+        self.raw, self.normed = self.learn.xb, (x - self.mean) / self.std
+        self.learn.xb = (self.normed, *self.learn.xb[1:])
+    def after_pred(self):
+        "Give the batch back as the DataLoader made it: `get_preds(with_input=True)` and `show_results` decode it."
+        if self.raw is not None and self.learn.xb[0] is self.normed: self.learn.xb = self.raw
+        self.raw = self.normed = None
 
 class TrainAccuracy(Callback):
     "Record the top-1 accuracy on the training batches of every epoch in `.values` (under MixUp: against the unmixed labels)."
@@ -291,12 +299,14 @@ def _set_module(model, name, new):
     setattr(model.get_submodule(parent) if parent else model, attr, new)
 
 class FCReset(Callback):
-    "Before fitting, re-initialise the final linear layer for `n_out` (default `dls.c`) classes and recreate the optimiser."
+    "Re-initialise the final linear layer for `n_out` (default `dls.c`) classes and recreate the optimiser, once."
     order = -8
     def __init__(self, n_out: int | None = None, # classes of the new head; default the DataLoaders' `c`
                  seed: int | None = None): # seed for the new head's initialisation (None: the global RNG)
-        self.n_out, self.seed = n_out, seed
+        self.n_out, self.seed, self.done = n_out, seed, False
     def before_fit(self):
+        if self.done: return                  # `fine_tune(cbs=FCReset())` passes it to both of its fits: reset once
+        self.done = True
         model = self.learn.model
         n = self.n_out or self.learn.dls.c
         name = _head_names(model)[-1]
@@ -310,7 +320,9 @@ class FCReset(Callback):
         if new is old or not isinstance(new, nn.Linear): raise RuntimeError(f"could not replace the head {name!r}")
         new.to(device=old.weight.device, dtype=old.weight.dtype)
         hypers = self.learn.opt.hypers if self.learn.opt is not None else None
+        frozen = getattr(self.learn.opt, "frozen_idx", 0) if self.learn.opt is not None else 0
         self.learn.create_opt()
+        if frozen: self.learn.opt.freeze_to(frozen)                     # keep `freeze()` (e.g. fine_tune's first fit)
         if hypers is not None and len(hypers) == len(self.learn.opt.hypers):
             for k in hypers[0]: self.learn.opt.set_hyper(k, [h[k] for h in hypers])
 
