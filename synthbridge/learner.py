@@ -342,12 +342,32 @@ class FixedFeatures(Callback):
         for p in self.learn.model.parameters(): p.requires_grad_(True)
 
 # %% ../nbs/04_learner.ipynb #19bd6e2b
-def _image_files(d: Path) -> list[Path]:
-    exts = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
-    return sorted(p for p in d.rglob("*") if p.suffix.lower() in exts and not p.name.startswith("."))
+_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
-def _class_dirs(d: Path) -> list[str]:
-    return sorted(c.name for c in d.iterdir() if c.is_dir() and not c.name.startswith(".") and _image_files(c))
+def _image_files(d: Path) -> list[Path]:
+    return sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in _EXTS and not p.name.startswith("."))
+
+def _class_files(d: Path) -> dict:
+    "{class folder name: its image files} of `d`; a nested folder or a class folder without images is an error."
+    out = {}
+    for c in sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        nested = sorted(q for q in c.iterdir() if q.is_dir() and not q.name.startswith("."))
+        if nested: raise ValueError(f"{nested[0]}: a folder inside the class folder {c.name!r}; class folders must "
+                                    "hold the image files themselves (one folder level per class)")
+        fs = _image_files(c)
+        if not fs: raise ValueError(f"{c}: the class folder {c.name!r} holds no images ({', '.join(_EXTS)})")
+        out[c.name] = fs
+    return out
+
+def _split_dirs(path: Path):
+    "(training root, test folder or None) of an image folder, or a clear error for a half-made layout."
+    sub = next((path/s for s in ("valid", "test", "val") if (path/s).is_dir()), None)
+    if (path/"train").is_dir() and sub is None:
+        raise ValueError(f"{path/'train'} has no test split beside it: add {path/'test'} (or valid/) with the same class "
+                         f"folders, or give {path/'train'} itself for a seeded split")
+    if sub is not None and not (path/"train").is_dir():
+        raise ValueError(f"{sub} has no train/ folder beside it: add {path/'train'} with the same class folders")
+    return (path/"train", sub) if sub is not None else (path, None)
 
 def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class folders, or class folders only
                size: int = 224, # image side, px
@@ -363,14 +383,23 @@ def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class f
     from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, IndexSplitter, Resize, parent_label
     path = Path(path).expanduser()
     if not path.is_dir(): raise FileNotFoundError(f"image folder {str(path)!r} does not exist")
-    sub = next((path/s for s in ("valid", "test", "val") if (path/s).is_dir()), None)
-    root = path/"train" if (path/"train").is_dir() and sub is not None else path
+    root, sub = _split_dirs(path)
+    found = _class_files(root)
     if classes is None and (root/"classes.json").exists():
         classes = json.loads((root/"classes.json").read_text()).get("slugs")
-    classes = list(classes or _class_dirs(root))
+    classes = list(classes or found)
     if not classes: raise ValueError(f"{str(root)!r} holds no class folders with images")
+    missing = [c for c in classes if c not in found]
+    if missing: raise ValueError(f"{root}: no folder for the classes {', '.join(map(repr, missing[:5]))}")
+    if sub is not None:
+        test = _class_files(sub)
+        only_test, no_test = [c for c in test if c not in classes], [c for c in classes if c not in test]
+        if only_test or no_test:
+            raise ValueError(f"the class folders of {sub} and {root} differ: only in {sub.name}/: "
+                             f"{', '.join(map(repr, only_test[:5])) or 'none'}; no {sub.name}/ images for: "
+                             f"{', '.join(map(repr, no_test[:5])) or 'none'}")
     rng = np.random.default_rng(seed)
-    per = {c: _image_files(root/c) for c in classes}
+    per = {c: found[c] for c in classes}
     if root is path:                                              # no valid folder: a seeded split per class
         train, valid = [], []
         for c, fs in per.items():
@@ -378,7 +407,7 @@ def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class f
             valid += [fs[i] for i in sorted(perm[:nv])]; train += [fs[i] for i in sorted(perm[nv:])]
     else:
         train = [f for fs in per.values() for f in fs]
-        valid = [f for c in classes if (sub/c).is_dir() for f in _image_files(sub/c)]
+        valid = [f for c in classes for f in test[c]]
     if shots is not None:
         if int(shots) < 1: raise ValueError(f"shots={shots!r}: must be a positive integer or None (all)")
         byc = {c: [f for f in train if f.parent.name == c] for c in classes}
@@ -389,6 +418,8 @@ def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class f
         train = [f for c in classes for f in sorted(np.random.default_rng([seed, classes.index(c)]).permutation(byc[c])[:shots].tolist())]
         train = [Path(f) for f in train]
     if not train: raise ValueError(f"{str(path)!r}: no training images")
+    from synthbridge.data import check_images
+    check_images(train + valid)                     # a corrupt or unreadable file is named now, not mid-epoch
     items = train + valid
     db = DataBlock(blocks=(ImageBlock, CategoryBlock(vocab=classes)), get_items=lambda _: items, get_y=parent_label,
                    splitter=IndexSplitter(list(range(len(train), len(items)))), item_tfms=Resize(size))
