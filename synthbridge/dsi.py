@@ -221,16 +221,8 @@ def dsi_loss(pipe, # the pipeline, holding `token` (e.g. after `invert_style` or
 # %% ../nbs/07_dsi.ipynb #2a099200
 _CHECKPOINT = "checkpoint/state.safetensors"
 
-def _atomic_save(tensors: dict, path: Path, metadata: dict | None = None):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent/f".{path.name}.tmp"
-    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata=metadata)
-    os.replace(tmp, path)
-
-def _atomic_write_text(path: Path, text: str):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent/f".{path.name}.tmp"
-    tmp.write_text(text); os.replace(tmp, path)
+from .core import atomic_save_safetensors, atomic_write_text as _atomic_write_text
+def _atomic_save(tensors: dict, path: Path, metadata: dict | None = None): atomic_save_safetensors(path, tensors, metadata)
 
 def _read_checkpoint(path: Path):
     with safe_open(str(path), framework="pt") as f: meta = json.loads(f.metadata()["state"])

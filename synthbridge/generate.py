@@ -125,14 +125,7 @@ def image_seed(seed: int, # run seed
     return _h("image", seed, label, index, attempt) & (2**63 - 1)
 
 # %% ../nbs/03_generate.ipynb #9aa787b2
-def _atomic_write_text(path, text: str):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f: f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+from .core import atomic_write_text as _atomic_write_text, atomic_path
 
 def _parts(out: Path) -> list[Path]: return sorted(out.glob("manifest.*-of-*.jsonl"))
 
@@ -300,6 +293,7 @@ def _prepare(pipe, classes, out, n_per_class, guidance_scale, num_inference_step
                     num_inference_steps=int(num_inference_steps), seed=int(seed), height=int(height), width=int(width),
                     size=size, image_format=fmt, quality=None if fmt == "png" else int(quality))
     old = _old_settings(out)
+    if old is None: _check_foreign(out)
     if old is not None and old != settings and not overwrite:
         diff = [k for k in settings if old.get(k) != settings[k]] or ["(unknown: no run.json)"]
         show = lambda v: (repr(v) if len(repr(v)) < 60 else repr(v)[:57] + "...")
@@ -314,6 +308,16 @@ def _old_settings(out: Path):
     if (out/"run.json").exists(): return json.loads((out/"run.json").read_text(encoding="utf-8")).get("settings", {})
     if (out/"manifest.jsonl").exists() or (out/"classes.json").exists() or _parts(out): return {"model": "?"}
     return None
+
+def _check_foreign(out: Path):
+    "Refuse a folder that holds files but no run of `generate`: it never writes over what it did not make."
+    if not out.is_dir(): return
+    found = sorted(p for p in out.iterdir() if not p.name.startswith("."))
+    if not found: return
+    first = found[0]
+    if first.is_dir(): first = next(iter(sorted(q for q in first.rglob("*") if q.is_file())), first)
+    raise ValueError(f"out={str(out)!r} holds files that generate did not write (e.g. {first}): "
+                     "give an empty or new folder")
 
 def _remove_old_run(out: Path):
     "Delete what an earlier `generate` wrote to `out` (its images, manifests, markers); other files stay."
@@ -347,13 +351,8 @@ def _save(arr, path: Path, fmt: str, quality, size):
     if size is not None and min(im.size) != size:
         w, h = im.size; r = size / min(w, h)
         im = im.resize((max(1, round(w * r)), max(1, round(h * r))), Image.Resampling.LANCZOS)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     kw = {} if _FORMATS[fmt] == "PNG" else dict(quality=int(quality))
-    try:
-        im.save(tmp, format=_FORMATS[fmt], **kw)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True); raise
+    with atomic_path(path, mkdir=False) as tmp: im.save(tmp, format=_FORMATS[fmt], **kw)
     return im.size
 
 def _call(pipe, prompts, seeds, plan):
@@ -535,6 +534,8 @@ def run_generate(args) -> int:
         if args.style_embeds and not Path(args.style_embeds).expanduser().exists(): raise FileNotFoundError(f"--style-embeds {args.style_embeds!r}: no such file")
         if prompts == "dsi" and not style: raise ValueError("--prompts dsi needs --style-token or --style-embeds")
         _resolve_shard(args.shard)
+        out = Path(args.out).expanduser()
+        if _old_settings(out) is None: _check_foreign(out)                  # before the model loads
         for k in ("n_per_class", "steps", "batch_size"):
             if getattr(args, k) < 1: raise ValueError(f"--{k.replace('_', '-')} {getattr(args, k)}: must be >= 1")
         if args.guidance < 0: raise ValueError(f"--guidance {args.guidance}: must be >= 0 (0 or 1: no classifier-free guidance)")

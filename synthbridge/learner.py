@@ -142,6 +142,7 @@ def timm_model(arch: str = "resnet18.tv_in1k", # a timm architecture, optionally
 
 # %% ../nbs/04_learner.ipynb #0d2abb39
 from .testing import _user_cache  # one definition of the user cache folder ($SYNTHBRIDGE_CACHE)
+from .core import atomic_save_safetensors, atomic_write_json
 
 def save_weights(model_or_learner, # a model, or a Learner (its model is saved)
                  path, # the `.safetensors` file to write (atomically)
@@ -152,13 +153,7 @@ def save_weights(model_or_learner, # a model, or a Learner (its model is saved)
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     sd = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
     meta = {k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items() if v is not None}
-    from safetensors.torch import save_file
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
-    try:
-        save_file(sd, tmp, metadata=meta); os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
-    return path
+    return atomic_save_safetensors(path, sd, metadata=meta)
 
 def efficientnet_lite0_weights(cache=None, # folder for the converted file; default: the synthbridge cache
                                overwrite: bool = False, # convert again even if the file exists
@@ -481,9 +476,4 @@ def synthetic_dls_from_args(args):
             return SyntheticSet(p).dls(**kw)
     return folder_dls(p, size=args.size, bs=args.batch_size, seed=args.seed, valid_pct=0.1, num_workers=nw or 0, device=dev)
 
-def _write_json(path, obj):
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f: json.dump(obj, f, indent=1, default=str)
-    os.replace(tmp, path)
-    return path
+def _write_json(path, obj): return atomic_write_json(path, obj, ensure_ascii=True)

@@ -116,11 +116,8 @@ def _make_text_encoder(vocab_size, hidden, layers=2):
                                         bos_token_id=49406, eos_token_id=49407, pad_token_id=49407))
 
 # %% ../nbs/08_mini.ipynb #988396aa
-def _atomic_save_file(tensors: dict, path: Path, meta: dict):
-    from safetensors.torch import save_file
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata={"meta": json.dumps(meta)})
-    os.replace(tmp, path)
+from .core import atomic_save_safetensors
+def _atomic_save_file(tensors: dict, path: Path, meta: dict): atomic_save_safetensors(path, tensors, {"meta": json.dumps(meta)})
 
 def _load_file(path: Path):
     from safetensors import safe_open

@@ -98,18 +98,6 @@ def test_fcreset_resets_once_per_fine_tune(tmp_path):
     assert len(rec.start) == 2 and rec.start[0] is not old             # reset before the frozen fit
     assert rec.start[1] is rec.end[0]                                  # the second fit keeps the head the first trained
 
-def test_fcreset_keeps_freeze(tmp_path):
-    "A reset in a frozen fit trains only the new head (fine_tune's first fit)."
-    import torch
-    from synthbridge.learner import FCReset
-    ds, _ = _data(tmp_path)
-    learn = _learner(ds.dls(bs=8, size=32, num_workers=0))
-    learn.freeze()
-    convs = lambda: [p.detach().clone() for p in learn.model.parameters() if p.ndim == 4]   # fastai trains BN when frozen
-    before = convs()
-    with learn.no_bar(), learn.no_logging(): learn.fit(1, 0.1, cbs=FCReset(seed=0))
-    assert len(before) > 0 and all(torch.equal(a, b) for a, b in zip(before, convs()))
-
 @pytest.mark.parametrize("valid_pct", [0, 0.1])
 def test_tiny_synthetic_hold_out_bridged_pp(tmp_path, valid_pct):
     "4 images per class: 10 % rounds to 0; a hold-out of none, or of one image per class, both train to the end."
