@@ -94,7 +94,8 @@ PAPER_DATASETS = tuple(list(DATASETS)[:10])
 
 def _check_name(name) -> DatasetInfo:
     if name not in DATASETS:
-        raise KeyError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
+        from synthbridge.cli import close_names
+        raise KeyError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}{close_names(name, DATASETS)}")
     return DATASETS[name]
 
 @lru_cache(maxsize=None)

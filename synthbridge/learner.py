@@ -423,17 +423,27 @@ def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class f
 def add_data_args(parser, # an argparse parser
                   synthetic: bool = True, # also add `--synthetic`
                  ):
-    "Add the data options shared by `synthbridge train` and `synthbridge leep`."
-    from synthbridge.cli import add_common
-    add_common(parser, "dataset", "root")
-    parser.add_argument("--real", default=None, help="real image folder (train/ + valid/ or test/ of class folders, "
-                        "or class folders only: 80/20 split), instead of --dataset")
-    if synthetic: parser.add_argument("--synthetic", default=None, help="synthetic image folder (as `synthbridge generate` writes it)")
-    add_common(parser, "shots")
-    parser.add_argument("--size", type=int, default=224, help="image side in px")
-    add_common(parser, "batch_size", batch_size=dict(default=64))
-    parser.add_argument("--num-workers", type=int, default=None, help="DataLoader workers (default: the data module's choice)")
-    return parser
+    "Add the data options shared by `synthbridge train` and `synthbridge leep` (declared in `synthbridge.cli`)."
+    from synthbridge.cli import add_data_options
+    return add_data_options(parser, synthetic)
+
+def _cli_weights(arch, weights, pretrained=True):
+    "The checkpoint that `--weights` names for `--arch` ('efficientnet-lite0': the offline weights), checked now."
+    if weights == "efficientnet-lite0":
+        if arch.split(".")[0] != "tf_efficientnet_lite0":
+            raise ValueError(f"--weights efficientnet-lite0 holds tf_efficientnet_lite0 weights, not --arch {arch}")
+        weights = str(efficientnet_lite0_weights())
+    elif weights is not None and not Path(weights).expanduser().is_file():
+        raise FileNotFoundError(f"--weights {weights!r} does not exist (allowed: a .safetensors/.pth checkpoint of "
+                                "--arch, or efficientnet-lite0)")
+    _check_arch(arch, pretrained and weights is None, weights)
+    try: timm_model(arch, pretrained=pretrained, weights=weights, num_classes=None if weights else 1000)  # fits, loads
+    except RuntimeError as e:
+        why = "HF_HUB_OFFLINE is set and they are not in the local cache" if "HF_HUB_OFFLINE" in str(e) else \
+              str(e.__cause__ or e).splitlines()[0][:200]
+        raise ValueError(f"--arch {arch}: its ImageNet weights cannot be loaded ({why}): give --weights FILE, "
+                         "or --arch tf_efficientnet_lite0 --weights efficientnet-lite0 (offline), or --no-pretrained") from None
+    return weights
 
 def _shots(v):
     if v in (None, "full", "all"): return None

@@ -7,7 +7,7 @@ Docs: https://synthbridge.github.io/synthbridge/transfer.html.md"""
 
 # %% ../nbs/06_transfer.ipynb #c04f7b12
 from __future__ import annotations
-import copy, json, os, random, sys, tempfile, time
+import contextlib, copy, json, os, random, sys, tempfile, time
 from dataclasses import dataclass, field, InitVar, asdict
 from pathlib import Path
 import numpy as np, torch
@@ -314,7 +314,7 @@ def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = te
     learn = synth_learner(real, arch, pretrained=False, weights=sd, n_out=n_src)
     leep_syn = None
     if leep:
-        leep_syn = model_leep(learn, _eval_dl(real))
+        with (contextlib.nullcontext() if progress else learn.no_bar()): leep_syn = model_leep(learn, _eval_dl(real))
     s2cbs = L(cbs) + ([FCReset(n_real, seed=seed)] if fc_reinit else []) + ([FixedFeatures()] if fixed_feature else [])
     hist = _fit(learn, real, 2, epochs, lr, wd, shots, dataset, seed, s2cbs, progress)
     cfg = _config(name, arch, pretrained, weights, epochs, lr, wd, shots, dataset, metric, seed, fc_reinit=fc_reinit,
@@ -357,40 +357,19 @@ TWO_STAGE = {"bridged": False, "bridged+fc": False, "bridged++": True, "fixed-br
 
 # %% ../nbs/06_transfer.ipynb #4f75eccc
 def add_train_args(parser):
-    "Options of `synthbridge train`."
-    from synthbridge.cli import add_common
-    from synthbridge.learner import add_data_args
-    parser.add_argument("--pipeline", default="bridged++", choices=list(PIPELINES), help="transfer pipeline")
-    add_data_args(parser, synthetic=True)
-    add_common(parser, "arch", "out", "seed", "device", "overwrite")
-    parser.add_argument("--weights", default=None, help="local ImageNet checkpoint (.safetensors/.pth) for --arch, or "
-                        "'efficientnet-lite0' (the offline weights, with --arch tf_efficientnet_lite0); default: timm's hub weights")
-    parser.add_argument("--no-pretrained", action="store_true", help="start from random weights (tests)")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs on the real images (default: 150 full-shot, 100 few-shot)")
-    parser.add_argument("--stage1-epochs", type=int, default=None, help="epochs on the synthetic images (default: --epochs, else 150)")
-    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: Table 5 of the paper for --dataset, else 0.01)")
-    parser.add_argument("--stage1-lr", type=float, default=None, help="stage-1 learning rate (default: --lr)")
-    parser.add_argument("--wd", type=float, default=5e-4, help="weight decay")
-    parser.add_argument("--metric", default=None, choices=list(METRICS), help="dataset metric (default: the dataset's, else top1)")
-    parser.add_argument("--mixup-alpha", type=float, default=0.4, help="MixUp Beta(alpha, alpha) in stage 1 of bridged++")
-    parser.add_argument("--stage1", default=None, help="a stage1.safetensors from an earlier run to start stage 2 from")
-    parser.add_argument("--leep", action="store_true", help="also compute LEEP of the ImageNet and stage-1 models")
-    parser.add_argument("--progress", action="store_true", help="show fastai's progress bars")
-    return parser
+    "Options of `synthbridge train` (declared in `synthbridge.cli.OPTIONS`)."
+    from synthbridge.cli import add_options
+    return add_options(parser, "train")
 
 def run_train(args) -> int:
     "Run `synthbridge train`: one pipeline, result.json and model.safetensors in --out."
-    from synthbridge.cli import UsageError
-    from synthbridge.learner import real_dls_from_args, synthetic_dls_from_args, _write_json, _check_arch, efficientnet_lite0_weights
+    from synthbridge.cli import usage_errors
+    from synthbridge.learner import real_dls_from_args, synthetic_dls_from_args, _write_json, _cli_weights
     out = Path(args.out).expanduser()
     two = args.pipeline in TWO_STAGE
     needs_synth = args.pipeline == "mixed" or (two and args.stage1 is None)
-    weights = args.weights
-    try:
-        if weights == "efficientnet-lite0": weights = str(efficientnet_lite0_weights())
-        elif weights is not None and not Path(weights).expanduser().is_file(): raise FileNotFoundError(f"--weights {weights!r} does not exist")
-        _check_arch(args.arch, not args.no_pretrained, weights)
-        if weights is not None: timm_model(args.arch, weights=weights, num_classes=None)   # keys must fit: fail before work
+    with usage_errors(TypeError):
+        weights = _cli_weights(args.arch, args.weights, not args.no_pretrained)      # keys must fit: fail before work
         if needs_synth and not args.synthetic: raise ValueError(f"--pipeline {args.pipeline} needs --synthetic FOLDER" +
                                                                  (" (or --stage1)" if two else ""))
         if args.stage1 and not Path(args.stage1).expanduser().is_file(): raise FileNotFoundError(f"--stage1 {args.stage1!r} does not exist")
@@ -417,7 +396,6 @@ def run_train(args) -> int:
         if synth is not None:
             _match(real, synth, need_same=args.pipeline == "mixed" or not args.pipeline.endswith(("+fc", "++")))
             synth = _align(real, synth)                  # same classes in another label order: mapped by name
-    except (ValueError, FileNotFoundError, KeyError, TypeError) as e: raise UsageError(str(e).strip('"')) from e
     out.mkdir(parents=True, exist_ok=True)
     if two and synth is not None:
         mix = TWO_STAGE[args.pipeline]
