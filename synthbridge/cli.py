@@ -154,7 +154,7 @@ OPTIONS = {
         (("--style-embeds",), dict(default=None, help="learned_embeds.safetensors (or its folder) from `synthbridge invert`")),
         (("--height",), dict(type=int, default=None, help="image height, px (unset: the model's native size)")),
         (("--width",), dict(type=int, default=None, help="image width, px (unset: the model's native size)")),
-        (("--save-size",), dict(type=int, default=None, dest="size", help="resize on save to this short side, px (e.g. 256)")),
+        (("--save-size",), dict(type=int, default=None, dest="save_size", help="resize on save to this short side, px (e.g. 256)")),
         (("--format",), dict(default="png", choices=["png", "jpg", "webp"], help="image file format")),
         (("--quality",), dict(type=int, default=95, help="jpg/webp quality")),
         (("--shard",), dict(default=None, help="i/n: make only share i of n (unset: from accelerate/torchrun, else all)")),

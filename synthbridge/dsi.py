@@ -473,14 +473,14 @@ def _image_folder(path):
     "(files, labels, classes) of an image folder with one subfolder per class (names from classes.json if present)."
     from synthbridge.prompts import slugify
     path = Path(path).expanduser()
-    if not path.is_dir(): raise FileNotFoundError(f"--images {path}: no such folder")
+    if not path.is_dir(): raise FileNotFoundError(f"--real {path}: no such folder")
     subs = sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
     names = {d.name: d.name for d in subs}
     if (path/"classes.json").exists():
         cj = json.loads((path/"classes.json").read_text())
         names = dict(zip(cj.get("slugs") or [slugify(c) for c in cj["classes"]], cj["classes"]))
         subs = [path/s for s in names if (path/s).is_dir()]
-    if not subs: raise ValueError(f"--images {path}: no class subfolders (expected {path}/<class>/<image>)")
+    if not subs: raise ValueError(f"--real {path}: no class subfolders (expected {path}/<class>/<image>)")
     files, labels, classes = [], [], []
     for d in subs:
         fs = sorted(f for f in d.rglob("*") if f.suffix.lower() in _IMAGE_EXTS and not f.name.startswith("."))

@@ -537,7 +537,7 @@ def run_generate(args) -> int:
         token = load_style_token(pipe, args.style_embeds, token=args.style_token)
     with usage_errors():
         plan = _prepare(pipe, classes, args.out, args.n_per_class, args.guidance, args.steps, prompts, args.height, args.width,
-                        args.batch_size, args.seed, token if prompts == "dsi" else None, args.format, args.quality, args.size,
+                        args.batch_size, args.seed, token if prompts == "dsi" else None, args.format, args.quality, args.save_size,
                         args.shard, args.overwrite, args.retries)
     res = _run(plan, progress=args.progress, summary=True)
     fails = 0

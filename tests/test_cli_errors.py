@@ -43,7 +43,7 @@ def test_one_meaning_per_option_name():
         assert _parse(cmd, *out).progress is True and _parse(cmd, *out, "--no-progress").progress is False
     # --size is the classifier's image side; generate's resize-on-save is --save-size
     assert _parse("train", "--out", "o", "--size", "64").size == 64
-    assert _parse("generate", "--out", "o", "--save-size", "256").size == 256
+    assert _parse("generate", "--out", "o", "--save-size", "256").save_size == 256
     with pytest.raises(SystemExit): _parse("generate", "--out", "o", "--size", "256")
 
 def _main(capsys, *argv):
