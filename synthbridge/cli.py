@@ -129,7 +129,8 @@ def close_names(name, names, n: int = 3) -> str:
     return f"; close names: {', '.join(close)}" if close else ""
 
 # %% ../nbs/11_cli.ipynb #967f7b89
-_SCHEDULER_NAMES = ("ddpm", "ddim", "pndm", "lms", "euler", "euler-a", "heun", "dpm-single", "deis", "unipc")
+_SCHEDULER_NAMES = ("ddpm", "ddim", "pndm", "lms", "euler", "euler-a", "heun", "dpm++", "dpm++-karras", "dpm++-sde",
+                    "dpm-single", "kdpm2", "kdpm2-a", "deis", "unipc")
 _PIPELINE_NAMES = ("vanilla", "mixed", "bridged", "bridged+fc", "bridged++", "fixed-vanilla", "fixed-bridged",
                    "fixed-bridged+fc")
 _METRIC_NAMES = ("top1", "mean_per_class")
