@@ -819,7 +819,8 @@ class SyntheticSet:
             train = [it for i, it in enumerate(items) if i not in hold]; val = [it for i, it in enumerate(items) if i in hold]
         else:
             if isinstance(valid, RealDataset):
-                _match_classes(valid.classes, self.classes, valid.name, self.path, check_names); val = valid.test
+                perm = _match_classes(valid.classes, self.classes, valid.name, self.path, check_names)
+                val = valid.test if perm is None else [(it, perm.index(l)) for it, l in valid.test]   # into our order
             else: val = list(valid)
             train = items
         return make_dls(train, val, self.classes, bs, size, resize, num_workers, skip_bad, device, self.path)
@@ -828,13 +829,18 @@ class SyntheticSet:
     def __repr__(self): return f"SyntheticSet({str(self.path)!r}, {len(self.classes)} classes, {len(self.items):,} images)"
 
 def _match_classes(real, synth, real_name, synth_path, check_names=True):
+    "None if `synth` names the classes of `real` in their order; the synthetic -> real label map if in another."
     if len(real) != len(synth):
         raise ValueError(f"class mismatch: {real_name} has {len(real)} classes but {synth_path} has {len(synth)}")
-    if check_names:
-        norm = lambda s: clean_classname(s).casefold()
-        diff = [f"{i}: {a!r} vs {b!r}" for i, (a, b) in enumerate(zip(real, synth)) if norm(a) != norm(b)]
-        if diff: raise ValueError(f"class mismatch between {real_name} and {synth_path} at {len(diff)} labels, e.g. "
-                                  f"{'; '.join(diff[:3])} (pass check_names=False if the names differ on purpose)")
+    if not check_names: return None
+    norm = lambda s: clean_classname(s).casefold()
+    a, b = [norm(x) for x in real], [norm(x) for x in synth]
+    if a == b: return None
+    if sorted(a) == sorted(b) and len(set(a)) == len(a): return [a.index(n) for n in b]    # same classes: map by name
+    only_r, only_s = [x for x, n in zip(real, a) if n not in b], [x for x, n in zip(synth, b) if n not in a]
+    raise ValueError(f"class mismatch between {real_name} and {synth_path}: only in {real_name}: "
+                     f"{', '.join(map(repr, only_r[:5]))}; only in the synthetic set: {', '.join(map(repr, only_s[:5]))} "
+                     "(pass check_names=False if the names differ on purpose)")
 
 # %% ../nbs/02_data.ipynb #441fa593
 def mixed_dls(real, # a `RealDataset`, or DataLoaders made by `RealDataset.dls` (its train and valid items are used)
@@ -855,8 +861,9 @@ def mixed_dls(real, # a `RealDataset`, or DataLoaders made by `RealDataset.dls` 
         if shots is not None: raise ValueError("shots= applies to a RealDataset; these DataLoaders already hold their training set")
         name, classes, train, test = "the real DataLoaders", real.train_ds.vocab, real.train_ds.items, real.valid_ds.items
     else: raise TypeError(f"real must be a RealDataset or DataLoaders from RealDataset.dls, got {type(real).__name__}")
-    _match_classes(classes, synth.classes, name, synth.path, check_names)
-    return make_dls(list(train) + synth.select(n_per_class), test, classes, bs, size, resize, num_workers, skip_bad, device)
+    perm = _match_classes(classes, synth.classes, name, synth.path, check_names)
+    extra = [(it, l if perm is None else perm[l]) for it, l in synth.select(n_per_class)]
+    return make_dls(list(train) + extra, test, classes, bs, size, resize, num_workers, skip_bad, device)
 
 # %% ../nbs/02_data.ipynb #4be6a0a6
 def _write_synthetic(out, classes, n: int = 4, size: int = 32, manifest: bool = True, ext: str = "png") -> Path:

@@ -94,9 +94,11 @@ def load_pipeline(model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", # 
         if not (local/"model_index.json").exists():
             raise FileNotFoundError(f"{local} is not a diffusers pipeline folder (no model_index.json)")
         model = str(local)
-    elif str(model).startswith((".", "/", "~")) or os.sep in str(model).strip("/").replace("/", "", 1) or "/" not in name:
+    elif str(model).startswith((".", "/", "~")) or os.sep in str(model).strip("/").replace("/", "", 1):
+        raise FileNotFoundError(f"model {name!r}: no such folder (and not a hub id 'owner/name')")
+    elif "/" not in name:
         from synthbridge.cli import close_names
-        raise FileNotFoundError(f"model {name!r}: not a pipeline folder, the embedded 'mini-fashion' or a hub id "
+        raise FileNotFoundError(f"model {name!r}: no such folder, not the embedded 'mini-fashion' and not a hub id "
                                 f"'owner/name'{close_names(name, ['mini-fashion'])}")
     device = torch.device(device) if device is not None else _default_device()
     dtype = _resolve_dtype(dtype, device)
