@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+ENV = dict(os.environ, HF_HUB_OFFLINE="1")
 pytestmark = pytest.mark.filterwarnings("ignore")
 SLOW_IMPORTS = ("generate", "invert", "train", "leep", "train-mini")
 
@@ -100,8 +100,7 @@ def test_weights_efficientnet_lite0_means_the_same_in_leep_and_train(tmp_path, c
     _one_line_error(rc, err)
     assert "tf_efficientnet_lite0" in err
 
-@pytest.mark.parametrize("shard,message", [("1", "e.g. (0, 4) or '0/4'"), ("0/0", "must be >= 1"),
-                                           ("4/4", "allowed are 0..3")])
+@pytest.mark.parametrize("shard,message", [("1", "e.g. (0, 4) or '0/4'"), ("0/0", "must be >= 1")])
 def test_shard_errors(tmp_path, capsys, shard, message):
     cls = tmp_path/"classes.txt"; cls.write_text("Bag\n")
     rc, err = _main(capsys, "generate", "--model", "mini-fashion", "--classes", cls, "--shard", shard,

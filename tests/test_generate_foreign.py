@@ -18,6 +18,9 @@ def test_generate_refuses_a_folder_it_did_not_write(tmp_path):
     assert str(out/"Bag"/"0.png") in str(e.value)
     assert (out/"Bag"/"0.png").read_bytes() == b"my own picture"
     assert sorted(p.name for p in out.iterdir()) == ["Bag"]            # no run.json, classes.json, manifest
+    kw = dict(n_per_class=1, num_inference_steps=1, progress=False)     # its own run still resumes
+    generate(tiny_pipeline(), ["Bag"], tmp_path/"s", **kw)
+    assert len(generate(tiny_pipeline(), ["Bag"], tmp_path/"s", **{**kw, "n_per_class": 2})) == 2
 
 def test_cli_generate_refuses_before_loading_the_model(tmp_path, capsys):
     from synthbridge.cli import main
@@ -28,10 +31,3 @@ def test_cli_generate_refuses_before_loading_the_model(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and str(out/"Bag"/"0.png") in err and "Traceback" not in err, err
     assert (out/"Bag"/"0.png").read_bytes() == b"my own picture"
-
-def test_generate_resumes_its_own_run(tmp_path):
-    from synthbridge.testing import tiny_pipeline
-    from synthbridge.generate import generate
-    kw = dict(n_per_class=1, num_inference_steps=1, progress=False)
-    generate(tiny_pipeline(), ["Bag"], tmp_path/"s", **kw)
-    assert len(generate(tiny_pipeline(), ["Bag"], tmp_path/"s", **{**kw, "n_per_class": 2})) == 2
