@@ -35,6 +35,12 @@ def test_corrupt_real_image_is_named_before_training(tmp_path, capsys):
     bad = real/"train"/"red"/"1.png"
     bad.write_bytes(bad.read_bytes()[:200])                                  # a truncated PNG
     assert str(bad) in _bad(capsys, tmp_path, real)
+    from synthbridge.data import _write_synthetic                            # a corrupt synthetic one too
+    (real/"train"/"red"/"1.png").unlink()
+    synth = _write_synthetic(tmp_path/"synth", ["red", "green", "blue"], n=4)
+    bad = synth/"green"/"2.png"; bad.write_bytes(bad.read_bytes()[:100])
+    rc, err = _train(capsys, "--real", real, "--synthetic", synth, "--pipeline", "bridged++", *FAST, "--out", tmp_path/"out")
+    assert rc == 2 and str(bad) in err and not (tmp_path/"out").exists(), err[-2000:]
 
 def test_empty_class_folder_is_an_error(tmp_path, capsys):
     real = _real(tmp_path)
@@ -67,14 +73,6 @@ def test_real_and_synthetic_class_names_mismatch_named(tmp_path, capsys):
     rc, err = _train(capsys, "--real", real, "--synthetic", synth, "--pipeline", "mixed", *FAST, "--out", tmp_path/"out")
     assert rc == 2 and "'purple'" in err and "'blue'" in err, err[-2000:]
     assert not (tmp_path/"out").exists()
-
-def test_corrupt_synthetic_image_is_named(tmp_path, capsys):
-    from synthbridge.data import _write_synthetic
-    real = _real(tmp_path)
-    synth = _write_synthetic(tmp_path/"synth", ["red", "green", "blue"], n=4)
-    bad = synth/"green"/"2.png"; bad.write_bytes(bad.read_bytes()[:100])
-    rc, err = _train(capsys, "--real", real, "--synthetic", synth, "--pipeline", "bridged++", *FAST, "--out", tmp_path/"out")
-    assert rc == 2 and str(bad) in err, err[-2000:]
 
 @pytest.mark.parametrize("pipeline", ["bridged++", "bridged", "mixed"])
 def test_other_label_order_is_mapped_by_name(tmp_path, capsys, pipeline):
