@@ -217,7 +217,7 @@ def _resolve_shard(shard):
     try: i, n = (int(s) for s in shard)
     except (TypeError, ValueError): raise ValueError(f"shard {given!r}: expected (index, count) or 'index/count', e.g. (0, 4) or '0/4'") from None
     if n < 1: raise ValueError(f"shard {given!r}: the shard count must be >= 1, e.g. '0/4'")
-    if not 0 <= i < n: raise ValueError(f"shard {given!r}: index {i} is out of range for {n} shard(s): allowed are 0..{n-1}")
+    if not 0 <= i < n: raise ValueError(f"shard index {i} out of range for {n} shard(s): allowed are 0..{n-1}")
     return i, n, auto
 
 def _model_name(pipe) -> str:
