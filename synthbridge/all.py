@@ -8,6 +8,7 @@ Docs: https://synthbridge.github.io/synthbridge/all.html.md"""
 __all__ = []
 
 # %% ../nbs/99_all.ipynb #b2ca38c2
+from .core import *
 from .prompts import *
 from .testing import *
 from .data import *
@@ -20,3 +21,8 @@ from .mini import *
 from .experiment import *
 from .demo import *
 from .widgets import *
+
+import importlib as _importlib
+_MODULES = ('core', 'prompts', 'testing', 'data', 'generate', 'learner', 'leep', 'transfer', 'dsi', 'mini', 'experiment', 'demo', 'widgets')
+__all__ = [_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__]
+"The public names: every module's `__all__`, in module order (nbdev's own `__all__` here would be empty)."

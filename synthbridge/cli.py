@@ -6,11 +6,12 @@ Docs: https://synthbridge.github.io/synthbridge/cli.html.md"""
 
 # %% ../nbs/11_cli.ipynb #12c91f8f
 from __future__ import annotations
-import argparse, importlib, sys
+import argparse, contextlib, difflib, importlib, re, sys
 import synthbridge
 
 # %% auto #0
-__all__ = ['COMMANDS', 'COMMON_OPTIONS', 'UsageError', 'build_parser', 'main', 'add_common']
+__all__ = ['COMMANDS', 'COMMON_OPTIONS', 'OPTIONS', 'UsageError', 'HelpFormatter', 'build_parser', 'main', 'add_common',
+           'usage_errors', 'close_names', 'add_options', 'add_data_options']
 
 # %% ../nbs/11_cli.ipynb #db0059a4
 COMMANDS = {
@@ -30,6 +31,19 @@ class UsageError(ValueError):
 
 def _fn_name(cmd, what): return f"{what}_{cmd.replace('-', '_')}"
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    "Each option's default shown once: not for required options, flags, None, or a help text that states it."
+    def _get_help_string(self, action):
+        h = action.help or ""
+        if "default" in h or action.required or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return h
+        return h + " (default: %(default)s)"
+
+def _run_lazily(cmd):
+    mod = COMMANDS[cmd][0]
+    def run(args): return getattr(importlib.import_module(mod), _fn_name(cmd, "run"))(args)
+    return run
+
 def build_parser(cmd: str | None = None) -> argparse.ArgumentParser:
     "The `synthbridge` parser; the options of `cmd` are loaded from its module (only that one is imported)."
     p = argparse.ArgumentParser(prog="synthbridge", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -39,11 +53,11 @@ def build_parser(cmd: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"synthbridge {synthbridge.__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, (mod, help) in COMMANDS.items():
-        sp = sub.add_parser(name, help=help, description=help, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        sp = sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
         if name == cmd:
-            m = importlib.import_module(mod)
-            getattr(m, _fn_name(name, "add") + "_args")(sp)
-            sp.set_defaults(run=getattr(m, _fn_name(name, "run")))
+            if name in OPTIONS: add_options(sp, name)                  # declared here: `--help` imports no torch
+            else: getattr(importlib.import_module(mod), _fn_name(name, "add") + "_args")(sp)
+            sp.set_defaults(run=_run_lazily(name))
     return p
 
 def main(argv=None) -> int:
@@ -57,7 +71,7 @@ def main(argv=None) -> int:
     try:
         return int(args.run(args) or 0)
     except UsageError as e:
-        print(f"synthbridge {args.command}: error: {e}", file=sys.stderr); return 2
+        print(f"synthbridge {args.command}: error: {_one_line(e)}", file=sys.stderr); return 2
     except KeyboardInterrupt:
         print(f"synthbridge {args.command}: interrupted; rerun the same command to resume", file=sys.stderr); return 1
 
@@ -76,6 +90,14 @@ COMMON_OPTIONS = {
     "arch": (("--arch",), dict(default="resnet18.tv_in1k", help="timm architecture of the classifier")),
     "shots": (("--shots",), dict(default="full", help="real images per class: 'full' or an integer k")),
     "overwrite": (("--overwrite",), dict(action="store_true", help="replace an existing output made with other settings")),
+    "progress": (("--progress",), dict(action=argparse.BooleanOptionalAction, default=True,
+                 help="progress bars (--no-progress: none)")),
+    "real": (("--real",), dict(default=None, help="real image folder: train/ and test/ (or valid/) of class folders, "
+             "or class folders only (seeded 80/20 split); instead of --dataset")),
+    "weights": (("--weights",), dict(default=None, help="local checkpoint (.safetensors/.pth) of --arch, or "
+                "'efficientnet-lite0' (the offline ImageNet weights, with --arch tf_efficientnet_lite0); "
+                "default: timm's ImageNet weights of --arch")),
+    "size": (("--size",), dict(type=int, default=224, help="side of the images the classifier sees, px")),
 }
 "Shared option definitions: name -> (flags, argparse keyword arguments)."
 
@@ -84,6 +106,130 @@ def add_common(parser, *names, **overrides):
     for n in names:
         flags, kw = COMMON_OPTIONS[n]
         parser.add_argument(*flags, **{**kw, **overrides.get(n, {})})
+    return parser
+
+# %% ../nbs/11_cli.ipynb #25d62355
+def _one_line(e) -> str:
+    "The message of `e` on one line (a `KeyError`'s own text, without the quotes `str` adds)."
+    msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+    return re.sub(r"\s*\n\s*", " ", str(msg)).strip()
+
+@contextlib.contextmanager
+def usage_errors(*extra): # more exception types to report as usage errors
+    "Report the errors of checking the input (ValueError, KeyError, missing files, ...) as one-line `UsageError`s."
+    try: yield
+    except UsageError: raise
+    except (ValueError, KeyError, FileNotFoundError, NotADirectoryError, *extra) as e:
+        raise UsageError(_one_line(e)) from None
+
+def close_names(name, names, n: int = 3) -> str:
+    "'; close names: a, b' for the names of `names` closest to `name` (case-insensitive), else ''."
+    low = {str(x).lower(): str(x) for x in names}
+    close = [low[c] for c in difflib.get_close_matches(str(name).lower(), list(low), n=n, cutoff=0.6)]
+    return f"; close names: {', '.join(close)}" if close else ""
+
+# %% ../nbs/11_cli.ipynb #967f7b89
+_SCHEDULER_NAMES = ("ddpm", "ddim", "pndm", "lms", "euler", "euler-a", "heun", "dpm++", "dpm++-karras", "dpm++-sde",
+                    "dpm-single", "kdpm2", "kdpm2-a", "deis", "unipc")
+_PIPELINE_NAMES = ("vanilla", "mixed", "bridged", "bridged+fc", "bridged++", "fixed-vanilla", "fixed-bridged",
+                   "fixed-bridged+fc")
+_METRIC_NAMES = ("top1", "mean_per_class")
+
+def _data_options(synthetic=True):
+    return [("dataset", {}), "root", "real"] + ([(("--synthetic",), dict(default=None,
+            help="synthetic image folder (as `synthbridge generate` writes it, or class folders)"))] if synthetic else []) + \
+        ["shots", "size", ("batch_size", dict(default=64)),
+         (("--num-workers",), dict(type=int, default=None, help="DataLoader workers (default: the data module's choice)"))]
+
+OPTIONS = {
+    "generate": [("model", {}), ("dataset", dict(help="take the class names from this dataset of the registry (no download)")),
+        "out", "seed", "guidance", ("steps", dict(default=50, help="denoising steps")),
+        ("batch_size", dict(default=8, help="images per pipeline call (keep it when resuming for identical bytes)")),
+        "device", "overwrite",
+        (("--classes",), dict(default=None, help="file of class names: one per line, a JSON list, or a classes.json")),
+        (("--n-per-class",), dict(type=int, default=1000, help="images per class")),
+        (("--scheduler",), dict(default="ddpm", help=f"sampler: {', '.join(_SCHEDULER_NAMES)} or none")),
+        (("--prompts",), dict(default=None, help="templates (27, the paper's), single, or dsi (with --style-token/"
+                                                 "--style-embeds); default: dsi if a style is given, else templates")),
+        (("--style-token",), dict(default=None, help="the DSI style token (e.g. '<aircraft-style>')")),
+        (("--style-embeds",), dict(default=None, help="learned_embeds.safetensors (or its folder) from `synthbridge invert`")),
+        (("--height",), dict(type=int, default=None, help="image height, px (unset: the model's native size)")),
+        (("--width",), dict(type=int, default=None, help="image width, px (unset: the model's native size)")),
+        (("--save-size",), dict(type=int, default=None, dest="save_size", help="resize on save to this short side, px (e.g. 256)")),
+        (("--format",), dict(default="png", choices=["png", "jpg", "webp"], help="image file format")),
+        (("--quality",), dict(type=int, default=95, help="jpg/webp quality")),
+        (("--shard",), dict(default=None, help="i/n: make only share i of n (unset: from accelerate/torchrun, else all)")),
+        (("--dtype",), dict(default="auto", help="auto (fp16 on GPU, fp32 on CPU), fp16, bf16 or fp32")),
+        (("--safety-checker",), dict(action="store_true", help="keep the model's NSFW safety checker")),
+        (("--attention-slicing",), dict(action="store_true", help="attention in slices (less GPU memory)")),
+        (("--vae-slicing",), dict(action="store_true", help="decode one image at a time (less GPU memory)")),
+        (("--retries",), dict(type=int, default=3, help="regenerations of a black or non-finite image with new seeds")),
+        "progress"],
+    "invert": [("model", {}), ("dataset", {}), "root", "real", "shots", "out",
+        ("steps", dict(default=20_000, help="optimisation steps (the paper: 20,000)")),
+        ("batch_size", dict(default=4, help="real images per step")), "seed", "device",
+        ("overwrite", dict(help="discard a checkpoint in --out made with other settings")),
+        (("--token",), dict(default="<dataset-style>", help="the new style token S* (not in the tokenizer's vocabulary)")),
+        (("--initializer",), dict(default="photo", help="a single-token word whose embedding starts S*")),
+        (("--lr",), dict(type=float, default=5e-3, help="AdamW learning rate")),
+        (("--resolution",), dict(type=int, default=512, help="image side fed to the VAE (shorter side resized, centre crop)")),
+        (("--num-vectors",), dict(type=int, default=1, help="embedding vectors of the token")),
+        (("--checkpoint-every",), dict(type=int, default=500, help="steps between checkpoints")),
+        (("--validate-every",), dict(type=int, default=None, help="steps between validation image grids (unset: none)")),
+        (("--mixed-precision",), dict(choices=["no", "fp16", "bf16"], default="no",
+                                          help="dtype of the frozen UNet and VAE (fp16: CUDA; bf16: CUDA or CPU)")),
+        (("--gradient-checkpointing",), dict(action="store_true", help="recompute activations in the backward pass (less memory)")),
+        (("--attention-slicing",), dict(action="store_true", help="sliced attention (less memory)")),
+        (("--scale-lr",), dict(action="store_true", help="multiply --lr by --batch-size")),
+        (("--no-cache-latents",), dict(action="store_true", help="VAE-encode the images at every step instead of once")),
+        "progress"],
+    "train": [(("--pipeline",), dict(default="bridged++", choices=list(_PIPELINE_NAMES), help="transfer pipeline")),
+        *_data_options(True), "arch", "out", "seed", "device", "overwrite", "weights",
+        (("--no-pretrained",), dict(action="store_true", help="start from random weights (tests)")),
+        (("--epochs",), dict(type=int, default=None, help="epochs on the real images (unset: 150 full-shot, 100 few-shot)")),
+        (("--stage1-epochs",), dict(type=int, default=None, help="epochs on the synthetic images (unset: --epochs, else 150)")),
+        (("--lr",), dict(type=float, default=None, help="learning rate (unset: Table 5 of the paper for --dataset, else 0.01)")),
+        (("--stage1-lr",), dict(type=float, default=None, help="stage-1 learning rate (unset: --lr)")),
+        (("--wd",), dict(type=float, default=5e-4, help="weight decay")),
+        (("--metric",), dict(default=None, choices=list(_METRIC_NAMES), help="metric (unset: the dataset's, else top1)")),
+        (("--mixup-alpha",), dict(type=float, default=0.4, help="MixUp Beta(alpha, alpha) in stage 1 of bridged++")),
+        (("--stage1",), dict(default=None, help="a stage1.safetensors from an earlier run to start stage 2 from")),
+        (("--leep",), dict(action="store_true", help="also compute LEEP of the ImageNet and stage-1 models")),
+        "progress"],
+    "leep": [*_data_options(False), "arch", "seed", "device", "weights",
+        (("--json",), dict(default=None, help="also write the result as JSON to this file"))],
+    "train-mini": ["out", "seed", ("steps", dict(default=2000, help="UNet + text-encoder training steps")),
+        ("batch_size", dict(default=64, help="UNet + text-encoder batch size")),
+        ("root", dict(default=None, help="folder holding Fashion-MNIST's idx files (unset: the system's folder, then ~/data)")),
+        "overwrite",
+        (("--vae-steps",), dict(type=int, default=500, help="autoencoder training steps")),
+        (("--image-size",), dict(type=int, default=32, help="image side in px")),
+        (("--n-source",), dict(type=int, default=50_000, help="train on the first N Fashion-MNIST training images")),
+        (("--lr",), dict(type=float, default=1e-3, help="peak learning rate of the UNet + text encoder")),
+        (("--cfg-drop",), dict(type=float, default=0.1, help="share of empty captions (classifier-free guidance)")),
+        (("--threads",), dict(type=int, default=2, help="torch CPU threads")),
+        (("--no-resume",), dict(action="store_true", help="discard checkpoints of an interrupted run and start over")),
+        (("--no-eval",), dict(action="store_true", help="skip the quality measurement and model-card figures")),
+        (("--eval-n-per-class",), dict(type=int, default=100, help="generated images per class for the CAS"))],
+}
+"Subcommand -> its options: a `COMMON_OPTIONS` name, (name, changed keywords) or (flags, keywords)."
+
+def add_options(parser, # an argparse parser
+                cmd: str, # a key of `OPTIONS`
+               ):
+    "Add the options of subcommand `cmd` to `parser`."
+    for o in OPTIONS[cmd]:
+        if isinstance(o, str): add_common(parser, o)
+        elif isinstance(o[0], str): add_common(parser, o[0], **{o[0]: o[1]})
+        else: parser.add_argument(*o[0], **o[1])
+    return parser
+
+def add_data_options(parser, synthetic: bool = True):
+    "Add the data options of `synthbridge train` (and, without `--synthetic`, `synthbridge leep`)."
+    for o in _data_options(synthetic):
+        if isinstance(o, str): add_common(parser, o)
+        elif isinstance(o[0], str): add_common(parser, o[0], **{o[0]: o[1]})
+        else: parser.add_argument(*o[0], **o[1])
     return parser
 
 # %% ../nbs/11_cli.ipynb #07384534

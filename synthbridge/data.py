@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 from fastai.data.core import DataLoaders, TfmdDL
-from fastai.data.transforms import Category, IntToFloatTensor
+from fastai.data.transforms import Category, CategoryMap, IntToFloatTensor
 from fastai.torch_core import TensorCategory, TensorImage, default_device
 from fastcore.basics import patch
 from fasttransform import Transform
@@ -27,7 +27,7 @@ from .prompts import class_slugs, clean_classname
 # %% auto #0
 __all__ = ['FASHION_CLASSES', 'DATASETS', 'PAPER_DATASETS', 'FASHION_MNIST_DIRS', 'CALTECH_TRAIN_PER_CLASS', 'DatasetInfo',
            'class_names', 'few_shot', 'RealDataset', 'read_idx', 'get_dataset', 'eval_resize', 'load_image',
-           'check_images', 'ImageItems', 'make_dls', 'SyntheticSet', 'mixed_dls']
+           'check_images', 'ImageItems', 'ItemDataLoaders', 'make_dls', 'SyntheticSet', 'mixed_dls']
 
 # %% ../nbs/02_data.ipynb #5e23e9c8
 def _classnames_dir() -> Path:
@@ -94,7 +94,8 @@ PAPER_DATASETS = tuple(list(DATASETS)[:10])
 
 def _check_name(name) -> DatasetInfo:
     if name not in DATASETS:
-        raise KeyError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
+        from synthbridge.cli import close_names
+        raise KeyError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}{close_names(name, DATASETS)}")
     return DATASETS[name]
 
 @lru_cache(maxsize=None)
@@ -552,7 +553,14 @@ def load_image(item, # an image path or an HxW / HxWx3 uint8 array
               ) -> torch.Tensor:
     "Decode `item` and crop-resize it to a 3 x `size` x `size` uint8 tensor in one resampling step."
     resize = eval_resize(size, resize)
+    if torch.is_tensor(item):                                        # C x H x W or H x W: uint8, or floats in [0, 1]
+        t = item.detach().cpu()
+        if t.is_floating_point(): t = (t.clamp(0, 1)*255).round().to(torch.uint8)
+        if t.ndim == 3: t = t.permute(1, 2, 0)                       # C x H x W -> H x W x C
+        if t.ndim == 3 and t.shape[-1] == 1: t = t[..., 0]
+        item = t.numpy()
     if isinstance(item, np.ndarray): im = Image.fromarray(item)
+    elif isinstance(item, Image.Image): im = item
     else:
         try: im = Image.open(item)
         except Exception as e: raise OSError(f"cannot read image {item}: {e}") from e
@@ -571,7 +579,7 @@ def load_image(item, # an image path or an HxW / HxWx3 uint8 array
         if train and rng.random() < 0.5: im = im.transpose(Image.FLIP_LEFT_RIGHT)
         return torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1)
     except Exception as e:
-        if isinstance(item, np.ndarray): raise
+        if isinstance(item, (np.ndarray, Image.Image)): raise
         raise OSError(f"cannot decode image {item}: {type(e).__name__}: {e}") from e
 
 # %% ../nbs/02_data.ipynb #dbf6c707
@@ -620,7 +628,8 @@ class ImageItems:
                  size: int = 224, # output side, px
                  resize: int | None = None, # eval: short side before the centre crop (None: size*256/224, ImageNet's ratio)
                 ):
-        self.items, self.vocab, self.train, self.size, self.resize = list(items), list(classes), train, size, eval_resize(size, resize)
+        self.items, self.train, self.size, self.resize = list(items), train, size, eval_resize(size, resize)
+        self.vocab = CategoryMap(list(classes), sort=False)                # fastai's vocab type (interpretation reads it)
         self.c = len(self.vocab)
         self.x = self.y = None
         arrays = bool(self.items) and all(isinstance(it, np.ndarray) for it, _ in self.items)
@@ -629,11 +638,16 @@ class ImageItems:
             self.x = x[:, None] if x.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()
             self.y = torch.tensor([l for _, l in self.items])
 
+    n_inp = 1
     def __len__(self): return len(self.items)
     def __getitem__(self, i):
         it, l = self.items[i]
         return TensorImage(load_image(it, self.size, self.resize, self.train)), TensorCategory(l)
     def decode(self, o, full=True): return (TensorImage(o[0]), Category(self.vocab[int(o[1])]))
+    def new(self, items, train=None):
+        "The same classes, crop and size over other `(item, label)` pairs (eval crop unless `train`)."
+        return ImageItems(items, self.vocab, self.train if train is None else train, self.size, self.resize)
+    def new_empty(self): return self.new([])
     def __repr__(self): return f"ImageItems({len(self)} items, {self.c} classes, {'train' if self.train else 'eval'} {self.size}px)"
 
 class _BatchCrop(Transform):
@@ -676,6 +690,18 @@ def _item_dl(items, classes, train, bs, size, resize, num_workers, device):
         return _ArrayDL(ds, num_workers=0, after_batch=[IntToFloatTensor(), _BatchCrop(size, resize, train)], **kw)
     return TfmdDL(ds, num_workers=_workers(items, num_workers), after_batch=[IntToFloatTensor()], **kw)
 
+class ItemDataLoaders(DataLoaders):
+    "fastai `DataLoaders` over `ImageItems`: `test_dl` (hence `predict`, interpretation) uses the validation crop."
+    def test_dl(self, test_items, # paths, PIL images, uint8 arrays or image tensors; `(item, label)` with `with_labels`
+                rm_type_tfms=None, # unused (fastai's signature)
+                with_labels: bool = False, # `test_items` are `(item, label)` pairs
+                **kwargs): # `bs`, `num_workers`, `device`; other fastai keywords are ignored
+        v = self.valid_ds
+        items = [(it, int(l)) for it, l in test_items] if with_labels else [(it, 0) for it in test_items]
+        nw = kwargs.get("num_workers", 0 if all(not isinstance(it, (str, Path)) for it, _ in items) else None)
+        return _item_dl(items, v.vocab, False, kwargs.get("bs", self.valid.bs), v.size, v.resize, nw,
+                        kwargs.get("device", self.device))
+
 def _check_sizes(size, resize, bs):
     for k, v in dict(size=size, resize=resize, bs=bs).items():
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f"{k}={v!r}: must be an integer >= 1")
@@ -701,8 +727,8 @@ def make_dls(train: list, # (item, label) training pairs
     train, valid = check_images(train, skip_bad), check_images(valid, skip_bad)
     if not train: raise ValueError("no readable training images")
     device = default_device() if device is None else device
-    return DataLoaders(_item_dl(train, classes, True, bs, size, resize, num_workers, device),
-                       _item_dl(valid, classes, False, bs, size, resize, num_workers, device), path=path, device=device)
+    return ItemDataLoaders(_item_dl(train, classes, True, bs, size, resize, num_workers, device),
+                           _item_dl(valid, classes, False, bs, size, resize, num_workers, device), path=path, device=device)
 
 @patch
 def dls(self: RealDataset, shots: int | None = None, # images per class (nested k-shot subset of `train`), None: all
@@ -774,7 +800,7 @@ class SyntheticSet:
         return out
 
     def dls(self, bs: int = 64, size: int = 224, resize: int | None = None,
-            valid_pct: float = 0.1, # held-out share of each class for validation (when `valid` is None)
+            valid_pct: float = 0.1, # held-out share of each class (at least one image when > 0); 0: no validation
             valid: RealDataset | list | None = None, # validate on this real dataset's test split (or these pairs) instead
             seed: int = 0, # seed of the held-out split
             n_per_class: int | None = None, # use the first n images of each class (None: all)
@@ -787,11 +813,14 @@ class SyntheticSet:
             for c in range(len(self.classes)):
                 idx = np.flatnonzero(labels == c)
                 perm = np.random.default_rng([seed, c]).permutation(len(idx))
-                hold |= set(idx[perm[:int(round(valid_pct*len(idx)))]].tolist())
+                nv = int(round(valid_pct*len(idx)))
+                if valid_pct > 0 and len(idx) > 1: nv = min(max(nv, 1), len(idx) - 1)   # >= 1 held out, >= 1 trained on
+                hold |= set(idx[perm[:nv]].tolist())
             train = [it for i, it in enumerate(items) if i not in hold]; val = [it for i, it in enumerate(items) if i in hold]
         else:
             if isinstance(valid, RealDataset):
-                _match_classes(valid.classes, self.classes, valid.name, self.path, check_names); val = valid.test
+                perm = _match_classes(valid.classes, self.classes, valid.name, self.path, check_names)
+                val = valid.test if perm is None else [(it, perm.index(l)) for it, l in valid.test]   # into our order
             else: val = list(valid)
             train = items
         return make_dls(train, val, self.classes, bs, size, resize, num_workers, skip_bad, device, self.path)
@@ -800,13 +829,18 @@ class SyntheticSet:
     def __repr__(self): return f"SyntheticSet({str(self.path)!r}, {len(self.classes)} classes, {len(self.items):,} images)"
 
 def _match_classes(real, synth, real_name, synth_path, check_names=True):
+    "None if `synth` names the classes of `real` in their order; the synthetic -> real label map if in another."
     if len(real) != len(synth):
         raise ValueError(f"class mismatch: {real_name} has {len(real)} classes but {synth_path} has {len(synth)}")
-    if check_names:
-        norm = lambda s: clean_classname(s).casefold()
-        diff = [f"{i}: {a!r} vs {b!r}" for i, (a, b) in enumerate(zip(real, synth)) if norm(a) != norm(b)]
-        if diff: raise ValueError(f"class mismatch between {real_name} and {synth_path} at {len(diff)} labels, e.g. "
-                                  f"{'; '.join(diff[:3])} (pass check_names=False if the names differ on purpose)")
+    if not check_names: return None
+    norm = lambda s: clean_classname(s).casefold()
+    a, b = [norm(x) for x in real], [norm(x) for x in synth]
+    if a == b: return None
+    if sorted(a) == sorted(b) and len(set(a)) == len(a): return [a.index(n) for n in b]    # same classes: map by name
+    only_r, only_s = [x for x, n in zip(real, a) if n not in b], [x for x, n in zip(synth, b) if n not in a]
+    raise ValueError(f"class mismatch between {real_name} and {synth_path}: only in {real_name}: "
+                     f"{', '.join(map(repr, only_r[:5]))}; only in the synthetic set: {', '.join(map(repr, only_s[:5]))} "
+                     "(pass check_names=False if the names differ on purpose)")
 
 # %% ../nbs/02_data.ipynb #da0ef445
 _HF_TYPES = {bool: "bool", int: "int64", float: "float64", str: "string"}
@@ -852,8 +886,9 @@ def mixed_dls(real, # a `RealDataset`, or DataLoaders made by `RealDataset.dls` 
         if shots is not None: raise ValueError("shots= applies to a RealDataset; these DataLoaders already hold their training set")
         name, classes, train, test = "the real DataLoaders", real.train_ds.vocab, real.train_ds.items, real.valid_ds.items
     else: raise TypeError(f"real must be a RealDataset or DataLoaders from RealDataset.dls, got {type(real).__name__}")
-    _match_classes(classes, synth.classes, name, synth.path, check_names)
-    return make_dls(list(train) + synth.select(n_per_class), test, classes, bs, size, resize, num_workers, skip_bad, device)
+    perm = _match_classes(classes, synth.classes, name, synth.path, check_names)
+    extra = [(it, l if perm is None else perm[l]) for it, l in synth.select(n_per_class)]
+    return make_dls(list(train) + extra, test, classes, bs, size, resize, num_workers, skip_bad, device)
 
 # %% ../nbs/02_data.ipynb #4be6a0a6
 def _write_synthetic(out, classes, n: int = 4, size: int = 32, manifest: bool = True, ext: str = "png") -> Path:

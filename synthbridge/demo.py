@@ -586,7 +586,7 @@ def add_demo_args(parser):
     parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the preset's; paper setting: Table 5)")
     parser.add_argument("--test-per-class", type=int, default=None, help="evaluate on a fixed stratified subset of this many test images per class; 0: all of them (default: the preset's)")
     parser.add_argument("--weights", default=None, help="local ImageNet checkpoint of --arch (default: the offline EfficientNet-Lite0 weights, else timm's)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_common(parser, "progress")
     return parser
 
 def _cli_kwargs(args) -> dict:
@@ -598,7 +598,7 @@ def _cli_kwargs(args) -> dict:
                 shots=args.shots, n_per_class=args.n_per_class, seeds=seeds, epochs=args.epochs,
                 stage1_epochs=args.stage1_epochs, size=args.size, guidance=args.guidance, lr=args.lr,
                 batch_size=args.batch_size, steps=args.steps, test_per_class=args.test_per_class, root=args.root,
-                device=args.device, progress=not args.no_progress)
+                device=args.device, progress=args.progress)
 
 def run_demo(args) -> int:
     "`synthbridge demo`: check the options, run the demo, print where the report is; 0 on success."

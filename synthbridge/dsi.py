@@ -303,16 +303,8 @@ def dsi_loss(pipe, # the pipeline, holding `token` (e.g. after `invert_style` or
 # %% ../nbs/07_dsi.ipynb #2a099200
 _CHECKPOINT = "checkpoint/state.safetensors"
 
-def _atomic_save(tensors: dict, path: Path, metadata: dict | None = None):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent/f".{path.name}.tmp"
-    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata=metadata)
-    os.replace(tmp, path)
-
-def _atomic_write_text(path: Path, text: str):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent/f".{path.name}.tmp"
-    tmp.write_text(text); os.replace(tmp, path)
+from .core import atomic_save_safetensors, atomic_write_text as _atomic_write_text
+def _atomic_save(tensors: dict, path: Path, metadata: dict | None = None): atomic_save_safetensors(path, tensors, metadata)
 
 def _read_checkpoint(path: Path):
     with safe_open(str(path), framework="pt") as f: meta = json.loads(f.metadata()["state"])
@@ -579,14 +571,14 @@ def _image_folder(path):
     "(files, labels, classes) of an image folder with one subfolder per class (names from classes.json if present)."
     from synthbridge.prompts import slugify
     path = Path(path).expanduser()
-    if not path.is_dir(): raise FileNotFoundError(f"--images {path}: no such folder")
+    if not path.is_dir(): raise FileNotFoundError(f"--real {path}: no such folder")
     subs = sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
     names = {d.name: d.name for d in subs}
     if (path/"classes.json").exists():
         cj = json.loads((path/"classes.json").read_text())
         names = dict(zip(cj.get("slugs") or [slugify(c) for c in cj["classes"]], cj["classes"]))
         subs = [path/s for s in names if (path/s).is_dir()]
-    if not subs: raise ValueError(f"--images {path}: no class subfolders (expected {path}/<class>/<image>)")
+    if not subs: raise ValueError(f"--real {path}: no class subfolders (expected {path}/<class>/<image>)")
     files, labels, classes = [], [], []
     for d in subs:
         fs = sorted(f for f in d.rglob("*") if f.suffix.lower() in _IMAGE_EXTS and not f.name.startswith("."))
@@ -601,41 +593,21 @@ def _load_pipeline(model: str, device: str):
     return StableDiffusionPipeline.from_pretrained(model, safety_checker=None, requires_safety_checker=False).to(device)
 
 def add_invert_args(parser):
-    "Add the options of `synthbridge invert` to an argparse parser."
-    from synthbridge.cli import add_common
-    add_common(parser, "model", "dataset", "root", "shots", "out", "steps", "batch_size", "seed", "device", "overwrite",
-               steps=dict(type=int, default=20_000, help="optimisation steps (the paper: 20,000)"),
-               batch_size=dict(type=int, default=4, help="real images per step"),
-               overwrite=dict(action="store_true", help="discard a checkpoint in --out made with other settings"))
-    a = parser.add_argument
-    a("--images", default=None, help="instead of --dataset: an image folder with one subfolder per class")
-    a("--token", default="<dataset-style>", help="the new style token S* (must not be in the tokenizer's vocabulary)")
-    a("--initializer", default="photo", help="a single-token word whose embedding starts S*")
-    a("--lr", type=float, default=5e-3, help="AdamW learning rate")
-    a("--resolution", type=int, default=512, help="image side fed to the VAE (shorter side resized, centre crop)")
-    a("--num-vectors", type=int, default=1, help="embedding vectors of the token")
-    a("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
-    a("--validate-every", type=int, default=None, help="steps between validation image grids (default: none)")
-    a("--mixed-precision", choices=["no", "fp16", "bf16"], default="no",
-      help="dtype of the frozen UNet and VAE (fp16: CUDA; bf16: CUDA or CPU)")
-    a("--gradient-checkpointing", action="store_true", help="recompute activations in the backward pass (less memory)")
-    a("--attention-slicing", action="store_true", help="sliced attention (less memory)")
-    a("--scale-lr", action="store_true", help="multiply --lr by --batch-size")
-    a("--no-cache-latents", action="store_true", help="VAE-encode the images at every step instead of once")
-    a("--no-progress", action="store_true", help="no progress bar")
-    return parser
+    "Add the options of `synthbridge invert` (declared in `synthbridge.cli.OPTIONS`) to an argparse parser."
+    from synthbridge.cli import add_options
+    return add_options(parser, "invert")
 
 def run_invert(args) -> int:
     "Run `synthbridge invert` from parsed arguments; returns the exit code (a rerun resumes)."
     from synthbridge.cli import UsageError
-    if (args.dataset is None) == (args.images is None): raise UsageError("give exactly one of --dataset NAME or --images FOLDER")
+    if (args.dataset is None) == (args.real is None): raise UsageError("give exactly one of --dataset NAME or --real FOLDER")
     shots = None if str(args.shots).lower() in ("full", "none", "") else args.shots
     if shots is not None:
         try: shots = int(shots); assert shots >= 1
         except (ValueError, AssertionError): raise UsageError(f"--shots {args.shots!r}: 'full' or an integer >= 1") from None
     if args.steps < 1: raise UsageError(f"--steps {args.steps}: need >= 1")
     try:
-        if args.images is not None: items, labels, classes = _image_folder(args.images)
+        if args.real is not None: items, labels, classes = _image_folder(args.real)
         else:
             from synthbridge.data import get_dataset
             ds = get_dataset(args.dataset, root=args.root)
@@ -655,7 +627,7 @@ def run_invert(args) -> int:
                            checkpoint_every=args.checkpoint_every, validate_every=args.validate_every,
                            mixed_precision=None if args.mixed_precision == "no" else args.mixed_precision,
                            gradient_checkpointing=args.gradient_checkpointing, attention_slicing=args.attention_slicing,
-                           scale_lr=args.scale_lr, progress=not args.no_progress, overwrite=args.overwrite,
+                           scale_lr=args.scale_lr, progress=args.progress, overwrite=args.overwrite,
                            _on_checked=lambda: checked.append(True))
     except (ValueError, FileNotFoundError, KeyError, TypeError) as e:
         if not checked: raise UsageError(str(e)) from e

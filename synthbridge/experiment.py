@@ -365,11 +365,8 @@ def _pid_alive(pid: int, start=None) -> bool:
     return start is None or _pid_start(pid) in (None, start)
 
 def _write_tmp(folder: Path, name: str, text: str, sync: bool = False) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        if sync: f.flush(); os.fsync(f.fileno())
-    return Path(tmp)
+    from synthbridge.core import temp_file                      # the umask's mode, not mkstemp's 0600: a shared store
+    return temp_file(folder, name, text, sync)
 
 def _publish(path: Path, text: str, replace: bool = False, sync: bool = False) -> bool:
     "Write `text` to `path` atomically; unless `replace`, only if `path` does not exist (False when it did)."

@@ -96,10 +96,18 @@ def load_pipeline(model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", # 
         model = str(local)
     elif str(model).startswith((".", "/", "~")) or os.sep in str(model).strip("/").replace("/", "", 1):
         raise FileNotFoundError(f"model {name!r}: no such folder (and not a hub id 'owner/name')")
+    elif "/" not in name:
+        from synthbridge.cli import close_names
+        raise FileNotFoundError(f"model {name!r}: no such folder, not the embedded 'mini-fashion' and not a hub id "
+                                f"'owner/name'{close_names(name, ['mini-fashion'])}")
     device = torch.device(device) if device is not None else _default_device()
     dtype = _resolve_dtype(dtype, device)
     from diffusers import AutoPipelineForText2Image, DiffusionPipeline
-    cfg = DiffusionPipeline.load_config(model, **{k: v for k, v in kwargs.items() if k in ("revision", "cache_dir", "token", "local_files_only")})
+    try: cfg = DiffusionPipeline.load_config(model, **{k: v for k, v in kwargs.items() if k in ("revision", "cache_dir", "token", "local_files_only")})
+    except OSError as e:
+        offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
+        raise FileNotFoundError(f"model {name!r}: not in the local Hugging Face cache" + (" and HF_HUB_OFFLINE is set" if offline
+                                else f" and not on the hub ({type(e).__name__})") + "; a pipeline folder or 'mini-fashion' works offline") from None
     if "safety_checker" in cfg and not safety_checker: kwargs.update(safety_checker=None, requires_safety_checker=False)
     try: from diffusers.utils.deprecation_utils import _resolve_dtype as _new_api   # diffusers >= 0.36 names it `dtype`
     except ImportError: _new_api = None
@@ -125,14 +133,7 @@ def image_seed(seed: int, # run seed
     return _h("image", seed, label, index, attempt) & (2**63 - 1)
 
 # %% ../nbs/03_generate.ipynb #9aa787b2
-def _atomic_write_text(path, text: str):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f: f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+from .core import atomic_write_text as _atomic_write_text, atomic_path
 
 def _parts(out: Path) -> list[Path]: return sorted(out.glob("manifest.*-of-*.jsonl"))
 
@@ -222,7 +223,8 @@ def _resolve_shard(shard):
     if isinstance(shard, str): shard = shard.split("/")
     try: i, n = (int(s) for s in shard)
     except (TypeError, ValueError): raise ValueError(f"shard {given!r}: expected (index, count) or 'index/count', e.g. (0, 4) or '0/4'") from None
-    if n < 1 or not 0 <= i < n: raise ValueError(f"shard index {i} out of range for {n} shard(s): allowed are 0..{n-1}")
+    if n < 1: raise ValueError(f"shard {given!r}: the shard count must be >= 1, e.g. '0/4'")
+    if not 0 <= i < n: raise ValueError(f"shard index {i} out of range for {n} shard(s): allowed are 0..{n-1}")
     return i, n, auto
 
 def _model_name(pipe) -> str:
@@ -307,6 +309,7 @@ def _prepare(pipe, classes, out, n_per_class, guidance_scale, num_inference_step
                     num_inference_steps=int(num_inference_steps), seed=int(seed), height=int(height), width=int(width),
                     size=size, image_format=fmt, quality=None if fmt == "png" else int(quality))
     old = _old_settings(out)
+    if old is None: _check_foreign(out)
     if old is not None and old != settings and not overwrite:
         diff = [k for k in settings if old.get(k) != settings[k]] or ["(unknown: no run.json)"]
         show = lambda v: (repr(v) if len(repr(v)) < 60 else repr(v)[:57] + "...")
@@ -321,6 +324,16 @@ def _old_settings(out: Path):
     if (out/"run.json").exists(): return json.loads((out/"run.json").read_text(encoding="utf-8")).get("settings", {})
     if (out/"manifest.jsonl").exists() or (out/"classes.json").exists() or _parts(out): return {"model": "?"}
     return None
+
+def _check_foreign(out: Path):
+    "Refuse a folder that holds files but no run of `generate`: it never writes over what it did not make."
+    if not out.is_dir(): return
+    found = sorted(p for p in out.iterdir() if not p.name.startswith("."))
+    if not found: return
+    first = found[0]
+    if first.is_dir(): first = next(iter(sorted(q for q in first.rglob("*") if q.is_file())), first)
+    raise ValueError(f"out={str(out)!r} holds files that generate did not write (e.g. {first}): "
+                     "give an empty or new folder")
 
 def _remove_old_run(out: Path):
     "Delete what an earlier `generate` wrote to `out` (its images, manifests, markers); other files stay."
@@ -355,13 +368,8 @@ def _save(arr, path: Path, fmt: str, quality, size):
     if size is not None and min(im.size) != size:
         w, h = im.size; r = size / min(w, h)
         im = im.resize((max(1, round(w * r)), max(1, round(h * r))), Image.Resampling.LANCZOS)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     kw = {} if _FORMATS[fmt] == "PNG" else dict(quality=int(quality))
-    try:
-        im.save(tmp, format=_FORMATS[fmt], **kw)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True); raise
+    with atomic_path(path, mkdir=False) as tmp: im.save(tmp, format=_FORMATS[fmt], **kw)
     return im.size
 
 def _call(pipe, prompts, seeds, plan):
@@ -497,7 +505,9 @@ def _read_classes(path) -> list[str]:
 
 def _dataset_classes(name: str) -> list[str]:
     from synthbridge.data import DATASETS
-    if name not in DATASETS: raise KeyError(f"--dataset {name!r}: allowed are {', '.join(DATASETS)}")
+    if name not in DATASETS:
+        from synthbridge.cli import close_names
+        raise KeyError(f"--dataset {name!r}: allowed are {', '.join(DATASETS)}{close_names(name, DATASETS)}")
     info = DATASETS[name]
     for k in ("classes", "class_names"):
         v = info.get(k) if isinstance(info, dict) else getattr(info, k, None)
@@ -505,36 +515,14 @@ def _dataset_classes(name: str) -> list[str]:
     raise KeyError(f"dataset {name!r} has no class names in the registry")
 
 def add_generate_args(parser):
-    "Options of `synthbridge generate`."
-    from synthbridge.cli import add_common
-    add_common(parser, "model", "dataset", "out", "seed", "guidance", "steps", "batch_size", "device", "overwrite",
-               steps=dict(type=int, default=50, help="denoising steps"),
-               batch_size=dict(type=int, default=8, help="images per pipeline call (keep it when resuming for identical bytes)"),
-               dataset=dict(default=None, help="take the class names from this dataset of the registry (no download)"))
-    parser.add_argument("--classes", default=None, help="file of class names: one per line, a JSON list, or a classes.json")
-    parser.add_argument("--n-per-class", type=int, default=1000, help="images per class")
-    parser.add_argument("--scheduler", default="ddpm", help=f"sampler: {', '.join(SCHEDULERS)}")
-    parser.add_argument("--prompts", default=None, help="templates (27, the paper's), single, or dsi (with --style-token/--style-embeds); default: dsi if a style is given, else templates")
-    parser.add_argument("--style-token", default=None, help="the DSI style token (e.g. '<aircraft-style>'), loaded by --style-embeds or already in the model")
-    parser.add_argument("--style-embeds", default=None, help="learned_embeds.safetensors (or its folder) written by `synthbridge invert`")
-    parser.add_argument("--height", type=int, default=None, help="image height, px (default: the model's native size)")
-    parser.add_argument("--width", type=int, default=None, help="image width, px (default: the model's native size)")
-    parser.add_argument("--size", type=int, default=None, help="resize on save to this short side, px (e.g. 256)")
-    parser.add_argument("--format", default="png", choices=["png", "jpg", "webp"], help="image file format")
-    parser.add_argument("--quality", type=int, default=95, help="jpg/webp quality")
-    parser.add_argument("--shard", default=None, help="i/n: make only share i of n (default: from accelerate/torchrun, else all)")
-    parser.add_argument("--dtype", default="auto", help="auto (fp16 on GPU, fp32 on CPU), fp16, bf16 or fp32")
-    parser.add_argument("--safety-checker", action="store_true", help="keep the model's NSFW safety checker")
-    parser.add_argument("--attention-slicing", action="store_true", help="attention in slices (less GPU memory)")
-    parser.add_argument("--vae-slicing", action="store_true", help="decode one image at a time (less GPU memory)")
-    parser.add_argument("--retries", type=int, default=3, help="regenerations of a black or non-finite image with new seeds")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser
+    "Options of `synthbridge generate` (declared in `synthbridge.cli.OPTIONS`)."
+    from synthbridge.cli import add_options
+    return add_options(parser, "generate")
 
 def run_generate(args) -> int:
     "`synthbridge generate`: check the options, load the model, generate; 0 on success, 1 if images failed."
-    from synthbridge.cli import UsageError
-    try:
+    from synthbridge.cli import usage_errors
+    with usage_errors():
         if bool(args.classes) == bool(args.dataset): raise ValueError("give exactly one of --classes FILE and --dataset NAME")
         classes = _read_classes(args.classes) if args.classes else _dataset_classes(args.dataset)
         if args.scheduler not in SCHEDULERS and args.scheduler != "none": _check_scheduler(args.scheduler)
@@ -543,24 +531,25 @@ def run_generate(args) -> int:
         if args.style_embeds and not Path(args.style_embeds).expanduser().exists(): raise FileNotFoundError(f"--style-embeds {args.style_embeds!r}: no such file")
         if prompts == "dsi" and not style: raise ValueError("--prompts dsi needs --style-token or --style-embeds")
         _resolve_shard(args.shard)
+        out = Path(args.out).expanduser()
+        if _old_settings(out) is None: _check_foreign(out)                  # before the model loads
         for k in ("n_per_class", "steps", "batch_size"):
             if getattr(args, k) < 1: raise ValueError(f"--{k.replace('_', '-')} {getattr(args, k)}: must be >= 1")
         if args.guidance < 0: raise ValueError(f"--guidance {args.guidance}: must be >= 0 (0 or 1: no classifier-free guidance)")
         _resolve_dtype(None if args.dtype == "auto" else args.dtype, torch.device("cpu"))
-    except (ValueError, KeyError, FileNotFoundError) as e: raise UsageError(str(e).strip("'\"")) from None
-    pipe = load_pipeline(args.model, scheduler=None if args.scheduler == "none" else args.scheduler,
-                         dtype=None if args.dtype == "auto" else args.dtype, device=args.device,
-                         safety_checker=args.safety_checker, attention_slicing=args.attention_slicing, vae_slicing=args.vae_slicing)
+        pipe = load_pipeline(args.model, scheduler=None if args.scheduler == "none" else args.scheduler,
+                             dtype=None if args.dtype == "auto" else args.dtype, device=args.device,
+                             safety_checker=args.safety_checker, attention_slicing=args.attention_slicing,
+                             vae_slicing=args.vae_slicing)
     token = args.style_token
     if args.style_embeds:
         from synthbridge.dsi import load_style_token
         token = load_style_token(pipe, args.style_embeds, token=args.style_token)
-    try:
+    with usage_errors():
         plan = _prepare(pipe, classes, args.out, args.n_per_class, args.guidance, args.steps, prompts, args.height, args.width,
-                        args.batch_size, args.seed, token if prompts == "dsi" else None, args.format, args.quality, args.size,
+                        args.batch_size, args.seed, token if prompts == "dsi" else None, args.format, args.quality, args.save_size,
                         args.shard, args.overwrite, args.retries)
-    except (ValueError, KeyError, FileNotFoundError) as e: raise UsageError(str(e).strip("'\"")) from None
-    res = _run(plan, progress=not args.no_progress, summary=True)
+    res = _run(plan, progress=args.progress, summary=True)
     fails = 0
     if res is not None: fails = len(getattr(getattr(res, "summary", None), "failed", []))
     else:

@@ -19,12 +19,14 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import OptimWrapper
 from fastai.callback.schedule import ParamScheduler, SchedCos  # also patches fit_one_cycle, lr_find
 from fastai.callback.mixup import MixUp
+_all_ = ['MixUp']  # re-exported: the README's stage 1 uses it
 from fastai.data.transforms import Normalize
 
 # %% auto #0
 __all__ = ['mean_per_class_accuracy', 'MeanPerClassAccuracy', 'read_weights', 'timm_model', 'save_weights',
            'efficientnet_lite0_weights', 'paper_sgd', 'BackboneNormalize', 'TrainAccuracy', 'synth_learner', 'paper_lr',
-           'FCReset', 'FixedFeatures', 'folder_dls', 'add_data_args', 'real_dls_from_args', 'synthetic_dls_from_args']
+           'FCReset', 'FixedFeatures', 'folder_dls', 'add_data_args', 'real_dls_from_args', 'synthetic_dls_from_args',
+           'MixUp']
 
 # %% ../nbs/04_learner.ipynb #334f0fbf
 def _mean_per_class(preds, targs):
@@ -140,6 +142,7 @@ def timm_model(arch: str = "resnet18.tv_in1k", # a timm architecture, optionally
 
 # %% ../nbs/04_learner.ipynb #0d2abb39
 from .testing import _user_cache  # one definition of the user cache folder ($SYNTHBRIDGE_CACHE)
+from .core import atomic_save_safetensors, atomic_write_json
 
 def save_weights(model_or_learner, # a model, or a Learner (its model is saved)
                  path, # the `.safetensors` file to write (atomically)
@@ -150,13 +153,7 @@ def save_weights(model_or_learner, # a model, or a Learner (its model is saved)
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     sd = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
     meta = {k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items() if v is not None}
-    from safetensors.torch import save_file
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
-    try:
-        save_file(sd, tmp, metadata=meta); os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
-    return path
+    return atomic_save_safetensors(path, sd, metadata=meta)
 
 def efficientnet_lite0_weights(cache=None, # folder for the converted file; default: the synthbridge cache
                                overwrite: bool = False, # convert again even if the file exists
@@ -191,8 +188,8 @@ def paper_sgd(params, # parameters or parameter groups (fastai passes the splitt
     return OptimWrapper(params, torch.optim.SGD, lr=lr, momentum=mom, weight_decay=wd)
 
 class BackboneNormalize(Callback):
-    "Normalise input batches with the backbone's mean/std, unless the current DataLoader already has a `Normalize`."
-    order = -5
+    "Normalise the model's input with the backbone's mean/std (unless the DataLoader has a `Normalize`); `xb` stays raw."
+    order = 100   # the last `before_batch`: MixUp and `get_preds(with_input=True)` see the batch as the DataLoader made it
     def __init__(self, mean, std): self.mean, self.std = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
     def _check(self):
         dl = getattr(self.learn, "dl", None)
@@ -201,11 +198,17 @@ class BackboneNormalize(Callback):
     def before_train(self): self._check()
     def before_validate(self): self._check()
     def before_batch(self):
+        self.raw = None
         if not getattr(self, "active", True): return
         x = self.learn.xb[0]
         if not (torch.is_tensor(x) and x.ndim == 4 and x.shape[1] == self.mean.shape[1]): return
         if self.mean.device != x.device: self.mean, self.std = self.mean.to(x.device), self.std.to(x.device)
-        self.learn.xb = ((x - self.mean) / self.std, *self.learn.xb[1:])
+        self.raw, self.normed = self.learn.xb, (x - self.mean) / self.std
+        self.learn.xb = (self.normed, *self.learn.xb[1:])
+    def after_pred(self):
+        "Give the batch back as the DataLoader made it: `get_preds(with_input=True)` and `show_results` decode it."
+        if self.raw is not None and self.learn.xb[0] is self.normed: self.learn.xb = self.raw
+        self.raw = self.normed = None
 
 class TrainAccuracy(Callback):
     "Record the top-1 accuracy on the training batches of every epoch in `.values` (under MixUp: against the unmixed labels)."
@@ -291,12 +294,14 @@ def _set_module(model, name, new):
     setattr(model.get_submodule(parent) if parent else model, attr, new)
 
 class FCReset(Callback):
-    "Before fitting, re-initialise the final linear layer for `n_out` (default `dls.c`) classes and recreate the optimiser."
+    "Re-initialise the final linear layer for `n_out` (default `dls.c`) classes and recreate the optimiser, once."
     order = -8
     def __init__(self, n_out: int | None = None, # classes of the new head; default the DataLoaders' `c`
                  seed: int | None = None): # seed for the new head's initialisation (None: the global RNG)
-        self.n_out, self.seed = n_out, seed
+        self.n_out, self.seed, self.done = n_out, seed, False
     def before_fit(self):
+        if self.done: return                  # `fine_tune(cbs=FCReset())` passes it to both of its fits: reset once
+        self.done = True
         model = self.learn.model
         n = self.n_out or self.learn.dls.c
         name = _head_names(model)[-1]
@@ -310,7 +315,9 @@ class FCReset(Callback):
         if new is old or not isinstance(new, nn.Linear): raise RuntimeError(f"could not replace the head {name!r}")
         new.to(device=old.weight.device, dtype=old.weight.dtype)
         hypers = self.learn.opt.hypers if self.learn.opt is not None else None
+        frozen = getattr(self.learn.opt, "frozen_idx", 0) if self.learn.opt is not None else 0
         self.learn.create_opt()
+        if frozen: self.learn.opt.freeze_to(frozen)                     # keep `freeze()` (e.g. fine_tune's first fit)
         if hypers is not None and len(hypers) == len(self.learn.opt.hypers):
             for k in hypers[0]: self.learn.opt.set_hyper(k, [h[k] for h in hypers])
 
@@ -330,12 +337,32 @@ class FixedFeatures(Callback):
         for p in self.learn.model.parameters(): p.requires_grad_(True)
 
 # %% ../nbs/04_learner.ipynb #19bd6e2b
-def _image_files(d: Path) -> list[Path]:
-    exts = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
-    return sorted(p for p in d.rglob("*") if p.suffix.lower() in exts and not p.name.startswith("."))
+_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
-def _class_dirs(d: Path) -> list[str]:
-    return sorted(c.name for c in d.iterdir() if c.is_dir() and not c.name.startswith(".") and _image_files(c))
+def _image_files(d: Path) -> list[Path]:
+    return sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in _EXTS and not p.name.startswith("."))
+
+def _class_files(d: Path) -> dict:
+    "{class folder name: its image files} of `d`; a nested folder or a class folder without images is an error."
+    out = {}
+    for c in sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        nested = sorted(q for q in c.iterdir() if q.is_dir() and not q.name.startswith("."))
+        if nested: raise ValueError(f"{nested[0]}: a folder inside the class folder {c.name!r}; class folders must "
+                                    "hold the image files themselves (one folder level per class)")
+        fs = _image_files(c)
+        if not fs: raise ValueError(f"{c}: the class folder {c.name!r} holds no images ({', '.join(_EXTS)})")
+        out[c.name] = fs
+    return out
+
+def _split_dirs(path: Path):
+    "(training root, test folder or None) of an image folder, or a clear error for a half-made layout."
+    sub = next((path/s for s in ("valid", "test", "val") if (path/s).is_dir()), None)
+    if (path/"train").is_dir() and sub is None:
+        raise ValueError(f"{path/'train'} has no test split beside it: add {path/'test'} (or valid/) with the same class "
+                         f"folders, or give {path/'train'} itself for a seeded split")
+    if sub is not None and not (path/"train").is_dir():
+        raise ValueError(f"{sub} has no train/ folder beside it: add {path/'train'} with the same class folders")
+    return (path/"train", sub) if sub is not None else (path, None)
 
 def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class folders, or class folders only
                size: int = 224, # image side, px
@@ -351,14 +378,23 @@ def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class f
     from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, IndexSplitter, Resize, parent_label
     path = Path(path).expanduser()
     if not path.is_dir(): raise FileNotFoundError(f"image folder {str(path)!r} does not exist")
-    sub = next((path/s for s in ("valid", "test", "val") if (path/s).is_dir()), None)
-    root = path/"train" if (path/"train").is_dir() and sub is not None else path
+    root, sub = _split_dirs(path)
+    found = _class_files(root)
     if classes is None and (root/"classes.json").exists():
         classes = json.loads((root/"classes.json").read_text()).get("slugs")
-    classes = list(classes or _class_dirs(root))
+    classes = list(classes or found)
     if not classes: raise ValueError(f"{str(root)!r} holds no class folders with images")
+    missing = [c for c in classes if c not in found]
+    if missing: raise ValueError(f"{root}: no folder for the classes {', '.join(map(repr, missing[:5]))}")
+    if sub is not None:
+        test = _class_files(sub)
+        only_test, no_test = [c for c in test if c not in classes], [c for c in classes if c not in test]
+        if only_test or no_test:
+            raise ValueError(f"the class folders of {sub} and {root} differ: only in {sub.name}/: "
+                             f"{', '.join(map(repr, only_test[:5])) or 'none'}; no {sub.name}/ images for: "
+                             f"{', '.join(map(repr, no_test[:5])) or 'none'}")
     rng = np.random.default_rng(seed)
-    per = {c: _image_files(root/c) for c in classes}
+    per = {c: found[c] for c in classes}
     if root is path:                                              # no valid folder: a seeded split per class
         train, valid = [], []
         for c, fs in per.items():
@@ -366,7 +402,7 @@ def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class f
             valid += [fs[i] for i in sorted(perm[:nv])]; train += [fs[i] for i in sorted(perm[nv:])]
     else:
         train = [f for fs in per.values() for f in fs]
-        valid = [f for c in classes if (sub/c).is_dir() for f in _image_files(sub/c)]
+        valid = [f for c in classes for f in test[c]]
     if shots is not None:
         if int(shots) < 1: raise ValueError(f"shots={shots!r}: must be a positive integer or None (all)")
         byc = {c: [f for f in train if f.parent.name == c] for c in classes}
@@ -377,6 +413,8 @@ def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class f
         train = [f for c in classes for f in sorted(np.random.default_rng([seed, classes.index(c)]).permutation(byc[c])[:shots].tolist())]
         train = [Path(f) for f in train]
     if not train: raise ValueError(f"{str(path)!r}: no training images")
+    from synthbridge.data import check_images
+    check_images(train + valid)                     # a corrupt or unreadable file is named now, not mid-epoch
     items = train + valid
     db = DataBlock(blocks=(ImageBlock, CategoryBlock(vocab=classes)), get_items=lambda _: items, get_y=parent_label,
                    splitter=IndexSplitter(list(range(len(train), len(items)))), item_tfms=Resize(size))
@@ -385,17 +423,27 @@ def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class f
 def add_data_args(parser, # an argparse parser
                   synthetic: bool = True, # also add `--synthetic`
                  ):
-    "Add the data options shared by `synthbridge train` and `synthbridge leep`."
-    from synthbridge.cli import add_common
-    add_common(parser, "dataset", "root")
-    parser.add_argument("--real", default=None, help="real image folder (train/ + valid/ or test/ of class folders, "
-                        "or class folders only: 80/20 split), instead of --dataset")
-    if synthetic: parser.add_argument("--synthetic", default=None, help="synthetic image folder (as `synthbridge generate` writes it)")
-    add_common(parser, "shots")
-    parser.add_argument("--size", type=int, default=224, help="image side in px")
-    add_common(parser, "batch_size", batch_size=dict(default=64))
-    parser.add_argument("--num-workers", type=int, default=None, help="DataLoader workers (default: the data module's choice)")
-    return parser
+    "Add the data options shared by `synthbridge train` and `synthbridge leep` (declared in `synthbridge.cli`)."
+    from synthbridge.cli import add_data_options
+    return add_data_options(parser, synthetic)
+
+def _cli_weights(arch, weights, pretrained=True):
+    "The checkpoint that `--weights` names for `--arch` ('efficientnet-lite0': the offline weights), checked now."
+    if weights == "efficientnet-lite0":
+        if arch.split(".")[0] != "tf_efficientnet_lite0":
+            raise ValueError(f"--weights efficientnet-lite0 holds tf_efficientnet_lite0 weights, not --arch {arch}")
+        weights = str(efficientnet_lite0_weights())
+    elif weights is not None and not Path(weights).expanduser().is_file():
+        raise FileNotFoundError(f"--weights {weights!r} does not exist (allowed: a .safetensors/.pth checkpoint of "
+                                "--arch, or efficientnet-lite0)")
+    _check_arch(arch, pretrained and weights is None, weights)
+    try: timm_model(arch, pretrained=pretrained, weights=weights, num_classes=None if weights else 1000)  # fits, loads
+    except RuntimeError as e:
+        why = "HF_HUB_OFFLINE is set and they are not in the local cache" if "HF_HUB_OFFLINE" in str(e) else \
+              str(e.__cause__ or e).splitlines()[0][:200]
+        raise ValueError(f"--arch {arch}: its ImageNet weights cannot be loaded ({why}): give --weights FILE, "
+                         "or --arch tf_efficientnet_lite0 --weights efficientnet-lite0 (offline), or --no-pretrained") from None
+    return weights
 
 def _shots(v):
     if v in (None, "full", "all"): return None
@@ -438,9 +486,4 @@ def synthetic_dls_from_args(args):
             return SyntheticSet(p).dls(**kw)
     return folder_dls(p, size=args.size, bs=args.batch_size, seed=args.seed, valid_pct=0.1, num_workers=nw or 0, device=dev)
 
-def _write_json(path, obj):
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f: json.dump(obj, f, indent=1, default=str)
-    os.replace(tmp, path)
-    return path
+def _write_json(path, obj): return atomic_write_json(path, obj, ensure_ascii=True)

@@ -94,26 +94,20 @@ def model_leep(model_or_learner, # a `Learner`, or an `nn.Module` (e.g. a timm I
 
 # %% ../nbs/05_leep.ipynb #2ce495d9
 def add_leep_args(parser):
-    "Options of `synthbridge leep`."
-    from synthbridge.cli import add_common
-    from synthbridge.learner import add_data_args
-    add_data_args(parser, synthetic=False)
-    add_common(parser, "arch", "seed", "device")
-    parser.add_argument("--weights", default=None, help="local .safetensors/.pth checkpoint of the source model "
-                        "(its head size is read from the file); default: timm's pretrained weights for --arch")
-    parser.add_argument("--json", default=None, help="also write the result as JSON to this file")
-    return parser
+    "Options of `synthbridge leep` (declared in `synthbridge.cli.OPTIONS`)."
+    from synthbridge.cli import add_options
+    return add_options(parser, "leep")
 
 def run_leep(args) -> int:
     "Run `synthbridge leep`: print the LEEP score of the source model on the real dataset."
-    from synthbridge.cli import UsageError
-    from synthbridge.learner import real_dls_from_args, timm_model, _write_json
-    try: dls, info = real_dls_from_args(args)
-    except (ValueError, FileNotFoundError, KeyError) as e: raise UsageError(str(e)) from e
-    try: model = timm_model(args.arch, pretrained=args.weights is None, weights=args.weights, num_classes=None)
-    except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from e
+    from synthbridge.cli import usage_errors
+    from synthbridge.learner import real_dls_from_args, timm_model, _write_json, _cli_weights
+    with usage_errors():
+        dls, info = real_dls_from_args(args)
+        weights = _cli_weights(args.arch, args.weights)
+    model = timm_model(args.arch, pretrained=weights is None, weights=weights, num_classes=None)
     if args.device: model = model.to(args.device)
     score = model_leep(model, _eval_dl(dls))
     print(f"LEEP {score:.4f}  ({args.arch}, {model.get_classifier().out_features} source classes, {info['name']})")
-    if args.json: _write_json(args.json, dict(leep=score, arch=args.arch, weights=args.weights, **info))
+    if args.json: _write_json(args.json, dict(leep=score, arch=args.arch, weights=weights, **info))
     return 0

@@ -116,11 +116,8 @@ def _make_text_encoder(vocab_size, hidden, layers=2):
                                         bos_token_id=49406, eos_token_id=49407, pad_token_id=49407))
 
 # %% ../nbs/08_mini.ipynb #988396aa
-def _atomic_save_file(tensors: dict, path: Path, meta: dict):
-    from safetensors.torch import save_file
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata={"meta": json.dumps(meta)})
-    os.replace(tmp, path)
+from .core import atomic_save_safetensors
+def _atomic_save_file(tensors: dict, path: Path, meta: dict): atomic_save_safetensors(path, tensors, {"meta": json.dumps(meta)})
 
 def _load_file(path: Path):
     from safetensors import safe_open
@@ -587,22 +584,9 @@ def _save_samples(pipe, file: Path, n: int = 10, num_inference_steps: int = 25, 
 
 # %% ../nbs/08_mini.ipynb #6f963af9
 def add_train_mini_args(parser):
-    "Options of `synthbridge train-mini`."
-    from synthbridge.cli import add_common
-    add_common(parser, "out", "seed", "steps", "batch_size", "root", "overwrite",
-               steps=dict(default=2000, help="UNet + text-encoder training steps"),
-               batch_size=dict(default=64, help="UNet + text-encoder batch size"),
-               root=dict(default=None, help="folder holding Fashion-MNIST's idx files; unset: the system's folder, then ~/data"))
-    parser.add_argument("--vae-steps", type=int, default=500, help="autoencoder training steps")
-    parser.add_argument("--image-size", type=int, default=32, help="image side in px")
-    parser.add_argument("--n-source", type=int, default=50_000, help="train on the first N Fashion-MNIST training images")
-    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate of the UNet + text encoder")
-    parser.add_argument("--cfg-drop", type=float, default=0.1, help="share of empty captions (classifier-free guidance)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--no-resume", action="store_true", help="discard checkpoints of an interrupted run and start over")
-    parser.add_argument("--no-eval", action="store_true", help="skip the quality measurement and model-card figures")
-    parser.add_argument("--eval-n-per-class", type=int, default=100, help="generated images per class for the CAS")
-    return parser
+    "Options of `synthbridge train-mini` (declared in `synthbridge.cli.OPTIONS`)."
+    from synthbridge.cli import add_options
+    return add_options(parser, "train-mini")
 
 def run_train_mini(args) -> int:
     "Run `synthbridge train-mini`: train (or resume), then evaluate and write the model card."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip, importlib.util, json, os, tempfile
 from functools import lru_cache
 from pathlib import Path
+from .core import atomic_write_text
 
 # %% auto #0
 __all__ = ['bpe_vocab_path', 'write_clip_tokenizer_files', 'clip_tokenizer_dir', 'clip_tokenizer', 'tiny_pipeline',
@@ -51,9 +52,7 @@ def write_clip_tokenizer_files(dest) -> Path:
                  bos_token="<|startoftext|>", eos_token="<|endoftext|>", unk_token="<|endoftext|>",
                  pad_token="<|endoftext|>", do_lower_case=True))}
     for name, text in files.items():
-        fd, tmp = tempfile.mkstemp(dir=dest, prefix=f".{name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f: f.write(text)
-        os.replace(tmp, dest/name)
+        atomic_write_text(dest/name, text)
     return dest
 
 @lru_cache(maxsize=None)

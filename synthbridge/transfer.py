@@ -7,7 +7,7 @@ Docs: https://synthbridge.github.io/synthbridge/transfer.html.md"""
 
 # %% ../nbs/06_transfer.ipynb #c04f7b12
 from __future__ import annotations
-import copy, json, os, random, sys, tempfile, time
+import contextlib, copy, json, os, random, sys, tempfile, time
 from dataclasses import dataclass, field, InitVar, asdict
 from pathlib import Path
 import numpy as np, torch
@@ -77,15 +77,35 @@ def _norm_name(s):
     return re.sub(r"[^0-9a-z]+", "", str(s).casefold())
 
 def _match(real, synth, need_same=True):
+    "(real, synthetic) class counts; `need_same`: the classes must be the same, by name (in any label order)."
     cr, vr = _classes(real, "real"); cs, vs = _classes(synth, "synthetic")
     if cr != cs and need_same:
         raise ValueError(f"class mismatch: the real DataLoaders have {cr} classes but the synthetic ones have {cs}")
-    if vr is not None and vs is not None and cr == cs:
+    if vr is not None and vs is not None and need_same:
         a, b = [_norm_name(v) for v in vr], [_norm_name(v) for v in vs]
-        if a != b and sorted(a) == sorted(b):
-            raise ValueError("the real and synthetic DataLoaders have the same classes in a different label order "
-                             f"(real: {vr[:4]}..., synthetic: {vs[:4]}...): build both with one class list")
+        only_r, only_s = [v for v, n in zip(vr, a) if n not in b], [v for v, n in zip(vs, b) if n not in a]
+        if only_r or only_s:
+            raise ValueError(f"class mismatch: only in the real data: {', '.join(map(repr, only_r[:5])) or 'none'}; "
+                             f"only in the synthetic data: {', '.join(map(repr, only_s[:5])) or 'none'}")
     return cr, cs
+
+def _align(real, synth):
+    "`synth` with its labels in the real label order, when both name the same classes in another order."
+    _, vr = _classes(real, "real"); _, vs = _classes(synth, "synthetic")
+    if vr is None or vs is None or len(vr) != len(vs): return synth
+    a, b = [_norm_name(v) for v in vr], [_norm_name(v) for v in vs]
+    if a == b or sorted(a) != sorted(b) or len(set(a)) != len(a): return synth
+    perm = [a.index(n) for n in b]                                      # synthetic label -> real label
+    try: from synthbridge.data import ImageItems, make_dls
+    except ImportError: ImageItems = None
+    if ImageItems is None or not isinstance(synth.train_ds, ImageItems):
+        raise ValueError("the real and synthetic DataLoaders have the same classes in a different label order "
+                         f"(real: {vr[:4]}..., synthetic: {vs[:4]}...): build both with one class list")
+    t, v = synth.train_ds, synth.valid_ds
+    vocab = [vs[perm.index(i)] for i in range(len(vs))]
+    relabel = lambda items: [(it, perm[l]) for it, l in items]
+    return make_dls(relabel(t.items), relabel(v.items), vocab, bs=synth.train.bs, size=t.size, resize=t.resize,
+                    num_workers=synth.train.num_workers, device=synth.device, path=synth.path)
 
 def _check_dls(dls, what):
     if not isinstance(dls, DataLoaders): raise TypeError(f"{what} must be fastai DataLoaders, got {type(dls).__name__}")
@@ -128,9 +148,10 @@ def _config(pipeline, arch, pretrained, weights, epochs, lr, wd, shots, dataset,
 def _result(pipeline, learn, history, config, t0, metric, **kw):
     name = METRICS[metric]
     last = [h for h in history if h["stage"] == history[-1]["stage"]]
-    return TransferResult(pipeline=pipeline, metric=float(last[-1][name]), metric_name=metric, history=history,
-                          config=config, seconds=time.perf_counter() - t0,
-                          train_acc=[h["train_accuracy"] for h in last], valid_metric=[h[name] for h in last],
+    m = last[-1].get(name)                              # None: no validation images (e.g. no synthetic hold-out)
+    return TransferResult(pipeline=pipeline, metric=float("nan") if m is None else float(m), metric_name=metric,
+                          history=history, config=config, seconds=time.perf_counter() - t0,
+                          train_acc=[h["train_accuracy"] for h in last], valid_metric=[h.get(name) for h in last],
                           learner=learn, **kw)
 
 def _resolve(epochs, lr, shots, dataset):
@@ -198,7 +219,7 @@ def mixed(real: DataLoaders, # real images: train, valid = test set
          ) -> TransferResult:
     "Mixed transfer: fine-tune the ImageNet model on real and synthetic training images together."
     _check_metric(metric); _check_dls(real, "real"); _check_dls(synth, "synthetic")
-    _match(real, synth)
+    _match(real, synth); synth = _align(real, synth)
     if device is not None: real.to(device); synth.to(device)
     t0 = time.perf_counter()
     epochs, lr = _resolve(epochs, lr, shots, dataset)
@@ -270,7 +291,7 @@ def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = te
     _check_metric(metric); _check_dls(real, "real")
     if stage1 is None:
         if synth is None: raise ValueError("bridged transfer needs synth= (synthetic DataLoaders) or stage1=")
-        _check_dls(synth, "synthetic"); _match(real, synth, need_same=not fc_reinit)
+        _check_dls(synth, "synthetic"); _match(real, synth, need_same=not fc_reinit); synth = _align(real, synth)
     if device is not None: real.to(device)
     name = ("fixed-" if fixed_feature else "") + "bridged" + ("++" if fc_reinit and mixup else "+fc" if fc_reinit
                                                                else "+mixup" if mixup else "")
@@ -293,7 +314,7 @@ def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = te
     learn = synth_learner(real, arch, pretrained=False, weights=sd, n_out=n_src)
     leep_syn = None
     if leep:
-        leep_syn = model_leep(learn, _eval_dl(real))
+        with (contextlib.nullcontext() if progress else learn.no_bar()): leep_syn = model_leep(learn, _eval_dl(real))
     s2cbs = L(cbs) + ([FCReset(n_real, seed=seed)] if fc_reinit else []) + ([FixedFeatures()] if fixed_feature else [])
     hist = _fit(learn, real, 2, epochs, lr, wd, shots, dataset, seed, s2cbs, progress)
     cfg = _config(name, arch, pretrained, weights, epochs, lr, wd, shots, dataset, metric, seed, fc_reinit=fc_reinit,
@@ -336,40 +357,19 @@ TWO_STAGE = {"bridged": False, "bridged+fc": False, "bridged++": True, "fixed-br
 
 # %% ../nbs/06_transfer.ipynb #4f75eccc
 def add_train_args(parser):
-    "Options of `synthbridge train`."
-    from synthbridge.cli import add_common
-    from synthbridge.learner import add_data_args
-    parser.add_argument("--pipeline", default="bridged++", choices=list(PIPELINES), help="transfer pipeline")
-    add_data_args(parser, synthetic=True)
-    add_common(parser, "arch", "out", "seed", "device", "overwrite")
-    parser.add_argument("--weights", default=None, help="local ImageNet checkpoint (.safetensors/.pth) for --arch, or "
-                        "'efficientnet-lite0' (the offline weights, with --arch tf_efficientnet_lite0); default: timm's hub weights")
-    parser.add_argument("--no-pretrained", action="store_true", help="start from random weights (tests)")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs on the real images (default: 150 full-shot, 100 few-shot)")
-    parser.add_argument("--stage1-epochs", type=int, default=None, help="epochs on the synthetic images (default: --epochs, else 150)")
-    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: Table 5 of the paper for --dataset, else 0.01)")
-    parser.add_argument("--stage1-lr", type=float, default=None, help="stage-1 learning rate (default: --lr)")
-    parser.add_argument("--wd", type=float, default=5e-4, help="weight decay")
-    parser.add_argument("--metric", default=None, choices=list(METRICS), help="dataset metric (default: the dataset's, else top1)")
-    parser.add_argument("--mixup-alpha", type=float, default=0.4, help="MixUp Beta(alpha, alpha) in stage 1 of bridged++")
-    parser.add_argument("--stage1", default=None, help="a stage1.safetensors from an earlier run to start stage 2 from")
-    parser.add_argument("--leep", action="store_true", help="also compute LEEP of the ImageNet and stage-1 models")
-    parser.add_argument("--progress", action="store_true", help="show fastai's progress bars")
-    return parser
+    "Options of `synthbridge train` (declared in `synthbridge.cli.OPTIONS`)."
+    from synthbridge.cli import add_options
+    return add_options(parser, "train")
 
 def run_train(args) -> int:
     "Run `synthbridge train`: one pipeline, result.json and model.safetensors in --out."
-    from synthbridge.cli import UsageError
-    from synthbridge.learner import real_dls_from_args, synthetic_dls_from_args, _write_json, _check_arch, efficientnet_lite0_weights
+    from synthbridge.cli import usage_errors
+    from synthbridge.learner import real_dls_from_args, synthetic_dls_from_args, _write_json, _cli_weights
     out = Path(args.out).expanduser()
     two = args.pipeline in TWO_STAGE
     needs_synth = args.pipeline == "mixed" or (two and args.stage1 is None)
-    weights = args.weights
-    try:
-        if weights == "efficientnet-lite0": weights = str(efficientnet_lite0_weights())
-        elif weights is not None and not Path(weights).expanduser().is_file(): raise FileNotFoundError(f"--weights {weights!r} does not exist")
-        _check_arch(args.arch, not args.no_pretrained, weights)
-        if weights is not None: timm_model(args.arch, weights=weights, num_classes=None)   # keys must fit: fail before work
+    with usage_errors(TypeError):
+        weights = _cli_weights(args.arch, args.weights, not args.no_pretrained)      # keys must fit: fail before work
         if needs_synth and not args.synthetic: raise ValueError(f"--pipeline {args.pipeline} needs --synthetic FOLDER" +
                                                                  (" (or --stage1)" if two else ""))
         if args.stage1 and not Path(args.stage1).expanduser().is_file(): raise FileNotFoundError(f"--stage1 {args.stage1!r} does not exist")
@@ -394,9 +394,8 @@ def run_train(args) -> int:
                 kw["stage1"] = str(Path(args.stage1).expanduser())
                 _stage1_state(kw["stage1"], args.arch, TWO_STAGE[args.pipeline])      # refuse a misfit before work
         if synth is not None:
-            if args.pipeline == "mixed" or not args.pipeline.endswith(("+fc", "++")): _match(real, synth)
-            else: _match(real, synth, need_same=False)
-    except (ValueError, FileNotFoundError, KeyError, TypeError) as e: raise UsageError(str(e).strip('"')) from e
+            _match(real, synth, need_same=args.pipeline == "mixed" or not args.pipeline.endswith(("+fc", "++")))
+            synth = _align(real, synth)                  # same classes in another label order: mapped by name
     out.mkdir(parents=True, exist_ok=True)
     if two and synth is not None:
         mix = TWO_STAGE[args.pipeline]

@@ -63,15 +63,15 @@ def _cli(*args, timeout=120):
 
 def test_cli_help():
     r = _cli("--help")
-    assert r.returncode == 0 and "--images" in r.stdout and "--initializer" in r.stdout and "20000" in r.stdout
+    assert r.returncode == 0 and "--real" in r.stdout and "--initializer" in r.stdout and "20000" in r.stdout
 
 
 def test_cli_bad_input_exit_2(data, tmp_path):
     r = _cli("--out", tmp_path/"o", "--steps", "3")
-    assert r.returncode == 2 and "exactly one of --dataset NAME or --images FOLDER" in r.stderr
-    r = _cli("--out", tmp_path/"o", "--images", data, "--steps", "0")
+    assert r.returncode == 2 and "exactly one of --dataset NAME or --real FOLDER" in r.stderr
+    r = _cli("--out", tmp_path/"o", "--real", data, "--steps", "0")
     assert r.returncode == 2 and "--steps 0" in r.stderr
-    r = _cli("--out", tmp_path/"o", "--images", tmp_path/"missing")
+    r = _cli("--out", tmp_path/"o", "--real", tmp_path/"missing")
     assert r.returncode == 2 and "no such folder" in r.stderr
     assert not (tmp_path/"o").exists()
 
@@ -79,7 +79,7 @@ def test_cli_bad_input_exit_2(data, tmp_path):
 def test_cli_runs_and_rerun_resumes(data, tmp_path):
     from synthbridge.testing import tiny_pipeline
     model = tmp_path/"tiny"; tiny_pipeline().save_pretrained(model)
-    args = ["--model", model, "--images", data, "--out", tmp_path/"out", "--steps", "6", "--batch-size", "2",
+    args = ["--model", model, "--real", data, "--out", tmp_path/"out", "--steps", "6", "--batch-size", "2",
             "--resolution", "16", "--lr", "0.05", "--checkpoint-every", "3", "--no-progress"]
     r = _cli(*args, "--token", "photo")
     assert r.returncode == 2 and "already in the tokenizer vocabulary" in r.stderr

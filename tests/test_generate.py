@@ -102,6 +102,6 @@ def test_cli_usage_errors_exit_2_and_help(setup):
     assert codes == [2] * len(cases), codes
     for _, msg in cases: assert msg in r.stderr, (msg, r.stderr[-2000:])
     assert not (tmp/"bad").exists()
-    for opt in ("--classes", "--dataset", "--n-per-class", "--guidance", "--steps", "--scheduler", "--shard", "--size",
+    for opt in ("--classes", "--dataset", "--n-per-class", "--guidance", "--steps", "--scheduler", "--shard", "--save-size",
                 "--style-token", "--style-embeds", "--overwrite", "(default: 3.5)"):
         assert opt in help, opt
