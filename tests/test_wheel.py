@@ -127,13 +127,11 @@ def test_wheel_in_clean_venv(venv, tmp_path):
     print("wheel smoke times (s):", json.dumps(times), flush=True)
 
 @_smoke
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="synthbridge.all does not re-export its modules' names yet (fix pending); "
-                                       "remove this mark when it does")
 def test_wheel_star_import(venv, tmp_path):
     py, _ = venv
-    code = ("import json\nfrom synthbridge.all import *\nprint(json.dumps([n for n in %r if n not in dir()]))"
+    code = ("import json\nfrom synthbridge.all import *\nnames = dir()\nprint(json.dumps([n for n in %r if n not in names]))"
             % (USER_NAMES,))
     r = subprocess.run([py, "-c", code], cwd=tmp_path, env=_env(py), capture_output=True, text=True, timeout=600)
-    if r.returncode != 0: raise RuntimeError(f"the star import itself failed:\n{r.stderr[-3000:]}")   # not the xfail
+    if r.returncode != 0: raise RuntimeError(f"the star import itself failed:\n{r.stderr[-3000:]}")
     missing = json.loads(r.stdout.strip().splitlines()[-1])
     assert not missing, f"not exported by `from synthbridge.all import *`: {missing}"
