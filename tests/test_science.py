@@ -17,6 +17,34 @@ from fastai.callback.core import Callback
 BANDS = {
 }
 
+# The embedded-model run of `test_bridged_pp_on_the_embedded_model_beats_chance` (and of tools/calibrate_bands.py).
+EMBEDDED = dict(n_per_class=10, steps=10, shots=4, stage1_epochs=2, epochs=3, size=32, test_per_class=30, lr=0.01)
+
+def embedded_run(seed: int, tmp, synth_dir=None) -> dict:
+    """bridged++ with the embedded generator's images (EMBEDDED settings), EfficientNet-Lite0 ImageNet weights, on a
+    Fashion-MNIST k-shot subset picked by `seed`; returns top-1 on a fixed stratified test subset and both LEEP values."""
+    from pathlib import Path
+    from synthbridge.data import RealDataset, SyntheticSet, get_dataset
+    from synthbridge.generate import generate
+    from synthbridge.learner import efficientnet_lite0_weights
+    from synthbridge.mini import mini_pipeline
+    from synthbridge.transfer import bridged_pp
+    e, tmp = EMBEDDED, Path(tmp)
+    ds = get_dataset("fashion-mnist")
+    synth_dir = Path(synth_dir or tmp/"synth")
+    if not (synth_dir/"manifest.jsonl").exists():
+        generate(mini_pipeline(), list(ds.classes), synth_dir, n_per_class=e["n_per_class"], batch_size=50,
+                 num_inference_steps=e["steps"], progress=False)
+    per = {c: [it for it in ds.test if it[1] == c][:e["test_per_class"]] for c in range(len(ds.classes))}
+    test = [it for c in per for it in per[c]]
+    kw = dict(bs=20, size=e["size"], resize=round(e["size"]*8/7), num_workers=0, device="cpu")
+    real = RealDataset(ds.name, ds.classes, ds.pool, test, "top1").dls(shots=e["shots"], seed=seed, **kw)
+    synth = SyntheticSet(synth_dir).dls(valid=test, **kw)
+    r = bridged_pp(real, synth, arch="tf_efficientnet_lite0", weights=efficientnet_lite0_weights(), epochs=e["epochs"],
+                   stage1_epochs=e["stage1_epochs"], lr=e["lr"], shots=e["shots"], seed=seed, leep=True)
+    return dict(seed=seed, top1=r.metric, leep_imagenet=r.leep_imagenet, leep_synthetic=r.leep_synthetic,
+                seconds=r.seconds, chance=1/len(ds.classes))
+
 ARCH = dict(arch="test_resnet", pretrained=False)
 
 def _dls(tiny_data, which, bs=6):
@@ -148,3 +176,44 @@ def test_user_callbacks_run_in_stage2_only_once_per_epoch(tiny_data, name):
     assert (p.fits, p.epochs) == (1, 3), (p.fits, p.epochs)
     assert p.train_n == [len(tiny_data["real"])] and p.items == 3*len(tiny_data["real"])
     assert [h["stage"] for h in r.history] == [1, 1, 2, 2, 2]
+
+# -------------------------------------------------------------------------------------------------------- augmentation
+def _aug_items(tmp_path, files):
+    "12 random 32 px RGB images (3 classes), in memory or as PNG files (the two loading paths of `make_dls`)."
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    items = [(rng.integers(0, 255, (32, 40, 3), dtype=np.uint8), i % 3) for i in range(12)]
+    if files:
+        for i, (a, l) in enumerate(items): Image.fromarray(a).save(tmp_path/f"{i}.png")
+        items = [(tmp_path/f"{i}.png", l) for i, (_, l) in enumerate(items)]
+    return items
+
+@pytest.mark.parametrize("files", [False, True], ids=["in-memory", "files"])
+def test_training_batches_are_augmented(tmp_path, files):
+    """Two passes over the same items in the same order give different training batches (random resized crop + flip);
+    the train crop differs from the eval crop of the same items; the eval batches are identical on every pass."""
+    from synthbridge.data import make_dls
+    items = _aug_items(tmp_path, files)
+    dls = make_dls(items, items, ["a", "b", "c"], bs=12, size=24, resize=24, num_workers=0, device="cpu")
+    train = dls.train.new(shuffle=False)
+    (x1, y1), (x2, y2) = train.one_batch(), train.one_batch()
+    assert torch.equal(y1, y2) and y1.tolist() == [l for _, l in items]        # same items, same order
+    assert not torch.equal(x1, x2), "two passes over the same items gave the same training images: no augmentation"
+    assert (x1 - x2).abs().flatten(1).amax(1).gt(0.05).float().mean() > 0.5     # most images differ, not one pixel
+    (v1, _), (v2, _) = dls.valid.one_batch(), dls.valid.one_batch()
+    assert torch.equal(v1, v2)                                                  # eval is deterministic
+    assert (x1 - v1).abs().flatten(1).amax(1).gt(0.05).float().mean() > 0.5     # train crop != eval crop
+
+def test_same_seed_same_crop(tmp_path):
+    "The crop and flip come from the given random source: the same seed gives the same crop, other seeds others."
+    from fastai.torch_core import set_seed
+    from synthbridge.data import load_image, make_dls
+    it = _aug_items(tmp_path, False)[0][0]
+    crops = {s: load_image(it, 24, train=True, rng=random.Random(s)) for s in range(6)}
+    assert torch.equal(crops[0], load_image(it, 24, train=True, rng=random.Random(0)))
+    assert len({c.numpy().tobytes() for c in crops.values()}) >= 5
+    items = _aug_items(tmp_path, False)
+    train = make_dls(items, items, ["a", "b", "c"], bs=12, size=24, resize=24, device="cpu").train.new(shuffle=False)
+    set_seed(3); a = train.one_batch()[0]
+    set_seed(3); b = train.one_batch()[0]
+    assert torch.equal(a, b)
