@@ -38,3 +38,20 @@ def tiny_data(tmp_path_factory):
     tmp, classes = tmp_path_factory.mktemp("tiny-data"), ["a", "b", "c"]
     return dict(classes=classes, real=_pairs(tmp/"r", classes, 4, 0), synth=_pairs(tmp/"s", classes, 6, 2),
                 test=_pairs(tmp/"t", classes, 3, 1))
+
+def assert_demo_sentences_match_table(out):
+    """The demo's "X: d points above/below vanilla transfer" sentences in `out/report.md` say what its table says:
+    d = |mean - vanilla mean| rounded to 0.1 and the direction of the difference, for every pipeline of the table."""
+    import json, re
+    from synthbridge.demo import PIPELINE_NAMES
+    table = {r["pipeline"]: r for r in json.loads((Path(out)/"summary.json").read_text())["table"]}
+    text = (Path(out)/"report.md").read_text()
+    found = {m[1]: (float(m[2]), m[3]) for m in re.finditer(r"^- (.+?): (\d+\.\d) points (above|below) vanilla transfer",
+                                                              text, re.M)}
+    names = {PIPELINE_NAMES[p]: p for p in table if p != "vanilla"}
+    assert set(found) == set(names), (sorted(found), sorted(names))
+    v = table["vanilla"]["mean"]
+    for name, (d, word) in found.items():
+        diff = table[names[name]]["mean"] - v
+        assert d == round(abs(diff), 1) and word == ("above" if diff > 0 else "below"), (name, d, word, diff)
+    return found

@@ -217,3 +217,30 @@ def test_same_seed_same_crop(tmp_path):
     set_seed(3); a = train.one_batch()[0]
     set_seed(3); b = train.one_batch()[0]
     assert torch.equal(a, b)
+
+# ---------------------------------------------------------------------------------------------- style inversion target
+@pytest.mark.parametrize("pred_type", ["epsilon", "v_prediction"])
+def test_style_inversion_regresses_on_the_scheduler_target(monkeypatch, pred_type):
+    """Eq. (2)'s loss is the MSE between the UNet output and the scheduler's target: the noise for an epsilon model,
+    v = sqrt(ᾱ_t)·ε - sqrt(1-ᾱ_t)·z for a v-prediction model (computed here by hand from the recorded z, ε and t)."""
+    import torch.nn.functional as F
+    from diffusers import DDPMScheduler
+    from synthbridge.dsi import dsi_loss
+    from synthbridge.testing import tiny_pipeline, _sd_scheduler_config
+    pipe = tiny_pipeline()
+    pipe.scheduler = DDPMScheduler(**(_sd_scheduler_config() | dict(prediction_type=pred_type)))
+    seen = {}
+    orig_add = DDPMScheduler.add_noise
+    def add_noise(self, z, noise, t):
+        seen.update(z=z.clone(), noise=noise.clone(), t=t.clone(), acp=self.alphas_cumprod.clone())
+        return orig_add(self, z, noise, t)
+    monkeypatch.setattr(DDPMScheduler, "add_noise", add_noise)
+    pipe.unet.register_forward_hook(lambda m, i, o: seen.update(pred=o.sample.detach().clone()))
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (64, 64, 3), dtype=np.uint8) for _ in range(4)]
+    loss = dsi_loss(pipe, images, [0, 1, 0, 1], ["cat", "dog"], token="painting", steps=1, batch_size=4, resolution=64)
+    a = seen["acp"][seen["t"]].view(-1, 1, 1, 1)
+    target = seen["noise"] if pred_type == "epsilon" else a.sqrt()*seen["noise"] - (1 - a).sqrt()*seen["z"]
+    other = seen["noise"] if pred_type != "epsilon" else a.sqrt()*seen["noise"] - (1 - a).sqrt()*seen["z"]
+    assert loss == pytest.approx(F.mse_loss(seen["pred"], target).item(), rel=1e-5)
+    assert abs(loss - F.mse_loss(seen["pred"], other).item()) > 1e-3     # the two targets are told apart
