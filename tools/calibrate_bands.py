@@ -27,11 +27,19 @@ def main():
     import torch; torch.set_num_threads(1)
     from test_science import embedded_run, EMBEDDED
     tmp = Path(tempfile.mkdtemp(prefix="calibrate-"))
-    runs = [embedded_run(s, tmp, synth_dir=tmp/"synth") for s in seeds]
+    runs = [embedded_run(s, tmp, synth_dir=tmp/"synth", leep=True) for s in seeds]
     for r in runs: print(json.dumps(r))
     top1 = [r["top1"] for r in runs]
-    print("embedded bridged++", EMBEDDED, "top-1:", band(top1, chance=runs[0]["chance"]))
+    b = band(top1)
+    print("embedded bridged++", EMBEDDED, "top-1:", b, "; floor = lowest seed - std:",
+          round(min(top1) - b["std"], 3), "= chance +", round(min(top1) - b["std"] - runs[0]["chance"], 3))
     print("LEEP synthetic - ImageNet:", [round(r["leep_synthetic"] - r["leep_imagenet"], 3) for r in runs])
+    from test_science import pinned_classifier, CAS_SETTINGS
+    from synthbridge.mini import classification_accuracy_score, mini_pipeline
+    clf, acc = pinned_classifier()
+    cas = [classification_accuracy_score(mini_pipeline(), classifier=clf, progress=False, **(CAS_SETTINGS | dict(seed=s)))["cas"]
+           for s in seeds]
+    print(f"CAS (small): pinned classifier {acc:.3f}; per seed {[round(c, 3) for c in cas]} -> floor", band(cas)["low"])
     if a.no_demo: return
     from synthbridge.demo import demo
     t = time.time()
