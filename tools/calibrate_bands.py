@@ -44,7 +44,6 @@ def main():
     from synthbridge.demo import demo
     t = time.time()
     res = demo(tmp/"demo", quick=True, seeds=tuple(seeds), progress=False)
-    df = res.results if hasattr(res, "results") else None
     summary = json.loads((tmp/"demo"/"summary.json").read_text())
     print(f"quick demo over seeds {seeds} ({time.time() - t:.0f} s):")
     for row in summary["table"]: print(" ", json.dumps(row))
