@@ -228,7 +228,7 @@ def _resolve_shard(shard):
     return i, n, auto
 
 def _model_name(pipe) -> str:
-    return getattr(pipe, "_synthbridge_model", None) or getattr(pipe, "name_or_path", None) or type(pipe).__name__
+    return str(getattr(pipe, "_synthbridge_model", None) or getattr(pipe, "name_or_path", None) or type(pipe).__name__)
 
 def _fingerprint(pipe) -> str:
     "A cheap weight fingerprint: first and last parameters of each sub-model (as fp16, so dtype does not matter)."

@@ -26,11 +26,13 @@ def test_help_documents_every_option(cmd):
     for a in actions:
         name = a.option_strings[-1] if a.option_strings else a.dest
         assert a.help and a.help is not argparse.SUPPRESS and len(a.help.strip()) > 3, f"{cmd} {name}: no help text"
-        assert name in text or (a.metavar or "") in text, f"{cmd} {name}: not in --help"
+        shown = [*a.option_strings] if a.option_strings else [a.metavar or a.dest]
+        assert all(o in text for o in shown), f"{cmd} {name}: not in --help"
         for o in a.option_strings:
             if o.startswith("--"):
                 assert o == o.lower() and "_" not in o, f"{cmd} {o}: options are lower-case with hyphens"
-        if a.option_strings and a.default not in (None, False, argparse.SUPPRESS) and not a.required:
+        if a.option_strings and not (a.default is None or a.default is False or a.default is argparse.SUPPRESS) \
+                and not a.required:                                  # `is`: a default of 0 must be shown too
             squeezed = "".join(out.getvalue().split())       # argparse may wrap inside a long default
             assert f"(default:{a.default})".replace(" ", "") in squeezed, f"{cmd} {name}: default {a.default!r} not shown"
 

@@ -52,6 +52,10 @@ def test_bad_input_exits_2_before_any_work(tmp_path, args, msg, capsys):
     assert err.startswith("synthbridge demo: error:") and msg in err, err
     assert not out.exists()                                 # nothing was started
 
+from conftest import assert_demo_sentences_match_table
+from test_science import BANDS
+QUICK_DEMO_BANDS = BANDS["quick_demo"]
+
 def _quick_dir() -> Path:
     from synthbridge.demo import quick_demo_dir
     return quick_demo_dir()
@@ -72,8 +76,15 @@ def test_quick_demo_end_to_end(tmp_path):
     assert "not the paper's numbers" in r.stdout
     s = json.loads((out/"summary.json").read_text())
     assert [r["pipeline"] for r in s["table"]] == ["vanilla", "mixed", "bridged", "bridged++"]
-    assert all(0 <= r["mean"] <= 100 for r in s["table"]) and s["settings"]["preset"] == "quick"
-    assert len(list((out/"store"/"results").glob("*.json"))) == 4
+    assert s["settings"]["preset"] == "quick"
+    results = _results(out)
+    assert len(results) == 4
+    by_pipe = {r["config"]["pipeline"]: r["metric"]*100 for r in results.values()}
+    for row in s["table"]:                          # the table is the store's accuracy, within the measured band
+        assert row["mean"] == pytest.approx(by_pipe[row["pipeline"]], abs=1e-3), row
+        lo, hi = QUICK_DEMO_BANDS[row["pipeline"]]
+        assert lo <= row["mean"] <= hi, (row["pipeline"], row["mean"], (lo, hi))
+    assert_demo_sentences_match_table(out)
     # share the finished run with the tutorial (nbs/tutorials/01_paper_on_a_laptop.ipynb), which reuses it
     shutil.copytree(out, _quick_dir(), dirs_exist_ok=True)
 
@@ -103,6 +114,7 @@ def test_killed_demo_resumes(tmp_path, tiny_model):
     a, b = _results(ref), done
     assert {k: a[k]["metric"] for k in a} == {k: b[k]["metric"] for k in b}   # same as the uninterrupted demo
     assert (out/"table.md").read_text() == (ref/"table.md").read_text()
+    assert_demo_sentences_match_table(out)
     assert list((out/"store"/"claims").glob("*.claim")) == []
 
 def test_paper_setting_offline(tmp_path, tiny_model):

@@ -17,7 +17,6 @@ def cli(capsys, *args):
     return rc, out, err
 
 def test_end_to_end_tiny(tmp_path, capsys):
-    pytest.importorskip("synthbridge.transfer")
     from synthbridge.testing import tiny_pipeline, tiny_image_folder
     classes = ("red", "green")
     tiny_image_folder(tmp_path/"data"/"train", classes, n=4, size=32)

@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CLASSES = ["tabby cat", "golden retriever", "F/A-18"]
 N, BS = 8, 2
 OPTS = ["--height", "32", "--width", "32", "--steps", "2", "--batch-size", str(BS), "--n-per-class", str(N), "--no-progress"]
-ENV = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
-for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK"): ENV.pop(k, None)
+ENV = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PYTHONHASHSEED"): ENV.pop(k, None)   # no reliance on a fixed str hash
 
 def cli(*args):
     return [sys.executable, "-m", "synthbridge.cli", "generate", *map(str, args)]
@@ -64,12 +64,19 @@ def test_sigkill_then_resume_is_identical(setup):
     assert sorted(r["file"] for r in manifest(out)) == sorted(images(out))   # rows == files
     assert not list(out.rglob(".*.tmp"))
 
-def test_two_processes_share_a_run(setup):
-    "Two OS processes with torchrun/accelerate's RANK and WORLD_SIZE: disjoint shares, union = the single run."
+def _hashseed(env, v):
+    env = dict(env); env.pop("PYTHONHASHSEED", None)
+    if v is not None: env["PYTHONHASHSEED"] = v
+    return env
+
+@pytest.mark.parametrize("hashseeds", [(None, None), ("1", "2")], ids=["hashseed-unset", "hashseeds-1-2"])
+def test_two_processes_share_a_run(setup, hashseeds):
+    """Two OS processes with torchrun/accelerate's RANK and WORLD_SIZE: disjoint shares, union = the single run made in
+    this process, with PYTHONHASHSEED unset in both (random str hashes) or set to two different values."""
     tmp, ref, ref_rows = setup
-    out = tmp/"sharded"
-    procs = [subprocess.Popen(cli("--model", tmp/"tiny", "--classes", tmp/"classes.txt", "--out", out, *OPTS),
-                              cwd=ROOT, env=dict(ENV, RANK=str(i), WORLD_SIZE="2", LOCAL_RANK=str(i)),
+    out = tmp/f"sharded-{hashseeds[0]}"
+    procs = [subprocess.Popen(cli("--model", tmp/"tiny", "--classes", tmp/"classes.txt", "--out", out, *OPTS), cwd=ROOT,
+                              env=_hashseed(dict(ENV, RANK=str(i), WORLD_SIZE="2", LOCAL_RANK=str(i)), hashseeds[i]),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [e[-3000:] for _, e in outs]

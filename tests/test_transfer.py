@@ -52,8 +52,15 @@ def test_bridged_pp_efficientnet_lite0_fashion_mnist_kshot(tmp_path):
           f"train acc {[round(a, 2) for a in r.train_acc]}")
     assert r.pipeline == "bridged++" and r.config["mixup"] and r.config["fc_reinit"] and r.config["shots"] == 4
     assert [h["stage"] for h in r.history] == [1, 1, 2, 2, 2]
-    assert 0 <= r.metric <= 1 and len(r.train_acc) == 3
-    assert r.leep_imagenet < 0 and r.leep_synthetic < 0                    # 1000-way ImageNet head; 10-way stage-1 head
+    assert len(r.train_acc) == 3 and r.metric == pytest.approx(r.history[-1]["accuracy"]) == r.valid_metric[-1]
+    # LEEP of the ImageNet model is that of the 1000-way ImageNet classifier on the real training images (recomputed);
+    # whether the stage-1 model beats it is checked on a larger sample in tests/test_science.py (4 shots: 40 images
+    # against 1000 source classes make LEEP mostly small-sample bias)
+    from synthbridge.leep import model_leep, _eval_dl
+    from synthbridge.learner import timm_model
+    assert r.leep_imagenet == pytest.approx(model_leep(timm_model("tf_efficientnet_lite0", weights=w, num_classes=None),
+                                                       _eval_dl(real)), abs=1e-4)
+    assert r.leep_synthetic != pytest.approx(r.leep_imagenet, abs=1e-3)
     m = r.learner.model
     assert m.classifier.out_features == 10
     from synthbridge.learner import read_weights
@@ -80,7 +87,9 @@ def test_cli_train_bridged_pp_then_reuse_stage1(folders, tmp_path):
     r = _train(*base, "--synthetic", synth, "--pipeline", "bridged++", "--out", tmp_path/"pp")
     assert r.returncode == 0, r.stderr
     res = json.loads((tmp_path/"pp"/"result.json").read_text())
-    assert res["pipeline"] == "bridged++" and 0 <= res["metric"] <= 1 and len(res["history"]) == 2
+    assert res["pipeline"] == "bridged++" and len(res["history"]) == 2
+    assert [h["stage"] for h in res["history"]] == [1, 2]
+    assert res["metric"] == pytest.approx(res["history"][-1]["accuracy"])          # the stage-2 test accuracy
     from synthbridge.learner import read_weights
     sd, meta = read_weights(tmp_path/"pp"/"model.safetensors")
     assert meta["arch"] == "test_resnet" and json.loads(meta["vocab"]) == ["blue", "green", "red"]

@@ -115,7 +115,8 @@ def test_live_curves_with_transfer_pipelines(tmp_path):
     assert [r["epoch"] for r in c.history] == [1, 2] and c.history[-1]["valid_acc"] is not None
     c2 = LiveCurves(show=False)
     res = bridged_pp(real, synth, stage1_epochs=1, cbs=c2, **kw)
-    assert len(c2.history) >= 2 and c2.history[-1]["valid_acc"] is not None
+    assert [r["epoch"] for r in c2.history] == [1, 2] and c2.history[-1]["valid_acc"] is not None   # stage 2 only
+    assert [r["train_acc"] for r in c2.history] == pytest.approx(res.train_acc)
     assert len(c2.out.outputs) == 1
 
 def test_prompt_explorer_remakes_an_image_of_a_generated_set(tmp_path):
