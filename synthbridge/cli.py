@@ -35,7 +35,8 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     "Each option's default shown once: not for required options, flags, None, or a help text that states it."
     def _get_help_string(self, action):
         h = action.help or ""
-        if "default" in h or action.required or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+        unset = any(action.default is d for d in (None, False, argparse.SUPPRESS))   # `is`: a default of 0 is shown
+        if "default" in h or action.required or unset or not action.option_strings:
             return h
         return h + " (default: %(default)s)"
 
