@@ -90,7 +90,8 @@ def test_sigkill_then_rerun_does_every_run_once(tmp_path):
     store, log = tmp_path/"store", tmp_path/"log"
     p = _worker(f, store, log, 0.4)
     t0 = time.time()
-    while len(list((store/"results").glob("*.json"))) < 5 and time.time() - t0 < 120: time.sleep(0.05)
+    def busy(): return len(list((store/"results").glob("*.json"))) >= 5 and any((store/"claims").glob("*.claim"))
+    while not busy() and time.time() - t0 < 120: time.sleep(0.05)    # kill mid-run: 5 done, the next one claimed
     os.kill(p.pid, signal.SIGKILL); p.join()
     assert p.exitcode == -signal.SIGKILL
     n_before = len(list((store/"results").glob("*.json")))

@@ -44,7 +44,8 @@ def test_wheel_contents(wheel):
     names = set(_names(wheel))
     assert not [n for n in names if n.startswith(("tests/", "nbs/", "bench/", "tools/", ".ci/"))]
     # the embedded text-to-image model(s): a diffusers pipeline folder with every component's config and weights
-    models = sorted({m.group(1) for n in names if (m := re.match(r"synthbridge/assets/([^/]+)/model_index\.json$", n))})
+    models = sorted({m.group(1) for n in names              # an embedded model has weights (sd15-configs: configs only)
+                     if (m := re.match(r"synthbridge/assets/([^/]+)/unet/diffusion_pytorch_model\.safetensors$", n))})
     assert models, "no embedded model (synthbridge/assets/<name>/model_index.json) in the wheel"
     for m in models:
         base = f"synthbridge/assets/{m}/"
@@ -104,7 +105,8 @@ import sys, synthbridge
 from pathlib import Path
 assert Path(sys.prefix) in Path(synthbridge.__file__).parents, synthbridge.__file__     # the installed copy
 from synthbridge.all import get_dataset, load_pipeline, generate, synth_learner
-models = sorted(p.parent.name for p in (Path(synthbridge.__file__).parent/"assets").glob("*/model_index.json"))
+models = sorted(p.parent.parent.name for p in
+                (Path(synthbridge.__file__).parent/"assets").glob("*/unet/diffusion_pytorch_model.safetensors"))
 for m in models:
     pipe = load_pipeline(m, device="cpu")
     pipe.set_progress_bar_config(disable=True)
