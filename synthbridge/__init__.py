@@ -12,6 +12,7 @@ Modules:
 - `synthbridge.mini`: A miniature text-to-image model of Stable Diffusion's own classes, trained on CPU on Fashion-MNIST and shipped with the package: `load_pipeline('mini-fashion')` works offline, with no download.
 - `synthbridge.testing`: Offline stand-ins for downloaded weights: the real CLIP tokenizer built from a shipped vocabulary, a tiny random Stable Diffusion pipeline, and tiny image folders.
 - `synthbridge.transfer`: Vanilla, mixed, bridged, bridged + FC reinit and bridged++ transfer (Sec. 4.1, Table 2), their fixed-feature variants (Table 6), with per-epoch curves (Fig. 3) and LEEP (Table 1): one call each.
-- `synthbridge.widgets`: Look at what the generator made, try prompts on a loaded pipeline, and watch a transfer run learn: three ipywidgets views that run in Jupyter, JupyterLab, VS Code, Colab and Kaggle."""
+- `synthbridge.widgets`: Look at what the generator made, try prompts on a loaded pipeline, and watch a transfer run learn: three ipywidgets views that run in Jupyter, JupyterLab, VS Code, Colab and Kaggle.
+- `synthbridge.world`: The CPU miniature's copy of the paper's premise: a broad corpus of looks for the generator ("the web") and one target dataset with a house look of its own that no caption names."""
 
 __version__ = "0.1.0"

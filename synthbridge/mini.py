@@ -195,8 +195,16 @@ def _caption_ids(tokenizer, classes):
     ids = tokenizer(caps, padding="max_length", max_length=tokenizer.model_max_length, truncation=True, return_tensors="pt").input_ids
     return ids, caps
 
+def _look_caption_ids(tokenizer, classes, looks, y, tmpl, drop, colour, background):
+    "Token ids (B, 77) of one batch of corpus captions (`synthbridge.world.caption`); dropped ones are empty."
+    from synthbridge.world import caption
+    caps = ["" if d else caption(IMAGENET_TEMPLATES[t], classes[l], lk, bool(c), bool(b))
+            for lk, l, t, d, c, b in zip(looks, y.tolist(), tmpl.tolist(), drop.tolist(), colour.tolist(), background.tolist())]
+    return tokenizer(caps, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                     return_tensors="pt").input_ids
+
 def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size, lr, seed, cfg_drop, hidden,
-                ckpt_every, resume, progress, log, ema_decay, channels):
+                ckpt_every, resume, progress, log, ema_decay, channels, looks=None, name_colour=0., name_background=0.):
     from diffusers import DDPMScheduler
     unet = _make_unet(latents.shape[-1], hidden, channels)
     te = _make_text_encoder(len(tokenizer), hidden)
@@ -221,13 +229,18 @@ def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size,
         idx = _batch_indices(len(latents), batch_size, step, seed, "unet")
         x0, y = latents[idx], labels[idx]
         tmpl = torch.randint(0, n_t, (batch_size,), generator=g)
-        cap = torch.where(torch.rand(batch_size, generator=g) < cfg_drop, torch.full_like(y, empty), y*n_t + tmpl)
+        drop = torch.rand(batch_size, generator=g) < cfg_drop
+        if looks is None: cap = torch.where(drop, torch.full_like(y, empty), y*n_t + tmpl)
+        else:                                          # the corpus: captions may name parts of each image's look
+            cap = _look_caption_ids(tokenizer, classes, [looks[i] for i in idx.tolist()], y, tmpl, drop,
+                                    torch.rand(batch_size, generator=g) < name_colour,
+                                    torch.rand(batch_size, generator=g) < name_background)
         ts = torch.randint(0, sched.config.num_train_timesteps, (batch_size,), generator=g)
         noise = torch.randn(x0.shape, generator=g)
         a = acp[ts].view(-1, 1, 1, 1)
         xt = a.sqrt()*x0 + (1 - a).sqrt()*noise
-        uniq, inv = torch.unique(cap, return_inverse=True)
-        emb = te(ids[uniq])[0][inv]                      # what the pipeline's encode_prompt computes, per caption
+        uniq, inv = torch.unique(cap, return_inverse=True, dim=0 if cap.ndim == 2 else None)
+        emb = te(uniq if cap.ndim == 2 else ids[uniq])[0][inv]                      # what the pipeline's encode_prompt computes, per caption
         pred = unet(xt, ts, emb).sample
         loss = F.mse_loss(pred, noise)
         for pg in opt.param_groups: pg["lr"] = _lr_at(step, steps, lr, min(200, steps//10))
@@ -385,8 +398,18 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                num_threads: int | None = 2, # `torch.set_num_threads` while training (None: leave as is)
                progress: bool = True, # show progress bars
                log=None, # callable taking one line of text (default: print to stderr)
+               corpus: str = "web", # 'web': colour images in random looks (`synthbridge.world`); 'fashion-mnist': grey
+               name_colour: float | None = None, # 'web': share of captions naming the garment colour (None: the world's)
+               name_background: float | None = None, # 'web': share naming the background (None: the world's)
+               world_seed: int = 0, # 'web': seed of the corpus's looks
               ) -> Path:
-    "Train the mini text-to-image pipeline on Fashion-MNIST and save it as a `StableDiffusionPipeline` folder."
+    "Train the mini text-to-image pipeline on a Fashion-MNIST corpus and save it as a `StableDiffusionPipeline` folder."
+    if corpus not in ("web", "fashion-mnist"): raise ValueError(f"corpus={corpus!r}: allowed are 'web', 'fashion-mnist'")
+    from synthbridge import world
+    name_colour = world.NAME_COLOUR if name_colour is None else name_colour
+    name_background = world.NAME_BACKGROUND if name_background is None else name_background
+    for k, v in (("name_colour", name_colour), ("name_background", name_background)):
+        if not 0 <= v <= 1: raise ValueError(f"{k}={v!r}: must be in [0, 1]")
     vae_channels, unet_channels = _check_train_args(steps=steps, batch_size=batch_size, vae_steps=vae_steps,
         vae_batch_size=vae_batch_size, n_source=n_source, ckpt_every=ckpt_every, image_size=image_size, cfg_drop=cfg_drop,
         hidden=hidden, vae_channels=vae_channels, unet_channels=unet_channels)
@@ -400,6 +423,8 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                   vae_steps=vae_steps, vae_batch_size=vae_batch_size, n_source=n_source, lr=lr, vae_lr=vae_lr,
                   hidden=hidden, ema_decay=ema_decay, vae_channels=list(vae_channels), unet_channels=list(unet_channels),
                   classes=list(MINI_CLASSES))
+    if corpus == "web": config |= dict(corpus=corpus, world_version=world.WORLD_VERSION, world_seed=world_seed,
+                                       name_colour=name_colour, name_background=name_background)
     if resume and (out/"training.json").exists() and json.loads((out/"training.json").read_text()).get("config") == config:
         log(f"{out} already holds a pipeline trained with these settings"); return out
     if out.exists() and any(out.iterdir()) and not (out/"model_index.json").exists() and not overwrite:
@@ -415,6 +440,12 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     if num_threads: torch.set_num_threads(num_threads)
     try:
         images, labels = _upsample(x[:n_source], image_size), torch.from_numpy(y[:n_source])
+        looks = None
+        if corpus == "web":
+            t0 = time.time()
+            images = torch.from_numpy(world.render_corpus(x[:n_source], world_seed, image_size)).permute(0, 3, 1, 2).contiguous()
+            looks = world.corpus_looks(n_source, world_seed)
+            log(f"corpus: {n_source:,} images rendered in random looks ({time.time() - t0:.0f} s)")
         torch.manual_seed(seed)
         vae, vae_losses, vae_secs = _train_vae(images, work, steps=vae_steps, batch_size=vae_batch_size, lr=vae_lr, seed=seed,
                                      ckpt_every=ckpt_every, resume=resume, progress=progress, log=log, image_size=image_size,
@@ -428,7 +459,8 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
         torch.manual_seed(seed + 1)
         unet, te, sched, unet_losses, unet_secs = _train_unet(lat*scale, labels, tokenizer, work, classes=MINI_CLASSES, steps=steps,
             batch_size=batch_size, lr=lr, seed=seed, cfg_drop=cfg_drop, hidden=hidden, ckpt_every=ckpt_every,
-            resume=resume, progress=progress, log=log, ema_decay=ema_decay, channels=unet_channels)
+            resume=resume, progress=progress, log=log, ema_decay=ema_decay, channels=unet_channels, looks=looks,
+            name_colour=name_colour, name_background=name_background)
         info = dict(config=config, scaling_factor=scale, torch_threads=torch.get_num_threads(),
                     seconds=dict(vae=round(vae_secs, 1), encode=round(t2 - t1, 1), unet=round(unet_secs, 1)),
                     vae_losses=vae_losses, unet_losses=unet_losses)
