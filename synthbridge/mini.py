@@ -18,8 +18,9 @@ from torch import nn
 from .prompts import IMAGENET_TEMPLATES, make_prompt
 
 # %% auto #0
-__all__ = ['MINI_CLASSES', 'load_fashion_mnist', 'train_mini', 'mini_fashion_path', 'mini_pipeline', 'fashion_classifier',
-           'classification_accuracy_score', 'evaluate_mini', 'add_train_mini_args', 'run_train_mini']
+__all__ = ['MINI_CLASSES', 'load_fashion_mnist', 'train_mini', 'mini_web_path', 'mini_fashion_path', 'mini_pipeline',
+           'fashion_classifier', 'classification_accuracy_score', 'evaluate_mini', 'add_train_mini_args',
+           'run_train_mini']
 
 # %% ../nbs/08_mini.ipynb #9bf74884
 MINI_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -471,18 +472,22 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     return out
 
 # %% ../nbs/08_mini.ipynb #234e2e2c
-def mini_fashion_path() -> Path:
-    "The folder of the shipped mini-fashion pipeline (package data: `synthbridge/assets/mini-fashion`)."
+def mini_web_path() -> Path:
+    "The folder of the shipped mini-web pipeline (package data: `synthbridge/assets/mini-web`)."
     import synthbridge
-    return Path(synthbridge.__file__).resolve().parent/"assets"/"mini-fashion"
+    return Path(synthbridge.__file__).resolve().parent/"assets"/"mini-web"
+
+def mini_fashion_path() -> Path:
+    "Former name of `mini_web_path` (the embedded model used to be `mini-fashion`, trained on grey Fashion-MNIST)."
+    return mini_web_path()
 
 def mini_pipeline(device=None, # torch device; default cpu
-                  path=None, # a pipeline folder written by `train_mini`; default `mini_fashion_path()`
+                  path=None, # a pipeline folder written by `train_mini`; default `mini_web_path()`
                   progress: bool = False, # diffusers' per-call step bar
                  ):
     "The mini text-to-image model as an ordinary `StableDiffusionPipeline` (float32), loaded offline."
     from diffusers import StableDiffusionPipeline
-    path = Path(path).expanduser() if path is not None else mini_fashion_path()
+    path = Path(path).expanduser() if path is not None else mini_web_path()
     if not (path/"model_index.json").exists():
         raise FileNotFoundError(f"{path} holds no pipeline (no model_index.json): train one with `train_mini` "
                                 "or `synthbridge train-mini`")
@@ -583,7 +588,7 @@ def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_p
                 seed=seed, seconds=round(secs, 1), images_per_s=round(len(jobs)/secs, 2))
 
 # %% ../nbs/08_mini.ipynb #04b319f9
-def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_fashion_path()`
+def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_path()`
                   n_per_class: int = 100, # images per class for each CAS
                   num_inference_steps: int = 25, # DDPM steps
                   guidance_scales=(1.0, 3.5), # CAS at each of these guidance scales
@@ -592,7 +597,7 @@ def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_fashio
                   progress: bool = True,
                  ) -> dict:
     "Measure a mini pipeline (CAS per guidance scale, classifier accuracy, speed) and write its model card."
-    path = Path(path).expanduser() if path is not None else mini_fashion_path()
+    path = Path(path).expanduser() if path is not None else mini_web_path()
     if not (path/"training.json").exists(): raise FileNotFoundError(f"{path}: no training.json (not a `train_mini` folder)")
     t0 = time.time()
     pipe = mini_pipeline(path=path)
