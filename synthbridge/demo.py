@@ -589,6 +589,10 @@ def add_demo_args(parser):
     parser.add_argument("--test-per-class", type=int, default=None, help="evaluate on a fixed stratified subset of this many test images per class; 0: all of them (default: the preset's)")
     parser.add_argument("--weights", default=None, help="local ImageNet checkpoint of --arch (default: the offline EfficientNet-Lite0 weights, else timm's)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--study", action="store_true", help="measure all the paper's findings into a scoreboard "
+                        "(Table 2, Fig. 3-6, Table 3, Table 1; resumable; shares Table 2's runs with the demo in --out)")
+    parser.add_argument("--parts", default=None, help="with --study: comma-separated parts to run "
+                        "(table2,fig4,fig5,fig6,table3; default: all)")
     return parser
 
 def _cli_kwargs(args) -> dict:
@@ -601,6 +605,21 @@ def _cli_kwargs(args) -> dict:
                 stage1_epochs=args.stage1_epochs, size=args.size, guidance=args.guidance, lr=args.lr,
                 batch_size=args.batch_size, steps=args.steps, test_per_class=args.test_per_class, root=args.root,
                 device=args.device, progress=not args.no_progress)
+
+def _run_study(args, kw) -> int:
+    from synthbridge.cli import UsageError
+    from synthbridge.study import study, STUDY_PARTS
+    if kw["quick"]: raise UsageError("--study and --quick do not go together (the study runs Table 2's default setting)")
+    if kw["dataset"] != "fashion-catalog": raise UsageError(f"--study runs on the miniature (--dataset fashion-catalog), not {kw['dataset']!r}")
+    parts = [p.strip() for p in (args.parts or ",".join(STUDY_PARTS)).split(",") if p.strip()]
+    bad = [p for p in parts if p not in STUDY_PARTS]
+    if bad or not parts: raise UsageError(f"--parts {args.parts!r}: allowed are {', '.join(STUDY_PARTS)}")
+    t0 = time.time()
+    study(kw["out"], seeds=kw["seeds"], parts=parts, model=kw["model"], device=kw["device"], progress=kw["progress"],
+          **{k: kw[k] for k in _KEYS if k in kw and kw[k] is not None and k != "seeds"})
+    print((Path(kw["out"]).expanduser()/"scoreboard.md").read_text(encoding="utf-8"))
+    print(f"scoreboard: {Path(kw['out']).expanduser()/'scoreboard.csv'} ({time.time() - t0:.0f} s)")
+    return 0
 
 def run_demo(args) -> int:
     "`synthbridge demo`: check the options, run the demo, print where the report is; 0 on success."
@@ -615,6 +634,8 @@ def run_demo(args) -> int:
             import torch
             torch.device(kw["device"])
     except (ValueError, TypeError, KeyError, FileNotFoundError, RuntimeError) as e: raise UsageError(str(e).strip("'\"")) from None
+    if getattr(args, "study", False): return _run_study(args, kw)
+    if getattr(args, "parts", None): raise UsageError("--parts needs --study")
     res = demo(**kw)
     print(res.files["table.md"].read_text(encoding="utf-8"))
     print(f"report: {res.files['report.md']} ({res.timing['wall']:.0f} s)")
