@@ -799,6 +799,8 @@ def add_train_mini_args(parser):
                steps=dict(default=2000, help="UNet + text-encoder training steps"),
                batch_size=dict(default=64, help="UNet + text-encoder batch size"),
                root=dict(default=None, help="folder holding Fashion-MNIST's idx files; unset: the system's folder, then ~/data"))
+    parser.add_argument("--corpus", choices=("web", "fashion-mnist"), default="web",
+                        help="web: Fashion-MNIST in random looks (synthbridge.world); fashion-mnist: the grey images")
     parser.add_argument("--vae-steps", type=int, default=500, help="autoencoder training steps")
     parser.add_argument("--image-size", type=int, default=32, help="image side in px")
     parser.add_argument("--n-source", type=int, default=50_000, help="train on the first N Fashion-MNIST training images")
@@ -826,10 +828,11 @@ def run_train_mini(args) -> int:
     except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from e
     train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
                cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
-               resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads)
+               resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus)
     if not args.no_eval:
         ev = evaluate_mini(out, n_per_class=args.eval_n_per_class)
-        print(f"classifier accuracy on real test images {ev['classifier_accuracy']:.1%}; " +
+        acc = ev["classifier_accuracy"]
+        print("classifier accuracy on test images " + ", ".join(f"{k} {v:.1%}" for k, v in acc.items()) + "; " +
               ", ".join(f"CAS at guidance {r['guidance_scale']:g}: {r['cas']:.1%}" for r in ev["cas"]))
     print(f"pipeline saved in {out}")
     return 0
