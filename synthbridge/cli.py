@@ -64,7 +64,7 @@ def main(argv=None) -> int:
 # %% ../nbs/11_cli.ipynb #7f251fe5
 COMMON_OPTIONS = {
     "model": (("--model",), dict(default="stable-diffusion-v1-5/stable-diffusion-v1-5",
-              help="text-to-image model: hub id, local pipeline folder, or 'mini-fashion' (the embedded CPU model)")),
+              help="text-to-image model: hub id, local pipeline folder, or 'mini-web' (the embedded CPU model)")),
     "dataset": (("--dataset",), dict(default=None, help="a dataset name of the registry (aircraft, ..., fashion-mnist, digits)")),
     "root": (("--root",), dict(default="~/data", help="folder holding (or receiving) the real datasets")),
     "out": (("--out",), dict(required=True, help="output folder (created; a rerun resumes)")),

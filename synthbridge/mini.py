@@ -1,5 +1,5 @@
-"""A miniature text-to-image model of Stable Diffusion's own classes, trained on CPU on Fashion-MNIST and shipped
-with the package: `load_pipeline('mini-fashion')` works offline, with no download.
+"""A miniature text-to-image model of Stable Diffusion's own classes, trained on CPU on a miniature web (Fashion-MNIST
+garments in random looks) and shipped with the package: `load_pipeline('mini-web')` works offline, with no download.
 
 Docs: https://synthbridge.github.io/synthbridge/mini.html.md"""
 
@@ -386,6 +386,11 @@ def _web_card(path: Path, info: dict) -> str:
              f"lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} steps of batch "
              f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient clipping 1, "
              f"EMA {c['ema_decay']}), seed {c['seed']}.", "",
+             *([f"**Stopped early**: the shipped weights are the EMA weights of the step-{info['stopped_at_step']:,} "
+                f"checkpoint of that {c['steps']:,}-step schedule (the learning rate had decayed to "
+                f"{_lr_at(info['stopped_at_step'], c['steps'], c['lr'], min(200, c['steps']//10))/c['lr']:.0%} of its peak): "
+                "the shared CPU ran about three times slower than planned. The scaling factor is the one the full run "
+                "computed (rounded to 4 digits in its log).", ""] if info.get("stopped_at_step") else []),
              f"Wall time on a **2-core CPU shared with other jobs** (load average about 10; {info['torch_threads']} torch "
              f"thread{'s' if info['torch_threads'] != 1 else ''}): autoencoder {_fmt_s(s['vae'])}, encoding "
              f"{_fmt_s(s['encode'])}, UNet + text encoder {_fmt_s(s['unet'])}; {_fmt_s(total)} in all (rendering the corpus "
