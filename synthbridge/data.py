@@ -111,7 +111,7 @@ def class_names(name: str, # a key of `DATASETS`
     "Class names of dataset `name` in label order, from the package data (no download needed)."
     _check_name(name)
     if kind not in ("prompt", "raw", "clip"): raise ValueError(f"kind={kind!r}: allowed are 'prompt', 'raw', 'clip'")
-    if name == "fashion-mnist": return list(FASHION_CLASSES)
+    if name in ("fashion-mnist", "fashion-catalog"): return list(FASHION_CLASSES)
     if name == "digits": return [str(i) for i in range(10)]
     d = _classnames_dir()
     for suffix in ((".raw.txt",) if kind == "raw" else (".clip.txt",) if kind == "clip" else ()) + (".txt",):
