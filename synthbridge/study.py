@@ -212,7 +212,7 @@ def _scoreboard_md(board: pd.DataFrame, s: dict, st: dict, timing: dict, parts) 
     det = board.attrs.get("detail", {})
     def block(title, dd, unit):
         out = [f"", f"**{title}** (mean [95 % CI] over seeds)", ""]
-        out += [f"- {k}: {_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}] {unit}" for k, (m, lo, hi) in dd.items() if np.isfinite(m)]
+        out += [f"- {k}: {m:.1f} [{lo:.1f}, {hi:.1f}] {unit}" for k, (m, lo, hi) in dd.items() if np.isfinite(m)]
         return out if len(out) > 3 else []
     lines += block("Table 2, accuracy (%) per pipeline", det.get("table2", {}), "")
     lines += block("Fig. 4, bridged++ − vanilla (points) per real images per class", det.get("fig4", {}), "")
@@ -224,7 +224,7 @@ def _scoreboard_md(board: pd.DataFrame, s: dict, st: dict, timing: dict, parts) 
                                                        f"measures {_fmt(r.measured)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]: not reproduced.")
         elif r.verdict == "inconclusive": prose.append(f"- **{r.finding}**: the interval [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
                                                        f"spans the threshold: with {r.seeds} seeds the miniature cannot tell.")
-        elif r.verdict == "not run": prose.append(f"- **{r.finding}**: not run in this call (its part of the study was not asked for).")
+        elif r.verdict == "not run": prose.append(f"- **{r.finding}**: no finished runs in the store yet (its part was not asked for, or has not finished).")
     if prose: lines += ["", "## Where the miniature differs or cannot tell", ""] + prose
     lines += ["", "## Time", "", f"- parts run: {', '.join(parts)}"]
     lines += [f"- {p}: {timing[p]/60:.1f} min wall (sum over calls)" for p in STUDY_PARTS if p in timing]
