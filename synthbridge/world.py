@@ -18,7 +18,7 @@ __all__ = ['WORLD_VERSION', 'TEXTURES', 'BACKGROUNDS', 'HOUSE_LOOK', 'NAME_COLOU
            'render_house']
 
 # %% ../nbs/01a_world.ipynb #5ef47ad1
-WORLD_VERSION = 1
+WORLD_VERSION = 2
 "Bumped whenever the look family or the house look changes (it keys the render cache)."
 
 TEXTURES = ("plain", "stripes", "checks", "dots", "speckle")
@@ -57,18 +57,20 @@ def sample_look(rng: np.random.Generator, # a numpy generator (e.g. `np.random.d
                ) -> Look:
     "Draw one look of the corpus's family (the distribution is documented in the table above)."
     g = _colour(rng); g = _hsv(*colorsys.rgb_to_hsv(*g)[:2], rng.uniform(.3, 1.))     # garments are never near black
-    tex = TEXTURES[_pick(rng, (.45, .15, .15, .1, .15))]
-    bgk = BACKGROUNDS[_pick(rng, (.35, .25, .2, .2))]
+    tex = TEXTURES[_pick(rng, (.6, .12, .1, .08, .1))]
+    bgk = BACKGROUNDS[_pick(rng, (.45, .3, .15, .1))]
     bg = _colour(rng, 1.6)
-    if bgk == "gradient":
-        h, s, v = colorsys.rgb_to_hsv(*bg); bg2 = _hsv(h, s, float(np.clip(v + rng.uniform(-.4, .4), 0, 1)))
+    h, s, v = colorsys.rgb_to_hsv(*bg)
+    if abs(v - colorsys.rgb_to_hsv(*g)[2]) < .25: v = 1 - v; bg = _hsv(h, s, v)     # the garment stands out
+    if bgk == "gradient": bg2 = _hsv(h, s, float(np.clip(v + rng.uniform(-.4, .4), 0, 1)))
+    elif bgk == "texture": bg2 = _hsv(h, s, float(np.clip(v + rng.choice((-1, 1))*rng.uniform(.1, .25), 0, 1)))
     else: bg2 = _colour(rng)
-    scale = rng.uniform(.6, 1.05); off = max(.05, 1 - scale)
+    scale = rng.uniform(.7, 1.0); off = max(.03, .8*(1 - scale))
     return Look(garment=g, texture=tex, tex_freq=round(rng.uniform(3, 8), 3), tex_angle=round(rng.uniform(0, np.pi), 3),
                 background=bgk, bg=bg, bg2=bg2, bg_angle=round(rng.uniform(0, 2*np.pi), 3), scale=round(scale, 3),
                 dx=round(rng.uniform(-off, off), 3), dy=round(rng.uniform(-off, off), 3),
-                contrast=round(rng.uniform(.6, 1.3), 3), blur=0. if rng.random() < .5 else round(rng.uniform(.3, 1.3), 3),
-                noise=0. if rng.random() < .5 else round(rng.uniform(.01, .08), 3), seed=int(rng.integers(2**31)))
+                contrast=round(rng.uniform(.75, 1.2), 3), blur=0. if rng.random() < .7 else round(rng.uniform(.3, .9), 3),
+                noise=0. if rng.random() < .7 else round(rng.uniform(.01, .04), 3), seed=int(rng.integers(2**31)))
 
 def corpus_looks(n: int = 50_000, # number of images
                  seed: int = 0, # the world's seed
@@ -116,10 +118,11 @@ def _background(look: Look, size, rng):
         p = _pattern(("stripes", "checks", "dots")[int(rng.integers(3))], rng.uniform(2, 5), look.bg_angle, size, rng)
         return c1*(1 - p) + c2*p
     out = c1.expand(3, size, size).clone()
-    if look.background == "clutter":                                  # a few rectangles of random colours
-        for _ in range(int(rng.integers(3, 7))):
-            x0, y0 = rng.integers(0, size - 4, 2); w, h = rng.integers(4, size//2, 2)
-            out[:, y0:y0 + h, x0:x0 + w] = torch.tensor(_colour(rng), dtype=torch.float32).view(3, 1, 1)
+    if look.background == "clutter":                    # a few rectangles of random colours, half transparent
+        for _ in range(int(rng.integers(2, 5))):
+            x0, y0 = rng.integers(0, size - 4, 2); w, h = rng.integers(4, size//3, 2)
+            c = torch.tensor(_colour(rng), dtype=torch.float32).view(3, 1, 1)
+            out[:, y0:y0 + h, x0:x0 + w] = (out[:, y0:y0 + h, x0:x0 + w] + c)/2
     return out
 
 # %% ../nbs/01a_world.ipynb #00d518de
@@ -148,7 +151,7 @@ def _render_chunk(x, looks, size):
         bgs.append(_background(l, size, rng)); tex.append(_pattern(l.texture, l.tex_freq, l.tex_angle, size, rng))
         noise.append(torch.from_numpy(rng.standard_normal((3, size, size), dtype=np.float32)*l.noise))
     g = torch.tensor([l.garment for l in looks]).view(n, 3, 1, 1)
-    garment = g*(.45 + .55*m)*(.6 + .4*torch.stack(tex)[:, None])
+    garment = g*(.45 + .55*m)*(.75 + .25*torch.stack(tex)[:, None])
     img = torch.stack(bgs)*(1 - alpha) + garment*alpha
     c = torch.tensor([l.contrast for l in looks]).view(n, 1, 1, 1)
     mu = img.mean((1, 2, 3), keepdim=True)
