@@ -79,7 +79,7 @@ def main(argv=None) -> int:
 # %% ../nbs/11_cli.ipynb #7f251fe5
 COMMON_OPTIONS = {
     "model": (("--model",), dict(default="stable-diffusion-v1-5/stable-diffusion-v1-5",
-              help="text-to-image model: hub id, local pipeline folder, or 'mini-fashion' (the embedded CPU model)")),
+              help="text-to-image model: hub id, local pipeline folder, or 'mini-web' (the embedded CPU model)")),
     "dataset": (("--dataset",), dict(default=None, help="a dataset name of the registry (aircraft, ..., fashion-mnist, digits)")),
     "root": (("--root",), dict(default="~/data", help="folder holding (or receiving) the real datasets")),
     "out": (("--out",), dict(required=True, help="output folder (created; a rerun resumes)")),
@@ -203,6 +203,8 @@ OPTIONS = {
         ("batch_size", dict(default=64, help="UNet + text-encoder batch size")),
         ("root", dict(default=None, help="folder holding Fashion-MNIST's idx files (unset: the system's folder, then ~/data)")),
         "overwrite",
+        (("--corpus",), dict(choices=("web", "fashion-mnist"), default="web",
+                             help="web: Fashion-MNIST in random looks (synthbridge.world); fashion-mnist: the grey images")),
         (("--vae-steps",), dict(type=int, default=500, help="autoencoder training steps")),
         (("--image-size",), dict(type=int, default=32, help="image side in px")),
         (("--n-source",), dict(type=int, default=50_000, help="train on the first N Fashion-MNIST training images")),

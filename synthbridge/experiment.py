@@ -69,7 +69,7 @@ class Grid:
     methods: list = field(default_factory=lambda: ["templates"]) # synthesis methods: templates, single, dsi
     archs: list = field(default_factory=lambda: ["resnet18.tv_in1k"]) # timm architectures
     seeds: list = field(default_factory=lambda: [0, 1, 2]) # training seeds (also pick the k-shot subsets)
-    model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5" # text-to-image model: hub id, folder or 'mini-fashion'
+    model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5" # text-to-image model: hub id, folder or 'mini-web'
     scheduler: str = "ddpm" # sampler of the text-to-image model
     steps: int = 50 # denoising steps per image
     image_size: int | None = None # generated image side in px (None: the model's own, 512 for SD v1.5)

@@ -72,7 +72,7 @@ def _resolve_dtype(dtype, device: torch.device) -> torch.dtype:
     if dtype not in _DTYPES: raise ValueError(f"dtype {dtype!r}: allowed are None/'auto', {', '.join(_DTYPES)} or a torch.dtype")
     return _DTYPES[dtype]
 
-def load_pipeline(model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", # hub id, local pipeline folder, or 'mini-fashion'
+def load_pipeline(model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", # hub id, local pipeline folder, or 'mini-web' (embedded)
                   scheduler: str | None = "ddpm", # a key of `SCHEDULERS`; None keeps the pipeline's own
                   dtype=None, # None: float16 on GPU, float32 on CPU; or 'fp16', 'bf16', 'fp32', a torch.dtype
                   device=None, # None: cuda (the process's LOCAL_RANK GPU) if available, else cpu
@@ -86,9 +86,9 @@ def load_pipeline(model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", # 
     "A diffusers text-to-image pipeline (Stable Diffusion 1.x/2.x style) on `device`, with the scheduler `scheduler`."
     if scheduler is not None: _check_scheduler(scheduler)
     name = str(model)
-    if name == "mini-fashion":
-        from synthbridge.mini import mini_fashion_path
-        model = str(mini_fashion_path())
+    if name in ("mini-web", "mini-fashion"):            # the embedded model ('mini-fashion': its former name)
+        from synthbridge.mini import mini_web_path
+        model = str(mini_web_path())
     local = Path(os.path.expanduser(str(model)))
     if local.exists():
         if not (local/"model_index.json").exists():

@@ -1,5 +1,5 @@
-"""A miniature text-to-image model of Stable Diffusion's own classes, trained on CPU on Fashion-MNIST and shipped
-with the package: `load_pipeline('mini-fashion')` works offline, with no download.
+"""A miniature text-to-image model of Stable Diffusion's own classes, trained on CPU on a miniature web (Fashion-MNIST
+garments in random looks) and shipped with the package: `load_pipeline('mini-web')` works offline, with no download.
 
 Docs: https://synthbridge.github.io/synthbridge/mini.html.md"""
 
@@ -18,8 +18,9 @@ from torch import nn
 from .prompts import IMAGENET_TEMPLATES, make_prompt
 
 # %% auto #0
-__all__ = ['MINI_CLASSES', 'load_fashion_mnist', 'train_mini', 'mini_fashion_path', 'mini_pipeline', 'fashion_classifier',
-           'classification_accuracy_score', 'evaluate_mini', 'add_train_mini_args', 'run_train_mini']
+__all__ = ['MINI_CLASSES', 'CLASSIFIER_LOOKS', 'load_fashion_mnist', 'train_mini', 'mini_web_path', 'mini_fashion_path',
+           'mini_pipeline', 'fashion_classifier', 'classification_accuracy_score', 'evaluate_mini', 'world_figure',
+           'add_train_mini_args', 'run_train_mini']
 
 # %% ../nbs/08_mini.ipynb #9bf74884
 MINI_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -192,8 +193,16 @@ def _caption_ids(tokenizer, classes):
     ids = tokenizer(caps, padding="max_length", max_length=tokenizer.model_max_length, truncation=True, return_tensors="pt").input_ids
     return ids, caps
 
+def _look_caption_ids(tokenizer, classes, looks, y, tmpl, drop, colour, background):
+    "Token ids (B, 77) of one batch of corpus captions (`synthbridge.world.caption`); dropped ones are empty."
+    from synthbridge.world import caption
+    caps = ["" if d else caption(IMAGENET_TEMPLATES[t], classes[l], lk, bool(c), bool(b))
+            for lk, l, t, d, c, b in zip(looks, y.tolist(), tmpl.tolist(), drop.tolist(), colour.tolist(), background.tolist())]
+    return tokenizer(caps, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                     return_tensors="pt").input_ids
+
 def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size, lr, seed, cfg_drop, hidden,
-                ckpt_every, resume, progress, log, ema_decay, channels):
+                ckpt_every, resume, progress, log, ema_decay, channels, looks=None, name_colour=0., name_background=0.):
     from diffusers import DDPMScheduler
     unet = _make_unet(latents.shape[-1], hidden, channels)
     te = _make_text_encoder(len(tokenizer), hidden)
@@ -218,13 +227,18 @@ def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size,
         idx = _batch_indices(len(latents), batch_size, step, seed, "unet")
         x0, y = latents[idx], labels[idx]
         tmpl = torch.randint(0, n_t, (batch_size,), generator=g)
-        cap = torch.where(torch.rand(batch_size, generator=g) < cfg_drop, torch.full_like(y, empty), y*n_t + tmpl)
+        drop = torch.rand(batch_size, generator=g) < cfg_drop
+        if looks is None: cap = torch.where(drop, torch.full_like(y, empty), y*n_t + tmpl)
+        else:                                          # the corpus: captions may name parts of each image's look
+            cap = _look_caption_ids(tokenizer, classes, [looks[i] for i in idx.tolist()], y, tmpl, drop,
+                                    torch.rand(batch_size, generator=g) < name_colour,
+                                    torch.rand(batch_size, generator=g) < name_background)
         ts = torch.randint(0, sched.config.num_train_timesteps, (batch_size,), generator=g)
         noise = torch.randn(x0.shape, generator=g)
         a = acp[ts].view(-1, 1, 1, 1)
         xt = a.sqrt()*x0 + (1 - a).sqrt()*noise
-        uniq, inv = torch.unique(cap, return_inverse=True)
-        emb = te(ids[uniq])[0][inv]                      # what the pipeline's encode_prompt computes, per caption
+        uniq, inv = torch.unique(cap, return_inverse=True, dim=0 if cap.ndim == 2 else None)
+        emb = te(uniq if cap.ndim == 2 else ids[uniq])[0][inv]                      # what the pipeline's encode_prompt computes, per caption
         pred = unet(xt, ts, emb).sample
         loss = F.mse_loss(pred, noise)
         for pg in opt.param_groups: pg["lr"] = _lr_at(step, steps, lr, min(200, steps//10))
@@ -250,6 +264,7 @@ def _folder_mb(path: Path) -> float:
 
 def _model_card(path: Path) -> str:
     info = json.loads((path/"training.json").read_text())
+    if info["config"].get("corpus") == "web": return _web_card(path, info)
     ev = json.loads((path/"evaluation.json").read_text()) if (path/"evaluation.json").exists() else None
     c, s = info["config"], info["seconds"]
     total = s["vae"] + s["encode"] + s["unet"]
@@ -313,6 +328,104 @@ def _model_card(path: Path) -> str:
 
 def _write_text(path: Path, text: str):
     tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(text, encoding="utf-8"); os.replace(tmp, path)
+
+def _cas_table(ev, classes) -> list:
+    "Markdown rows of the CAS per guidance scale and classifier."
+    out = ["| guidance scale | classifier trained on | CAS | " + " | ".join(classes) + " |",
+           "| --- | --- | --- |" + " --- |"*len(classes)]
+    for r in ev["cas"]:
+        for k, v in r.get("by_classifier", {"grey": r}).items():
+            out.append(f"| {r['guidance_scale']:g} | {k} | **{v['cas']:.1%}** | " + " | ".join(f"{x:.0%}" for x in v["per_class"].values()) + " |")
+    return out
+
+def _web_card(path: Path, info: dict) -> str:
+    from synthbridge import world
+    ev = json.loads((path/"evaluation.json").read_text()) if (path/"evaluation.json").exists() else None
+    c, s = info["config"], info["seconds"]
+    total = s["vae"] + s["encode"] + s["unet"]
+    f = 2**(len(c["vae_channels"]) - 1); lat = c["image_size"]//f
+    lines = ["---", "library_name: diffusers", "pipeline_tag: text-to-image", "license: apache-2.0",
+             "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---", "",
+             "# mini-web: a miniature Stable Diffusion trained on a miniature web", "",
+             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's own "
+             "classes, trained from scratch by `synthbridge.mini.train_mini` on a corpus that copies the paper's premise: "
+             "Stable Diffusion learned objects in countless looks from the web; each downstream dataset has a look of its "
+             "own that a plain prompt does not ask for. It draws 32 px colour garments from prompts such as "
+             "\"a photo of a Sneaker.\" or \"a photo of a red Dress on a white background.\".", "",
+             "```python", "from synthbridge.generate import load_pipeline",
+             "pipe = load_pipeline('mini-web')  # StableDiffusionPipeline, float32, CPU; offline",
+             "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]", "```", "",
+             "## Data: the miniature web (`synthbridge.world`)", "",
+             f"The first {c['n_source']:,} Fashion-MNIST training images, each rendered at {c['image_size']} px in colour in "
+             f"a random look (world version {c['world_version']}, seed {c['world_seed']}): garment colour and texture "
+             "(plain, stripes, checks, dots, speckle), background (solid, gradient, pattern, clutter) and its colours, "
+             "scale and position, contrast, blur and pixel noise. Each image is captioned at every step with one of the 27 "
+             "ImageNet templates of the paper's Appendix B filled with its class name; independently, a share "
+             f"{c['name_colour']} of the captions also names the garment's colour and a share {c['name_background']} the "
+             "background, in words (\"a photo of a red Dress on a white background.\"); a share "
+             f"{c['cfg_drop']} is the empty prompt, for classifier-free guidance. Texture, framing, contrast, blur and noise "
+             "are never named.", "",
+             "The target dataset `fashion-catalog` (Fashion-MNIST's last 10,000 training images, never seen by this model, "
+             "and the official test set) is rendered in one house look: a navy garment, small and low in the frame, on a "
+             "light warm-grey gradient, low contrast, soft focus. Each of its parts is common in the corpus; the "
+             "combination is rare (0.4 % of the corpus's looks have its colour words, about 0.2 % also a gradient), and no "
+             "caption names it.", "",
+             "## Architecture", "",
+             "| part | class | configuration |", "| --- | --- | --- |",
+             "| tokenizer | `CLIPTokenizer` | the real 49,408-token CLIP BPE vocabulary, 77 positions |",
+             f"| text encoder | `CLIPTextModel` | width {c['hidden']}, 2 layers, 4 heads |",
+             f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 layer per block, cross-attention width {c['hidden']} |",
+             f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels {tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
+             "| scheduler | `DDPMScheduler` | 1,000 steps, cosine betas (`squaredcos_cap_v2`), ε-prediction |", "",
+             "Weights are stored in float16 and load in float32.", "",
+             "## Training", "",
+             f"Stage A: the autoencoder alone, {c['vae_steps']} steps of batch {c['vae_batch_size']} (MSE + 1e-7·KL, AdamW, "
+             f"lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} steps of batch "
+             f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient clipping 1, "
+             f"EMA {c['ema_decay']}), seed {c['seed']}.", "",
+             *([f"**Stopped early**: the shipped weights are the EMA weights of the step-{info['stopped_at_step']:,} "
+                f"checkpoint of that {c['steps']:,}-step schedule (the learning rate had decayed to "
+                f"{_lr_at(info['stopped_at_step'], c['steps'], c['lr'], min(200, c['steps']//10))/c['lr']:.0%} of its peak): "
+                "the shared CPU ran about three times slower than planned. The scaling factor is the one the full run "
+                "computed (rounded to 4 digits in its log).", ""] if info.get("stopped_at_step") else []),
+             f"Wall time on a **2-core CPU shared with other jobs** (load average about 10; {info['torch_threads']} torch "
+             f"thread{'s' if info['torch_threads'] != 1 else ''}): autoencoder {_fmt_s(s['vae'])}, encoding "
+             f"{_fmt_s(s['encode'])}, UNet + text encoder {_fmt_s(s['unet'])}; {_fmt_s(total)} in all (rendering the corpus "
+             f"not included). Final losses: autoencoder {np.mean(info['vae_losses'][-50:]):.4f}, denoiser "
+             f"{np.mean(info['unet_losses'][-100:]):.4f} (means over the last steps).", "",
+             f"Size: {_folder_mb(path):.1f} MB on disk, tokenizer included.", "",
+             "Retrain: `synthbridge train-mini --out mini-web` with the settings above (resumable: rerun the same "
+             "command after an interruption).", ""]
+    lines += ["## Quality", ""]
+    if ev is None: lines += ["Not measured yet: run `synthbridge.mini.evaluate_mini(path)`.", ""]
+    else:
+        k = ev["cas"]; acc = ev["classifier_accuracy"]
+        acc = acc if isinstance(acc, dict) else {"grey": acc}
+        lines += ["**Classification accuracy score** (CAS): a small CNN labels "
+                  f"{k[0]['n_per_class']} generated images per class (prompts from the 27 templates, DDPM, "
+                  f"{k[0]['num_inference_steps']} steps, seed {k[0]['seed']}); CAS is the share labelled with the prompted "
+                  "class. Two classifiers: one trained on the corpus rendering (`web`: the 50,000 corpus images; top-1 "
+                  f"{acc.get('web', float('nan')):.1%} on the test set rendered in fresh random looks) and one trained on "
+                  f"the house look (`house`: the 10,000 `fashion-catalog` pool images; top-1 {acc.get('house', float('nan')):.1%} "
+                  "on its test set). The gap between the two rows is the style gap the paper's pipelines must bridge.", ""]
+        lines += _cas_table(ev, c["classes"])
+        lines += ["", f"Generation speed on the same shared CPU: {ev['images_per_s']:.1f} images/s at guidance 3.5 "
+                  f"and {k[0]['num_inference_steps']} steps (batch {ev['batch_size']}).", "",
+                  "![samples](samples.png)", "",
+                  f"`samples.png`: one row per class in label order, guidance 3.5, {k[0]['num_inference_steps']} steps.", "",
+                  f"Reproduce: `synthbridge.mini.evaluate_mini(mini_web_path())` ({_fmt_s(ev['seconds'])} here).", ""]
+    if (path/"world.png").exists():
+        lines += ["## The gap, visible", "", "![world](world.png)", "",
+                  "`world.png`, per class: corpus images (random looks), `fashion-catalog` images (the house look), "
+                  "`mini-web` samples from the single template \"a photo of a {class}.\", and samples from the "
+                  "style-inversion prompt \"a photo of a {class} in the style of <dataset-style>\" with a token learned "
+                  "on `fashion-catalog`.", ""]
+    if (path/"variants.md").exists(): lines += [(path/"variants.md").read_text(encoding="utf-8"), ""]
+    lines += ["## Limitations", "",
+              "32 px garments of ten classes; it knows the class names, the template wording and a few colour and "
+              "background words, nothing else. It is a stand-in for Stable Diffusion in tests, docs and `synthbridge "
+              "demo`, and its numbers are not the paper's.", ""]
+    return "\n".join(lines)
 
 # %% ../nbs/08_mini.ipynb #c0de4872
 def _save_pipeline(out: Path, vae, te, tokenizer, unet, sched, info: dict):
@@ -382,8 +495,18 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                num_threads: int | None = 2, # `torch.set_num_threads` while training (None: leave as is)
                progress: bool = True, # show progress bars
                log=None, # callable taking one line of text (default: print to stderr)
+               corpus: str = "web", # 'web': colour images in random looks (`synthbridge.world`); 'fashion-mnist': grey
+               name_colour: float | None = None, # 'web': share of captions naming the garment colour (None: the world's)
+               name_background: float | None = None, # 'web': share naming the background (None: the world's)
+               world_seed: int = 0, # 'web': seed of the corpus's looks
               ) -> Path:
-    "Train the mini text-to-image pipeline on Fashion-MNIST and save it as a `StableDiffusionPipeline` folder."
+    "Train the mini text-to-image pipeline on a Fashion-MNIST corpus and save it as a `StableDiffusionPipeline` folder."
+    if corpus not in ("web", "fashion-mnist"): raise ValueError(f"corpus={corpus!r}: allowed are 'web', 'fashion-mnist'")
+    from synthbridge import world
+    name_colour = world.NAME_COLOUR if name_colour is None else name_colour
+    name_background = world.NAME_BACKGROUND if name_background is None else name_background
+    for k, v in (("name_colour", name_colour), ("name_background", name_background)):
+        if not 0 <= v <= 1: raise ValueError(f"{k}={v!r}: must be in [0, 1]")
     vae_channels, unet_channels = _check_train_args(steps=steps, batch_size=batch_size, vae_steps=vae_steps,
         vae_batch_size=vae_batch_size, n_source=n_source, ckpt_every=ckpt_every, image_size=image_size, cfg_drop=cfg_drop,
         hidden=hidden, vae_channels=vae_channels, unet_channels=unet_channels)
@@ -397,6 +520,8 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                   vae_steps=vae_steps, vae_batch_size=vae_batch_size, n_source=n_source, lr=lr, vae_lr=vae_lr,
                   hidden=hidden, ema_decay=ema_decay, vae_channels=list(vae_channels), unet_channels=list(unet_channels),
                   classes=list(MINI_CLASSES))
+    if corpus == "web": config |= dict(corpus=corpus, world_version=world.WORLD_VERSION, world_seed=world_seed,
+                                       name_colour=name_colour, name_background=name_background)
     if resume and (out/"training.json").exists() and json.loads((out/"training.json").read_text()).get("config") == config:
         log(f"{out} already holds a pipeline trained with these settings"); return out
     if out.exists() and any(out.iterdir()) and not (out/"model_index.json").exists() and not overwrite:
@@ -412,6 +537,12 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     if num_threads: torch.set_num_threads(num_threads)
     try:
         images, labels = _upsample(x[:n_source], image_size), torch.from_numpy(y[:n_source])
+        looks = None
+        if corpus == "web":
+            t0 = time.time()
+            images = torch.from_numpy(world.render_corpus(x[:n_source], world_seed, image_size)).permute(0, 3, 1, 2).contiguous()
+            looks = world.corpus_looks(n_source, world_seed)
+            log(f"corpus: {n_source:,} images rendered in random looks ({time.time() - t0:.0f} s)")
         torch.manual_seed(seed)
         vae, vae_losses, vae_secs = _train_vae(images, work, steps=vae_steps, batch_size=vae_batch_size, lr=vae_lr, seed=seed,
                                      ckpt_every=ckpt_every, resume=resume, progress=progress, log=log, image_size=image_size,
@@ -425,7 +556,8 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
         torch.manual_seed(seed + 1)
         unet, te, sched, unet_losses, unet_secs = _train_unet(lat*scale, labels, tokenizer, work, classes=MINI_CLASSES, steps=steps,
             batch_size=batch_size, lr=lr, seed=seed, cfg_drop=cfg_drop, hidden=hidden, ckpt_every=ckpt_every,
-            resume=resume, progress=progress, log=log, ema_decay=ema_decay, channels=unet_channels)
+            resume=resume, progress=progress, log=log, ema_decay=ema_decay, channels=unet_channels, looks=looks,
+            name_colour=name_colour, name_background=name_background)
         info = dict(config=config, scaling_factor=scale, torch_threads=torch.get_num_threads(),
                     seconds=dict(vae=round(vae_secs, 1), encode=round(t2 - t1, 1), unet=round(unet_secs, 1)),
                     vae_losses=vae_losses, unet_losses=unet_losses)
@@ -436,18 +568,22 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     return out
 
 # %% ../nbs/08_mini.ipynb #234e2e2c
-def mini_fashion_path() -> Path:
-    "The folder of the shipped mini-fashion pipeline (package data: `synthbridge/assets/mini-fashion`)."
+def mini_web_path() -> Path:
+    "The folder of the shipped mini-web pipeline (package data: `synthbridge/assets/mini-web`)."
     import synthbridge
-    return Path(synthbridge.__file__).resolve().parent/"assets"/"mini-fashion"
+    return Path(synthbridge.__file__).resolve().parent/"assets"/"mini-web"
+
+def mini_fashion_path() -> Path:
+    "Former name of `mini_web_path` (the embedded model used to be `mini-fashion`, trained on grey Fashion-MNIST)."
+    return mini_web_path()
 
 def mini_pipeline(device=None, # torch device; default cpu
-                  path=None, # a pipeline folder written by `train_mini`; default `mini_fashion_path()`
+                  path=None, # a pipeline folder written by `train_mini`; default `mini_web_path()`
                   progress: bool = False, # diffusers' per-call step bar
                  ):
     "The mini text-to-image model as an ordinary `StableDiffusionPipeline` (float32), loaded offline."
     from diffusers import StableDiffusionPipeline
-    path = Path(path).expanduser() if path is not None else mini_fashion_path()
+    path = Path(path).expanduser() if path is not None else mini_web_path()
     if not (path/"model_index.json").exists():
         raise FileNotFoundError(f"{path} holds no pipeline (no model_index.json): train one with `train_mini` "
                                 "or `synthbridge train-mini`")
@@ -457,44 +593,64 @@ def mini_pipeline(device=None, # torch device; default cpu
 
 # %% ../nbs/08_mini.ipynb #bf677d87
 class _FashionCNN(nn.Module):
-    def __init__(self, n_classes=10):
+    def __init__(self, n_classes=10, in_ch=1):
         super().__init__()
+        self.in_ch = in_ch
         def blk(i, o): return nn.Sequential(nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2))
-        self.body = nn.Sequential(blk(1, 32), blk(32, 64), blk(64, 128), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.body = nn.Sequential(blk(in_ch, 32), blk(32, 64), blk(64, 128), nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.head = nn.Linear(128, n_classes)
-    def forward(self, x): return self.head(self.body((x - 0.286)/0.353))    # x: (B, 1, H, W) in [0, 1]
+    def forward(self, x): return self.head(self.body((x - 0.286)/0.353))    # x: (B, in_ch, H, W) in [0, 1]
 
-def _classifier_input(images: torch.Tensor) -> torch.Tensor:
-    "uint8 (B, 1, H, W) or float (B, C, H, W) in [0, 1] -> float (B, 1, H, W) in [0, 1]."
+def _classifier_input(images: torch.Tensor, in_ch: int = 1) -> torch.Tensor:
+    "uint8 or float (B, C, H, W) in [0, 1] -> float (B, in_ch, H, W) in [0, 1] (grey: the channel mean)."
     if images.dtype == torch.uint8: images = images.float()/255
-    return images.mean(1, keepdim=True) if images.shape[1] != 1 else images
+    if images.shape[1] == in_ch: return images
+    return images.mean(1, keepdim=True) if in_ch == 1 else images.expand(-1, in_ch, -1, -1)
+
+CLASSIFIER_LOOKS = ("grey", "web", "house")
+"What a CAS classifier is trained on: grey Fashion-MNIST, the corpus rendering (random looks), or the house look."
+
+def _classifier_data(look, image_size, root):
+    "(train x, train y, test x, test y) uint8 (N, C, H, W) / int64 for a CAS classifier of `look`."
+    from synthbridge import world
+    x, y = load_fashion_mnist("train", root); xte, yte = load_fashion_mnist("test", root)
+    t = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).contiguous()
+    if look == "grey": return _upsample(x, image_size), torch.from_numpy(y), _upsample(xte, image_size), yte
+    if look == "web":                   # the corpus's 50,000 images; tested on the test set in fresh random looks
+        test_looks = [world.sample_look(np.random.default_rng([1, 10**6 + i])) for i in range(len(xte))]
+        return (t(world.render_corpus(x[:50000], 0, image_size)), torch.from_numpy(y[:50000]),
+                t(world.render(xte, test_looks, image_size)), yte)
+    return (t(world.render_house(x[50000:], 50000, image_size)), torch.from_numpy(y[50000:]),   # fashion-catalog
+            t(world.render_house(xte, 100000, image_size)), yte)
 
 @torch.no_grad()
 def _predict(model, images, batch_size=1000):
     model.eval()
-    return torch.cat([model(_classifier_input(images[i:i + batch_size])).argmax(1) for i in range(0, len(images), batch_size)])
+    return torch.cat([model(_classifier_input(images[i:i + batch_size], model.in_ch)).argmax(1) for i in range(0, len(images), batch_size)])
 
 def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images are upsampled like the generator's)
-                       epochs: int = 2, # training epochs over the 60,000 real training images
+                       epochs: int | None = None, # training epochs (None: 2, or 1 over the 50,000 images of the 'web' corpus)
                        seed: int = 0,
                        root=None, # Fashion-MNIST folder (see `load_fashion_mnist`)
                        cache: bool = True, # load from / save to the user cache (`$SYNTHBRIDGE_CACHE`)
                        progress: bool = True,
+                       look: str = "grey", # train on grey Fashion-MNIST, the 'web' corpus rendering, or the 'house' look
                       ):
-    "A small CNN trained on real Fashion-MNIST, and its top-1 accuracy on the real test set: `(model, accuracy)`."
+    "A small CNN trained on Fashion-MNIST in `look`, and its top-1 accuracy on the test set in that look: `(model, accuracy)`."
     from safetensors.torch import load_file, save_file
     from synthbridge.testing import _user_cache
+    if epochs is None: epochs = 1 if look == "web" else 2
     if epochs < 1: raise ValueError(f"epochs={epochs}: must be >= 1")
-    f = _user_cache()/f"fashion-cnn-{image_size}px-{epochs}ep-seed{seed}.safetensors"
+    if look not in CLASSIFIER_LOOKS: raise ValueError(f"look={look!r}: allowed are {', '.join(CLASSIFIER_LOOKS)}")
+    from synthbridge.world import WORLD_VERSION
+    tag = "" if look == "grey" else f"-{look}-w{WORLD_VERSION}"
+    f = _user_cache()/f"fashion-cnn{tag}-{image_size}px-{epochs}ep-seed{seed}.safetensors"
     torch.manual_seed(seed)
-    model = _FashionCNN()
-    xte, yte = load_fashion_mnist("test", root)
-    xte = _upsample(xte, image_size)
+    model = _FashionCNN(in_ch=1 if look == "grey" else 3)
+    x, y, xte, yte = _classifier_data(look, image_size, root)
     if cache and f.exists():
         model.load_state_dict(load_file(str(f)))
     else:
-        x, y = load_fashion_mnist("train", root)
-        x, y = _upsample(x, image_size), torch.from_numpy(y)
         opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
         bs = 128; n_steps = epochs*math.ceil(len(x)/bs)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=n_steps)
@@ -503,7 +659,7 @@ def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images
             perm = torch.randperm(len(x), generator=_rng(seed, "classifier", ep))
             for i in _progress(range(0, len(x), bs), math.ceil(len(x)/bs), progress, f"classifier epoch {ep + 1}"):
                 idx = perm[i:i + bs]
-                loss = F.cross_entropy(model(_classifier_input(x[idx])), y[idx])
+                loss = F.cross_entropy(model(_classifier_input(x[idx], model.in_ch)), y[idx])
                 opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step(); step += 1
         if cache:
             f.parent.mkdir(parents=True, exist_ok=True)
@@ -522,15 +678,16 @@ def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_p
                                   num_inference_steps: int = 25, # denoising steps
                                   batch_size: int = 100, # images per pipeline call
                                   seed: int = 0, # seeds the prompts' templates and every image's noise
-                                  classifier=None, # a model taking (B, 1, H, W) in [0, 1]; default `fashion_classifier()`
+                                  classifier=None, # a `fashion_classifier` model, or a dict name -> model (CAS by each); default `fashion_classifier()`
                                   progress: bool = True,
                                  ) -> dict:
     "Share of generated images that a classifier trained on real images assigns to the prompted class."
     if n_per_class < 1: raise ValueError(f"n_per_class={n_per_class}: must be >= 1")
     if batch_size < 1: raise ValueError(f"batch_size={batch_size}: must be >= 1")
     if classifier is None: classifier, _ = fashion_classifier(progress=progress)
+    clfs = classifier if isinstance(classifier, dict) else {"classifier": classifier}
     jobs = [(c, i) for c in range(len(classes)) for i in range(n_per_class)]
-    preds, t0 = [], time.time()
+    preds, t0 = {k: [] for k in clfs}, time.time()
     for b in _progress(range(0, len(jobs), batch_size), math.ceil(len(jobs)/batch_size), progress, f"CAS g={guidance_scale}"):
         chunk = jobs[b:b + batch_size]
         prompts = [make_prompt(classes[c], c, i, seed) for c, i in chunk]
@@ -539,33 +696,40 @@ def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_p
             ims = pipe(prompts, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps,
                        generator=gens, output_type="np").images
         ims = torch.from_numpy((ims*255).round().astype(np.uint8)).permute(0, 3, 1, 2)   # as saved to PNG
-        preds.append(_predict(classifier, ims))
+        for k, m in clfs.items(): preds[k].append(_predict(m, ims))
     secs = time.time() - t0
-    pred, y = torch.cat(preds), torch.tensor([c for c, _ in jobs])
-    per_class = [(pred[y == c] == c).float().mean().item() for c in range(len(classes))]
-    return dict(cas=(pred == y).float().mean().item(), per_class=dict(zip(classes, per_class)),
+    y = torch.tensor([c for c, _ in jobs])
+    by = {}
+    for k, p in preds.items():
+        pred = torch.cat(p)
+        by[k] = dict(cas=(pred == y).float().mean().item(),
+                     per_class=dict(zip(classes, [(pred[y == c] == c).float().mean().item() for c in range(len(classes))])))
+    first = next(iter(by.values()))
+    return dict(cas=first["cas"], per_class=first["per_class"], **({"by_classifier": by} if isinstance(classifier, dict) else {}),
                 n_per_class=n_per_class, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps,
                 seed=seed, seconds=round(secs, 1), images_per_s=round(len(jobs)/secs, 2))
 
 # %% ../nbs/08_mini.ipynb #04b319f9
-def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_fashion_path()`
+def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_path()`
                   n_per_class: int = 100, # images per class for each CAS
                   num_inference_steps: int = 25, # DDPM steps
                   guidance_scales=(1.0, 3.5), # CAS at each of these guidance scales
                   batch_size: int = 100,
                   seed: int = 0,
                   progress: bool = True,
+                  looks=("web", "house"), # CAS classifiers: trained on these renderings (`CLASSIFIER_LOOKS`); the first is the headline
                  ) -> dict:
     "Measure a mini pipeline (CAS per guidance scale, classifier accuracy, speed) and write its model card."
-    path = Path(path).expanduser() if path is not None else mini_fashion_path()
+    path = Path(path).expanduser() if path is not None else mini_web_path()
     if not (path/"training.json").exists(): raise FileNotFoundError(f"{path}: no training.json (not a `train_mini` folder)")
     t0 = time.time()
     pipe = mini_pipeline(path=path)
-    clf, acc = fashion_classifier(progress=progress)
+    clfs = {lk: fashion_classifier(progress=progress, look=lk) for lk in looks}
     cas = [classification_accuracy_score(pipe, n_per_class=n_per_class, guidance_scale=g, num_inference_steps=num_inference_steps,
-                                         batch_size=batch_size, seed=seed, classifier=clf, progress=progress) for g in guidance_scales]
+                                         batch_size=batch_size, seed=seed, classifier={k: m for k, (m, _) in clfs.items()},
+                                         progress=progress) for g in guidance_scales]
     g35 = next((r for r in cas if r["guidance_scale"] == 3.5), cas[-1])
-    ev = dict(classifier_accuracy=acc, cas=cas, images_per_s=g35["images_per_s"], batch_size=batch_size,
+    ev = dict(classifier_accuracy={k: a for k, (_, a) in clfs.items()}, cas=cas, images_per_s=g35["images_per_s"], batch_size=batch_size,
               torch_threads=torch.get_num_threads(), seconds=round(time.time() - t0, 1))
     _save_samples(pipe, path/"samples.png", num_inference_steps=num_inference_steps, seed=seed)
     _write_text(path/"evaluation.json", json.dumps(ev, indent=1) + "\n")
@@ -581,6 +745,54 @@ def _save_samples(pipe, file: Path, n: int = 10, num_inference_steps: int = 25, 
     s = ims.shape[1]
     grid = (ims*255).round().astype(np.uint8).reshape(len(MINI_CLASSES), n, s, s, 3).transpose(0, 2, 1, 3, 4).reshape(len(MINI_CLASSES)*s, n*s, 3)
     tmp = file.with_name(f".{file.name}.tmp.png"); Image.fromarray(grid).save(tmp); os.replace(tmp, file)
+
+# %% ../nbs/08_mini.ipynb #086a0f8b
+def world_figure(pipe, # the mini pipeline (e.g. `mini_pipeline()`)
+                 file, # PNG to write
+                 style=None, # a style token (folder or `learned_embeds.safetensors` of `invert_style` on fashion-catalog)
+                 n: int = 3, # images per class and column group
+                 num_inference_steps: int = 25, seed: int = 0, root=None,
+                ) -> Path:
+    "The gap, visible: per class, corpus images, fashion-catalog images, single-template and style-inversion samples."
+    from synthbridge import world
+    from synthbridge.prompts import SINGLE_TEMPLATE, DSI_TEMPLATE
+    x, y = load_fashion_mnist("train", root)
+    looks = world.corpus_looks(2000)
+    groups = {"corpus (random looks)": [], "fashion-catalog (house look)": [], "single template": []}
+    if style is not None:
+        from synthbridge.dsi import load_style_token
+        token = load_style_token(pipe, style); groups["style inversion"] = []
+    def gen(prompts, c):
+        g = [torch.Generator().manual_seed(_image_seed(seed + 7, c, i)) for i in range(n)]
+        with torch.no_grad():
+            ims = pipe(prompts, guidance_scale=3.5, num_inference_steps=num_inference_steps, generator=g, output_type="np").images
+        return list((ims*255).round().astype(np.uint8))
+    for c, name in enumerate(MINI_CLASSES):
+        idx = np.flatnonzero(y[:2000] == c)[:n]; pidx = 50000 + np.flatnonzero(y[50000:] == c)[:n]
+        groups["corpus (random looks)"].append(list(world.render(x[idx], [looks[i] for i in idx])))
+        groups["fashion-catalog (house look)"].append(list(world.render(x[pidx], [_with_seed(world.HOUSE_LOOK, int(i)) for i in pidx])))
+        groups["single template"].append(gen([SINGLE_TEMPLATE.format(name)]*n, c))
+        if style is not None: groups["style inversion"].append(gen([DSI_TEMPLATE.format(name, token)]*n, c))
+    import matplotlib; matplotlib.use("Agg") if "matplotlib.pyplot" not in sys.modules else None
+    import matplotlib.pyplot as plt
+    s, gap = 32, 8
+    W = len(groups)*(n*s + gap) - gap
+    canvas = np.full((len(MINI_CLASSES)*s, W, 3), 255, np.uint8)
+    for gi, ims in enumerate(groups.values()):
+        for r, row in enumerate(ims):
+            for j, im in enumerate(row): canvas[r*s:(r + 1)*s, gi*(n*s + gap) + j*s:gi*(n*s + gap) + (j + 1)*s] = im
+    fig, ax = plt.subplots(figsize=(W/40 + 1.6, len(MINI_CLASSES)*s/40 + .8))
+    ax.imshow(canvas); ax.set_xticks([gi*(n*s + gap) + n*s/2 for gi in range(len(groups))]); ax.set_xticklabels(list(groups), fontsize=7)
+    ax.xaxis.tick_top(); ax.set_yticks([r*s + s/2 for r in range(len(MINI_CLASSES))]); ax.set_yticklabels(MINI_CLASSES, fontsize=7)
+    ax.tick_params(length=0)
+    for sp in ax.spines.values(): sp.set_visible(False)
+    fig.tight_layout()
+    file = Path(file); tmp = file.with_name(f".{file.name}.tmp.png"); fig.savefig(tmp, dpi=120); plt.close(fig); os.replace(tmp, file)
+    return file
+
+def _with_seed(look, seed):
+    import dataclasses
+    return dataclasses.replace(look, seed=seed)
 
 # %% ../nbs/08_mini.ipynb #6f963af9
 def add_train_mini_args(parser):
@@ -604,10 +816,11 @@ def run_train_mini(args) -> int:
     except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from e
     train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
                cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
-               resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads)
+               resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus)
     if not args.no_eval:
         ev = evaluate_mini(out, n_per_class=args.eval_n_per_class)
-        print(f"classifier accuracy on real test images {ev['classifier_accuracy']:.1%}; " +
+        acc = ev["classifier_accuracy"]
+        print("classifier accuracy on test images " + ", ".join(f"{k} {v:.1%}" for k, v in acc.items()) + "; " +
               ", ".join(f"CAS at guidance {r['guidance_scale']:g}: {r['cas']:.1%}" for r in ev["cas"]))
     print(f"pipeline saved in {out}")
     return 0

@@ -28,7 +28,7 @@ def test_help():
     assert r.returncode == 0, r.stderr
     text = " ".join(r.stdout.split())
     for opt in ("--quick", "--out", "--dataset", "--model", "--arch", "--shots", "--seeds", "--device", "--n-per-class",
-                "--epochs", "--test-per-class", "(default: synthbridge-demo)", "(default: mini-fashion)"):
+                "--epochs", "--test-per-class", "(default: synthbridge-demo)", "(default: mini-web)", "--study", "--parts"):
         assert opt in text, opt
 
 @pytest.mark.parametrize("args, msg", [
@@ -44,6 +44,9 @@ def test_help():
     (["--dataset", "aircraft"], "only knows Fashion-MNIST's ten classes"),
     (["--weights", "/no/such.safetensors"], "weights='/no/such.safetensors': no such file"),
     (["--device", "gpu0"], "gpu0"),
+    (["--study", "--quick"], "--study and --quick do not go together"),
+    (["--study", "--parts", "table2,fig9"], "--parts 'table2,fig9': allowed are table2, fig4, fig5, fig6, table3"),
+    (["--parts", "table2"], "--parts needs --study"),
 ])
 def test_bad_input_exits_2_before_any_work(tmp_path, args, msg, capsys):
     out = tmp_path/"out"
@@ -63,8 +66,8 @@ def _quick_dir() -> Path:
 @pytest.mark.xdist_group("quick-demo")  # same worker as tutorial 1, which reuses this run (tests/test_notebooks.py)
 def test_quick_demo_end_to_end(tmp_path):
     "`synthbridge demo --quick` on the shipped mini model: every output, each saying what it is (CI's demo run)."
-    from synthbridge.mini import mini_fashion_path
-    if not (mini_fashion_path()/"model_index.json").exists(): pytest.skip("the mini-fashion model is not shipped yet")
+    from synthbridge.mini import mini_web_path
+    if not (mini_web_path()/"model_index.json").exists(): pytest.skip("the mini-web model is not shipped yet")
     out = tmp_path/"quick"
     t = time.time()
     r = _cli("--quick", "--out", out, "--no-progress")
