@@ -93,12 +93,12 @@ def _scheduler_config():
     return dict(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", beta_start=0.00085, beta_end=0.012,
                 clip_sample=False, steps_offset=1, prediction_type="epsilon")
 
-def _make_vae(image_size, channels=(16, 32, 32)):
+def _make_vae(image_size, channels=(16, 32, 32), norm_groups=16):
     from diffusers import AutoencoderKL
     k = len(channels)
     return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=tuple(channels),
                          down_block_types=("DownEncoderBlock2D",)*k, up_block_types=("UpDecoderBlock2D",)*k,
-                         layers_per_block=1, norm_num_groups=min(16, channels[0]), sample_size=image_size,
+                         layers_per_block=1, norm_num_groups=min(norm_groups, channels[0]), sample_size=image_size,
                          mid_block_add_attention=False)
 
 def _make_unet(latent_size, hidden, channels=(64, 64)):
@@ -157,8 +157,9 @@ def _progress(it, total, progress, desc):
     from tqdm.auto import tqdm
     return tqdm(it, total=total, desc=desc, unit="step", mininterval=5, file=sys.stderr)
 
-def _train_vae(images, work, *, steps, batch_size, lr, seed, ckpt_every, resume, progress, log, image_size, channels):
-    vae = _make_vae(image_size, channels)
+def _train_vae(images, work, *, steps, batch_size, lr, seed, ckpt_every, resume, progress, log, image_size, channels,
+               norm_groups=16, chroma=0.):
+    vae = _make_vae(image_size, channels, norm_groups)
     opt = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=0.0)
     ck, start, losses, secs = work/"vae.safetensors", 0, [], 0.0
     if resume and ck.exists():
@@ -175,6 +176,7 @@ def _train_vae(images, work, *, steps, batch_size, lr, seed, ckpt_every, resume,
         post = vae.encode(x).latent_dist
         rec = vae.decode(post.sample(generator=g)).sample
         loss = F.mse_loss(rec, x) + 1e-7*post.kl().mean()
+        if chroma: loss = loss + chroma*F.mse_loss(rec - rec.mean(1, keepdim=True), x - x.mean(1, keepdim=True))
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
         losses.append(round(loss.item(), 6))
         if (step + 1) % 50 == 0: log(f"vae step {step + 1}/{steps} loss {np.mean(losses[-50:]):.5f} ({(step + 1 - start)/(time.time() - t0):.2f} steps/s)")
@@ -484,6 +486,8 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                vae_lr: float = 2e-3, # peak learning rate of stage A
                hidden: int = 32, # text-encoder width = UNet cross-attention width
                vae_channels=(16, 32, 32), # AutoencoderKL `block_out_channels`; latents are `image_size/2**(len-1)` px
+               vae_norm_groups: int = 4, # AutoencoderKL `norm_num_groups` (16 with 16 channels loses the colours)
+               vae_chroma: float = 5., # weight of the colour term of stage A (MSE of each pixel's deviation from its grey)
                unet_channels=(64, 64), # UNet2DConditionModel `block_out_channels` (cross-attention below the top level)
                ema_decay: float = 0.995, # EMA of the stage-B weights (warmed up)
                root=None, # Fashion-MNIST folder (see `load_fashion_mnist`)
@@ -507,6 +511,9 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     name_background = world.NAME_BACKGROUND if name_background is None else name_background
     for k, v in (("name_colour", name_colour), ("name_background", name_background)):
         if not 0 <= v <= 1: raise ValueError(f"{k}={v!r}: must be in [0, 1]")
+    if not (isinstance(vae_norm_groups, int) and vae_norm_groups >= 1 and all(c % vae_norm_groups == 0 for c in vae_channels)):
+        raise ValueError(f"vae_norm_groups={vae_norm_groups!r}: must divide every one of vae_channels={tuple(vae_channels)}")
+    if not vae_chroma >= 0: raise ValueError(f"vae_chroma={vae_chroma!r}: must be >= 0")
     vae_channels, unet_channels = _check_train_args(steps=steps, batch_size=batch_size, vae_steps=vae_steps,
         vae_batch_size=vae_batch_size, n_source=n_source, ckpt_every=ckpt_every, image_size=image_size, cfg_drop=cfg_drop,
         hidden=hidden, vae_channels=vae_channels, unet_channels=unet_channels)
@@ -520,6 +527,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                   vae_steps=vae_steps, vae_batch_size=vae_batch_size, n_source=n_source, lr=lr, vae_lr=vae_lr,
                   hidden=hidden, ema_decay=ema_decay, vae_channels=list(vae_channels), unet_channels=list(unet_channels),
                   classes=list(MINI_CLASSES))
+    if (vae_norm_groups, vae_chroma) != (16, 0.): config |= dict(vae_norm_groups=vae_norm_groups, vae_chroma=vae_chroma)
     if corpus == "web": config |= dict(corpus=corpus, world_version=world.WORLD_VERSION, world_seed=world_seed,
                                        name_colour=name_colour, name_background=name_background)
     if resume and (out/"training.json").exists() and json.loads((out/"training.json").read_text()).get("config") == config:
@@ -546,7 +554,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
         torch.manual_seed(seed)
         vae, vae_losses, vae_secs = _train_vae(images, work, steps=vae_steps, batch_size=vae_batch_size, lr=vae_lr, seed=seed,
                                      ckpt_every=ckpt_every, resume=resume, progress=progress, log=log, image_size=image_size,
-                                     channels=vae_channels)
+                                     channels=vae_channels, norm_groups=vae_norm_groups, chroma=vae_chroma)
         t1 = time.time()
         lat = _encode(vae, images)
         scale = 1/lat.std().item()
