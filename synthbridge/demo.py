@@ -7,7 +7,7 @@ Docs: https://synthbridge.github.io/synthbridge/demo.html.md"""
 
 # %% ../nbs/09_demo.ipynb #64f8932c
 from __future__ import annotations
-import dataclasses, gc, hashlib, inspect, json, math, os, platform, sys, time
+import dataclasses, gc, hashlib, inspect, json, math, os, platform, shutil, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -424,7 +424,13 @@ def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: d
               "## Training convergence (Fig. 3)", "",
               "Training accuracy on the real images per epoch (mean over seeds; the band is the range). For the bridged "
               "pipelines this is stage 2, after the synthetic stage.", "", "![curves](curves.png)", "",
-              "## Real and synthetic images", "", "![samples](samples.png)", "",
+              "## Real and synthetic images", "", "![samples](samples.png)", ""]
+    if (out/"world.png").exists():
+        lines += ["## The gap, visible", "",
+                  "Per class: the generator's corpus (random looks), the target's house look, the generator's images "
+                  "from the single template and from the style-inversion prompt (from the model card of `mini-web`).",
+                  "", "![world](world.png)", ""]
+    lines += [
               "## Time", "",
               f"- this call: {timing['wall']:.0f} s wall on {timing['device']} ({timing['cpus']} CPU cores visible, "
               f"torch threads {timing['threads']}); {timing['runs_before']} of {timing['runs']} runs were already in the store",
@@ -542,13 +548,18 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
     _bars(table, s, out); _curves(df, s, out)
     synth = next(iter(plan.synths.values()), None)
     if synth is not None: _samples(s, ds, store.artifact_path(synth), out)
+    if s["miniature"] and s["model"] in ("mini-web", "mini-fashion"):
+        from synthbridge.mini import mini_web_path
+        if (mini_web_path()/"world.png").exists():
+            tmp = out/".world.png.tmp"; shutil.copyfile(mini_web_path()/"world.png", tmp); os.replace(tmp, out/"world.png")
     timing = dict(wall=time.time() - t["t0"], gen=t["gen"], train_total=float(df["seconds"].sum()), runs=len(plan.runs),
                   runs_before=t["before"], device=str(t["device"]), cpus=os.cpu_count(), threads=torch.get_num_threads())
     _report(s, table, df, out, timing)
     summary = dict(label=_label(s), settings={k: v for k, v in s.items()}, table=table.to_dict(orient="records"),
                    timing=timing, synthbridge=synthbridge.__version__, python=platform.python_version())
     _write(out/"summary.json", json.dumps(summary, indent=1, default=str))
-    files = {n: out/n for n in ("table.md", "table.csv", "accuracy.png", "curves.png", "samples.png", "report.md", "summary.json")
+    files = {n: out/n for n in ("table.md", "table.csv", "accuracy.png", "curves.png", "samples.png", "world.png", "report.md",
+                                "summary.json")
              if (out/n).exists()}
     return DemoResult(out=out, table=table, settings=s, timing=timing, files=files)
 
