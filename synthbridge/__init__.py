@@ -10,6 +10,7 @@ Modules:
 - `synthbridge.learner`: A fastai `Learner` on a timm backbone with the paper's single linear head, its optimiser preset, the callbacks of bridged transfer (`FCReset`, MixUp in stage 1, linear probing) and offline ImageNet weights.
 - `synthbridge.leep`: The Log Expected Empirical Prediction (Nguyen et al., 2020): how well a source classifier transfers to a labelled target dataset, from one pass of its softmax outputs — the paper's Table 1.
 - `synthbridge.mini`: A miniature text-to-image model of Stable Diffusion's own classes, trained on CPU on a miniature web (Fashion-MNIST garments in random looks) and shipped with the package: `load_pipeline('mini-web')` works offline, with no download.
+- `synthbridge.mini_eval`: The classification accuracy score of the embedded `mini-web`, its model card, the figure that shows the gap between its corpus and the target's house look, and `synthbridge train-mini`.
 - `synthbridge.study`: `synthbridge demo --study`: each of the paper's findings measured on the CPU miniature, over seeds, with a 95 % confidence interval and a verdict.
 - `synthbridge.testing`: Offline stand-ins for downloaded weights: the real CLIP tokenizer built from a shipped vocabulary, a tiny random Stable Diffusion pipeline, and tiny image folders.
 - `synthbridge.transfer`: Vanilla, mixed, bridged, bridged + FC reinit and bridged++ transfer (Sec. 4.1, Table 2), their fixed-feature variants (Table 6), with per-epoch curves (Fig. 3) and LEEP (Table 1): one call each.

@@ -17,12 +17,16 @@ from .learner import *
 from .leep import *
 from .transfer import *
 from .dsi import *
+from .world import *
 from .mini import *
+from .mini_eval import *
 from .experiment import *
 from .demo import *
+from .study import *
 from .widgets import *
 
 import importlib as _importlib
-_MODULES = ('core', 'prompts', 'testing', 'data', 'generate', 'learner', 'leep', 'transfer', 'dsi', 'mini', 'experiment', 'demo', 'widgets')
+_MODULES = ('core', 'prompts', 'testing', 'data', 'generate', 'learner', 'leep', 'transfer', 'dsi', 'world', 'mini', 'mini_eval', 'experiment', 'demo', 'study',
+            'widgets')
 __all__ = [_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__]
 "The public names: every module's `__all__`, in module order (nbdev's own `__all__` here would be empty)."

@@ -22,7 +22,7 @@ COMMANDS = {
     "sweep": ("synthbridge.experiment", "Run an experiment grid (TOML) into a shared, crash-safe results store"),
     "report": ("synthbridge.experiment", "Tables and figures of the paper from a results store"),
     "demo": ("synthbridge.demo", "The paper's study on the embedded CPU miniature (Fashion-MNIST, mini generator)"),
-    "train-mini": ("synthbridge.mini", "Retrain the embedded miniature text-to-image model on Fashion-MNIST"),
+    "train-mini": ("synthbridge.mini_eval", "Retrain the embedded miniature text-to-image model on Fashion-MNIST"),
 }
 "Subcommand name -> (module that implements it, one-line help)."
 

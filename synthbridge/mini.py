@@ -18,9 +18,8 @@ from torch import nn
 from .prompts import IMAGENET_TEMPLATES, make_prompt
 
 # %% auto #0
-__all__ = ['MINI_CLASSES', 'CLASSIFIER_LOOKS', 'load_fashion_mnist', 'train_mini', 'mini_web_path', 'mini_fashion_path',
-           'mini_pipeline', 'fashion_classifier', 'classification_accuracy_score', 'evaluate_mini', 'world_figure',
-           'add_train_mini_args', 'run_train_mini']
+__all__ = ['MINI_CLASSES', 'load_fashion_mnist', 'fashion_mnist_root', 'upsample', 'step_generator', 'check_train_args',
+           'train_mini', 'mini_web_path', 'mini_fashion_path', 'mini_pipeline']
 
 # %% ../nbs/08_mini.ipynb #9bf74884
 MINI_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -59,8 +58,14 @@ def load_fashion_mnist(split: str = "train", # 'train' (60,000 images) or 'test'
     if len(x) != len(y): raise ValueError(f"Fashion-MNIST {split}: {len(x)} images but {len(y)} labels")
     return x, y
 
+def fashion_mnist_root(root=None) -> Path:
+    "The folder holding Fashion-MNIST's four idx files (`root`, else the system's folder, else ~/data); FileNotFoundError if missing."
+    for f in (*_FILES["train"], *_FILES["test"]): found = _find_file(root, f)
+    return found.parent
+
+
 # %% ../nbs/08_mini.ipynb #b9cc0ec4
-def _upsample(x: np.ndarray, size: int) -> torch.Tensor:
+def upsample(x: np.ndarray, size: int) -> torch.Tensor:
     "(N, 28, 28) uint8 -> (N, 1, size, size) uint8, bilinear."
     out = []
     for i in range(0, len(x), 4096):
@@ -73,7 +78,7 @@ def _to_model(x: torch.Tensor) -> torch.Tensor:
     "uint8 (B, 1, H, W) -> float (B, 3, H, W) in [-1, 1]."
     return (x.float()/127.5 - 1).expand(-1, 3, -1, -1).contiguous()
 
-def _rng(*parts) -> torch.Generator:
+def step_generator(*parts) -> torch.Generator:
     "A CPU generator seeded from `parts`: every step draws from its own stream, so a resumed run repeats it exactly."
     s = int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "little") & ((1 << 63) - 1)
     return torch.Generator().manual_seed(s)
@@ -83,7 +88,7 @@ def _batch_indices(n, bs, step, seed, stage):
     pos = np.arange(step*bs, (step + 1)*bs)
     out = np.empty(bs, dtype=np.int64)
     for e in np.unique(pos // n):
-        perm = torch.randperm(n, generator=_rng(seed, stage, "epoch", int(e))).numpy()
+        perm = torch.randperm(n, generator=step_generator(seed, stage, "epoch", int(e))).numpy()
         m = pos // n == e
         out[m] = perm[pos[m] % n]
     return torch.from_numpy(out)
@@ -170,7 +175,7 @@ def _train_vae(images, work, *, steps, batch_size, lr, seed, ckpt_every, resume,
     vae.train()
     t0 = time.time()
     for step in _progress(range(start, steps), steps - start, progress, "mini VAE"):
-        g = _rng(seed, "vae", step)
+        g = step_generator(seed, "vae", step)
         x = _to_model(images[_batch_indices(len(images), batch_size, step, seed, "vae")])
         for pg in opt.param_groups: pg["lr"] = _lr_at(step, steps, lr, min(100, steps//10))
         post = vae.encode(x).latent_dist
@@ -225,7 +230,7 @@ def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size,
     acp = sched.alphas_cumprod
     t0 = time.time()
     for step in _progress(range(start, steps), steps - start, progress, "mini UNet"):
-        g = _rng(seed, "unet", step)
+        g = step_generator(seed, "unet", step)
         idx = _batch_indices(len(latents), batch_size, step, seed, "unet")
         x0, y = latents[idx], labels[idx]
         tmpl = torch.randint(0, n_t, (batch_size,), generator=g)
@@ -258,177 +263,6 @@ def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size,
         for p, e in zip(params, ema): p.copy_(e)
     return unet.eval(), te.eval(), sched, losses, secs + time.time() - t0
 
-# %% ../nbs/08_mini.ipynb #2294309a
-def _fmt_s(s): return f"{s/60:.1f} min" if s >= 90 else f"{s:.0f} s"
-
-def _folder_mb(path: Path) -> float:
-    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())/1e6
-
-def _model_card(path: Path) -> str:
-    info = json.loads((path/"training.json").read_text())
-    if info["config"].get("corpus") == "web": return _web_card(path, info)
-    ev = json.loads((path/"evaluation.json").read_text()) if (path/"evaluation.json").exists() else None
-    c, s = info["config"], info["seconds"]
-    total = s["vae"] + s["encode"] + s["unet"]
-    f = 2**(len(c["vae_channels"]) - 1); lat = c["image_size"]//f
-    lines = ["---", "library_name: diffusers", "pipeline_tag: text-to-image", "license: apache-2.0",
-             "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---", "",
-             "# mini-fashion: a miniature Stable Diffusion trained on Fashion-MNIST", "",
-             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's own "
-             "classes, trained from scratch by `synthbridge.mini.train_mini` so that synthbridge's generation, guidance "
-             "and style-inversion code can run end to end without a download or a GPU. It draws 32 px greyscale "
-             "Fashion-MNIST-like garments from prompts such as \"a photo of a Sneaker.\".", "",
-             "```python", "from synthbridge.mini import mini_pipeline", "pipe = mini_pipeline()  # StableDiffusionPipeline, float32, CPU",
-             "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]", "```", "",
-             "## Data", "",
-             f"The first {c['n_source']:,} Fashion-MNIST training images (the last 10,000 are never seen: they are "
-             f"`synthbridge demo`'s real pool), upsampled 28 → {c['image_size']} px (bilinear) and repeated to 3 channels. "
-             "Each image is captioned with one of the 27 ImageNet templates of the paper's Appendix B, drawn at random at "
-             f"every step, filled with its class name ({', '.join(c['classes'])}); a share {c['cfg_drop']} of the captions "
-             "is the empty prompt, for classifier-free guidance.", "",
-             "## Architecture", "",
-             "| part | class | configuration |", "| --- | --- | --- |",
-             "| tokenizer | `CLIPTokenizer` | the real 49,408-token CLIP BPE vocabulary, 77 positions |",
-             f"| text encoder | `CLIPTextModel` | width {c['hidden']}, 2 layers, 4 heads |",
-             f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 layer per block, cross-attention width {c['hidden']} |",
-             f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels {tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
-             "| scheduler | `DDPMScheduler` | 1,000 steps, cosine betas (`squaredcos_cap_v2`), ε-prediction |", "",
-             "Weights are stored in float16 and load in float32. Cosine betas replace Stable Diffusion's `scaled_linear` "
-             "ones, which leave 7 % of the signal at the last step: too much of a hint for tiny latents.", "",
-             "## Training", "",
-             f"Stage A: the autoencoder alone, {c['vae_steps']} steps of batch {c['vae_batch_size']} (MSE + 1e-7·KL, AdamW, "
-             f"lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} steps of batch "
-             f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient clipping 1, "
-             f"EMA {c['ema_decay']}), seed {c['seed']}.", "",
-             f"Wall time on a **2-core CPU shared with other jobs** ({info['torch_threads']} torch thread"
-             f"{'s' if info['torch_threads'] != 1 else ''}): "
-             f"autoencoder {_fmt_s(s['vae'])}, encoding {_fmt_s(s['encode'])}, UNet + text encoder {_fmt_s(s['unet'])}; "
-             f"{_fmt_s(total)} in all. Final losses: autoencoder {np.mean(info['vae_losses'][-50:]):.4f}, "
-             f"denoiser {np.mean(info['unet_losses'][-100:]):.4f} (means over the last steps).", "",
-             f"Size: {_folder_mb(path):.1f} MB on disk, tokenizer included.", "",
-             "Retrain: `synthbridge train-mini --out mini-fashion` (resumable: rerun the same command after an interruption).", ""]
-    lines += ["## Quality", ""]
-    if ev is None: lines += ["Not measured yet: run `synthbridge.mini.evaluate_mini(path)`.", ""]
-    else:
-        k = ev["cas"]
-        lines += [f"**Classification accuracy score** (CAS): a small CNN trained on the 60,000 real training images "
-                  f"(top-1 accuracy **{ev['classifier_accuracy']:.1%}** on the 10,000 real test images) labels "
-                  f"{k[0]['n_per_class']} generated images per class (prompts from the 27 templates, DDPM, "
-                  f"{k[0]['num_inference_steps']} steps, seed {k[0]['seed']}); CAS is the share labelled with the prompted class.", "",
-                  "| guidance scale | CAS | " + " | ".join(c["classes"]) + " |", "| --- | --- |" + " --- |"*len(c["classes"])]
-        for r in k:
-            lines.append(f"| {r['guidance_scale']:g} | **{r['cas']:.1%}** | " + " | ".join(f"{v:.0%}" for v in r["per_class"].values()) + " |")
-        lines += ["", f"Generation speed on the same shared CPU: {ev['images_per_s']:.1f} images/s at guidance 3.5 "
-                  f"and {k[0]['num_inference_steps']} steps (batch {ev['batch_size']}).", "",
-                  "![samples](samples.png)", "",
-                  f"`samples.png`: one row per class in label order, guidance 3.5, {k[0]['num_inference_steps']} steps.", "",
-                  f"Reproduce: `synthbridge.mini.evaluate_mini(mini_fashion_path())` ({_fmt_s(ev['seconds'])} here).", ""]
-    lines += ["## Limitations", "",
-              "Greyscale 32 px garments only; it knows ten class names and the template wording, nothing else. It is a "
-              "stand-in for Stable Diffusion in tests, docs and `synthbridge demo`, and its numbers are not the paper's.", ""]
-    return "\n".join(lines)
-
-def _write_text(path: Path, text: str):
-    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(text, encoding="utf-8"); os.replace(tmp, path)
-
-def _cas_table(ev, classes) -> list:
-    "Markdown rows of the CAS per guidance scale and classifier."
-    out = ["| guidance scale | classifier trained on | CAS | " + " | ".join(classes) + " |",
-           "| --- | --- | --- |" + " --- |"*len(classes)]
-    for r in ev["cas"]:
-        for k, v in r.get("by_classifier", {"grey": r}).items():
-            out.append(f"| {r['guidance_scale']:g} | {k} | **{v['cas']:.1%}** | " + " | ".join(f"{x:.0%}" for x in v["per_class"].values()) + " |")
-    return out
-
-def _web_card(path: Path, info: dict) -> str:
-    from synthbridge import world
-    ev = json.loads((path/"evaluation.json").read_text()) if (path/"evaluation.json").exists() else None
-    c, s = info["config"], info["seconds"]
-    total = s["vae"] + s["encode"] + s["unet"]
-    f = 2**(len(c["vae_channels"]) - 1); lat = c["image_size"]//f
-    lines = ["---", "library_name: diffusers", "pipeline_tag: text-to-image", "license: apache-2.0",
-             "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---", "",
-             "# mini-web: a miniature Stable Diffusion trained on a miniature web", "",
-             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's own "
-             "classes, trained from scratch by `synthbridge.mini.train_mini` on a corpus that copies the paper's premise: "
-             "Stable Diffusion learned objects in countless looks from the web; each downstream dataset has a look of its "
-             "own that a plain prompt does not ask for. It draws 32 px colour garments from prompts such as "
-             "\"a photo of a Sneaker.\" or \"a photo of a red Dress on a white background.\".", "",
-             "```python", "from synthbridge.generate import load_pipeline",
-             "pipe = load_pipeline('mini-web')  # StableDiffusionPipeline, float32, CPU; offline",
-             "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]", "```", "",
-             "## Data: the miniature web (`synthbridge.world`)", "",
-             f"The first {c['n_source']:,} Fashion-MNIST training images, each rendered at {c['image_size']} px in colour in "
-             f"a random look (world version {c['world_version']}, seed {c['world_seed']}): garment colour and texture "
-             "(plain, stripes, checks, dots, speckle), background (solid, gradient, pattern, clutter) and its colours, "
-             "scale and position, contrast, blur and pixel noise. Each image is captioned at every step with one of the 27 "
-             "ImageNet templates of the paper's Appendix B filled with its class name; independently, a share "
-             f"{c['name_colour']} of the captions also names the garment's colour and a share {c['name_background']} the "
-             "background, in words (\"a photo of a red Dress on a white background.\"); a share "
-             f"{c['cfg_drop']} is the empty prompt, for classifier-free guidance. Texture, framing, contrast, blur and noise "
-             "are never named.", "",
-             "The target dataset `fashion-catalog` (Fashion-MNIST's last 10,000 training images, never seen by this model, "
-             "and the official test set) is rendered in one house look: a navy garment, small and low in the frame, on a "
-             "light warm-grey gradient, low contrast, soft focus. Each of its parts is common in the corpus; the "
-             "combination is rare (0.4 % of the corpus's looks have its colour words, about 0.2 % also a gradient), and no "
-             "caption names it.", "",
-             "## Architecture", "",
-             "| part | class | configuration |", "| --- | --- | --- |",
-             "| tokenizer | `CLIPTokenizer` | the real 49,408-token CLIP BPE vocabulary, 77 positions |",
-             f"| text encoder | `CLIPTextModel` | width {c['hidden']}, 2 layers, 4 heads |",
-             f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 layer per block, cross-attention width {c['hidden']} |",
-             f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels {tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
-             "| scheduler | `DDPMScheduler` | 1,000 steps, cosine betas (`squaredcos_cap_v2`), ε-prediction |", "",
-             "Weights are stored in float16 and load in float32.", "",
-             "## Training", "",
-             f"Stage A: the autoencoder alone, {c['vae_steps']} steps of batch {c['vae_batch_size']} (MSE + 1e-7·KL, AdamW, "
-             f"lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} steps of batch "
-             f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient clipping 1, "
-             f"EMA {c['ema_decay']}), seed {c['seed']}.", "",
-             *([f"**Stopped early**: the shipped weights are the EMA weights of the step-{info['stopped_at_step']:,} "
-                f"checkpoint of that {c['steps']:,}-step schedule (the learning rate had decayed to "
-                f"{_lr_at(info['stopped_at_step'], c['steps'], c['lr'], min(200, c['steps']//10))/c['lr']:.0%} of its peak): "
-                "the shared CPU ran about three times slower than planned. The scaling factor is the one the full run "
-                "computed (rounded to 4 digits in its log).", ""] if info.get("stopped_at_step") else []),
-             f"Wall time on a **2-core CPU shared with other jobs** (load average about 10; {info['torch_threads']} torch "
-             f"thread{'s' if info['torch_threads'] != 1 else ''}): autoencoder {_fmt_s(s['vae'])}, encoding "
-             f"{_fmt_s(s['encode'])}, UNet + text encoder {_fmt_s(s['unet'])}; {_fmt_s(total)} in all (rendering the corpus "
-             f"not included). Final losses: autoencoder {np.mean(info['vae_losses'][-50:]):.4f}, denoiser "
-             f"{np.mean(info['unet_losses'][-100:]):.4f} (means over the last steps).", "",
-             f"Size: {_folder_mb(path):.1f} MB on disk, tokenizer included.", "",
-             "Retrain: `synthbridge train-mini --out mini-web` with the settings above (resumable: rerun the same "
-             "command after an interruption).", ""]
-    lines += ["## Quality", ""]
-    if ev is None: lines += ["Not measured yet: run `synthbridge.mini.evaluate_mini(path)`.", ""]
-    else:
-        k = ev["cas"]; acc = ev["classifier_accuracy"]
-        acc = acc if isinstance(acc, dict) else {"grey": acc}
-        lines += ["**Classification accuracy score** (CAS): a small CNN labels "
-                  f"{k[0]['n_per_class']} generated images per class (prompts from the 27 templates, DDPM, "
-                  f"{k[0]['num_inference_steps']} steps, seed {k[0]['seed']}); CAS is the share labelled with the prompted "
-                  "class. Two classifiers: one trained on the corpus rendering (`web`: the 50,000 corpus images; top-1 "
-                  f"{acc.get('web', float('nan')):.1%} on the test set rendered in fresh random looks) and one trained on "
-                  f"the house look (`house`: the 10,000 `fashion-catalog` pool images; top-1 {acc.get('house', float('nan')):.1%} "
-                  "on its test set). The gap between the two rows is the style gap the paper's pipelines must bridge.", ""]
-        lines += _cas_table(ev, c["classes"])
-        lines += ["", f"Generation speed on the same shared CPU: {ev['images_per_s']:.1f} images/s at guidance 3.5 "
-                  f"and {k[0]['num_inference_steps']} steps (batch {ev['batch_size']}).", "",
-                  "![samples](samples.png)", "",
-                  f"`samples.png`: one row per class in label order, guidance 3.5, {k[0]['num_inference_steps']} steps.", "",
-                  f"Reproduce: `synthbridge.mini.evaluate_mini(mini_web_path())` ({_fmt_s(ev['seconds'])} here).", ""]
-    if (path/"world.png").exists():
-        lines += ["## The gap, visible", "", "![world](world.png)", "",
-                  "`world.png`, per class: corpus images (random looks), `fashion-catalog` images (the house look), "
-                  "`mini-web` samples from the single template \"a photo of a {class}.\", and samples from the "
-                  "style-inversion prompt \"a photo of a {class} in the style of <dataset-style>\" with a token learned "
-                  "on `fashion-catalog`.", ""]
-    if (path/"variants.md").exists(): lines += [(path/"variants.md").read_text(encoding="utf-8"), ""]
-    lines += ["## Limitations", "",
-              "32 px garments of ten classes; it knows the class names, the template wording and a few colour and "
-              "background words, nothing else. It is a stand-in for Stable Diffusion in tests, docs and `synthbridge "
-              "demo`, and its numbers are not the paper's.", ""]
-    return "\n".join(lines)
-
 # %% ../nbs/08_mini.ipynb #c0de4872
 def _save_pipeline(out: Path, vae, te, tokenizer, unet, sched, info: dict):
     from diffusers import DDPMScheduler, StableDiffusionPipeline
@@ -450,7 +284,6 @@ def _save_pipeline(out: Path, vae, te, tokenizer, unet, sched, info: dict):
     for f in ("vocab.json", "merges.txt", "special_tokens_map.json", "tokenizer_config.json"):
         shutil.copyfile(clip_tokenizer_dir()/f, tok/f)
     (tmp/"training.json").write_text(json.dumps(info, indent=1) + "\n")
-    (tmp/"README.md").write_text(_model_card(tmp), encoding="utf-8")
     old = out.with_name(f".{out.name}.old")
     if old.exists(): shutil.rmtree(old)
     if out.exists(): os.replace(out, old)
@@ -459,7 +292,7 @@ def _save_pipeline(out: Path, vae, te, tokenizer, unet, sched, info: dict):
     return out
 
 # %% ../nbs/08_mini.ipynb #142bc112
-def _check_train_args(*, steps, batch_size, vae_steps, vae_batch_size, n_source, ckpt_every, image_size, cfg_drop,
+def check_train_args(*, steps, batch_size, vae_steps, vae_batch_size, n_source, ckpt_every, image_size, cfg_drop,
                       hidden, vae_channels, unet_channels):
     for name, v in (("steps", steps), ("batch_size", batch_size), ("vae_steps", vae_steps),
                     ("vae_batch_size", vae_batch_size), ("n_source", n_source), ("ckpt_every", ckpt_every)):
@@ -514,7 +347,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     if not (isinstance(vae_norm_groups, int) and vae_norm_groups >= 1 and all(c % vae_norm_groups == 0 for c in vae_channels)):
         raise ValueError(f"vae_norm_groups={vae_norm_groups!r}: must divide every one of vae_channels={tuple(vae_channels)}")
     if not vae_chroma >= 0: raise ValueError(f"vae_chroma={vae_chroma!r}: must be >= 0")
-    vae_channels, unet_channels = _check_train_args(steps=steps, batch_size=batch_size, vae_steps=vae_steps,
+    vae_channels, unet_channels = check_train_args(steps=steps, batch_size=batch_size, vae_steps=vae_steps,
         vae_batch_size=vae_batch_size, n_source=n_source, ckpt_every=ckpt_every, image_size=image_size, cfg_drop=cfg_drop,
         hidden=hidden, vae_channels=vae_channels, unet_channels=unet_channels)
     out = Path(out).expanduser()
@@ -544,7 +377,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     old_threads = torch.get_num_threads()
     if num_threads: torch.set_num_threads(num_threads)
     try:
-        images, labels = _upsample(x[:n_source], image_size), torch.from_numpy(y[:n_source])
+        images, labels = upsample(x[:n_source], image_size), torch.from_numpy(y[:n_source])
         looks = None
         if corpus == "web":
             t0 = time.time()
@@ -598,237 +431,3 @@ def mini_pipeline(device=None, # torch device; default cpu
     pipe = StableDiffusionPipeline.from_pretrained(path, local_files_only=True, dtype=torch.float32)
     pipe.set_progress_bar_config(disable=not progress)
     return pipe.to(device or "cpu")
-
-# %% ../nbs/08_mini.ipynb #bf677d87
-class _FashionCNN(nn.Module):
-    def __init__(self, n_classes=10, in_ch=1):
-        super().__init__()
-        self.in_ch = in_ch
-        def blk(i, o): return nn.Sequential(nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2))
-        self.body = nn.Sequential(blk(in_ch, 32), blk(32, 64), blk(64, 128), nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.head = nn.Linear(128, n_classes)
-    def forward(self, x): return self.head(self.body((x - 0.286)/0.353))    # x: (B, in_ch, H, W) in [0, 1]
-
-def _classifier_input(images: torch.Tensor, in_ch: int = 1) -> torch.Tensor:
-    "uint8 or float (B, C, H, W) in [0, 1] -> float (B, in_ch, H, W) in [0, 1] (grey: the channel mean)."
-    if images.dtype == torch.uint8: images = images.float()/255
-    if images.shape[1] == in_ch: return images
-    return images.mean(1, keepdim=True) if in_ch == 1 else images.expand(-1, in_ch, -1, -1)
-
-CLASSIFIER_LOOKS = ("grey", "web", "house")
-"What a CAS classifier is trained on: grey Fashion-MNIST, the corpus rendering (random looks), or the house look."
-
-def _classifier_data(look, image_size, root):
-    "(train x, train y, test x, test y) uint8 (N, C, H, W) / int64 for a CAS classifier of `look`."
-    from synthbridge import world
-    x, y = load_fashion_mnist("train", root); xte, yte = load_fashion_mnist("test", root)
-    t = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).contiguous()
-    if look == "grey": return _upsample(x, image_size), torch.from_numpy(y), _upsample(xte, image_size), yte
-    if look == "web":                   # the corpus's 50,000 images; tested on the test set in fresh random looks
-        test_looks = [world.sample_look(np.random.default_rng([1, 10**6 + i])) for i in range(len(xte))]
-        return (t(world.render_corpus(x[:50000], 0, image_size)), torch.from_numpy(y[:50000]),
-                t(world.render(xte, test_looks, image_size)), yte)
-    return (t(world.render_house(x[50000:], 50000, image_size)), torch.from_numpy(y[50000:]),   # fashion-catalog
-            t(world.render_house(xte, 100000, image_size)), yte)
-
-@torch.no_grad()
-def _predict(model, images, batch_size=1000):
-    model.eval()
-    return torch.cat([model(_classifier_input(images[i:i + batch_size], model.in_ch)).argmax(1) for i in range(0, len(images), batch_size)])
-
-def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images are upsampled like the generator's)
-                       epochs: int | None = None, # training epochs (None: 2, or 1 over the 50,000 images of the 'web' corpus)
-                       seed: int = 0,
-                       root=None, # Fashion-MNIST folder (see `load_fashion_mnist`)
-                       cache: bool = True, # load from / save to the user cache (`$SYNTHBRIDGE_CACHE`)
-                       progress: bool = True,
-                       look: str = "grey", # train on grey Fashion-MNIST, the 'web' corpus rendering, or the 'house' look
-                      ):
-    "A small CNN trained on Fashion-MNIST in `look`, and its top-1 accuracy on the test set in that look: `(model, accuracy)`."
-    from safetensors.torch import load_file, save_file
-    from synthbridge.testing import _user_cache
-    if epochs is None: epochs = 1 if look == "web" else 2
-    if epochs < 1: raise ValueError(f"epochs={epochs}: must be >= 1")
-    if look not in CLASSIFIER_LOOKS: raise ValueError(f"look={look!r}: allowed are {', '.join(CLASSIFIER_LOOKS)}")
-    from synthbridge.world import WORLD_VERSION
-    tag = "" if look == "grey" else f"-{look}-w{WORLD_VERSION}"
-    f = _user_cache()/f"fashion-cnn{tag}-{image_size}px-{epochs}ep-seed{seed}.safetensors"
-    torch.manual_seed(seed)
-    model = _FashionCNN(in_ch=1 if look == "grey" else 3)
-    x, y, xte, yte = _classifier_data(look, image_size, root)
-    if cache and f.exists():
-        model.load_state_dict(load_file(str(f)))
-    else:
-        opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
-        bs = 128; n_steps = epochs*math.ceil(len(x)/bs)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=n_steps)
-        model.train(); step = 0
-        for ep in range(epochs):
-            perm = torch.randperm(len(x), generator=_rng(seed, "classifier", ep))
-            for i in _progress(range(0, len(x), bs), math.ceil(len(x)/bs), progress, f"classifier epoch {ep + 1}"):
-                idx = perm[i:i + bs]
-                loss = F.cross_entropy(model(_classifier_input(x[idx], model.in_ch)), y[idx])
-                opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step(); step += 1
-        if cache:
-            f.parent.mkdir(parents=True, exist_ok=True)
-            tmp = f.with_name(f".{f.name}.tmp"); save_file(model.state_dict(), str(tmp)); os.replace(tmp, f)
-    acc = (_predict(model, xte) == torch.from_numpy(yte)).float().mean().item()
-    return model.eval(), acc
-
-# %% ../nbs/08_mini.ipynb #30c1726a
-def _image_seed(seed, label, index):
-    return int.from_bytes(hashlib.sha256(f"mini-cas:{seed}:{label}:{index}".encode()).digest()[:8], "little") & ((1 << 63) - 1)
-
-def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_pipeline()`)
-                                  classes=MINI_CLASSES, # class names in label order (the classifier's order)
-                                  n_per_class: int = 100, # images generated per class
-                                  guidance_scale: float = 3.5, # classifier-free guidance scale (1: none)
-                                  num_inference_steps: int = 25, # denoising steps
-                                  batch_size: int = 100, # images per pipeline call
-                                  seed: int = 0, # seeds the prompts' templates and every image's noise
-                                  classifier=None, # a `fashion_classifier` model, or a dict name -> model (CAS by each); default `fashion_classifier()`
-                                  progress: bool = True,
-                                 ) -> dict:
-    "Share of generated images that a classifier trained on real images assigns to the prompted class."
-    if n_per_class < 1: raise ValueError(f"n_per_class={n_per_class}: must be >= 1")
-    if batch_size < 1: raise ValueError(f"batch_size={batch_size}: must be >= 1")
-    if classifier is None: classifier, _ = fashion_classifier(progress=progress)
-    clfs = classifier if isinstance(classifier, dict) else {"classifier": classifier}
-    jobs = [(c, i) for c in range(len(classes)) for i in range(n_per_class)]
-    preds, t0 = {k: [] for k in clfs}, time.time()
-    for b in _progress(range(0, len(jobs), batch_size), math.ceil(len(jobs)/batch_size), progress, f"CAS g={guidance_scale}"):
-        chunk = jobs[b:b + batch_size]
-        prompts = [make_prompt(classes[c], c, i, seed) for c, i in chunk]
-        gens = [torch.Generator().manual_seed(_image_seed(seed, c, i)) for c, i in chunk]
-        with torch.no_grad():
-            ims = pipe(prompts, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps,
-                       generator=gens, output_type="np").images
-        ims = torch.from_numpy((ims*255).round().astype(np.uint8)).permute(0, 3, 1, 2)   # as saved to PNG
-        for k, m in clfs.items(): preds[k].append(_predict(m, ims))
-    secs = time.time() - t0
-    y = torch.tensor([c for c, _ in jobs])
-    by = {}
-    for k, p in preds.items():
-        pred = torch.cat(p)
-        by[k] = dict(cas=(pred == y).float().mean().item(),
-                     per_class=dict(zip(classes, [(pred[y == c] == c).float().mean().item() for c in range(len(classes))])))
-    first = next(iter(by.values()))
-    return dict(cas=first["cas"], per_class=first["per_class"], **({"by_classifier": by} if isinstance(classifier, dict) else {}),
-                n_per_class=n_per_class, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps,
-                seed=seed, seconds=round(secs, 1), images_per_s=round(len(jobs)/secs, 2))
-
-# %% ../nbs/08_mini.ipynb #04b319f9
-def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_path()`
-                  n_per_class: int = 100, # images per class for each CAS
-                  num_inference_steps: int = 25, # DDPM steps
-                  guidance_scales=(1.0, 3.5), # CAS at each of these guidance scales
-                  batch_size: int = 100,
-                  seed: int = 0,
-                  progress: bool = True,
-                  looks=("web", "house"), # CAS classifiers: trained on these renderings (`CLASSIFIER_LOOKS`); the first is the headline
-                 ) -> dict:
-    "Measure a mini pipeline (CAS per guidance scale, classifier accuracy, speed) and write its model card."
-    path = Path(path).expanduser() if path is not None else mini_web_path()
-    if not (path/"training.json").exists(): raise FileNotFoundError(f"{path}: no training.json (not a `train_mini` folder)")
-    t0 = time.time()
-    pipe = mini_pipeline(path=path)
-    clfs = {lk: fashion_classifier(progress=progress, look=lk) for lk in looks}
-    cas = [classification_accuracy_score(pipe, n_per_class=n_per_class, guidance_scale=g, num_inference_steps=num_inference_steps,
-                                         batch_size=batch_size, seed=seed, classifier={k: m for k, (m, _) in clfs.items()},
-                                         progress=progress) for g in guidance_scales]
-    g35 = next((r for r in cas if r["guidance_scale"] == 3.5), cas[-1])
-    ev = dict(classifier_accuracy={k: a for k, (_, a) in clfs.items()}, cas=cas, images_per_s=g35["images_per_s"], batch_size=batch_size,
-              torch_threads=torch.get_num_threads(), seconds=round(time.time() - t0, 1))
-    _save_samples(pipe, path/"samples.png", num_inference_steps=num_inference_steps, seed=seed)
-    _write_text(path/"evaluation.json", json.dumps(ev, indent=1) + "\n")
-    _write_text(path/"README.md", _model_card(path))
-    return ev
-
-def _save_samples(pipe, file: Path, n: int = 10, num_inference_steps: int = 25, seed: int = 0):
-    from PIL import Image
-    prompts = [make_prompt(c, l, i, seed) for l, c in enumerate(MINI_CLASSES) for i in range(n)]
-    gens = [torch.Generator().manual_seed(_image_seed(seed + 1, l, i)) for l in range(len(MINI_CLASSES)) for i in range(n)]
-    with torch.no_grad():
-        ims = pipe(prompts, guidance_scale=3.5, num_inference_steps=num_inference_steps, generator=gens, output_type="np").images
-    s = ims.shape[1]
-    grid = (ims*255).round().astype(np.uint8).reshape(len(MINI_CLASSES), n, s, s, 3).transpose(0, 2, 1, 3, 4).reshape(len(MINI_CLASSES)*s, n*s, 3)
-    tmp = file.with_name(f".{file.name}.tmp.png"); Image.fromarray(grid).save(tmp); os.replace(tmp, file)
-
-# %% ../nbs/08_mini.ipynb #086a0f8b
-def world_figure(pipe, # the mini pipeline (e.g. `mini_pipeline()`)
-                 file, # PNG to write
-                 style=None, # a style token (folder or `learned_embeds.safetensors` of `invert_style` on fashion-catalog)
-                 n: int = 3, # images per class and column group
-                 num_inference_steps: int = 25, seed: int = 0, root=None,
-                ) -> Path:
-    "The gap, visible: per class, corpus images, fashion-catalog images, single-template and style-inversion samples."
-    from synthbridge import world
-    from synthbridge.prompts import SINGLE_TEMPLATE, DSI_TEMPLATE
-    x, y = load_fashion_mnist("train", root)
-    looks = world.corpus_looks(2000)
-    groups = {"corpus (random looks)": [], "fashion-catalog (house look)": [], "single template": []}
-    if style is not None:
-        from synthbridge.dsi import load_style_token
-        token = load_style_token(pipe, style); groups["style inversion"] = []
-    def gen(prompts, c):
-        g = [torch.Generator().manual_seed(_image_seed(seed + 7, c, i)) for i in range(n)]
-        with torch.no_grad():
-            ims = pipe(prompts, guidance_scale=3.5, num_inference_steps=num_inference_steps, generator=g, output_type="np").images
-        return list((ims*255).round().astype(np.uint8))
-    for c, name in enumerate(MINI_CLASSES):
-        idx = np.flatnonzero(y[:2000] == c)[:n]; pidx = 50000 + np.flatnonzero(y[50000:] == c)[:n]
-        groups["corpus (random looks)"].append(list(world.render(x[idx], [looks[i] for i in idx])))
-        groups["fashion-catalog (house look)"].append(list(world.render(x[pidx], [_with_seed(world.HOUSE_LOOK, int(i)) for i in pidx])))
-        groups["single template"].append(gen([SINGLE_TEMPLATE.format(name)]*n, c))
-        if style is not None: groups["style inversion"].append(gen([DSI_TEMPLATE.format(name, token)]*n, c))
-    import matplotlib; matplotlib.use("Agg") if "matplotlib.pyplot" not in sys.modules else None
-    import matplotlib.pyplot as plt
-    s, gap = 32, 8
-    W = len(groups)*(n*s + gap) - gap
-    canvas = np.full((len(MINI_CLASSES)*s, W, 3), 255, np.uint8)
-    for gi, ims in enumerate(groups.values()):
-        for r, row in enumerate(ims):
-            for j, im in enumerate(row): canvas[r*s:(r + 1)*s, gi*(n*s + gap) + j*s:gi*(n*s + gap) + (j + 1)*s] = im
-    fig, ax = plt.subplots(figsize=(W/40 + 1.6, len(MINI_CLASSES)*s/40 + .8))
-    ax.imshow(canvas); ax.set_xticks([gi*(n*s + gap) + n*s/2 for gi in range(len(groups))]); ax.set_xticklabels(list(groups), fontsize=7)
-    ax.xaxis.tick_top(); ax.set_yticks([r*s + s/2 for r in range(len(MINI_CLASSES))]); ax.set_yticklabels(MINI_CLASSES, fontsize=7)
-    ax.tick_params(length=0)
-    for sp in ax.spines.values(): sp.set_visible(False)
-    fig.tight_layout()
-    file = Path(file); tmp = file.with_name(f".{file.name}.tmp.png"); fig.savefig(tmp, dpi=120); plt.close(fig); os.replace(tmp, file)
-    return file
-
-def _with_seed(look, seed):
-    import dataclasses
-    return dataclasses.replace(look, seed=seed)
-
-# %% ../nbs/08_mini.ipynb #6f963af9
-def add_train_mini_args(parser):
-    "Options of `synthbridge train-mini` (declared in `synthbridge.cli.OPTIONS`)."
-    from synthbridge.cli import add_options
-    return add_options(parser, "train-mini")
-
-def run_train_mini(args) -> int:
-    "Run `synthbridge train-mini`: train (or resume), then evaluate and write the model card."
-    from synthbridge.cli import UsageError
-    out = Path(args.out).expanduser()
-    if out.exists() and any(out.iterdir()) and not (out/"model_index.json").exists() and not args.overwrite:
-        raise UsageError(f"--out {out} exists and is not a pipeline folder; pick another folder or pass --overwrite")
-    if args.threads < 1: raise UsageError(f"--threads {args.threads}: must be >= 1")
-    if args.eval_n_per_class < 1: raise UsageError(f"--eval-n-per-class {args.eval_n_per_class}: must be >= 1")
-    try:
-        _check_train_args(steps=args.steps, batch_size=args.batch_size, vae_steps=args.vae_steps, vae_batch_size=32,
-                          n_source=args.n_source, ckpt_every=100, image_size=args.image_size, cfg_drop=args.cfg_drop,
-                          hidden=32, vae_channels=(16, 32, 32), unet_channels=(64, 64))
-        for f in (*_FILES["train"], *_FILES["test"]): _find_file(args.root, f)
-    except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from e
-    train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
-               cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
-               resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus)
-    if not args.no_eval:
-        ev = evaluate_mini(out, n_per_class=args.eval_n_per_class)
-        acc = ev["classifier_accuracy"]
-        print("classifier accuracy on test images " + ", ".join(f"{k} {v:.1%}" for k, v in acc.items()) + "; " +
-              ", ".join(f"CAS at guidance {r['guidance_scale']:g}: {r['cas']:.1%}" for r in ev["cas"]))
-    print(f"pipeline saved in {out}")
-    return 0

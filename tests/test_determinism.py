@@ -31,7 +31,7 @@ def _batches(step):
     return _batch_indices(10, 4, step, 0, "unet").tolist()
 
 def _cas_seed():
-    from synthbridge.mini import _image_seed
+    from synthbridge.mini_eval import _image_seed
     return _image_seed(0, 3, 7)
 
 CODE = ("import json, sys; sys.path.insert(0, 'tests'); from test_determinism import _values; "

@@ -329,7 +329,8 @@ def test_cas_of_the_embedded_model_small_scale():
     """The embedded generator's images are recognised as their prompted class by a classifier that never saw a
     generated image (trained on the generator's corpus; classification accuracy score, 10 images per class): a
     measured floor well above chance."""
-    from synthbridge.mini import classification_accuracy_score, mini_pipeline
+    from synthbridge.mini import mini_pipeline
+    from synthbridge.mini_eval import classification_accuracy_score
     torch.set_num_threads(1)
     clf, acc = pinned_classifier()
     r = classification_accuracy_score(mini_pipeline(), classifier=clf, progress=False, **CAS_SETTINGS)

@@ -35,7 +35,8 @@ def main():
           round(min(top1) - b["std"], 3), "= chance +", round(min(top1) - b["std"] - runs[0]["chance"], 3))
     print("LEEP synthetic - ImageNet:", [round(r["leep_synthetic"] - r["leep_imagenet"], 3) for r in runs])
     from test_science import pinned_classifier, CAS_SETTINGS
-    from synthbridge.mini import classification_accuracy_score, mini_pipeline
+    from synthbridge.mini import mini_pipeline
+    from synthbridge.mini_eval import classification_accuracy_score
     clf, acc = pinned_classifier()
     cas = [classification_accuracy_score(mini_pipeline(), classifier=clf, progress=False, **(CAS_SETTINGS | dict(seed=s)))["cas"]
            for s in seeds]
