@@ -12,6 +12,7 @@ from .core import *
 from .prompts import *
 from .testing import *
 from .data import *
+from .pipeline import *
 from .generate import *
 from .learner import *
 from .leep import *
@@ -23,6 +24,7 @@ from .demo import *
 from .widgets import *
 
 import importlib as _importlib
-_MODULES = ('core', 'prompts', 'testing', 'data', 'generate', 'learner', 'leep', 'transfer', 'dsi', 'mini', 'experiment', 'demo', 'widgets')
-__all__ = [_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__]
-"The public names: every module's `__all__`, in module order (nbdev's own `__all__` here would be empty)."
+_MODULES = ('core', 'prompts', 'testing', 'data', 'pipeline', 'generate', 'learner', 'leep', 'transfer', 'dsi',
+            'mini', 'experiment', 'demo', 'widgets')
+__all__ = list(dict.fromkeys(_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__))
+"The public names: every module's `__all__`, in module order, each once (a name re-exported from its former home too)."

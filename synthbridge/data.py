@@ -23,6 +23,7 @@ from fastcore.basics import patch
 from fasttransform import Transform
 
 from .prompts import class_slugs, clean_classname
+from .core import is_image
 
 # %% auto #0
 __all__ = ['FASHION_CLASSES', 'DATASETS', 'PAPER_DATASETS', 'FASHION_MNIST_DIRS', 'CALTECH_TRAIN_PER_CLASS', 'DatasetInfo',
@@ -262,13 +263,12 @@ def _parse_aircraft(base: Path):
 CALTECH_TRAIN_PER_CLASS = 30
 "Caltech-101 training images per class (the paper's 3,030 = 101 x 30); the rest are the test set."
 
-_IMG_EXT = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 def _parse_caltech101(base: Path):
     d = base/"101_ObjectCategories"
     names = sorted(p.name for p in d.iterdir() if p.is_dir() and p.name != "BACKGROUND_Google")
     _same_names("caltech101", names, d)
-    items = [(f, c) for c, n in enumerate(names) for f in sorted((d/n).iterdir()) if f.suffix.lower() in _IMG_EXT]
+    items = [(f, c) for c, n in enumerate(names) for f in sorted((d/n).iterdir()) if is_image(f)]
     tr = set(few_shot([l for _, l in items], CALTECH_TRAIN_PER_CLASS, seed=0))
     counts = np.bincount([l for _, l in items], minlength=len(names))
     if (counts <= CALTECH_TRAIN_PER_CLASS).any():
@@ -755,8 +755,6 @@ def dls(self: RealDataset, shots: int | None = None, # images per class (nested 
     return make_dls(train, self.test, self.classes, bs, size, resize, num_workers, skip_bad, device, path)
 
 # %% ../nbs/02_data.ipynb #bce6f33b
-def _is_image(p: Path) -> bool: return p.suffix.lower() in _IMG_EXT and not p.name.startswith(".")
-
 class SyntheticSet:
     "A synthetic image folder as `generate` writes it (`classes.json`, `manifest.jsonl`, `<slug>/<index>.<ext>`)."
     def __init__(self, path: str | Path, # the folder given to `generate` as `out`
@@ -781,7 +779,7 @@ class SyntheticSet:
         else:
             def key(p): return (0, int(p.stem), "") if p.stem.isdigit() else (1, 0, p.name)
             self.items = [(p, c) for c, s in enumerate(self.slugs) if (self.path/s).is_dir()
-                          for p in sorted((q for q in (self.path/s).iterdir() if _is_image(q)), key=key)]
+                          for p in sorted((q for q in (self.path/s).iterdir() if is_image(q)), key=key)]
 
     def _read_manifest(self) -> list[dict]:
         m = self.path/"manifest.jsonl"

@@ -19,9 +19,13 @@ from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from .prompts import DSI_TEMPLATE, clean_classname
+from .core import is_image
+from .pipeline import STYLE_EMBEDS as _EMBEDS, load_pipeline, load_style_token
+from .pipeline import style_token_strings as _token_strings
+_all_ = ["load_style_token"]   # its former home: importable from here for one release
 
 # %% auto #0
-__all__ = ['load_style_token', 'dsi_loss', 'StyleInversion', 'invert_style', 'add_invert_args', 'run_invert']
+__all__ = ['dsi_loss', 'StyleInversion', 'invert_style', 'add_invert_args', 'run_invert', 'load_style_token']
 
 # %% ../nbs/07_dsi.ipynb #a7726b01
 def _image_name(item, i: int) -> str:
@@ -67,9 +71,6 @@ def _check_data(images, labels, classes):
     return labels, counts.tolist(), h.hexdigest()[:16]
 
 # %% ../nbs/07_dsi.ipynb #4d5862f4
-def _token_strings(token: str, num_vectors: int) -> list[str]:
-    return [token] + [f"{token}_{i}" for i in range(1, num_vectors)]
-
 def _check_token(tokenizer, token: str, initializer: str, num_vectors: int) -> int:
     "Validate the new token(s) and the initializer; returns the initializer's token id."
     if not isinstance(token, str) or not token.strip() or any(c.isspace() for c in token):
@@ -100,29 +101,6 @@ def _remove_tokens(pipe, token: str, num_vectors: int):
     "Undo `_add_tokens` (used when a run fails, so the pipeline is as it was)."
     try: pipe.unload_textual_inversion(_token_strings(token, num_vectors))
     except Exception: pass
-
-# %% ../nbs/07_dsi.ipynb #72327987
-_EMBEDS = "learned_embeds.safetensors"
-
-def load_style_token(pipe, # a diffusers text-to-image pipeline (tokenizer + text encoder)
-                     path, # a folder holding `learned_embeds.safetensors`, or the file itself
-                     token: str | None = None, # use this token name instead of the one in the file
-                    ) -> str:
-    "Load a learned style token into `pipe` (diffusers' `load_textual_inversion`); returns the token."
-    p = Path(path).expanduser(); f = p/_EMBEDS if p.is_dir() else p
-    if not f.is_file(): raise FileNotFoundError(f"no style token at {f}: expected {_EMBEDS} written by invert_style")
-    sd = load_file(str(f))
-    if len(sd) != 1: raise ValueError(f"{f} holds {len(sd)} tensors {list(sd)[:5]}; a textual-inversion file has one")
-    name, emb = next(iter(sd.items())); token = token or name
-    emb = emb[None] if emb.ndim == 1 else emb
-    toks, enc = _token_strings(token, emb.shape[0]), pipe.tokenizer.added_tokens_encoder
-    if toks[0] in enc and all(t in enc for t in toks) and f"{token}_{emb.shape[0]}" not in enc:
-        ids = pipe.tokenizer.convert_tokens_to_ids(toks)
-        with torch.no_grad():
-            w = pipe.text_encoder.get_input_embeddings().weight
-            w[ids] = emb.to(w.dtype).to(w.device)
-    else: pipe.load_textual_inversion({token: emb})
-    return token
 
 # %% ../nbs/07_dsi.ipynb #dae6f920
 def _latent_scale(vae):
@@ -565,8 +543,6 @@ def _versions():
     return dict(torch=torch.__version__, diffusers=diffusers.__version__, transformers=transformers.__version__)
 
 # %% ../nbs/07_dsi.ipynb #ae8f16b6
-_IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-
 def _image_folder(path):
     "(files, labels, classes) of an image folder with one subfolder per class (names from classes.json if present)."
     from synthbridge.prompts import slugify
@@ -581,16 +557,9 @@ def _image_folder(path):
     if not subs: raise ValueError(f"--real {path}: no class subfolders (expected {path}/<class>/<image>)")
     files, labels, classes = [], [], []
     for d in subs:
-        fs = sorted(f for f in d.rglob("*") if f.suffix.lower() in _IMAGE_EXTS and not f.name.startswith("."))
+        fs = sorted(f for f in d.rglob("*") if is_image(f))
         classes.append(names[d.name]); files += fs; labels += [len(classes) - 1]*len(fs)
     return files, labels, classes
-
-def _load_pipeline(model: str, device: str):
-    try: from synthbridge.generate import load_pipeline
-    except ImportError: load_pipeline = None
-    if load_pipeline is not None: return load_pipeline(model, device=device)
-    from diffusers import StableDiffusionPipeline
-    return StableDiffusionPipeline.from_pretrained(model, safety_checker=None, requires_safety_checker=False).to(device)
 
 def add_invert_args(parser):
     "Add the options of `synthbridge invert` (declared in `synthbridge.cli.OPTIONS`) to an argparse parser."
@@ -617,7 +586,7 @@ def run_invert(args) -> int:
         from synthbridge.data import few_shot
         idx = few_shot(labels, shots, args.seed); items, labels = [items[i] for i in idx], [labels[i] for i in idx]
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    try: pipe = _load_pipeline(args.model, device)
+    try: pipe = load_pipeline(args.model, device=device)
     except (OSError, ValueError) as e: raise UsageError(f"--model {args.model!r} cannot be loaded: {e}") from e
     checked = []
     try:

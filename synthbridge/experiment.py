@@ -15,6 +15,7 @@ try: import tomllib
 except ImportError: import tomli as tomllib   # Python 3.10
 import pandas as pd
 import synthbridge
+from .core import is_image, is_int, paper_epochs
 
 # %% auto #0
 __all__ = ['METHODS', 'GRID_KEYS', 'EXECUTORS', 'REPORTS', 'FORMATS', 'GridError', 'Grid', 'shipped_grids', 'grid_path',
@@ -30,24 +31,18 @@ _TABLE_ORDER = ("aircraft", "caltech101", "cars", "cub", "dtd", "flowers", "food
 METHODS = ("templates", "single", "dsi")
 "Synthesis methods: the 27 templates (default), the single template, dataset style inversion (Sec. 4.3)."
 
-_FALLBACK_PIPELINES = ("vanilla", "mixed", "bridged", "bridged+fc", "bridged++",
-                       "fixed-vanilla", "fixed-bridged", "fixed-bridged+fc")
-
 def _pipelines() -> dict:
-    "name -> function of `synthbridge.transfer.PIPELINES` (names only, as None, while that module is missing)."
-    try: from synthbridge.transfer import PIPELINES
-    except ImportError: return {n: None for n in _FALLBACK_PIPELINES}
+    "name -> function of `synthbridge.transfer.PIPELINES`."
+    from synthbridge.transfer import PIPELINES
     return dict(PIPELINES)
 
 def _registry() -> dict:
-    try: from synthbridge.data import DATASETS
-    except ImportError: return {n: None for n in (*_TABLE_ORDER, "fashion-mnist", "digits")}
+    from synthbridge.data import DATASETS
     return dict(DATASETS)
 
 def _kind(name: str) -> tuple[bool, bool, bool]:
     "(needs synthetic images, has a stage 1 on them, MixUp in that stage 1) for pipeline `name`."
-    try: from synthbridge.transfer import TWO_STAGE
-    except ImportError: TWO_STAGE = {n: n == "bridged++" for n in _FALLBACK_PIPELINES if "bridged" in n}
+    from synthbridge.transfer import TWO_STAGE
     return (not name.endswith("vanilla"), name in TWO_STAGE, bool(TWO_STAGE.get(name, False)))
 
 # %% ../nbs/10_experiment.ipynb #fbc0f73a
@@ -124,7 +119,6 @@ def _toml_value(v) -> str:
     if isinstance(v, (list, tuple)): return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     raise TypeError(f"cannot write {v!r} as TOML")
 
-def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 
 def _one(key, v, ok, allowed):
     if not ok(v): raise GridError(key, f"{key}: bad value {v!r}; allowed: {allowed}")
@@ -140,17 +134,16 @@ def _check(key, v):
         if dup: raise GridError(key, f"{key}: repeated value(s) {', '.join(dup)}")
         return vs
     if key == "scheduler":
-        try: from synthbridge.generate import SCHEDULERS
-        except ImportError: SCHEDULERS = None
-        if SCHEDULERS is not None and v not in SCHEDULERS:
+        from synthbridge.pipeline import SCHEDULERS
+        if v not in SCHEDULERS:
             raise GridError(key, f"scheduler: unknown value {v!r}; allowed: {', '.join(SCHEDULERS)}")
     if key in ("name", "model", "scheduler", "root"): return _one(key, v, lambda x: isinstance(x, str) and x.strip(), "a non-empty string")
     if key in ("out", "weights"): return _one(key, v, lambda x: x is None or (isinstance(x, str) and x.strip()), "a path")
     if key in ("steps", "gen_batch_size", "dsi_steps", "size", "batch_size"):
-        return _one(key, v, lambda x: _is_int(x) and x > 0, "a positive integer")
+        return _one(key, v, lambda x: is_int(x) and x > 0, "a positive integer")
     if key in ("image_size", "epochs", "few_shot_epochs", "stage1_epochs"):
-        return _one(key, v, lambda x: x is None or (_is_int(x) and x > 0), "a positive integer (or leave it out)")
-    if key == "synth_seed": return _one(key, v, lambda x: _is_int(x) and x >= 0, "an integer >= 0")
+        return _one(key, v, lambda x: x is None or (is_int(x) and x > 0), "a positive integer (or leave it out)")
+    if key == "synth_seed": return _one(key, v, lambda x: is_int(x) and x >= 0, "an integer >= 0")
     if key == "lr":
         v = _one(key, v, lambda x: x is None or (isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0), "a positive number")
         return None if v is None else float(v)
@@ -170,8 +163,8 @@ def _check_item(key, x):
         raise GridError(key, f"pipelines: unknown value {x!r}; allowed: {', '.join(names)}")
     if key == "shots":
         if x == "full": return x
-        return _one(key, x, lambda v: _is_int(v) and v > 0, "'full' or a positive integer")
-    if key == "volumes": return _one(key, x, lambda v: _is_int(v) and v > 0, "a positive integer (images per class)")
+        return _one(key, x, lambda v: is_int(v) and v > 0, "'full' or a positive integer")
+    if key == "volumes": return _one(key, x, lambda v: is_int(v) and v > 0, "a positive integer (images per class)")
     if key == "guidance":
         _one(key, x, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0, "a number >= 0")
         return float(x)
@@ -182,7 +175,7 @@ def _check_item(key, x):
         import timm
         if isinstance(x, str) and timm.is_model(x): return x
         raise GridError(key, f"archs: unknown value {x!r}; allowed: a timm architecture (see `timm.list_models()`)")
-    if key == "seeds": return _one(key, x, lambda v: _is_int(v) and v >= 0, "an integer >= 0")
+    if key == "seeds": return _one(key, x, lambda v: is_int(v) and v >= 0, "an integer >= 0")
     raise AssertionError(key)
 
 # %% ../nbs/10_experiment.ipynb #abeb2ed5
@@ -314,7 +307,7 @@ def _plan(g: Grid) -> Plan:
             g.datasets, g.pipelines, g.shots, g.volumes, g.guidance, g.methods, g.archs, g.seeds):
         needs_synth, two_stage, mixup = _kind(pipe)
         full = shots == "full"
-        epochs = (g.epochs or 150) if full else (g.few_shot_epochs or g.epochs or 100)
+        epochs = paper_epochs(None, g.epochs) if full else paper_epochs(shots, g.few_shot_epochs or g.epochs)
         cfg = dict(dataset=ds, pipeline=pipe, shots=shots, arch=arch, seed=seed, epochs=epochs,
                    lr=g.lr or _dataset_lr(ds), size=g.size, batch_size=g.batch_size, pretrained=g.pretrained,
                    leep=g.leep)
@@ -329,7 +322,7 @@ def _plan(g: Grid) -> Plan:
             cfg |= dict(model=g.model, scheduler=g.scheduler, steps=g.steps, image_size=g.image_size,
                         synth_seed=g.synth_seed, method=method, guidance=gs, volume=vol,
                         dsi_steps=g.dsi_steps if style else None)
-            if two_stage: cfg["stage1_epochs"] = g.stage1_epochs or g.epochs or 150
+            if two_stage: cfg["stage1_epochs"] = g.stage1_epochs or paper_epochs(None, g.epochs)
             prev = synths.get(spec.id)
             synths[spec.id] = dataclasses.replace(spec, volume=max(vol, prev.volume if prev else 0))
         run = Run(cfg, spec)
@@ -531,10 +524,10 @@ class RunContext:
         key = (model, scheduler, style.id if style else None)
         if key != self._pipe_key:
             self.close()
-            from synthbridge.generate import load_pipeline
+            from synthbridge.pipeline import load_pipeline
             pipe = load_pipeline(model, scheduler=scheduler, device=self.device)
             if style is not None:
-                from synthbridge.dsi import load_style_token
+                from synthbridge.pipeline import load_style_token
                 load_style_token(pipe, self.store.artifact_path(style)/"learned_embeds.safetensors")
             self._pipe_key, self._pipe = key, pipe
         return self._pipe
@@ -565,13 +558,13 @@ def _real_dataset(name, root):
 
 def _folder_dataset(path):
     "A `RealDataset` from `path/train/<class>/*` and `path/test/<class>/*` (or `valid/`); classes: the train subfolders, sorted."
-    from synthbridge.data import RealDataset, _is_image
+    from synthbridge.data import RealDataset
     path = Path(path)
     test_dir = next((path/d for d in ("test", "valid", "val") if (path/d).is_dir()), None)
     if not (path/"train").is_dir() or test_dir is None:
         raise FileNotFoundError(f"dataset folder {path}: expected train/<class>/ and test/<class>/ (or valid/) subfolders")
     classes = sorted(d.name for d in (path/"train").iterdir() if d.is_dir() and not d.name.startswith("."))
-    def items(d): return [(f, i) for i, c in enumerate(classes) if (d/c).is_dir() for f in sorted((d/c).iterdir()) if _is_image(f)]
+    def items(d): return [(f, i) for i, c in enumerate(classes) if (d/c).is_dir() for f in sorted((d/c).iterdir()) if is_image(f)]
     return RealDataset(path.name, classes, items(path/"train"), items(test_dir), "top1", root=path)
 
 def _kwargs_for(fn, **kw) -> dict:
@@ -828,7 +821,7 @@ def sweep_executor(kind: str = "slurm", # 'slurm' (a job array) or 'local' (the 
     "A submitit executor for sweep workers, its options mapped onto submitit's parameters."
     if kind not in ("slurm", "local"): raise ValueError(f"executor {kind!r}: allowed are 'slurm', 'local'")
     for name, v, lo in (("gpus", gpus, 0), ("cpus", cpus, 1), ("max_running", max_running, 1), ("max_requeues", max_requeues, 0)):
-        if v is not None and (not _is_int(v) or v < lo): raise ValueError(f"{name} {v!r}: give an integer >= {lo}")
+        if v is not None and (not is_int(v) or v < lo): raise ValueError(f"{name} {v!r}: give an integer >= {lo}")
     if mem_gb is not None and not (isinstance(mem_gb, (int, float)) and mem_gb > 0): raise ValueError(f"mem_gb {mem_gb!r}: give a number > 0")
     import submitit
     try: ex = submitit.AutoExecutor(folder=folder, cluster=kind, slurm_max_num_timeout=max_requeues,
@@ -855,7 +848,7 @@ def submit_grid(grid: Grid, # the grid to run
                 **kwargs, # more keywords of `run_grid` for the workers: runner, max_tasks, heartbeat, stale_after, ...
                ) -> dict:
     "Run a grid with `workers` submitit jobs (a SLURM job array, or local processes) that share one store."
-    if not _is_int(workers) or workers < 1: raise ValueError(f"workers {workers!r}: give 1 or more")
+    if not is_int(workers) or workers < 1: raise ValueError(f"workers {workers!r}: give 1 or more")
     adopt, stale = kwargs.get("adopt", False), kwargs.get("stale_after", 600)
     st = store if isinstance(store, Store) else open_store(store, grid, adopt=adopt, stale_after=stale)
     if isinstance(store, Store): open_store(st.path, grid, adopt=adopt)   # refuse another grid's store before submitting

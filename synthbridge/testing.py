@@ -17,8 +17,8 @@ __all__ = ['bpe_vocab_path', 'write_clip_tokenizer_files', 'clip_tokenizer_dir',
            'sd15_configs_dir', 'sd15_pipeline', 'tiny_image_folder']
 
 # %% ../nbs/01_testing.ipynb #ce5e6145
-def _user_cache() -> Path:
-    return Path(os.environ.get("SYNTHBRIDGE_CACHE", Path(os.environ.get("XDG_CACHE_HOME", Path.home()/".cache"))/"synthbridge"))
+from .core import user_cache
+_user_cache = user_cache   # its former name here, for one release
 
 def bpe_vocab_path() -> Path:
     "Path of `bpe_simple_vocab_16e6.txt.gz` from the installed `clip-anytorch` or `open_clip_torch` package."
@@ -58,7 +58,7 @@ def write_clip_tokenizer_files(dest) -> Path:
 @lru_cache(maxsize=None)
 def clip_tokenizer_dir() -> Path:
     "A folder holding the real CLIP tokenizer files, built once into the user cache."
-    d = _user_cache()/"clip-tokenizer"
+    d = user_cache()/"clip-tokenizer"
     if not (d/"vocab.json").exists() or not (d/"tokenizer_config.json").exists(): write_clip_tokenizer_files(d)
     return d
 

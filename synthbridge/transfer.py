@@ -17,7 +17,8 @@ from fastai.data.core import DataLoaders
 from fastai.callback.mixup import MixUp
 from fastai.torch_core import set_seed
 from .learner import synth_learner, FCReset, FixedFeatures, save_weights, read_weights, timm_model, paper_lr
-from .leep import model_leep, _eval_dl
+from .leep import model_leep, leep_dl
+from .core import atomic_write_json, paper_epochs
 
 # %% auto #0
 __all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'TransferResult', 'vanilla', 'mixed', 'synthetic_stage', 'bridged', 'bridged_pp',
@@ -155,7 +156,7 @@ def _result(pipeline, learn, history, config, t0, metric, **kw):
                           learner=learn, **kw)
 
 def _resolve(epochs, lr, shots, dataset):
-    if epochs is None: epochs = 150 if shots in (None, "full") else 100
+    epochs = paper_epochs(shots, epochs)
     if lr is None: lr = paper_lr(dataset) if dataset is not None else 0.01
     return epochs, lr
 
@@ -193,7 +194,7 @@ def vanilla(real: DataLoaders, # real images: train (full or k-shot), valid = te
 
 def _imagenet_leep(arch, pretrained, weights, real):
     m = timm_model(arch, pretrained=pretrained, weights=weights, num_classes=None if weights else 1000)
-    return model_leep(m.to(real.device), _eval_dl(real))
+    return model_leep(m.to(real.device), leep_dl(real))
 
 def _union_dls(real, synth):
     "DataLoaders for mixed transfer: train = real train ∪ synthetic train (shuffled together), valid = real valid."
@@ -298,7 +299,7 @@ def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = te
     t0 = time.perf_counter()
     epochs, lr = _resolve(epochs, lr, shots, dataset)
     stage1_lr = lr if stage1_lr is None else stage1_lr
-    if stage1_epochs is None: stage1_epochs = epochs if epochs is not None else 150
+    if stage1_epochs is None: stage1_epochs = paper_epochs(None, epochs)
     leep_in = _imagenet_leep(arch, pretrained, weights, real) if leep else None
     if stage1 is None:
         stage1 = synthetic_stage(synth, arch, pretrained, weights, stage1_epochs, stage1_lr, wd, dataset, mixup,
@@ -314,7 +315,7 @@ def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = te
     learn = synth_learner(real, arch, pretrained=False, weights=sd, n_out=n_src)
     leep_syn = None
     if leep:
-        with (contextlib.nullcontext() if progress else learn.no_bar()): leep_syn = model_leep(learn, _eval_dl(real))
+        with (contextlib.nullcontext() if progress else learn.no_bar()): leep_syn = model_leep(learn, leep_dl(real))
     s2cbs = L(cbs) + ([FCReset(n_real, seed=seed)] if fc_reinit else []) + ([FixedFeatures()] if fixed_feature else [])
     hist = _fit(learn, real, 2, epochs, lr, wd, shots, dataset, seed, s2cbs, progress)
     cfg = _config(name, arch, pretrained, weights, epochs, lr, wd, shots, dataset, metric, seed, fc_reinit=fc_reinit,
@@ -364,12 +365,12 @@ def add_train_args(parser):
 def run_train(args) -> int:
     "Run `synthbridge train`: one pipeline, result.json and model.safetensors in --out."
     from synthbridge.cli import usage_errors
-    from synthbridge.learner import real_dls_from_args, synthetic_dls_from_args, _write_json, _cli_weights
+    from synthbridge.learner import real_dls_from_args, synthetic_dls_from_args, resolve_weights
     out = Path(args.out).expanduser()
     two = args.pipeline in TWO_STAGE
     needs_synth = args.pipeline == "mixed" or (two and args.stage1 is None)
     with usage_errors(TypeError):
-        weights = _cli_weights(args.arch, args.weights, not args.no_pretrained)      # keys must fit: fail before work
+        weights = resolve_weights(args.arch, args.weights, not args.no_pretrained)      # keys must fit: fail before work
         if needs_synth and not args.synthetic: raise ValueError(f"--pipeline {args.pipeline} needs --synthetic FOLDER" +
                                                                  (" (or --stage1)" if two else ""))
         if args.stage1 and not Path(args.stage1).expanduser().is_file(): raise FileNotFoundError(f"--stage1 {args.stage1!r} does not exist")
@@ -399,13 +400,13 @@ def run_train(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if two and synth is not None:
         mix = TWO_STAGE[args.pipeline]
-        s1 = synthetic_stage(synth, args.arch, not args.no_pretrained, weights, kw["stage1_epochs"] or kw["epochs"] or 150,
+        s1 = synthetic_stage(synth, args.arch, not args.no_pretrained, weights, kw["stage1_epochs"] or paper_epochs(None, kw["epochs"]),
                              args.stage1_lr if args.stage1_lr is not None else kw["lr"], args.wd, args.dataset, mix,
                              args.mixup_alpha, args.seed, progress=args.progress)
         s1.save(out/"stage1.safetensors")
         kw["stage1"] = s1
     res = PIPELINES[args.pipeline](real, synth, **kw)
     res.save(out/"model.safetensors")
-    _write_json(out/"result.json", dict(res.to_dict(), settings=settings, data=info))
+    atomic_write_json(out/"result.json", dict(res.to_dict(), settings=settings, data=info), ensure_ascii=True)
     print(f"{res.pipeline}: {res.metric_name} {res.metric:.4f} on {info['name']} in {res.seconds:.1f}s -> {out}")
     return 0

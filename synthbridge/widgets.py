@@ -14,6 +14,7 @@ import ipywidgets as widgets
 from PIL import Image as PILImage
 
 from .prompts import slugify
+from .core import is_image
 
 # %% auto #0
 __all__ = ['SynthBrowser', 'PromptExplorer', 'LiveCurves']
@@ -77,7 +78,6 @@ def _read_synth(path: Path):
     rows.sort(key=lambda r: (r["label"], r.get("index", 0), r["file"]))
     return classes, slugs, rows
 
-_IMG_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 def _key(name) -> str: return slugify(str(name)).lower()
 
@@ -93,7 +93,7 @@ def _real_by_class(real, classes, slugs) -> dict[int, list]:
         for d in sorted(p for p in root.iterdir() if p.is_dir()):
             i = want.get(d.name.lower(), want.get(_key(d.name)))
             if i is not None:
-                out[i] += sorted(p for p in d.iterdir() if p.suffix.lower() in _IMG_EXTS)
+                out[i] += sorted(p for p in d.iterdir() if is_image(p))
         return out
     if hasattr(real, "train") and hasattr(real, "classes"):
         names = list(real.classes)
