@@ -2,7 +2,6 @@
 
 Modules:
 
-- `synthbridge.core`: Dependency-free helpers with one home each: atomic file writes that honour the user's umask, the user cache folder, image file names, small type checks, keyword filtering and the paper's default epochs.
 - `synthbridge.data`: The paper's ten datasets with their splits, metrics and learning rates; offline Fashion-MNIST and digits; nested k-shot sampling; fastai DataLoaders for real, synthetic and mixed data.
 - `synthbridge.demo`: `synthbridge demo`: the paper's comparison of transfer pipelines (Sec. 4.1, Table 2, Fig. 3) end to end on the embedded CPU miniature — or, with a dataset, a hub model and an architecture, in the paper's own setting on a GPU.
 - `synthbridge.dsi`: One new token S* learned over a whole real dataset (the paper's Sec. 4.3, Eq. 2, Table 3), so that "A {class} photo in the style of S*" makes synthetic images that look like the downstream data.
@@ -11,7 +10,6 @@ Modules:
 - `synthbridge.learner`: A fastai `Learner` on a timm backbone with the paper's single linear head, its optimiser preset, the callbacks of bridged transfer (`FCReset`, MixUp in stage 1, linear probing) and offline ImageNet weights.
 - `synthbridge.leep`: The Log Expected Empirical Prediction (Nguyen et al., 2020): how well a source classifier transfers to a labelled target dataset, from one pass of its softmax outputs — the paper's Table 1.
 - `synthbridge.mini`: A miniature text-to-image model of Stable Diffusion's own classes, trained on CPU on a miniature web (Fashion-MNIST garments in random looks) and shipped with the package: `load_pipeline('mini-web')` works offline, with no download.
-- `synthbridge.pipeline`: Loading a diffusers text-to-image pipeline by hub id, folder or embedded name; the sampling schedulers; dtype and device; loading a learned style token.
 - `synthbridge.study`: `synthbridge demo --study`: each of the paper's findings measured on the CPU miniature, over seeds, with a 95 % confidence interval and a verdict.
 - `synthbridge.testing`: Offline stand-ins for downloaded weights: the real CLIP tokenizer built from a shipped vocabulary, a tiny random Stable Diffusion pipeline, and tiny image folders.
 - `synthbridge.transfer`: Vanilla, mixed, bridged, bridged + FC reinit and bridged++ transfer (Sec. 4.1, Table 2), their fixed-feature variants (Table 6), with per-epoch curves (Fig. 3) and LEEP (Table 1): one call each.

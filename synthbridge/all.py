@@ -11,6 +11,9 @@ __all__ = []
 from .core import *
 from .prompts import *
 from .testing import *
+from .registry import *
+from .loaders import *
+from .synthetic import *
 from .data import *
 from .pipeline import *
 from .generate import *
@@ -19,12 +22,17 @@ from .leep import *
 from .transfer import *
 from .dsi import *
 from .mini import *
+from .grid import *
+from .store import *
+from .runner import *
+from .report import *
 from .experiment import *
 from .demo import *
 from .widgets import *
 
 import importlib as _importlib
-_MODULES = ('core', 'prompts', 'testing', 'data', 'pipeline', 'generate', 'learner', 'leep', 'transfer', 'dsi',
-            'mini', 'experiment', 'demo', 'widgets')
+_MODULES = ('core', 'prompts', 'testing', 'registry', 'loaders', 'synthetic', 'data', 'pipeline', 'generate',
+            'learner', 'leep', 'transfer', 'dsi', 'mini', 'grid', 'store', 'runner', 'report', 'experiment', 'demo',
+            'widgets')
 __all__ = list(dict.fromkeys(_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__))
 "The public names: every module's `__all__`, in module order, each once (a name re-exported from its former home too)."

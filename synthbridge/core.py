@@ -1,5 +1,4 @@
-"""Dependency-free helpers with one home each: atomic file writes that honour the user's umask, the user cache
-folder, image file names, small type checks, keyword filtering and the paper's default epochs.
+"""Dependency-free helpers with one home each: atomic writes, the cache folder, small checks.
 
 Docs: https://synthbridge.github.io/synthbridge/core.html.md"""
 
@@ -7,13 +6,13 @@ Docs: https://synthbridge.github.io/synthbridge/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #3c696d6e
 from __future__ import annotations
-import contextlib, inspect, json, numbers, os, tempfile, threading
+import contextlib, hashlib, inspect, json, numbers, os, tempfile, threading
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'PAPER_EPOCHS', 'file_mode', 'atomic_path', 'temp_file', 'atomic_write_bytes', 'atomic_write_text',
            'atomic_write_json', 'atomic_save_safetensors', 'user_cache', 'is_image', 'is_int', 'kwargs_for',
-           'paper_epochs']
+           'paper_epochs', 'read_json', 'json_hash']
 
 # %% ../nbs/00_core.ipynb #e017a174
 _UMASK_LOCK = threading.Lock()
@@ -117,3 +116,16 @@ def paper_epochs(shots=None, # None or 'full': the full training set; an integer
     "`epochs` if given, else the paper's default for `shots`: 150 full-shot, 100 few-shot."
     if epochs is not None: return epochs
     return PAPER_EPOCHS["full" if shots in (None, "full") else "few"]
+
+# %% ../nbs/00_core.ipynb #ac1c7e15
+def read_json(path, # a JSON file
+             ):
+    "The JSON value in `path`, or None when the file is missing or is not valid JSON."
+    try: return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError): return None
+
+def json_hash(d, # JSON-able settings (a dict, list, ...)
+              n: int = 12, # hex digits kept
+             ) -> str:
+    "A short stable id of `d`: the first `n` hex digits of the SHA-256 of its canonical JSON (keys sorted)."
+    return hashlib.sha256(json.dumps(d, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:n]

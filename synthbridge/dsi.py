@@ -51,7 +51,8 @@ def _check_data(images, labels, classes):
     "Validate images/labels/classes (opening every image); returns (labels list, images per class, data hash)."
     if isinstance(classes, str) or not len(classes): raise ValueError("classes must be a non-empty list of class names")
     labels = [int(l) for l in labels]
-    if len(labels) != len(images): raise ValueError(f"{len(images)} images but {len(labels)} labels: one label per image")
+    if len(labels) != len(images):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels: one label per image")
     bad = sorted({l for l in labels if not 0 <= l < len(classes)})
     if bad: raise ValueError(f"labels {bad[:10]} are not in range(len(classes)) = range({len(classes)})")
     counts = np.bincount(labels, minlength=len(classes)) if labels else np.zeros(len(classes), int)
@@ -74,10 +75,13 @@ def _check_data(images, labels, classes):
 def _check_token(tokenizer, token: str, initializer: str, num_vectors: int) -> int:
     "Validate the new token(s) and the initializer; returns the initializer's token id."
     if not isinstance(token, str) or not token.strip() or any(c.isspace() for c in token):
-        raise ValueError(f"token={token!r}: the style token must be a non-empty string without spaces, e.g. '<dataset-style>'")
+        raise ValueError(f"token={token!r}: the style token must be a non-empty string without spaces, e.g. "
+                         f"'<dataset-style>'")
     vocab = tokenizer.get_vocab()
     taken = [t for t in _token_strings(token, num_vectors) if t in vocab]
-    if taken: raise ValueError(f"token {taken[0]!r} is already in the tokenizer vocabulary: choose a new name, e.g. '<{token.strip('<>')}-style>'")
+    if taken:
+        raise ValueError(f"token {taken[0]!r} is already in the tokenizer vocabulary: choose a new name, e.g. "
+                         f"'<{token.strip('<>')}-style>'")
     ids = tokenizer.encode(initializer, add_special_tokens=False) if isinstance(initializer, str) else []
     if len(ids) != 1:
         raise ValueError(f"initializer={initializer!r} is {len(ids)} tokens ({tokenizer.convert_ids_to_tokens(ids)}); "
@@ -225,14 +229,17 @@ def _batches(pipe, images, labels, classes, words, batch_size, resolution, cache
     from types import SimpleNamespace
     tok, vae = pipe.tokenizer, pipe.vae
     prompts = [DSI_TEMPLATE.format(clean_classname(str(c)), words) for c in classes]
-    input_ids = tok(prompts, padding="max_length", truncation=True, max_length=tok.model_max_length, return_tensors="pt").input_ids
+    input_ids = tok(prompts, padding="max_length", truncation=True, max_length=tok.model_max_length,
+                    return_tensors="pt").input_ids
     by_class = [[] for _ in classes]
     for i, l in enumerate(labels): by_class[l].append(i)
     hw = resolution//(2**(len(vae.config.block_out_channels) - 1))
     sf, shift = _latent_scale(vae)
     return SimpleNamespace(te=pipe.text_encoder, unet=pipe.unet, vae=vae, ns=noise_scheduler, input_ids=input_ids,
-        by_class=by_class, counts=[len(b) for b in by_class], images=images, resolution=resolution, batch_size=batch_size,
-        latent_shape=(vae.config.latent_channels, hw, hw), flip_p=flip_p, sample_latents=sample_latents, sf=sf, shift=shift,
+        by_class=by_class, counts=[len(b) for b in by_class], images=images, resolution=resolution,
+        batch_size=batch_size,
+        latent_shape=(vae.config.latent_channels, hw, hw), flip_p=flip_p, sample_latents=sample_latents, sf=sf,
+        shift=shift,
         device=pipe.unet.device, weight_dtype=weight_dtype, pred_type=noise_scheduler.config.prediction_type,
         cache=cache)
 
@@ -267,7 +274,7 @@ def dsi_loss(pipe, # the pipeline, holding `token` (e.g. after `invert_style` or
              batch_size: int = 4, # images per draw
              resolution: int = 512, # image side fed to the VAE
             ) -> float:
-    "Mean Eq. (2) loss of `token` over a fixed set of draws: compares tokens (or a token and its initializer) on equal terms."
+    "Mean Eq. (2) loss of `token` over a fixed set of draws: tokens (or a token and its initializer) on equal terms."
     from diffusers import DDPMScheduler
     import tempfile
     labels, _, data_hash = _check_data(images, labels, classes)
@@ -275,14 +282,16 @@ def dsi_loss(pipe, # the pipeline, holding `token` (e.g. after `invert_style` or
     words = pipe.maybe_convert_prompt(token, pipe.tokenizer) if hasattr(pipe, "maybe_convert_prompt") else token
     with tempfile.TemporaryDirectory() as d:
         cache = _LatentCache(d, pipe.vae, images, resolution, batch_size, data_hash, torch.float32)
-        B = _batches(pipe, images, labels, classes, words, batch_size, resolution, cache, True, 0.5, pipe.unet.dtype, ns)
+        B = _batches(pipe, images, labels, classes, words, batch_size, resolution, cache, True, 0.5, pipe.unet.dtype,
+                     ns)
         return float(np.mean([_step_loss(B, seed, s).item() for s in range(steps)]))
 
 # %% ../nbs/07_dsi.ipynb #2a099200
 _CHECKPOINT = "checkpoint/state.safetensors"
 
 from .core import atomic_save_safetensors, atomic_write_text as _atomic_write_text
-def _atomic_save(tensors: dict, path: Path, metadata: dict | None = None): atomic_save_safetensors(path, tensors, metadata)
+def _atomic_save(tensors: dict, path: Path, metadata: dict | None = None):
+    atomic_save_safetensors(path, tensors, metadata)
 
 def _read_checkpoint(path: Path):
     with safe_open(str(path), framework="pt") as f: meta = json.loads(f.metadata()["state"])
@@ -300,12 +309,18 @@ class StyleInversion:
     @property
     def path(self) -> Path: return self.out/_EMBEDS
 
-_DTYPES = {None: torch.float32, "no": torch.float32, "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+_DTYPES = {None: torch.float32, "no": torch.float32, "fp32": torch.float32, "fp16": torch.float16,
+           "bf16": torch.bfloat16}
 
 def _te_checkpointing(te, on: bool):
-    "Checkpointing of a transformers text encoder: `activation_checkpointing_*` (transformers >= 5.24), else the old name."
+    "Checkpointing of a text encoder: `activation_checkpointing_*` (transformers >= 5.24), else the old name."
     new = "activation_checkpointing_enable" if on else "activation_checkpointing_disable"
     getattr(te, new if hasattr(te, new) else new.replace("activation", "gradient"))()
+
+def _model_check(te, unet, init_id) -> str:
+    "A short hash of the initializer's embedding row and the UNet's first layer: which weights a run started from."
+    rows = te.get_input_embeddings().weight[init_id].detach().float().cpu().numpy().tobytes()
+    return hashlib.sha256(rows + unet.conv_in.weight.detach().float().cpu().numpy().tobytes()).hexdigest()[:16]
 
 def _fingerprint(settings: dict) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -317,7 +332,7 @@ def _grid(images: list, rows: int) -> Image.Image:
     return g
 
 # %% ../nbs/07_dsi.ipynb #84e8d3d2
-def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer + text encoder, UNet, VAE); its device is used
+def invert_style(pipe, # a Stable Diffusion pipeline (CLIP tokenizer + text encoder, UNet, VAE); its device is used
                  images: Sequence, # real images: paths, PIL images or uint8 arrays
                  labels: Sequence[int], # class label of each image, into `classes`
                  classes: Sequence[str], # class names, in label order (cleaned with `clean_classname` for the prompt)
@@ -330,11 +345,11 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
                  resolution: int = 512, # image side fed to the VAE (shorter side resized, centre crop)
                  num_vectors: int = 1, # embedding vectors of S* (>1: S*, S*_1, ...)
                  seed: int = 0, # seeds every random draw: step s draws from hash(seed, s)
-                 cache_latents: bool = True, # VAE-encode each image and its mirror once, cached on disk (else every step)
+                 cache_latents: bool = True, # VAE-encode each image and its mirror once, on disk (else every step)
                  checkpoint_every: int = 500, # steps between checkpoints (and the final step)
                  validate_every: int | None = None, # steps between validation grids (None: none)
                  validation_classes: Sequence | None = None, # class names or labels for the grids (default: first 2)
-                 mixed_precision: str | None = None, # None, 'fp16' (CUDA), 'bf16' (CUDA, CPU): frozen UNet and VAE dtype
+                 mixed_precision: str | None = None, # None, 'fp16' (CUDA), 'bf16' (CUDA, CPU): frozen UNet, VAE dtype
                  gradient_checkpointing: bool = False, # recompute activations in the backward pass (less memory)
                  attention_slicing: bool | str | int = False, # `pipe.enable_attention_slicing(...)` (True: 'auto')
                  scale_lr: bool = False, # multiply `lr` by `batch_size` (the diffusers example's --scale_lr)
@@ -361,8 +376,10 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
     if batch_size < 1: raise ValueError(f"batch_size={batch_size}: need >= 1")
     if num_vectors < 1: raise ValueError(f"num_vectors={num_vectors}: need >= 1")
     if checkpoint_every < 1: raise ValueError(f"checkpoint_every={checkpoint_every}: need >= 1")
-    if validate_every is not None and validate_every < 1: raise ValueError(f"validate_every={validate_every}: need >= 1 or None")
-    if mixed_precision not in _DTYPES: raise ValueError(f"mixed_precision={mixed_precision!r}: allowed are None, 'fp16', 'bf16'")
+    if validate_every is not None and validate_every < 1:
+        raise ValueError(f"validate_every={validate_every}: need >= 1 or None")
+    if mixed_precision not in _DTYPES:
+        raise ValueError(f"mixed_precision={mixed_precision!r}: allowed are None, 'fp16', 'bf16'")
     if not 0 <= flip_p <= 1: raise ValueError(f"flip_p={flip_p}: need a probability in [0, 1]")
     if cache_dtype not in _CACHE_DTYPES:
         raise ValueError(f"cache_dtype={cache_dtype!r}: allowed are torch.float16, torch.float32")
@@ -370,29 +387,34 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
         raise ValueError(f"cache_chunk={cache_chunk!r}: need an integer >= 1")
     vae, unet, te, tok = pipe.vae, pipe.unet, pipe.text_encoder, pipe.tokenizer
     vsf = getattr(pipe, "vae_scale_factor", 2**(len(vae.config.block_out_channels) - 1))
-    if resolution < vsf or resolution % vsf: raise ValueError(f"resolution={resolution}: need a multiple of the VAE's factor {vsf}")
+    if resolution < vsf or resolution % vsf:
+        raise ValueError(f"resolution={resolution}: need a multiple of the VAE's factor {vsf}")
     from diffusers import DDPMScheduler
     noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config)
     pred_type = noise_scheduler.config.prediction_type
     if pred_type not in ("epsilon", "v_prediction"):
-        raise ValueError(f"the scheduler's prediction_type {pred_type!r} is not supported: allowed are 'epsilon', 'v_prediction'")
+        raise ValueError(f"the scheduler's prediction_type {pred_type!r} is not supported: allowed are 'epsilon', "
+                         f"'v_prediction'")
     init_id = _check_token(tok, token, initializer, num_vectors)
     labels, counts, data_hash = _check_data(images, labels, classes)
     if validation_classes is None: val_labels = list(range(min(2, len(classes))))
     else:
-        val_labels = [c if isinstance(c, int) else (list(classes).index(c) if c in classes else -1) for c in validation_classes]
+        val_labels = [c if isinstance(c, int) else (list(classes).index(c) if c in classes else -1)
+                      for c in validation_classes]
         if any(not 0 <= c < len(classes) for c in val_labels):
-            raise ValueError(f"validation_classes={list(validation_classes)!r}: use names of `classes` or labels in range({len(classes)})")
+            raise ValueError(f"validation_classes={list(validation_classes)!r}: use names of `classes` or labels in "
+                             f"range({len(classes)})")
     device, weight_dtype = unet.device, _DTYPES[mixed_precision]
     lr_eff = lr*batch_size if scale_lr else lr
-    settings = dict(token=token, initializer=initializer, lr=lr, scale_lr=scale_lr, lr_effective=lr_eff, batch_size=batch_size,
+    settings = dict(token=token, initializer=initializer, lr=lr, scale_lr=scale_lr, lr_effective=lr_eff,
+                    batch_size=batch_size,
                     resolution=resolution, num_vectors=num_vectors, seed=seed, cache_latents=cache_latents,
                     cache_dtype=_CACHE_DTYPES[cache_dtype] if cache_latents else None,
-                    sample_latents=sample_latents, flip_p=flip_p, mixed_precision=mixed_precision, weight_decay=weight_decay,
+                    sample_latents=sample_latents, flip_p=flip_p, mixed_precision=mixed_precision,
+                    weight_decay=weight_decay,
                     lr_scheduler=lr_scheduler, lr_warmup_steps=lr_warmup_steps, prediction_type=pred_type,
                     model=str(getattr(pipe, "name_or_path", None) or getattr(unet.config, "_name_or_path", "")),
-                    model_check=hashlib.sha256(te.get_input_embeddings().weight[init_id].detach().float().cpu().numpy().tobytes()
-                                               + unet.conv_in.weight.detach().float().cpu().numpy().tobytes()).hexdigest()[:16],
+                    model_check=_model_check(te, unet, init_id),
                     data=data_hash, n_images=len(labels), n_classes=len(classes))
     if lr_scheduler not in ("constant", "constant_with_warmup"): settings["steps"] = steps  # the schedule depends on it
     fp = _fingerprint(settings)
@@ -401,7 +423,8 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
         ck_t, ck = _read_checkpoint(ck_path)
         if ck["fingerprint"] != fp:
             if not overwrite:
-                diff = sorted(k for k in set(settings) | set(ck["settings"]) if settings.get(k) != ck["settings"].get(k))
+                diff = sorted(k for k in set(settings) | set(ck["settings"])
+                              if settings.get(k) != ck["settings"].get(k))
                 raise ValueError(f"{out} holds a style-inversion run with other settings (differs in {diff}); "
                                  "use another `out`, or overwrite=True to start again")
             ck = None; ck_path.unlink()
@@ -436,7 +459,8 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
 
 # %% ../nbs/07_dsi.ipynb #00d403d9
 def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolution, num_vectors, seed, cache_latents,
-           checkpoint_every, validate_every, progress, weight_decay, lr_scheduler, lr_warmup_steps, sample_latents, flip_p,
+           checkpoint_every, validate_every, progress, weight_decay, lr_scheduler, lr_warmup_steps, sample_latents,
+           flip_p,
            cache_dtype, cache_chunk, cache_dir, data_hash,
            validation_images, validation_steps, guidance_scale, callback, vae, unet, te, tok, noise_scheduler,
            pred_type, counts, val_labels, device, weight_dtype, lr_eff, settings, fp, ck_path, start, ck, ids, emb,
@@ -458,7 +482,8 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
         ea, eq = torch.zeros_like(w), torch.zeros_like(w)
         ea[ids], eq[ids] = ck_t["exp_avg"].to(w), ck_t["exp_avg_sq"].to(w)
         sd = opt.state_dict()
-        sd["state"] = {0: dict(step=ck_t["opt_step"].reshape(()).clone(), exp_avg=ea, exp_avg_sq=eq)} if ck["opt_step"] else {}
+        sd["state"] = {0: dict(step=ck_t["opt_step"].reshape(()).clone(), exp_avg=ea,
+                               exp_avg_sq=eq)} if ck["opt_step"] else {}
         sd["param_groups"] = [{**g, "betas": tuple(g["betas"]), "params": [0]} for g in ck["param_groups"]]
         opt.load_state_dict(sd)
         sched.load_state_dict(ck["lr_scheduler"])
@@ -470,11 +495,14 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
     vae, unet, te = B.vae, B.unet, B.te
     keep = torch.ones(emb.weight.shape[0], dtype=torch.bool, device=emb.weight.device); keep[ids] = False
     orig = emb.weight.detach().clone()
-    data = dict(n_images=len(labels), n_classes=len(classes), classes=[str(c) for c in classes], images_per_class=counts)
-    validations = sorted(str(p.relative_to(out)) for p in (out/"validation").glob("step_*.png")) if (out/"validation").exists() else []
+    data = dict(n_images=len(labels), n_classes=len(classes), classes=[str(c) for c in classes],
+                images_per_class=counts)
+    validations = sorted(str(p.relative_to(out))
+                         for p in (out/"validation").glob("step_*.png")) if (out/"validation").exists() else []
 
     def summary(step, status, rate):
-        return dict(format="synthbridge.dsi/1", status=status, token=token, tokens=_token_strings(token, num_vectors), step=step,
+        return dict(format="synthbridge.dsi/1", status=status, token=token, tokens=_token_strings(token, num_vectors),
+                    step=step,
                     steps=steps, settings={**settings, "steps": steps, "checkpoint_every": checkpoint_every,
                     "validate_every": validate_every, "validation_classes": [classes[c] for c in val_labels]},
                     data=data, loss=[round(l, 6) for l in losses], steps_per_s=rate, seconds=round(seconds, 3),
@@ -496,8 +524,10 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
         if torch.cuda.is_available():
             for i, s in enumerate(torch.cuda.get_rng_state_all()): t[f"rng_cuda_{i}"] = s
         meta = dict(step=step, fingerprint=fp, settings=settings, seconds=seconds, opt_step=float(t["opt_step"]),
-                    param_groups=[{k: v for k, v in g.items() if k != "params"} for g in opt.state_dict()["param_groups"]],
-                    lr_scheduler={k: v for k, v in sched.state_dict().items() if k != "lr_lambdas"} | {"lr_lambdas": [None]})
+                    param_groups=[{k: v for k, v in g.items() if k != "params"}
+                                  for g in opt.state_dict()["param_groups"]],
+                    lr_scheduler={k: v for k, v in sched.state_dict().items()
+                                  if k != "lr_lambdas"} | {"lr_lambdas": [None]})
         _atomic_save(t, ck_path, metadata=dict(state=json.dumps(meta)))
 
     def validate(step):
@@ -513,7 +543,8 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
         if str(p.relative_to(out)) not in validations: validations.append(str(p.relative_to(out)))
 
     step, rate, t_train, n_run = start, float("nan"), 0.0, 0
-    bar = tqdm(total=steps, initial=start, unit="step", desc=f"style inversion {token}", disable=not progress, leave=True)
+    bar = tqdm(total=steps, initial=start, unit="step", desc=f"style inversion {token}", disable=not progress,
+               leave=True)
     ema = None
     try:
         while step < steps:
@@ -532,7 +563,8 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
             if step % checkpoint_every == 0 or step == steps: save(step, "done" if step == steps else "running", rate)
     finally: bar.close()
     if start == steps and not (out/_EMBEDS).exists(): save(step, "done", rate)   # finished earlier
-    return StyleInversion(token=token, out=out, embedding=emb.weight[ids].detach().float().cpu(), losses=losses, steps_per_s=rate)
+    return StyleInversion(token=token, out=out, embedding=emb.weight[ids].detach().float().cpu(), losses=losses,
+                          steps_per_s=rate)
 
 class _nullctx:
     def __enter__(self): return self
@@ -569,11 +601,13 @@ def add_invert_args(parser):
 def run_invert(args) -> int:
     "Run `synthbridge invert` from parsed arguments; returns the exit code (a rerun resumes)."
     from synthbridge.cli import UsageError
-    if (args.dataset is None) == (args.real is None): raise UsageError("give exactly one of --dataset NAME or --real FOLDER")
+    if (args.dataset is None) == (args.real is None):
+        raise UsageError("give exactly one of --dataset NAME or --real FOLDER")
     shots = None if str(args.shots).lower() in ("full", "none", "") else args.shots
     if shots is not None:
         try: shots = int(shots); assert shots >= 1
-        except (ValueError, AssertionError): raise UsageError(f"--shots {args.shots!r}: 'full' or an integer >= 1") from None
+        except (ValueError, AssertionError):
+            raise UsageError(f"--shots {args.shots!r}: 'full' or an integer >= 1") from None
     if args.steps < 1: raise UsageError(f"--steps {args.steps}: need >= 1")
     try:
         if args.real is not None: items, labels, classes = _image_folder(args.real)

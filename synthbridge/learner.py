@@ -129,7 +129,8 @@ def timm_model(arch: str = "resnet18.tv_in1k", # a timm architecture, optionally
         if num_classes is None:
             num_classes = int(meta.get("num_classes") or _ckpt_classes(sd, _head_names(probe)) or 1000)
         model = timm.create_model(arch, pretrained=False, num_classes=num_classes, **kwargs)
-        model.head_loaded = _load_into(model, sd, "the state dict" if isinstance(weights, dict) else f"weights {str(weights)!r}")
+        model.head_loaded = _load_into(model, sd, "the state dict" if isinstance(weights, dict)
+                                       else f"weights {str(weights)!r}")
         return model
     if not pretrained: return timm.create_model(arch, pretrained=False, num_classes=num_classes or 1000, **kwargs)
     try: return timm.create_model(arch, pretrained=True, num_classes=num_classes or 1000, **kwargs)
@@ -187,9 +188,11 @@ def paper_sgd(params, # parameters or parameter groups (fastai passes the splitt
     return OptimWrapper(params, torch.optim.SGD, lr=lr, momentum=mom, weight_decay=wd)
 
 class BackboneNormalize(Callback):
-    "Normalise the model's input with the backbone's mean/std (unless the DataLoader has a `Normalize`); `xb` stays raw."
-    order = 100   # the last `before_batch`: MixUp and `get_preds(with_input=True)` see the batch as the DataLoader made it
-    def __init__(self, mean, std): self.mean, self.std = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
+    "Normalise the model's input with the backbone's mean/std (unless the DataLoader has `Normalize`); `xb` stays raw."
+    # the last `before_batch`: MixUp and `get_preds(with_input=True)` see the batch as the DataLoader made it
+    order = 100
+    def __init__(self, mean, std):
+        self.mean, self.std = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
     def _check(self):
         dl = getattr(self.learn, "dl", None)
         fs = getattr(getattr(dl, "after_batch", None), "fs", [])
@@ -210,7 +213,7 @@ class BackboneNormalize(Callback):
         self.raw = self.normed = None
 
 class TrainAccuracy(Callback):
-    "Record the top-1 accuracy on the training batches of every epoch in `.values` (under MixUp: against the unmixed labels)."
+    "Record the top-1 accuracy on the training batches of each epoch in `.values` (under MixUp: the unmixed labels)."
     order, run_valid = 55, False
     def before_fit(self): self.values = []
     def before_train(self): self.correct, self.total = 0, 0
@@ -239,7 +242,7 @@ def synth_learner(dls, # fastai DataLoaders of images in [0, 1] (not normalised)
                   model_kwargs: dict | None = None, # passed to `timm.create_model` (e.g. `drop_rate`)
                   **kwargs, # passed to `Learner`
                  ) -> Learner:
-    "A fastai `Learner` on a timm model with one linear layer as head, the backbone's normalisation and the paper's metrics."
+    "A fastai `Learner` on a timm model with one linear head, the backbone's normalisation and the paper's metrics."
     n_out = n_out or getattr(dls, "c", None)
     if not n_out: raise ValueError("the class count is unknown: pass n_out= or DataLoaders with a category target")
     model = timm_model(arch, pretrained=pretrained, weights=weights, num_classes=n_out, **(model_kwargs or {}))
@@ -253,18 +256,12 @@ def synth_learner(dls, # fastai DataLoaders of images in [0, 1] (not normalised)
     return learn
 
 # %% ../nbs/04_learner.ipynb #a2892088
-_TABLE5_LR = dict(aircraft=0.1, caltech101=0.003, cars=0.01, cub=0.01, dtd=0.003, dogs=0.01, flowers=0.01,
-                  food=0.01, pets=0.003, sun397=0.003)
-
 def paper_lr(dataset: str, # a dataset name of `synthbridge.data.DATASETS`
             ) -> float:
     "The paper's learning rate for `dataset` (Table 5), from the dataset registry."
-    try:
-        from synthbridge.data import DATASETS
-    except ImportError: DATASETS = None
-    if DATASETS is not None and dataset in DATASETS and getattr(DATASETS[dataset], "lr", None): return float(DATASETS[dataset].lr)
-    if dataset in _TABLE5_LR: return _TABLE5_LR[dataset]
-    names = sorted(set(DATASETS or {}) | set(_TABLE5_LR))
+    from synthbridge.data import DATASETS
+    if dataset in DATASETS and getattr(DATASETS[dataset], "lr", None): return float(DATASETS[dataset].lr)
+    names = sorted(k for k, v in DATASETS.items() if getattr(v, "lr", None))
     raise KeyError(f"dataset={dataset!r} has no paper learning rate; known: {', '.join(names)} (or pass lr=)")
 
 @patch
@@ -355,7 +352,8 @@ def _split_dirs(path: Path):
     "(training root, test folder or None) of an image folder, or a clear error for a half-made layout."
     sub = next((path/s for s in ("valid", "test", "val") if (path/s).is_dir()), None)
     if (path/"train").is_dir() and sub is None:
-        raise ValueError(f"{path/'train'} has no test split beside it: add {path/'test'} (or valid/) with the same class "
+        raise ValueError(f"{path/'train'} has no test split beside it: add {path/'test'} (or valid/) with the same "
+                         f"class "
                          f"folders, or give {path/'train'} itself for a seeded split")
     if sub is not None and not (path/"train").is_dir():
         raise ValueError(f"{sub} has no train/ folder beside it: add {path/'train'} with the same class folders")
@@ -407,7 +405,8 @@ def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class f
         if short:
             c, n = min(short.items(), key=lambda x: x[1])
             raise ValueError(f"shots={shots} is larger than the smallest class: {c!r} has {n} training images")
-        train = [f for c in classes for f in sorted(np.random.default_rng([seed, classes.index(c)]).permutation(byc[c])[:shots].tolist())]
+        train = [f for c in classes
+                 for f in sorted(np.random.default_rng([seed, classes.index(c)]).permutation(byc[c])[:shots].tolist())]
         train = [Path(f) for f in train]
     if not train: raise ValueError(f"{str(path)!r}: no training images")
     from synthbridge.data import check_images
@@ -442,7 +441,8 @@ def resolve_weights(arch: str, # a timm architecture name
         why = "HF_HUB_OFFLINE is set and they are not in the local cache" if "HF_HUB_OFFLINE" in str(e) else \
               str(e.__cause__ or e).splitlines()[0][:200]
         raise ValueError(f"--arch {arch}: its ImageNet weights cannot be loaded ({why}): give --weights FILE, "
-                         "or --arch tf_efficientnet_lite0 --weights efficientnet-lite0 (offline), or --no-pretrained") from None
+                         "or --arch tf_efficientnet_lite0 --weights efficientnet-lite0 (offline), or "
+                         "--no-pretrained") from None
     return weights
 
 _cli_weights = resolve_weights   # its former name, for one release
@@ -458,14 +458,17 @@ def real_dls_from_args(args) -> tuple:
     shots = _shots(getattr(args, "shots", None))
     dev = getattr(args, "device", None)
     nw = getattr(args, "num_workers", None)
-    if getattr(args, "dataset", None) and getattr(args, "real", None): raise ValueError("give --dataset or --real, not both")
+    if getattr(args, "dataset", None) and getattr(args, "real", None):
+        raise ValueError("give --dataset or --real, not both")
     if getattr(args, "dataset", None):
         from synthbridge.data import get_dataset
         ds = get_dataset(args.dataset, root=args.root)
-        kw = dict(shots=shots, seed=args.seed, bs=args.batch_size, size=args.size, resize=max(args.size, round(args.size*256/224)))
+        kw = dict(shots=shots, seed=args.seed, bs=args.batch_size, size=args.size,
+                  resize=max(args.size, round(args.size*256/224)))
         if nw is not None: kw["num_workers"] = nw
         if dev: kw["device"] = dev
-        return ds.dls(**kw), dict(name=ds.name, metric=ds.metric, shots=shots, lr=getattr(ds, "lr", None), split="train")
+        return ds.dls(**kw), dict(name=ds.name, metric=ds.metric, shots=shots, lr=getattr(ds, "lr", None),
+                                  split="train")
     if getattr(args, "real", None):
         dls = folder_dls(args.real, size=args.size, bs=args.batch_size, shots=shots, seed=args.seed,
                          num_workers=nw or 0, device=dev)
@@ -478,13 +481,12 @@ def synthetic_dls_from_args(args):
     if not p.is_dir(): raise FileNotFoundError(f"--synthetic {str(p)!r} is not a folder")
     dev, nw = getattr(args, "device", None), getattr(args, "num_workers", None)
     if (p/"classes.json").exists():
-        try: from synthbridge.data import SyntheticSet
-        except ImportError: SyntheticSet = None
-        if SyntheticSet is not None:
-            kw = dict(bs=args.batch_size, size=args.size, resize=max(args.size, round(args.size*256/224)), seed=args.seed)
-            if nw is not None: kw["num_workers"] = nw
-            if dev: kw["device"] = dev
-            return SyntheticSet(p).dls(**kw)
-    return folder_dls(p, size=args.size, bs=args.batch_size, seed=args.seed, valid_pct=0.1, num_workers=nw or 0, device=dev)
+        from synthbridge.data import SyntheticSet
+        kw = dict(bs=args.batch_size, size=args.size, resize=max(args.size, round(args.size*256/224)), seed=args.seed)
+        if nw is not None: kw["num_workers"] = nw
+        if dev: kw["device"] = dev
+        return SyntheticSet(p).dls(**kw)
+    return folder_dls(p, size=args.size, bs=args.batch_size, seed=args.seed, valid_pct=0.1, num_workers=nw or 0,
+                      device=dev)
 
 def _write_json(path, obj): return atomic_write_json(path, obj, ensure_ascii=True)

@@ -23,15 +23,17 @@ def _to_numpy(x):
 def leep(source_probs, # (n, Z) softmax outputs of the source model on the n target images (rows sum to 1)
          target_labels, # (n,) target labels: any values; need not be 0..C-1
         ) -> float:
-    "LEEP score (Nguyen et al., 2020) of a source model's softmax outputs for the target labels; <= 0, higher is better."
+    "LEEP (Nguyen et al., 2020) of a source model's softmax outputs for the target labels; <= 0, higher is better."
     p = _to_numpy(source_probs).astype(np.float64)
     y = _to_numpy(target_labels)
     if p.ndim != 2: raise ValueError(f"source_probs must be 2-d (n images, Z source classes), got shape {p.shape}")
     if y.ndim != 1 or len(y) != len(p):
-        raise ValueError(f"target_labels must be 1-d with one label per row of source_probs ({len(p)}), got shape {y.shape}")
+        raise ValueError(f"target_labels must be 1-d with one label per row of source_probs ({len(p)}), got shape "
+                         f"{y.shape}")
     if len(p) == 0: raise ValueError("LEEP needs at least one target image")
     if not np.isfinite(p).all() or (p < 0).any() or not np.allclose(p.sum(1), 1, atol=1e-3):
-        raise ValueError("source_probs must be probabilities (non-negative rows that sum to 1): apply softmax to logits")
+        raise ValueError("source_probs must be probabilities (non-negative rows that sum to 1): apply softmax to "
+                         "logits")
     classes, yi = np.unique(y, return_inverse=True)
     yi = yi.reshape(-1)
     n = len(p)
@@ -111,5 +113,6 @@ def run_leep(args) -> int:
     if args.device: model = model.to(args.device)
     score = model_leep(model, leep_dl(dls))
     print(f"LEEP {score:.4f}  ({args.arch}, {model.get_classifier().out_features} source classes, {info['name']})")
-    if args.json: atomic_write_json(args.json, dict(leep=score, arch=args.arch, weights=weights, **info), ensure_ascii=True)
+    if args.json:
+        atomic_write_json(args.json, dict(leep=score, arch=args.arch, weights=weights, **info), ensure_ascii=True)
     return 0

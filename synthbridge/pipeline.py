@@ -1,5 +1,4 @@
-"""Loading a diffusers text-to-image pipeline by hub id, folder or embedded name; the sampling schedulers;
-dtype and device; loading a learned style token.
+"""A text-to-image pipeline by hub id, folder or embedded name; schedulers; style tokens.
 
 Docs: https://synthbridge.github.io/synthbridge/pipeline.html.md"""
 

@@ -78,7 +78,7 @@ def class_slugs(names: Sequence[str]) -> list[str]:
 
 # %% ../nbs/00_prompts.ipynb #bf1fe717
 def stable_hash(*parts) -> int:
-    "A 64-bit integer from `parts` (SHA-256 of their `str`s joined by ':'): the same in every process and Python version."
+    "A 64-bit integer from `parts` (SHA-256 of their `str`s joined by ':'): the same in every process and version."
     return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "little")
 
 def template_index(label: int, # class label
@@ -107,4 +107,5 @@ def make_prompt(classname: str, # the class name as it goes into the prompt
     if method == "dsi":
         if not style_token: raise ValueError("method='dsi' needs style_token (the token learned by `invert_style`)")
         return DSI_TEMPLATE.format(classname, style_token)
-    raise ValueError(f"prompt method {method!r}: allowed are {', '.join(PROMPT_METHODS)} (or pass a callable to `generate`)")
+    raise ValueError(f"prompt method {method!r}: allowed are {', '.join(PROMPT_METHODS)} (or pass a callable to "
+                     f"`generate`)")

@@ -14,7 +14,7 @@ from .core import atomic_write_text
 
 # %% auto #0
 __all__ = ['bpe_vocab_path', 'write_clip_tokenizer_files', 'clip_tokenizer_dir', 'clip_tokenizer', 'tiny_pipeline',
-           'sd15_configs_dir', 'sd15_pipeline', 'tiny_image_folder']
+           'sd15_configs_dir', 'sd15_pipeline', 'tiny_image_folder', 'synthetic_folder']
 
 # %% ../nbs/01_testing.ipynb #ce5e6145
 from .core import user_cache
@@ -146,3 +146,23 @@ def tiny_image_folder(path, # folder to write into (created)
             img[(np.arange(size) // period) % 2 == 0] *= 0.6          # class-specific horizontal stripes
             Image.fromarray(img.clip(0, 255).astype("uint8")).save(d/f"{i}.{ext}")
     return path
+
+# %% ../nbs/01_testing.ipynb #4cc4d381
+def synthetic_folder(out, # the folder to write
+                     classes, # class names
+                     n: int = 4, # images per class
+                     size: int = 32, # image side, px
+                     manifest: bool = True, # write `manifest.jsonl` too
+                     ext: str = "png", # image format
+                    ) -> Path:
+    "A synthetic folder in `generate`'s format with `n` tiny images per class (for tests)."
+    from synthbridge.prompts import class_slugs
+    out = Path(out); slugs = class_slugs(classes)
+    tiny_image_folder(out, classes, n=n, size=size, ext=ext)
+    (out/"classes.json").write_text(json.dumps(dict(classes=list(classes), slugs=slugs)))
+    if manifest:
+        rows = [{"class": c, "label": l, "index": i, "prompt": f"a photo of a {c}.", "seed": i, "guidance": 3.5,
+                 "steps": 2, "model": "tiny", "file": f"{s}/{i}.{ext}"}
+                for l, (c, s) in enumerate(zip(classes, slugs)) for i in range(n)]
+        (out/"manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return out

@@ -3,7 +3,9 @@
 (a) no module imports a private name (`_name`) from another synthbridge module, function-local imports included;
 (b) no import cycle among synthbridge's modules, function-local imports included;
 (c) no module over 600 lines;
-(d) at most 20 lines over 120 characters in the whole package.
+(d) at most 20 lines over 120 characters in the whole package. The `__all__` lists nbdev writes are not counted: nbdev
+    wraps the names at 120 characters and then puts `__all__ = ` in front, so their first line is longer whatever the
+    notebooks say. (`__init__.py` is counted: its module list is made of the notebooks' one-line summaries.)
 
 `PENDING` names modules that are being rewritten on another branch; they are exempt until then, and the test fails
 when one of them no longer breaks any rule (so the exemption is removed as soon as it is not needed).
@@ -62,7 +64,9 @@ def cycles(g) -> list:
     return out
 
 def long_lines(mods) -> dict:
-    return {m: [i + 1 for i, l in enumerate(t.splitlines()) if len(l) > MAX_WIDTH] for m, t in mods.items()}
+    "{module: line numbers over MAX_WIDTH}, nbdev's `__all__ = [...]` lines left out."
+    return {m: [i + 1 for i, l in enumerate(t.splitlines()) if len(l) > MAX_WIDTH and not l.startswith("__all__ = [")]
+            for m, t in mods.items()}
 
 def problems(mods, pending=frozenset()) -> dict:
     "{rule: [what breaks it]} over `mods`, modules in `pending` exempt."
@@ -81,7 +85,8 @@ def n_long(mods, pending=frozenset()) -> int:
 def test_checker_finds_private_imports_cycles_size_and_width(tmp_path):
     (tmp_path/"a.py").write_text("from .b import f\ndef g():\n    from synthbridge.c import _h\n")
     (tmp_path/"b.py").write_text("def f():\n    from synthbridge import a\n" + "x = 1\n"*MAX_LINES)
-    (tmp_path/"c.py").write_text("def _h(): pass\ny = '" + "z"*MAX_WIDTH + "'\n")
+    long = "z"*MAX_WIDTH
+    (tmp_path/"c.py").write_text(f"def _h(): pass\ny = '{long}'\n__all__ = ['{long}']\n")   # nbdev's __all__: not counted
     mods = modules(tmp_path)
     p = problems(mods)
     assert p["private"] == ["a:3 imports _h from c"]
