@@ -20,6 +20,7 @@ from .generate import *
 from .learner import *
 from .leep import *
 from .transfer import *
+from .latents import *
 from .dsi import *
 from .mini import *
 from .grid import *
@@ -32,7 +33,7 @@ from .widgets import *
 
 import importlib as _importlib
 _MODULES = ('core', 'prompts', 'testing', 'registry', 'loaders', 'synthetic', 'data', 'pipeline', 'generate',
-            'learner', 'leep', 'transfer', 'dsi', 'mini', 'grid', 'store', 'runner', 'report', 'experiment', 'demo',
-            'widgets')
+            'learner', 'leep', 'transfer', 'latents', 'dsi', 'mini', 'grid', 'store', 'runner', 'report',
+            'experiment', 'demo', 'widgets')
 __all__ = list(dict.fromkeys(_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__))
 "The public names: every module's `__all__`, in module order, each once (a name re-exported from its former home too)."

@@ -23,6 +23,8 @@ from .core import is_image
 from .pipeline import STYLE_EMBEDS as _EMBEDS, load_pipeline, load_style_token
 from .pipeline import style_token_strings as _token_strings
 _all_ = ["load_style_token"]   # its former home: importable from here for one release
+from .latents import CACHE_DTYPES as _CACHE_DTYPES, LatentCache as _LatentCache, latent_scale as _latent_scale
+from .latents import open_rgb as _open_image, vae_input as _preprocess, vae_posterior as _encode
 
 # %% auto #0
 __all__ = ['dsi_loss', 'StyleInversion', 'invert_style', 'add_invert_args', 'run_invert', 'load_style_token']
@@ -30,22 +32,6 @@ __all__ = ['dsi_loss', 'StyleInversion', 'invert_style', 'add_invert_args', 'run
 # %% ../nbs/07_dsi.ipynb #a7726b01
 def _image_name(item, i: int) -> str:
     return str(item) if isinstance(item, (str, os.PathLike)) else f"images[{i}] ({type(item).__name__})"
-
-def _open_image(item) -> Image.Image:
-    "An RGB PIL image from a path, a PIL image or an array."
-    if isinstance(item, Image.Image): return item.convert("RGB")
-    if isinstance(item, (str, os.PathLike)):
-        with Image.open(item) as im: return im.convert("RGB")
-    if isinstance(item, np.ndarray): return Image.fromarray(item).convert("RGB")
-    raise TypeError(f"an image must be a path, a PIL image or a uint8 array, got {type(item).__name__}")
-
-def _preprocess(img: Image.Image, resolution: int) -> torch.Tensor:
-    "Resize the shorter side to `resolution` (bicubic), centre-crop a square, scale to [-1, 1]: a 3xRxR tensor."
-    w, h = img.size; s = resolution / min(w, h)
-    img = img.resize((max(resolution, round(w*s)), max(resolution, round(h*s))), Image.BICUBIC)
-    l, t = (img.width - resolution)//2, (img.height - resolution)//2
-    img = img.crop((l, t, l + resolution, t + resolution))
-    return torch.from_numpy(np.asarray(img, dtype=np.float32)/127.5 - 1).permute(2, 0, 1).contiguous()
 
 def _check_data(images, labels, classes):
     "Validate images/labels/classes (opening every image); returns (labels list, images per class, data hash)."
@@ -105,106 +91,6 @@ def _remove_tokens(pipe, token: str, num_vectors: int):
     "Undo `_add_tokens` (used when a run fails, so the pipeline is as it was)."
     try: pipe.unload_textual_inversion(_token_strings(token, num_vectors))
     except Exception: pass
-
-# %% ../nbs/07_dsi.ipynb #dae6f920
-def _latent_scale(vae):
-    return vae.config.scaling_factor, (getattr(vae.config, "shift_factor", None) or 0.0)
-
-@torch.no_grad()
-def _encode(vae, x: torch.Tensor):
-    "Posterior mean and std of a batch of [-1, 1] images (float32)."
-    d = vae.encode(x.to(device=vae.device, dtype=vae.dtype)).latent_dist
-    return d.mean.float(), d.std.float()
-
-_CACHE_DTYPES = {torch.float16: "float16", torch.float32: "float32"}
-
-def _vae_check(vae) -> str:
-    "A cheap fingerprint of the VAE encoder's weights (first and last layers)."
-    h = hashlib.sha256()
-    for m in (vae.encoder.conv_in, vae.encoder.conv_out, getattr(vae, "quant_conv", None)):
-        if m is not None: h.update(m.weight.detach().float().cpu().numpy().tobytes())
-    return h.hexdigest()[:16]
-
-# %% ../nbs/07_dsi.ipynb #6954b35c
-class _LatentCache:
-    "Posterior mean and std of every image and its mirror, on disk in chunks; a chunk is encoded when first needed."
-    def __init__(self, root, vae, images, resolution: int, batch_size: int, data_hash: str, dtype=torch.float16,
-                 chunk: int = 256):
-        vsf = 2**(len(vae.config.block_out_channels) - 1); hw = resolution//vsf
-        self.vae, self.images, self.resolution, self.batch_size, self.chunk = vae, images, resolution, batch_size, chunk
-        self.n, self.tdtype, self.np_dtype = len(images), dtype, np.dtype(_CACHE_DTYPES[dtype])
-        self.latent_shape = (vae.config.latent_channels, hw, hw)
-        self.key = dict(format="synthbridge.latents/1", data=data_hash, n_images=self.n, resolution=resolution,
-                        latent_shape=list(self.latent_shape), vae=_vae_check(vae), vae_dtype=str(vae.dtype),
-                        batch_size=batch_size, chunk=chunk, dtype=self.np_dtype.name)
-        self.path = Path(root)/hashlib.sha256(json.dumps(self.key, sort_keys=True).encode()).hexdigest()[:16]
-        self.path.mkdir(parents=True, exist_ok=True)
-        self.half = int(np.prod(self.latent_shape))*2*self.np_dtype.itemsize    # bytes of (mean, std) of one view
-        self.n_chunks = -(-self.n//chunk)
-        idx = self.path/"index.json"
-        old = json.loads(idx.read_text()) if idx.exists() else {}
-        self.encodes = old.get("encodes") if old.get("key") == self.key else None
-        self.encodes = self.encodes or [0]*self.n_chunks
-        for f in self.path.glob(".*.tmp"):                      # left by a killed run (the pid is in the name)
-            try: pid = int(f.name.split(".")[-2]); os.kill(pid, 0)
-            except (ValueError, ProcessLookupError): f.unlink(missing_ok=True)
-            except PermissionError: pass
-        self.done = {k for k in range(self.n_chunks) if self._file(k).is_file()
-                     and self._file(k).stat().st_size == self._rows(k)*2*self.half}
-        for k in self.done: self.encodes[k] = max(self.encodes[k], 1)  # renamed, then killed before the index update
-        self.encoded, self.seconds = 0, 0.0                     # images encoded and seconds spent by this process
-        self._write_index()
-
-    def _file(self, k: int) -> Path: return self.path/f"{k:06d}.bin"
-    def _rows(self, k: int) -> int: return min(self.chunk, self.n - k*self.chunk)
-    def _write_index(self):
-        tmp = self.path/f".index.json.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(dict(key=self.key, encodes=self.encodes, files="{:06d}.bin",
-                                       shape=["rows", 2, 2, *self.latent_shape])))
-        os.replace(tmp, self.path/"index.json")
-    def memmap(self, k: int) -> np.ndarray:
-        "Chunk `k` as a read-only memory map [rows, 2 (image, mirror), 2 (mean, std), C, h, w]."
-        return np.memmap(self._file(k), self.np_dtype, "r", shape=(self._rows(k), 2, 2, *self.latent_shape))
-
-# %% ../nbs/07_dsi.ipynb #af8c44c0
-@patch
-def _encode_chunk(self: _LatentCache, k: int):
-    "Encode the images of chunk `k` and their mirrors in batches; publish the chunk file atomically."
-    t0, lo, hi = time.time(), k*self.chunk, k*self.chunk + self._rows(k)
-    tmp = self.path/f".{k:06d}.bin.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as fh:
-            for s in range(lo, hi, self.batch_size):
-                ims = self.images[s:min(s + self.batch_size, hi)]
-                x = torch.stack([_preprocess(_open_image(im), self.resolution) for im in ims])
-                m, sd = _encode(self.vae, torch.cat([x, x.flip(-1)])); b = len(x)
-                rows = torch.stack([torch.stack([m[:b], sd[:b]], 1), torch.stack([m[b:], sd[b:]], 1)], 1)
-                fh.write(rows.to("cpu", self.tdtype).numpy().tobytes())
-            fh.flush(); os.fsync(fh.fileno())
-        os.replace(tmp, self._file(k))
-    except BaseException:
-        tmp.unlink(missing_ok=True); raise
-    self.done.add(k); self.encodes[k] += 1; self.encoded += hi - lo; self.seconds += time.time() - t0
-    self._write_index()
-
-@patch
-def read(self: _LatentCache, idx: Sequence[int], flips: Sequence[int]):
-    "Mean and std (float32, [len(idx), C, h, w]) of images `idx`, mirrored where `flips` is 1; encodes missing chunks."
-    for k in sorted({i//self.chunk for i in idx} - self.done): self._encode_chunk(k)
-    buf = bytearray()
-    for i, f in zip(idx, flips):
-        k, r = divmod(int(i), self.chunk)
-        with open(self._file(k), "rb") as fh: fh.seek((2*r + int(f))*self.half); buf += fh.read(self.half)
-    a = torch.from_numpy(np.frombuffer(bytes(buf), self.np_dtype).reshape(len(idx), 2, *self.latent_shape).copy())
-    return a[:, 0].float(), a[:, 1].float()
-
-@patch
-def fill(self: _LatentCache, progress: bool = False):
-    "Encode every chunk not on disk yet (streaming, one chunk in RAM at a time)."
-    from tqdm.auto import tqdm
-    for k in tqdm([k for k in range(self.n_chunks) if k not in self.done], desc="encoding latents", unit="chunk",
-                  disable=not progress, leave=False): self._encode_chunk(k)
-    return self
 
 # %% ../nbs/07_dsi.ipynb #7fbceacf
 def _step_seed(seed: int, step: int) -> int:

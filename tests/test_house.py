@@ -86,7 +86,7 @@ def test_checker_finds_private_imports_cycles_size_and_width(tmp_path):
     (tmp_path/"a.py").write_text("from .b import f\ndef g():\n    from synthbridge.c import _h\n")
     (tmp_path/"b.py").write_text("def f():\n    from synthbridge import a\n" + "x = 1\n"*MAX_LINES)
     long = "z"*MAX_WIDTH
-    (tmp_path/"c.py").write_text(f"def _h(): pass\ny = '{long}'\n__all__ = ['{long}']\n")   # nbdev's __all__: not counted
+    (tmp_path/"c.py").write_text(f"def _h(): pass\ny = '{long}'\n__all__ = ['{long}']\n")  # __all__: not counted
     mods = modules(tmp_path)
     p = problems(mods)
     assert p["private"] == ["a:3 imports _h from c"]
