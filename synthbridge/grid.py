@@ -153,9 +153,9 @@ def _check(key, v):
         return None if v is None else float(v)
     if key in ("pretrained", "leep", "save_models"): return _one(key, v, lambda x: isinstance(x, bool), "true or false")
     if key == "extra":
-        ok = lambda x: x is None or isinstance(x, (str, int, float, bool))
+        ok = lambda x: isinstance(x, (str, int, float, bool))   # what TOML can hold
         v = _one(key, v, lambda d: isinstance(d, dict) and all(isinstance(k, str) and ok(x) for k, x in d.items()),
-                 "a table of names to numbers, strings, booleans (run settings)")
+                 "a table of names to numbers, strings or booleans (leave out a setting that is None)")
         return dict(v)
     raise GridError(key, f"unknown key {key!r}; allowed keys: {', '.join(GRID_KEYS)}")
 
