@@ -183,7 +183,8 @@ def test_decode_error_in_worker_names_the_file(tmp_path):
 def test_in_memory_batches_match_per_item_path():
     fm = get_dataset("fashion-mnist")
     dls = make_dls(fm.pool[:64], fm.test[:64], fm.classes, bs=64, size=56, resize=64, device="cpu")
-    assert isinstance(dls.valid, D._ArrayDL)
+    from synthbridge.loaders import _ArrayDL
+    assert isinstance(dls.valid, _ArrayDL)
     xb, yb = dls.valid.one_batch()
     ref = torch.stack([load_image(it, 56, 64) for it, _ in fm.test[:64]]).float()/255
     assert xb.shape == ref.shape == (64, 3, 56, 56)
