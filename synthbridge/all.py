@@ -11,22 +11,32 @@ __all__ = []
 from .core import *
 from .prompts import *
 from .testing import *
+from .registry import *
+from .loaders import *
+from .synthetic import *
 from .data import *
+from .pipeline import *
 from .generate import *
 from .learner import *
 from .leep import *
 from .transfer import *
+from .latents import *
 from .dsi import *
 from .world import *
 from .mini import *
 from .mini_eval import *
+from .grid import *
+from .store import *
+from .runner import *
+from .report import *
 from .experiment import *
 from .demo import *
 from .study import *
 from .widgets import *
 
 import importlib as _importlib
-_MODULES = ('core', 'prompts', 'testing', 'data', 'generate', 'learner', 'leep', 'transfer', 'dsi', 'world', 'mini', 'mini_eval', 'experiment', 'demo', 'study',
-            'widgets')
-__all__ = [_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__]
-"The public names: every module's `__all__`, in module order (nbdev's own `__all__` here would be empty)."
+_MODULES = ('core', 'prompts', 'testing', 'registry', 'loaders', 'synthetic', 'data', 'pipeline', 'generate',
+            'learner', 'leep', 'transfer', 'latents', 'dsi', 'world', 'mini', 'mini_eval', 'grid', 'store', 'runner',
+            'report', 'experiment', 'demo', 'study', 'widgets')
+__all__ = list(dict.fromkeys(_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__))
+"The public names: every module's `__all__`, in module order, each once (a name re-exported from its former home too)."

@@ -15,12 +15,13 @@ __all__ = ['COMMANDS', 'COMMON_OPTIONS', 'OPTIONS', 'UsageError', 'HelpFormatter
 
 # %% ../nbs/11_cli.ipynb #db0059a4
 COMMANDS = {
-    "generate": ("synthbridge.generate", "Generate a synthetic image set with a text-to-image model (resumable, shardable)"),
+    "generate": ("synthbridge.generate",
+                 "Generate a synthetic image set with a text-to-image model (resumable, shardable)"),
     "invert": ("synthbridge.dsi", "Learn one style token over a real dataset (dataset style inversion)"),
     "train": ("synthbridge.transfer", "Fine-tune an ImageNet model: vanilla, mixed, bridged, bridged++ transfer"),
     "leep": ("synthbridge.leep", "LEEP transferability of a model (ImageNet or synthetic-finetuned) to a real dataset"),
-    "sweep": ("synthbridge.experiment", "Run an experiment grid (TOML) into a shared, crash-safe results store"),
-    "report": ("synthbridge.experiment", "Tables and figures of the paper from a results store"),
+    "sweep": ("synthbridge.runner", "Run an experiment grid (TOML) into a shared, crash-safe results store"),
+    "report": ("synthbridge.report", "Tables and figures of the paper from a results store"),
     "demo": ("synthbridge.demo", "The paper's study on the embedded CPU miniature (Fashion-MNIST, mini generator)"),
     "train-mini": ("synthbridge.mini_eval", "Retrain the embedded miniature text-to-image model on Fashion-MNIST"),
 }
@@ -80,7 +81,8 @@ def main(argv=None) -> int:
 COMMON_OPTIONS = {
     "model": (("--model",), dict(default="stable-diffusion-v1-5/stable-diffusion-v1-5",
               help="text-to-image model: hub id, local pipeline folder, or 'mini-web' (the embedded CPU model)")),
-    "dataset": (("--dataset",), dict(default=None, help="a dataset name of the registry (aircraft, ..., fashion-mnist, digits)")),
+    "dataset": (("--dataset",), dict(default=None,
+                                     help="a dataset name of the registry (aircraft, ..., fashion-mnist, digits)")),
     "root": (("--root",), dict(default="~/data", help="folder holding (or receiving) the real datasets")),
     "out": (("--out",), dict(required=True, help="output folder (created; a rerun resumes)")),
     "seed": (("--seed",), dict(type=int, default=0, help="random seed")),
@@ -90,7 +92,8 @@ COMMON_OPTIONS = {
     "device": (("--device",), dict(default=None, help="torch device (default: cuda if available, else cpu)")),
     "arch": (("--arch",), dict(default="resnet18.tv_in1k", help="timm architecture of the classifier")),
     "shots": (("--shots",), dict(default="full", help="real images per class: 'full' or an integer k")),
-    "overwrite": (("--overwrite",), dict(action="store_true", help="replace an existing output made with other settings")),
+    "overwrite": (("--overwrite",), dict(action="store_true",
+                                         help="replace an existing output made with other settings")),
     "progress": (("--progress",), dict(action=argparse.BooleanOptionalAction, default=True,
                  help="progress bars (--no-progress: none)")),
     "real": (("--real",), dict(default=None, help="real image folder: train/ and test/ (or valid/) of class folders, "
@@ -138,12 +141,15 @@ _METRIC_NAMES = ("top1", "mean_per_class")
 
 def _data_options(synthetic=True):
     return [("dataset", {}), "root", "real"] + ([(("--synthetic",), dict(default=None,
-            help="synthetic image folder (as `synthbridge generate` writes it, or class folders)"))] if synthetic else []) + \
+            help="synthetic image folder (as `synthbridge generate` writes it, or class folders)"))] if synthetic
+            else []) + \
         ["shots", "size", ("batch_size", dict(default=64)),
-         (("--num-workers",), dict(type=int, default=None, help="DataLoader workers (default: the data module's choice)"))]
+         (("--num-workers",), dict(type=int, default=None,
+                                   help="DataLoader workers (default: the data module's choice)"))]
 
 OPTIONS = {
-    "generate": [("model", {}), ("dataset", dict(help="take the class names from this dataset of the registry (no download)")),
+    "generate": [("model", {}), ("dataset",
+                                 dict(help="take the class names from this dataset of the registry (no download)")),
         "out", "seed", "guidance", ("steps", dict(default=50, help="denoising steps")),
         ("batch_size", dict(default=8, help="images per pipeline call (keep it when resuming for identical bytes)")),
         "device", "overwrite",
@@ -153,13 +159,16 @@ OPTIONS = {
         (("--prompts",), dict(default=None, help="templates (27, the paper's), single, or dsi (with --style-token/"
                                                  "--style-embeds); default: dsi if a style is given, else templates")),
         (("--style-token",), dict(default=None, help="the DSI style token (e.g. '<aircraft-style>')")),
-        (("--style-embeds",), dict(default=None, help="learned_embeds.safetensors (or its folder) from `synthbridge invert`")),
+        (("--style-embeds",), dict(default=None,
+                                   help="learned_embeds.safetensors (or its folder) from `synthbridge invert`")),
         (("--height",), dict(type=int, default=None, help="image height, px (unset: the model's native size)")),
         (("--width",), dict(type=int, default=None, help="image width, px (unset: the model's native size)")),
-        (("--save-size",), dict(type=int, default=None, dest="save_size", help="resize on save to this short side, px (e.g. 256)")),
+        (("--save-size",), dict(type=int, default=None, dest="save_size",
+                                help="resize on save to this short side, px (e.g. 256)")),
         (("--format",), dict(default="png", choices=["png", "jpg", "webp"], help="image file format")),
         (("--quality",), dict(type=int, default=95, help="jpg/webp quality")),
-        (("--shard",), dict(default=None, help="i/n: make only share i of n (unset: from accelerate/torchrun, else all)")),
+        (("--shard",), dict(default=None,
+                            help="i/n: make only share i of n (unset: from accelerate/torchrun, else all)")),
         (("--dtype",), dict(default="auto", help="auto (fp16 on GPU, fp32 on CPU), fp16, bf16 or fp32")),
         (("--safety-checker",), dict(action="store_true", help="keep the model's NSFW safety checker")),
         (("--attention-slicing",), dict(action="store_true", help="attention in slices (less GPU memory)")),
@@ -170,29 +179,38 @@ OPTIONS = {
         ("steps", dict(default=20_000, help="optimisation steps (the paper: 20,000)")),
         ("batch_size", dict(default=4, help="real images per step")), "seed", "device",
         ("overwrite", dict(help="discard a checkpoint in --out made with other settings")),
-        (("--token",), dict(default="<dataset-style>", help="the new style token S* (not in the tokenizer's vocabulary)")),
+        (("--token",), dict(default="<dataset-style>",
+                            help="the new style token S* (not in the tokenizer's vocabulary)")),
         (("--initializer",), dict(default="photo", help="a single-token word whose embedding starts S*")),
         (("--lr",), dict(type=float, default=5e-3, help="AdamW learning rate")),
-        (("--resolution",), dict(type=int, default=512, help="image side fed to the VAE (shorter side resized, centre crop)")),
+        (("--resolution",), dict(type=int, default=512,
+                                 help="image side fed to the VAE (shorter side resized, centre crop)")),
         (("--num-vectors",), dict(type=int, default=1, help="embedding vectors of the token")),
         (("--checkpoint-every",), dict(type=int, default=500, help="steps between checkpoints")),
-        (("--validate-every",), dict(type=int, default=None, help="steps between validation image grids (unset: none)")),
+        (("--validate-every",), dict(type=int, default=None,
+                                     help="steps between validation image grids (unset: none)")),
         (("--mixed-precision",), dict(choices=["no", "fp16", "bf16"], default="no",
                                           help="dtype of the frozen UNet and VAE (fp16: CUDA; bf16: CUDA or CPU)")),
-        (("--gradient-checkpointing",), dict(action="store_true", help="recompute activations in the backward pass (less memory)")),
+        (("--gradient-checkpointing",), dict(action="store_true",
+                                             help="recompute activations in the backward pass (less memory)")),
         (("--attention-slicing",), dict(action="store_true", help="sliced attention (less memory)")),
         (("--scale-lr",), dict(action="store_true", help="multiply --lr by --batch-size")),
-        (("--no-cache-latents",), dict(action="store_true", help="VAE-encode the images at every step instead of once")),
+        (("--no-cache-latents",), dict(action="store_true",
+                                       help="VAE-encode the images at every step instead of once")),
         "progress"],
     "train": [(("--pipeline",), dict(default="bridged++", choices=list(_PIPELINE_NAMES), help="transfer pipeline")),
         *_data_options(True), "arch", "out", "seed", "device", "overwrite", "weights",
         (("--no-pretrained",), dict(action="store_true", help="start from random weights (tests)")),
-        (("--epochs",), dict(type=int, default=None, help="epochs on the real images (unset: 150 full-shot, 100 few-shot)")),
-        (("--stage1-epochs",), dict(type=int, default=None, help="epochs on the synthetic images (unset: --epochs, else 150)")),
-        (("--lr",), dict(type=float, default=None, help="learning rate (unset: Table 5 of the paper for --dataset, else 0.01)")),
+        (("--epochs",), dict(type=int, default=None,
+                             help="epochs on the real images (unset: 150 full-shot, 100 few-shot)")),
+        (("--stage1-epochs",), dict(type=int, default=None,
+                                    help="epochs on the synthetic images (unset: --epochs, else 150)")),
+        (("--lr",), dict(type=float, default=None,
+                         help="learning rate (unset: Table 5 of the paper for --dataset, else 0.01)")),
         (("--stage1-lr",), dict(type=float, default=None, help="stage-1 learning rate (unset: --lr)")),
         (("--wd",), dict(type=float, default=5e-4, help="weight decay")),
-        (("--metric",), dict(default=None, choices=list(_METRIC_NAMES), help="metric (unset: the dataset's, else top1)")),
+        (("--metric",), dict(default=None, choices=list(_METRIC_NAMES),
+                             help="metric (unset: the dataset's, else top1)")),
         (("--mixup-alpha",), dict(type=float, default=0.4, help="MixUp Beta(alpha, alpha) in stage 1 of bridged++")),
         (("--stage1",), dict(default=None, help="a stage1.safetensors from an earlier run to start stage 2 from")),
         (("--leep",), dict(action="store_true", help="also compute LEEP of the ImageNet and stage-1 models")),
@@ -201,10 +219,12 @@ OPTIONS = {
         (("--json",), dict(default=None, help="also write the result as JSON to this file"))],
     "train-mini": ["out", "seed", ("steps", dict(default=2000, help="UNet + text-encoder training steps")),
         ("batch_size", dict(default=64, help="UNet + text-encoder batch size")),
-        ("root", dict(default=None, help="folder holding Fashion-MNIST's idx files (unset: the system's folder, then ~/data)")),
+        ("root", dict(default=None,
+                      help="folder holding Fashion-MNIST's idx files (unset: the system's folder, then ~/data)")),
         "overwrite",
         (("--corpus",), dict(choices=("web", "fashion-mnist"), default="web",
-                             help="web: Fashion-MNIST in random looks (synthbridge.world); fashion-mnist: the grey images")),
+                             help="web: Fashion-MNIST in random looks (synthbridge.world); fashion-mnist: the grey "
+                                  "images")),
         (("--vae-steps",), dict(type=int, default=500, help="autoencoder training steps")),
         (("--image-size",), dict(type=int, default=32, help="image side in px")),
         (("--n-source",), dict(type=int, default=50_000, help="train on the first N Fashion-MNIST training images")),
@@ -236,6 +256,7 @@ def add_data_options(parser, synthetic: bool = True):
     return parser
 
 # %% ../nbs/11_cli.ipynb #07384534
-if __name__ == "__main__" and "__file__" in globals():  # `python -m synthbridge.cli`, `accelerate launch -m synthbridge.cli`
+# `python -m synthbridge.cli`, `accelerate launch -m synthbridge.cli`
+if __name__ == "__main__" and "__file__" in globals():
     from synthbridge.cli import main as _main  # the imported module, not `__main__`: subcommands raise *its* UsageError
     sys.exit(_main())

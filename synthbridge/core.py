@@ -1,4 +1,4 @@
-"""Dependency-free helpers with one home: atomic file writes (text, JSON, bytes, safetensors) that honour the user's umask.
+"""Dependency-free helpers with one home each: atomic writes, the cache folder, small checks.
 
 Docs: https://synthbridge.github.io/synthbridge/core.html.md"""
 
@@ -6,12 +6,13 @@ Docs: https://synthbridge.github.io/synthbridge/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #3c696d6e
 from __future__ import annotations
-import contextlib, json, os, tempfile, threading
+import contextlib, hashlib, inspect, json, numbers, os, tempfile, threading
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['file_mode', 'atomic_path', 'temp_file', 'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json',
-           'atomic_save_safetensors']
+__all__ = ['IMAGE_EXTS', 'PAPER_EPOCHS', 'file_mode', 'atomic_path', 'temp_file', 'atomic_write_bytes', 'atomic_write_text',
+           'atomic_write_json', 'atomic_save_safetensors', 'user_cache', 'is_image', 'is_int', 'kwargs_for',
+           'paper_epochs', 'read_json', 'json_hash']
 
 # %% ../nbs/00_core.ipynb #e017a174
 _UMASK_LOCK = threading.Lock()
@@ -75,3 +76,56 @@ def atomic_save_safetensors(path, tensors: dict, metadata: dict | None = None) -
     with atomic_path(path) as tmp:
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata=metadata)
     return Path(path)
+
+# %% ../nbs/00_core.ipynb #45a9fd3e
+def user_cache() -> Path:
+    "synthbridge's cache folder: `$SYNTHBRIDGE_CACHE`, else `$XDG_CACHE_HOME/synthbridge`, else `~/.cache/synthbridge`."
+    xdg = Path(os.environ.get("XDG_CACHE_HOME", Path.home()/".cache"))
+    return Path(os.environ.get("SYNTHBRIDGE_CACHE", xdg/"synthbridge"))
+
+# %% ../nbs/00_core.ipynb #f47df926
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+"The file extensions read as images (lower case; a file's suffix is compared case-insensitively)."
+
+def is_image(path) -> bool:
+    "Whether `path` names an image file by its extension (`IMAGE_EXTS`), hidden files (`.name`) excluded."
+    p = Path(path)
+    return p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")
+
+# %% ../nbs/00_core.ipynb #f14e95c9
+def is_int(v) -> bool:
+    "Whether `v` is an integer (Python or numpy), booleans excluded."
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+# %% ../nbs/00_core.ipynb #2df9096f
+def kwargs_for(fn, # a function or class
+               **kw, # candidate keyword arguments
+              ) -> dict:
+    "The items of `kw` that `fn` accepts by name (all of them if `fn` takes `**kwargs`)."
+    ps = inspect.signature(fn).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in ps.values()): return kw
+    return {k: v for k, v in kw.items() if k in ps}
+
+# %% ../nbs/00_core.ipynb #42648526
+PAPER_EPOCHS = {"full": 150, "few": 100}
+"The paper's epochs (Appendix A): 150 on the full training set (and on synthetic images), 100 in the few-shot setting."
+
+def paper_epochs(shots=None, # None or 'full': the full training set; an integer: images per class (few-shot)
+                 epochs: int | None = None, # an explicit choice, returned as it is
+                ) -> int:
+    "`epochs` if given, else the paper's default for `shots`: 150 full-shot, 100 few-shot."
+    if epochs is not None: return epochs
+    return PAPER_EPOCHS["full" if shots in (None, "full") else "few"]
+
+# %% ../nbs/00_core.ipynb #ac1c7e15
+def read_json(path, # a JSON file
+             ):
+    "The JSON value in `path`, or None when the file is missing or is not valid JSON."
+    try: return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError): return None
+
+def json_hash(d, # JSON-able settings (a dict, list, ...)
+              n: int = 12, # hex digits kept
+             ) -> str:
+    "A short stable id of `d`: the first `n` hex digits of the SHA-256 of its canonical JSON (keys sorted)."
+    return hashlib.sha256(json.dumps(d, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:n]

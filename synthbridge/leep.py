@@ -13,7 +13,7 @@ import numpy as np, torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['leep', 'source_probs', 'model_leep', 'add_leep_args', 'run_leep']
+__all__ = ['leep', 'source_probs', 'leep_dl', 'model_leep', 'add_leep_args', 'run_leep']
 
 # %% ../nbs/05_leep.ipynb #3fb44f02
 def _to_numpy(x):
@@ -23,15 +23,17 @@ def _to_numpy(x):
 def leep(source_probs, # (n, Z) softmax outputs of the source model on the n target images (rows sum to 1)
          target_labels, # (n,) target labels: any values; need not be 0..C-1
         ) -> float:
-    "LEEP score (Nguyen et al., 2020) of a source model's softmax outputs for the target labels; <= 0, higher is better."
+    "LEEP (Nguyen et al., 2020) of a source model's softmax outputs for the target labels; <= 0, higher is better."
     p = _to_numpy(source_probs).astype(np.float64)
     y = _to_numpy(target_labels)
     if p.ndim != 2: raise ValueError(f"source_probs must be 2-d (n images, Z source classes), got shape {p.shape}")
     if y.ndim != 1 or len(y) != len(p):
-        raise ValueError(f"target_labels must be 1-d with one label per row of source_probs ({len(p)}), got shape {y.shape}")
+        raise ValueError(f"target_labels must be 1-d with one label per row of source_probs ({len(p)}), got shape "
+                         f"{y.shape}")
     if len(p) == 0: raise ValueError("LEEP needs at least one target image")
     if not np.isfinite(p).all() or (p < 0).any() or not np.allclose(p.sum(1), 1, atol=1e-3):
-        raise ValueError("source_probs must be probabilities (non-negative rows that sum to 1): apply softmax to logits")
+        raise ValueError("source_probs must be probabilities (non-negative rows that sum to 1): apply softmax to "
+                         "logits")
     classes, yi = np.unique(y, return_inverse=True)
     yi = yi.reshape(-1)
     n = len(p)
@@ -72,18 +74,19 @@ def source_probs(model_or_learner, # a `Learner`, or an `nn.Module` (e.g. a timm
     finally: model.train(was_training)
     return torch.cat(ps), torch.cat(ys)
 
-def _eval_dl(dls):  # used by `model_leep` callers: LEEP is measured on the training images
-    "The training images with the evaluation transforms (for LEEP), in order, all of them."
+def leep_dl(dls, # the target's DataLoaders
+           ):
+    "The training images of `dls` with the evaluation transforms, in order, all of them: LEEP's data."
     ds = dls.train_ds
-    try:
-        from synthbridge.data import ImageItems, make_dls
-        if isinstance(ds, ImageItems):
-            return make_dls(ds.items, ds.items, ds.vocab, bs=dls.train.bs, size=ds.size, resize=ds.resize,
-                            device=dls.device)[1]
-    except ImportError: pass
+    from synthbridge.data import ImageItems, make_dls
+    if isinstance(ds, ImageItems):
+        return make_dls(ds.items, ds.items, ds.vocab, bs=dls.train.bs, size=ds.size, resize=ds.resize,
+                        device=dls.device)[1]
     if getattr(dls.valid, "after_item", None) is not None and len(dls.valid.after_item.fs):
         return dls.valid.new(dataset=ds, shuffle=False, drop_last=False)
     return dls.train.new(shuffle=False, drop_last=False)
+
+_eval_dl = leep_dl   # its former name, for one release
 
 def model_leep(model_or_learner, # a `Learner`, or an `nn.Module` (e.g. a timm ImageNet classifier)
                dl, # DataLoader of the target dataset (images in [0, 1], labels)
@@ -101,13 +104,15 @@ def add_leep_args(parser):
 def run_leep(args) -> int:
     "Run `synthbridge leep`: print the LEEP score of the source model on the real dataset."
     from synthbridge.cli import usage_errors
-    from synthbridge.learner import real_dls_from_args, timm_model, _write_json, _cli_weights
+    from synthbridge.learner import real_dls_from_args, timm_model, resolve_weights
+    from synthbridge.core import atomic_write_json
     with usage_errors():
         dls, info = real_dls_from_args(args)
-        weights = _cli_weights(args.arch, args.weights)
+        weights = resolve_weights(args.arch, args.weights)
     model = timm_model(args.arch, pretrained=weights is None, weights=weights, num_classes=None)
     if args.device: model = model.to(args.device)
-    score = model_leep(model, _eval_dl(dls))
+    score = model_leep(model, leep_dl(dls))
     print(f"LEEP {score:.4f}  ({args.arch}, {model.get_classifier().out_features} source classes, {info['name']})")
-    if args.json: _write_json(args.json, dict(leep=score, arch=args.arch, weights=weights, **info))
+    if args.json:
+        atomic_write_json(args.json, dict(leep=score, arch=args.arch, weights=weights, **info), ensure_ascii=True)
     return 0

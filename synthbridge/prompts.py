@@ -11,7 +11,7 @@ from typing import Sequence
 
 # %% auto #0
 __all__ = ['IMAGENET_TEMPLATES', 'SINGLE_TEMPLATE', 'DSI_TEMPLATE', 'PROMPT_METHODS', 'clean_classname', 'slugify', 'class_slugs',
-           'template_index', 'make_prompt']
+           'stable_hash', 'template_index', 'make_prompt']
 
 # %% ../nbs/00_prompts.ipynb #2ae51fc5
 IMAGENET_TEMPLATES = (
@@ -77,7 +77,8 @@ def class_slugs(names: Sequence[str]) -> list[str]:
     return out
 
 # %% ../nbs/00_prompts.ipynb #bf1fe717
-def _h(*parts) -> int:
+def stable_hash(*parts) -> int:
+    "A 64-bit integer from `parts` (SHA-256 of their `str`s joined by ':'): the same in every process and version."
     return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "little")
 
 def template_index(label: int, # class label
@@ -87,7 +88,7 @@ def template_index(label: int, # class label
                   ) -> int:
     "Deterministic template number in `range(n)` for image `index` of class `label` under `seed`."
     if n < 1: raise ValueError(f"n={n}: need at least one template")
-    return _h("template", seed, label, index) % n
+    return stable_hash("template", seed, label, index) % n
 
 PROMPT_METHODS = ("templates", "single", "dsi")
 "The prompt methods `make_prompt` knows (Sec. 3: 27 templates; Sec. 4.3: single template and DSI)."
@@ -106,4 +107,5 @@ def make_prompt(classname: str, # the class name as it goes into the prompt
     if method == "dsi":
         if not style_token: raise ValueError("method='dsi' needs style_token (the token learned by `invert_style`)")
         return DSI_TEMPLATE.format(classname, style_token)
-    raise ValueError(f"prompt method {method!r}: allowed are {', '.join(PROMPT_METHODS)} (or pass a callable to `generate`)")
+    raise ValueError(f"prompt method {method!r}: allowed are {', '.join(PROMPT_METHODS)} (or pass a callable to "
+                     f"`generate`)")

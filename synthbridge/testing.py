@@ -14,11 +14,11 @@ from .core import atomic_write_text
 
 # %% auto #0
 __all__ = ['bpe_vocab_path', 'write_clip_tokenizer_files', 'clip_tokenizer_dir', 'clip_tokenizer', 'tiny_pipeline',
-           'sd15_configs_dir', 'sd15_pipeline', 'tiny_image_folder']
+           'sd15_configs_dir', 'sd15_pipeline', 'tiny_image_folder', 'synthetic_folder']
 
 # %% ../nbs/01_testing.ipynb #ce5e6145
-def _user_cache() -> Path:
-    return Path(os.environ.get("SYNTHBRIDGE_CACHE", Path(os.environ.get("XDG_CACHE_HOME", Path.home()/".cache"))/"synthbridge"))
+from .core import user_cache
+_user_cache = user_cache   # its former name here, for one release
 
 def bpe_vocab_path() -> Path:
     "Path of `bpe_simple_vocab_16e6.txt.gz` from the installed `clip-anytorch` or `open_clip_torch` package."
@@ -58,7 +58,7 @@ def write_clip_tokenizer_files(dest) -> Path:
 @lru_cache(maxsize=None)
 def clip_tokenizer_dir() -> Path:
     "A folder holding the real CLIP tokenizer files, built once into the user cache."
-    d = _user_cache()/"clip-tokenizer"
+    d = user_cache()/"clip-tokenizer"
     if not (d/"vocab.json").exists() or not (d/"tokenizer_config.json").exists(): write_clip_tokenizer_files(d)
     return d
 
@@ -146,3 +146,23 @@ def tiny_image_folder(path, # folder to write into (created)
             img[(np.arange(size) // period) % 2 == 0] *= 0.6          # class-specific horizontal stripes
             Image.fromarray(img.clip(0, 255).astype("uint8")).save(d/f"{i}.{ext}")
     return path
+
+# %% ../nbs/01_testing.ipynb #4cc4d381
+def synthetic_folder(out, # the folder to write
+                     classes, # class names
+                     n: int = 4, # images per class
+                     size: int = 32, # image side, px
+                     manifest: bool = True, # write `manifest.jsonl` too
+                     ext: str = "png", # image format
+                    ) -> Path:
+    "A synthetic folder in `generate`'s format with `n` tiny images per class (for tests)."
+    from synthbridge.prompts import class_slugs
+    out = Path(out); slugs = class_slugs(classes)
+    tiny_image_folder(out, classes, n=n, size=size, ext=ext)
+    (out/"classes.json").write_text(json.dumps(dict(classes=list(classes), slugs=slugs)))
+    if manifest:
+        rows = [{"class": c, "label": l, "index": i, "prompt": f"a photo of a {c}.", "seed": i, "guidance": 3.5,
+                 "steps": 2, "model": "tiny", "file": f"{s}/{i}.{ext}"}
+                for l, (c, s) in enumerate(zip(classes, slugs)) for i in range(n)]
+        (out/"manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return out

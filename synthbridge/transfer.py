@@ -17,7 +17,8 @@ from fastai.data.core import DataLoaders
 from fastai.callback.mixup import MixUp
 from fastai.torch_core import set_seed
 from .learner import synth_learner, FCReset, FixedFeatures, save_weights, read_weights, timm_model, paper_lr
-from .leep import model_leep, _eval_dl
+from .leep import model_leep, leep_dl
+from .core import atomic_write_json, paper_epochs
 
 # %% auto #0
 __all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'TransferResult', 'vanilla', 'mixed', 'synthetic_stage', 'bridged', 'bridged_pp',
@@ -33,7 +34,8 @@ class TransferResult:
     pipeline: str # name in `PIPELINES`
     metric: float # final value of the dataset metric on the real test set (last epoch)
     metric_name: str # 'top1' or 'mean_per_class'
-    history: list # one dict per epoch: stage, epoch, train_loss, valid_loss, train_accuracy, accuracy, mean_per_class_accuracy
+    # one dict per epoch: stage, epoch, train_loss, valid_loss, train_accuracy, accuracy, mean_per_class_accuracy
+    history: list
     config: dict # the settings of the run (JSON-able)
     seconds: float # wall-clock time of the run (stage 1 included when it ran here)
     train_acc: list = field(default_factory=list) # per-epoch training accuracy on the real images (Fig. 3)
@@ -50,7 +52,8 @@ class TransferResult:
 
     def save(self, path) -> Path:
         "Save the final model as safetensors (atomically), with arch, class count, vocab and config as metadata."
-        if self.learner is None: raise ValueError("this result holds no learner (it was loaded, or dropped): nothing to save")
+        if self.learner is None:
+            raise ValueError("this result holds no learner (it was loaded, or dropped): nothing to save")
         vocab = getattr(self.learner.dls, "vocab", None)
         return save_weights(self.learner, path, arch=self.config.get("arch"), pipeline=self.pipeline,
                             num_classes=str(self.learner.model.get_classifier().out_features
@@ -96,9 +99,8 @@ def _align(real, synth):
     a, b = [_norm_name(v) for v in vr], [_norm_name(v) for v in vs]
     if a == b or sorted(a) != sorted(b) or len(set(a)) != len(a): return synth
     perm = [a.index(n) for n in b]                                      # synthetic label -> real label
-    try: from synthbridge.data import ImageItems, make_dls
-    except ImportError: ImageItems = None
-    if ImageItems is None or not isinstance(synth.train_ds, ImageItems):
+    from synthbridge.data import ImageItems, make_dls
+    if not isinstance(synth.train_ds, ImageItems):
         raise ValueError("the real and synthetic DataLoaders have the same classes in a different label order "
                          f"(real: {vr[:4]}..., synthetic: {vs[:4]}...): build both with one class list")
     t, v = synth.train_ds, synth.valid_ds
@@ -110,7 +112,8 @@ def _align(real, synth):
 def _check_dls(dls, what):
     if not isinstance(dls, DataLoaders): raise TypeError(f"{what} must be fastai DataLoaders, got {type(dls).__name__}")
     if len(dls.train) == 0:
-        raise ValueError(f"the {what} training DataLoader yields no batch ({len(dls.train_ds)} images, bs={dls.train.bs}, "
+        raise ValueError(f"the {what} training DataLoader yields no batch ({len(dls.train_ds)} images, "
+                         f"bs={dls.train.bs}, "
                          f"drop_last={dls.train.drop_last}): use a smaller batch size")
 
 def _check_metric(metric):
@@ -138,7 +141,8 @@ def _fit(learn, dls, stage, epochs, lr, wd, shots, dataset, seed, cbs, progress)
     set_seed(seed, reproducible=True)
     if progress: learn.fit_paper(epochs, lr=lr, shots=shots, wd=wd, dataset=dataset, cbs=cbs)
     else:
-        with learn.no_bar(), learn.no_logging(): learn.fit_paper(epochs, lr=lr, shots=shots, wd=wd, dataset=dataset, cbs=cbs)
+        with learn.no_bar(), learn.no_logging():
+            learn.fit_paper(epochs, lr=lr, shots=shots, wd=wd, dataset=dataset, cbs=cbs)
     return _history(learn, stage)
 
 def _config(pipeline, arch, pretrained, weights, epochs, lr, wd, shots, dataset, metric, seed, **extra):
@@ -155,7 +159,7 @@ def _result(pipeline, learn, history, config, t0, metric, **kw):
                           learner=learn, **kw)
 
 def _resolve(epochs, lr, shots, dataset):
-    if epochs is None: epochs = 150 if shots in (None, "full") else 100
+    epochs = paper_epochs(shots, epochs)
     if lr is None: lr = paper_lr(dataset) if dataset is not None else 0.01
     return epochs, lr
 
@@ -187,21 +191,20 @@ def vanilla(real: DataLoaders, # real images: train (full or k-shot), valid = te
     set_seed(seed, reproducible=True)
     learn = synth_learner(real, arch, pretrained=pretrained, weights=weights)
     leep_in = _imagenet_leep(arch, pretrained, weights, real) if leep else None
-    hist = _fit(learn, real, 2, epochs, lr, wd, shots, dataset, seed, L(cbs) + ([FixedFeatures()] if fixed_feature else []), progress)
+    hist = _fit(learn, real, 2, epochs, lr, wd, shots, dataset, seed,
+                L(cbs) + ([FixedFeatures()] if fixed_feature else []), progress)
     cfg = _config(name, arch, pretrained, weights, epochs, lr, wd, shots, dataset, metric, seed)
     return _result(name, learn, hist, cfg, t0, metric, leep_imagenet=leep_in)
 
 def _imagenet_leep(arch, pretrained, weights, real):
     m = timm_model(arch, pretrained=pretrained, weights=weights, num_classes=None if weights else 1000)
-    return model_leep(m.to(real.device), _eval_dl(real))
+    return model_leep(m.to(real.device), leep_dl(real))
 
 def _union_dls(real, synth):
     "DataLoaders for mixed transfer: train = real train ∪ synthetic train (shuffled together), valid = real valid."
-    try:
-        from synthbridge.data import ImageItems, make_dls
-    except ImportError: ImageItems = None
+    from synthbridge.data import ImageItems, make_dls
     rt, st = real.train_ds, synth.train_ds
-    if ImageItems is not None and isinstance(rt, ImageItems) and isinstance(st, ImageItems):
+    if isinstance(rt, ImageItems) and isinstance(st, ImageItems):
         return make_dls(list(rt.items) + list(st.items), list(real.valid_ds.items), rt.vocab, bs=real.train.bs,
                         size=rt.size, resize=rt.resize, device=real.device)
     from torch.utils.data import ConcatDataset
@@ -249,7 +252,8 @@ def synthetic_stage(synth: DataLoaders, # synthetic images: train, valid = a syn
     epochs, lr = _resolve(epochs, lr, None, dataset)
     set_seed(seed, reproducible=True)
     learn = synth_learner(synth, arch, pretrained=pretrained, weights=weights)
-    hist = _fit(learn, synth, 1, epochs, lr, wd, None, dataset, seed, L(cbs) + ([MixUp(mixup_alpha)] if mixup else []), progress)
+    hist = _fit(learn, synth, 1, epochs, lr, wd, None, dataset, seed, L(cbs) + ([MixUp(mixup_alpha)] if mixup else []),
+                progress)
     name = "stage1+mixup" if mixup else "stage1"
     cfg = _config(name, arch, pretrained, weights, epochs, lr, wd, None, dataset, "top1", seed, mixup=mixup,
                   mixup_alpha=mixup_alpha if mixup else None, n_synthetic=len(synth.train_ds),
@@ -264,11 +268,14 @@ def _stage1_state(stage1, arch, mixup):
     else:
         sd, meta = read_weights(stage1)
         cfg = json.loads(meta.get("config", "{}"))
-        if not cfg: raise ValueError(f"stage1={str(stage1)!r} has no synthbridge config in its metadata: save it with TransferResult.save")
+        if not cfg:
+            raise ValueError(f"stage1={str(stage1)!r} has no synthbridge config in its metadata: save it with "
+                             f"TransferResult.save")
     if cfg.get("arch") != arch:
         raise ValueError(f"the stage-1 model is a {cfg.get('arch')!r}, this run asks for arch={arch!r}")
     if bool(cfg.get("mixup")) != bool(mixup):
-        raise ValueError(f"the stage-1 model was trained with mixup={bool(cfg.get('mixup'))}, this pipeline needs mixup={mixup}")
+        raise ValueError(f"the stage-1 model was trained with mixup={bool(cfg.get('mixup'))}, this pipeline needs "
+                         f"mixup={mixup}")
     return sd, cfg
 
 def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = test set
@@ -298,7 +305,7 @@ def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = te
     t0 = time.perf_counter()
     epochs, lr = _resolve(epochs, lr, shots, dataset)
     stage1_lr = lr if stage1_lr is None else stage1_lr
-    if stage1_epochs is None: stage1_epochs = epochs if epochs is not None else 150
+    if stage1_epochs is None: stage1_epochs = paper_epochs(None, epochs)
     leep_in = _imagenet_leep(arch, pretrained, weights, real) if leep else None
     if stage1 is None:
         stage1 = synthetic_stage(synth, arch, pretrained, weights, stage1_epochs, stage1_lr, wd, dataset, mixup,
@@ -314,7 +321,7 @@ def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = te
     learn = synth_learner(real, arch, pretrained=False, weights=sd, n_out=n_src)
     leep_syn = None
     if leep:
-        with (contextlib.nullcontext() if progress else learn.no_bar()): leep_syn = model_leep(learn, _eval_dl(real))
+        with (contextlib.nullcontext() if progress else learn.no_bar()): leep_syn = model_leep(learn, leep_dl(real))
     s2cbs = L(cbs) + ([FCReset(n_real, seed=seed)] if fc_reinit else []) + ([FixedFeatures()] if fixed_feature else [])
     hist = _fit(learn, real, 2, epochs, lr, wd, shots, dataset, seed, s2cbs, progress)
     cfg = _config(name, arch, pretrained, weights, epochs, lr, wd, shots, dataset, metric, seed, fc_reinit=fc_reinit,
@@ -352,7 +359,8 @@ PIPELINES = {"vanilla": vanilla, "mixed": mixed, "bridged": bridged, "bridged+fc
              "fixed-vanilla": fixed_vanilla, "fixed-bridged": fixed_bridged, "fixed-bridged+fc": fixed_bridged_fc}
 "Pipeline name -> function `(real, synth, **options) -> TransferResult`."
 
-TWO_STAGE = {"bridged": False, "bridged+fc": False, "bridged++": True, "fixed-bridged": False, "fixed-bridged+fc": False}
+TWO_STAGE = {"bridged": False, "bridged+fc": False, "bridged++": True, "fixed-bridged": False,
+             "fixed-bridged+fc": False}
 "Two-stage pipelines -> whether their stage 1 uses MixUp (pipelines with the same value can share one stage 1)."
 
 # %% ../nbs/06_transfer.ipynb #4f75eccc
@@ -364,24 +372,29 @@ def add_train_args(parser):
 def run_train(args) -> int:
     "Run `synthbridge train`: one pipeline, result.json and model.safetensors in --out."
     from synthbridge.cli import usage_errors
-    from synthbridge.learner import real_dls_from_args, synthetic_dls_from_args, _write_json, _cli_weights
+    from synthbridge.learner import real_dls_from_args, synthetic_dls_from_args, resolve_weights
     out = Path(args.out).expanduser()
     two = args.pipeline in TWO_STAGE
     needs_synth = args.pipeline == "mixed" or (two and args.stage1 is None)
     with usage_errors(TypeError):
-        weights = _cli_weights(args.arch, args.weights, not args.no_pretrained)      # keys must fit: fail before work
+        weights = resolve_weights(args.arch, args.weights,
+                                  not args.no_pretrained)      # keys must fit: fail before work
         if needs_synth and not args.synthetic: raise ValueError(f"--pipeline {args.pipeline} needs --synthetic FOLDER" +
                                                                  (" (or --stage1)" if two else ""))
-        if args.stage1 and not Path(args.stage1).expanduser().is_file(): raise FileNotFoundError(f"--stage1 {args.stage1!r} does not exist")
+        if args.stage1 and not Path(args.stage1).expanduser().is_file():
+            raise FileNotFoundError(f"--stage1 {args.stage1!r} does not exist")
         if args.epochs is not None and args.epochs < 1: raise ValueError(f"--epochs {args.epochs}: must be >= 1")
-        if args.stage1_epochs is not None and args.stage1_epochs < 1: raise ValueError(f"--stage1-epochs {args.stage1_epochs}: must be >= 1")
-        settings = {k: v for k, v in vars(args).items() if k not in ("run", "command", "overwrite", "progress", "device", "num_workers")}
+        if args.stage1_epochs is not None and args.stage1_epochs < 1:
+            raise ValueError(f"--stage1-epochs {args.stage1_epochs}: must be >= 1")
+        settings = {k: v for k, v in vars(args).items()
+                    if k not in ("run", "command", "overwrite", "progress", "device", "num_workers")}
         done = out/"result.json"
         if done.exists():
             old = json.loads(done.read_text()).get("settings")
             if old == json.loads(json.dumps(settings, default=str)):
                 print(f"synthbridge train: {done} exists with these settings: nothing to do"); return 0
-            if not args.overwrite: raise ValueError(f"{done} holds a run with other settings: pass --overwrite to replace it")
+            if not args.overwrite:
+                raise ValueError(f"{done} holds a run with other settings: pass --overwrite to replace it")
         real, info = real_dls_from_args(args)
         synth = synthetic_dls_from_args(args) if needs_synth else None
         metric = args.metric or info.get("metric") or "top1"
@@ -399,13 +412,14 @@ def run_train(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if two and synth is not None:
         mix = TWO_STAGE[args.pipeline]
-        s1 = synthetic_stage(synth, args.arch, not args.no_pretrained, weights, kw["stage1_epochs"] or kw["epochs"] or 150,
+        s1 = synthetic_stage(synth, args.arch, not args.no_pretrained, weights, kw["stage1_epochs"]
+                             or paper_epochs(None, kw["epochs"]),
                              args.stage1_lr if args.stage1_lr is not None else kw["lr"], args.wd, args.dataset, mix,
                              args.mixup_alpha, args.seed, progress=args.progress)
         s1.save(out/"stage1.safetensors")
         kw["stage1"] = s1
     res = PIPELINES[args.pipeline](real, synth, **kw)
     res.save(out/"model.safetensors")
-    _write_json(out/"result.json", dict(res.to_dict(), settings=settings, data=info))
+    atomic_write_json(out/"result.json", dict(res.to_dict(), settings=settings, data=info), ensure_ascii=True)
     print(f"{res.pipeline}: {res.metric_name} {res.metric:.4f} on {info['name']} in {res.seconds:.1f}s -> {out}")
     return 0

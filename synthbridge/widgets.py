@@ -14,6 +14,7 @@ import ipywidgets as widgets
 from PIL import Image as PILImage
 
 from .prompts import slugify
+from .core import is_image
 
 # %% auto #0
 __all__ = ['SynthBrowser', 'PromptExplorer', 'LiveCurves']
@@ -44,7 +45,8 @@ def _tile(png: bytes | None, caption: str, size: int, tooltip: str = "") -> widg
     top = (widgets.Image(value=png, format="png", layout=widgets.Layout(width=f"{size}px", height=f"{size}px",
                                                                         object_fit="contain"))
            if png is not None else widgets.HTML(f"<div style='width:{size}px;height:{size}px;background:#eee'></div>"))
-    cap = widgets.HTML(f"<div style='font-size:11px;line-height:1.25;width:{size}px;overflow-wrap:anywhere'>{caption}</div>")
+    style = f"font-size:11px;line-height:1.25;width:{size}px;overflow-wrap:anywhere"
+    cap = widgets.HTML(f"<div style='{style}'>{caption}</div>")
     box = widgets.VBox([top, cap], layout=widgets.Layout(width=f"{size + 8}px", margin="2px"))
     if tooltip: box.tooltip = tooltip
     return box
@@ -77,7 +79,6 @@ def _read_synth(path: Path):
     rows.sort(key=lambda r: (r["label"], r.get("index", 0), r["file"]))
     return classes, slugs, rows
 
-_IMG_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 def _key(name) -> str: return slugify(str(name)).lower()
 
@@ -93,7 +94,7 @@ def _real_by_class(real, classes, slugs) -> dict[int, list]:
         for d in sorted(p for p in root.iterdir() if p.is_dir()):
             i = want.get(d.name.lower(), want.get(_key(d.name)))
             if i is not None:
-                out[i] += sorted(p for p in d.iterdir() if p.suffix.lower() in _IMG_EXTS)
+                out[i] += sorted(p for p in d.iterdir() if is_image(p))
         return out
     if hasattr(real, "train") and hasattr(real, "classes"):
         names = list(real.classes)
@@ -154,7 +155,8 @@ class SynthBrowser(widgets.VBox):
         "Show page `page` of class `cls` (what the drop-down and the Prev/Next buttons call)."
         label = self.classes.index(cls) if isinstance(cls, str) and cls in self.classes else cls
         if not isinstance(label, int) or not 0 <= label < len(self.classes):
-            raise KeyError(f"class {cls!r}: allowed are labels 0..{len(self.classes) - 1} or one of {self.classes[:5]}...")
+            raise KeyError(f"class {cls!r}: allowed are labels 0..{len(self.classes) - 1} or one of "
+                           f"{self.classes[:5]}...")
         if self.cls.value != label:                            # keep the drop-down in step when called from code
             self._syncing = True
             try: self.cls.value = label
@@ -172,12 +174,16 @@ class SynthBrowser(widgets.VBox):
             if png is None: cap = f"<b>missing</b> {html.escape(r['file'])}<br>" + cap
             extra = {k: r[k] for k in ("index", "guidance", "steps", "model") if k in r}
             tiles.append(_tile(png, cap, self.size, tooltip=f"{r['file']} " + json.dumps(extra)))
-        self.synth_grid.children = tiles or [widgets.HTML(f"<i>no synthetic images of {html.escape(self.classes[label])}</i>")]
-        self.real_grid.children = ([_tile(_png(_to_pil(it), self.size), html.escape(Path(it).name if isinstance(it, (str, Path)) else f"#{lo + j}"), self.size)
+        self.synth_grid.children = tiles or [widgets.HTML(f"<i>no synthetic images of "
+                                                          f"{html.escape(self.classes[label])}</i>")]
+        self.real_grid.children = ([_tile(_png(_to_pil(it), self.size),
+                                          html.escape(Path(it).name if isinstance(it, (str, Path)) else f"#{lo + j}"),
+                                          self.size)
                                     for j, it in enumerate(self.shown_real)]
                                    or [widgets.HTML(f"<i>no real images of {html.escape(self.classes[label])}</i>")])
         self.info.value = (f"page {self.page + 1}/{pages} · {len(syn)} synthetic"
-                           + (f", {len(real)} real" if self.real else "") + f" images of <b>{html.escape(self.classes[label])}</b>")
+                           + (f", {len(real)} real" if self.real
+                              else "") + f" images of <b>{html.escape(self.classes[label])}</b>")
         return self
 
 # %% ../nbs/12_widgets.ipynb #104217de
@@ -199,14 +205,16 @@ class PromptExplorer(widgets.VBox):
         self.pipe, self.pipe_kwargs, self.display_size = pipe, pipe_kwargs, display_size
         self.image, self.seconds = None, None
         self.prompt = widgets.Text(value=prompt, description="prompt", layout=widgets.Layout(width="min(100%, 640px)"))
-        self.guidance = widgets.FloatSlider(value=guidance, min=0., max=max(15., guidance), step=.5, description="guidance")
+        self.guidance = widgets.FloatSlider(value=guidance, min=0., max=max(15., guidance), step=.5,
+                                            description="guidance")
         self.seed = widgets.IntText(value=seed, description="seed", layout=widgets.Layout(width="200px"))
         self.steps = widgets.IntSlider(value=steps, min=1, max=max_steps, description="steps")
         self.button = widgets.Button(description="Generate", button_style="primary", icon="image")
         self.output = widgets.Image(format="png", layout=widgets.Layout(width=f"{display_size}px"))
         self.status = widgets.HTML("<i>press Generate</i>")
         self.button.on_click(self._click)
-        super().__init__([self.prompt, widgets.HBox([self.guidance, self.steps]), widgets.HBox([self.seed, self.button]),
+        super().__init__([self.prompt, widgets.HBox([self.guidance, self.steps]),
+                          widgets.HBox([self.seed, self.button]),
                           self.output, self.status])
 
     def use(self,
@@ -217,7 +225,8 @@ class PromptExplorer(widgets.VBox):
         if missing: raise KeyError(f"manifest row lacks {missing}: has {sorted(row)}")
         self.prompt.value, self.seed.value = str(row["prompt"]), int(row["seed"])
         if "guidance" in row:
-            self.guidance.max = max(self.guidance.max, float(row["guidance"])); self.guidance.value = float(row["guidance"])
+            self.guidance.max = max(self.guidance.max,
+                                    float(row["guidance"])); self.guidance.value = float(row["guidance"])
         if "steps" in row:
             self.steps.max = max(self.steps.max, int(row["steps"])); self.steps.value = int(row["steps"])
         return self
@@ -226,7 +235,8 @@ class PromptExplorer(widgets.VBox):
         "Make one image with the current control values; show it and the time taken; return it."
         import torch
         prompt = self.prompt.value.strip()
-        if not prompt: raise ValueError("the prompt is empty: type what the image should show, e.g. 'a good photo of the dog.'")
+        if not prompt:
+            raise ValueError("the prompt is empty: type what the image should show, e.g. 'a good photo of the dog.'")
         g = torch.Generator("cpu").manual_seed(int(self.seed.value))
         dev = getattr(self.pipe, "device", "cpu")
         t0 = time.perf_counter()
@@ -234,7 +244,8 @@ class PromptExplorer(widgets.VBox):
                        generator=g, **self.pipe_kwargs).images[0]
         self.seconds = time.perf_counter() - t0
         self.image = _to_pil(im)
-        self.output.value = _png(self.image, max(self.image.size) if max(self.image.size) >= self.display_size else self.display_size)
+        self.output.value = _png(self.image, max(self.image.size) if max(self.image.size) >= self.display_size
+                                 else self.display_size)
         dev = getattr(dev, "type", dev)
         self.status.value = (f"{self.seconds:.2f} s on {str(dev).upper()} · {self.steps.value} steps "
                              f"({self.steps.value/self.seconds:.1f} steps/s) · seed {self.seed.value} · "
@@ -244,7 +255,8 @@ class PromptExplorer(widgets.VBox):
     def _click(self, _):
         self.button.disabled, self.button.description = True, "Generating…"
         try: self.generate()
-        except (ValueError, TypeError, RuntimeError) as e: self.status.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
+        except (ValueError, TypeError, RuntimeError) as e:
+            self.status.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
         finally: self.button.disabled, self.button.description = False, "Generate"
 
 # %% ../nbs/12_widgets.ipynb #4430adc6
@@ -337,7 +349,8 @@ class LiveCurves(Callback):
                 if pts: ax.plot(*zip(*pts), style, ms=3, label=split)
             for k, s in enumerate(self.fit_starts[1:], 2):
                 ax.axvline(s + .5, ls="--", c="grey", lw=1)
-                ax.annotate(f"fit {k}", (s + .55, 1), xycoords=("data", "axes fraction"), va="top", fontsize=8, color="grey")
+                ax.annotate(f"fit {k}", (s + .55, 1), xycoords=("data", "axes fraction"), va="top", fontsize=8,
+                            color="grey")
             ax.set_xlabel("epoch"); ax.set_ylabel("accuracy" if what == "acc" else "loss"); ax.grid(alpha=.3)
             if what == "acc": ax.set_ylim(-0.02, 1.02)
             if ep: ax.set_xlim(0.5, max(ep) + .5)

@@ -124,7 +124,7 @@ def test_paper_setting_offline(tmp_path, tiny_model):
     "dataset=aircraft, a pipeline folder for Stable Diffusion, resnet18.tv_in1k: Table 5's LR and the mean per-class metric."
     import torch, timm
     from safetensors.torch import save_file
-    from synthbridge.data import _replica
+    from synthbridge.registry import _replica
     from synthbridge.demo import demo
     root = _replica("aircraft", tmp_path/"data", n_train=2, n_test=1)
     w = tmp_path/"resnet18.safetensors"                     # stands in for timm's download of the ImageNet weights

@@ -47,7 +47,8 @@ leep = true
     plan = load_grid(f).plan()
     assert (len(plan.runs), len(plan.synths), len(plan.stage1s)) == (2, 1, 2)
     synth = next(iter(plan.synths.values()))
-    assert len(list((tmp_path/"store"/"synth"/synth.id).rglob("*.png"))) == 2*2      # made once, at the larger volume
+    assert synth.id.endswith("-n2")                                                    # the set covers its volume
+    assert len(list((tmp_path/"store"/"synth"/synth.folder_id).rglob("*.png"))) == 2*2  # once, at the larger volume
     df = load_results(tmp_path/"store")
     assert sorted(df["id"]) == sorted(r.id for r in plan.runs)
     assert df["metric"].between(0, 1).all()

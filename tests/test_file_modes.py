@@ -24,7 +24,7 @@ def test_generate_outputs_follow_the_umask(tmp_path, umask022):
 def test_weights_results_and_store_follow_the_umask(tmp_path, umask022):
     import torch
     from synthbridge.learner import save_weights, _write_json
-    from synthbridge.experiment import _publish
+    from synthbridge.store import publish as _publish
     w = save_weights(torch.nn.Linear(2, 2), tmp_path/"model.safetensors", arch="x")
     r = _write_json(tmp_path/"result.json", {"metric": 0.5})
     tmp_path.joinpath("store").mkdir()
