@@ -97,8 +97,8 @@ def _check_model(model) -> str:
         raise FileNotFoundError(f"model {name!r}: no such folder (and not a hub id 'owner/name')")
     if "/" not in name:
         from synthbridge.cli import close_names
-        raise FileNotFoundError(f"model {name!r}: no such folder, not the embedded 'mini-fashion' and not a hub id "
-                                f"'owner/name'{close_names(name, ['mini-fashion'])}")
+        raise FileNotFoundError(f"model {name!r}: no such folder, not the embedded 'mini-web' and not a hub id "
+                                f"'owner/name'{close_names(name, list(EMBEDDED))}")
     return name
 
 # %% ../nbs/03a_pipeline.ipynb #8b4b14bb
@@ -110,7 +110,7 @@ def _load_config(model, name, kwargs):
         offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
         why = " and HF_HUB_OFFLINE is set" if offline else f" and not on the hub ({type(e).__name__})"
         raise FileNotFoundError(f"model {name!r}: not in the local Hugging Face cache{why}; "
-                                "a pipeline folder or 'mini-fashion' works offline") from None
+                                "a pipeline folder or 'mini-web' works offline") from None
 
 def load_pipeline(model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", # hub id, folder, or 'mini-web' (embedded)
                   scheduler: str | None = "ddpm", # a key of `SCHEDULERS`; None keeps the pipeline's own

@@ -4,7 +4,7 @@ The code is read from README.md (generated from nbs/index.ipynb), never copied h
 seconds, a documented table of value substitutions (`OFFLINE`) is applied first; each entry must occur in the README,
 so a README edit that drops one fails here rather than silently running something else:
 
-- the hub model id -> `mini-fashion`, the embedded text-to-image model;
+- the hub model id -> `mini-web`, the embedded text-to-image model;
 - `resnet18.tv_in1k` (hub weights) -> `tf_efficientnet_lite0` with the offline EfficientNet-Lite0 weights;
 - Aircraft (a download) -> the offline `digits` dataset;
 - 1,000 images per class, 150/100 epochs, 224 px -> 2 images per class (5 denoising steps), 1 epoch, 32 px.
@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 OFFLINE = [  # (as written in the README, offline stand-in)
-    ("'stable-diffusion-v1-5/stable-diffusion-v1-5'", "'mini-fashion'"),
+    ("'stable-diffusion-v1-5/stable-diffusion-v1-5'", "'mini-web'"),
     ("'resnet18.tv_in1k'", "'tf_efficientnet_lite0', weights=efficientnet_lite0_weights()"),
     ("get_dataset('aircraft'", "get_dataset('digits'"),
     ("n_per_class=1000", "n_per_class=2, num_inference_steps=5"),
