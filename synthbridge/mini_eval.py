@@ -298,13 +298,13 @@ def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images
     ("A small CNN trained on Fashion-MNIST in `look`, and its top-1 accuracy on the test set in that look: `(model, "
      "accuracy)`.")
     from safetensors.torch import load_file, save_file
-    from synthbridge.testing import _user_cache
+    from synthbridge.core import user_cache
     if epochs is None: epochs = 1 if look == "web" else 2
     if epochs < 1: raise ValueError(f"epochs={epochs}: must be >= 1")
     if look not in CLASSIFIER_LOOKS: raise ValueError(f"look={look!r}: allowed are {', '.join(CLASSIFIER_LOOKS)}")
     from synthbridge.world import WORLD_VERSION
     tag = "" if look == "grey" else f"-{look}-w{WORLD_VERSION}"
-    f = _user_cache()/f"fashion-cnn{tag}-{image_size}px-{epochs}ep-seed{seed}.safetensors"
+    f = user_cache()/f"fashion-cnn{tag}-{image_size}px-{epochs}ep-seed{seed}.safetensors"
     torch.manual_seed(seed)
     model = _FashionCNN(in_ch=1 if look == "grey" else 3)
     x, y, xte, yte = _classifier_data(look, image_size, root)

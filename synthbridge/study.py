@@ -52,9 +52,9 @@ def study_grids(s: dict, # checked demo settings (`synthbridge.demo.demo_setting
                 settings: dict | None = None, # `STUDY_SETTINGS` values to change
                ) -> dict:
     "One experiment `Grid` per part of the study, all around Table 2's setting and sharing its runs where they agree."
-    from synthbridge.demo import _grid
+    from synthbridge.demo import demo_grid
     st = STUDY_SETTINGS | (settings or {})
-    t2 = _grid(s)
+    t2 = demo_grid(s)
     rep = dataclasses.replace
     return dict(table2=t2,
                 fig4=rep(t2, name="fig4", pipelines=["vanilla", "bridged++"], shots=list(st["fewshot"])),
@@ -179,11 +179,11 @@ def score(df: pd.DataFrame, # results of the study's runs (`load_results`), Tabl
 def _gaps(store, grid, s, st, out: Path, progress=False) -> dict:
     "Style-gap measurements per seed for single-template and style-inversion sets (cached in `out/style_gap.json`)."
     from synthbridge.data import SyntheticSet
-    from synthbridge.experiment import _real_dataset
+    from synthbridge.runner import real_dataset
     f = out/"style_gap.json"
     done = json.loads(f.read_text()) if f.exists() else {}
     plan = grid.plan()
-    ds = _real_dataset(s["dataset"], s["root"])
+    ds = real_dataset(s["dataset"], s["root"])
     heldout = ds.subsets.get("heldout", ds.train)
     for run in plan.runs:
         m, seed = run.config.get("method"), run.seed
@@ -200,8 +200,8 @@ def _gaps(store, grid, s, st, out: Path, progress=False) -> dict:
     return res
 
 def _pick(items, n, seed):
-    from synthbridge.demo import _stratified
-    return _stratified([l for _, l in items], n, seed)
+    from synthbridge.demo import stratified_subset
+    return stratified_subset([l for _, l in items], n, seed)
 
 def _write_json(path: Path, obj):
     tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(json.dumps(obj, indent=1, default=str)); os.replace(tmp,
@@ -211,9 +211,9 @@ def _write_json(path: Path, obj):
 def _fmt(v, d=1): return "—" if v is None or not np.isfinite(v) else f"{v:+.{d}f}" if d else f"{v}"
 
 def _scoreboard_md(board: pd.DataFrame, s: dict, st: dict, timing: dict, parts) -> str:
-    from synthbridge.demo import MINIATURE, _setting_line
+    from synthbridge.demo import MINIATURE, setting_line
     lines = [f"# Scoreboard of the paper's findings on the CPU miniature", "", f"> **{MINIATURE}.**", "",
-             f"Table 2's setting (the demo's default): {_setting_line(s)}. Effects are in accuracy points (test top-1, "
+             f"Table 2's setting (the demo's default): {setting_line(s)}. Effects are in accuracy points (test top-1, "
              "%) unless stated; the interval is the two-sided 95 % t-interval of the per-seed paired differences "
              "(the same seed picks the same k-shot subset and initialisation). Verdict: *reproduced* when the interval "
              "lies on the paper's side of 0, *not reproduced* when it lies on the other side, *inconclusive* when it "
@@ -264,7 +264,7 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
           **overrides, # Table 2's demo settings to change (`synthbridge.demo.DEMO_SETTINGS` keys, e.g. epochs=2)
          ) -> pd.DataFrame:
     "Measure the paper's findings on the CPU miniature and write `scoreboard.csv` and `scoreboard.md` into `out`."
-    from synthbridge.demo import demo_settings, _Runner, _DemoStore, _key
+    from synthbridge.demo import demo_settings, DemoRunner, demo_store, demo_key
     from synthbridge.experiment import load_results, run_grid
     parts = [parts] if isinstance(parts, str) else list(parts)
     bad = [p for p in parts if p not in STUDY_PARTS]
@@ -278,14 +278,14 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    store = _DemoStore(out/"store", _key(s))
+    store = demo_store(out/"store", demo_key(s))
     tf = out/"timing.json"
     timing = json.loads(tf.read_text()) if tf.exists() else {}
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else None
     for part in [p for p in STUDY_PARTS if p in parts]:
         t0 = time.time()
         if say: say(f"synthbridge study: {part} ({grids[part].plan()})")
-        stats = run_grid(grids[part], store, runner=_Runner(s, None, store), device=device, adopt=True, log=say,
+        stats = run_grid(grids[part], store, runner=DemoRunner(s, None, store), device=device, adopt=True, log=say,
                          progress=False)
         timing[part] = timing.get(part, 0) + time.time() - t0
         _write_json(tf, timing)
@@ -294,7 +294,7 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
                                                "rerun to retry them")
     gaps = _gaps(store, grids["table3"], s, st, out)
     df = load_results(store)
-    if len(df): df = df[df["demo_key"] == _key(s)].copy()
+    if len(df): df = df[df["demo_key"] == demo_key(s)].copy()
     board = score(df, s, gaps, settings)
     cols = ["finding", "paper", "measured", "ci_low", "ci_high", "verdict", "seeds"]
     _write(out/"scoreboard.csv", board[cols].to_csv(index=False))

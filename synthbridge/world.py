@@ -212,8 +212,8 @@ def caption(template: str, # a template with one `{}`, e.g. 'a photo of a {}.'
 
 # %% ../nbs/01a_world.ipynb #43bdefde
 def _cache_dir() -> Path:
-    from synthbridge.testing import _user_cache
-    return _user_cache()/f"world-v{WORLD_VERSION}"
+    from synthbridge.core import user_cache
+    return user_cache()/f"world-v{WORLD_VERSION}"
 
 def _cached_render(x: np.ndarray, looks_fn, tag: str, size: int, cache: bool) -> np.ndarray:
     "Render (or read back) `x` in the looks `looks_fn()`; the file is keyed by the images' bytes, `tag` and `size`."
