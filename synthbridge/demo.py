@@ -13,290 +13,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import synthbridge
+from .demo_runs import (DEMO_PIPELINES, PIPELINE_NAMES, DEMO_SETTINGS, MINIATURE, SETTING_KEYS,
+                                   demo_settings, demo_grid, demo_key, stratified_subset, DemoRunner, demo_store,
+                                   setting_line)
+_all_ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'demo_key',
+         'stratified_subset', 'DemoRunner', 'demo_store', 'setting_line']
+
 
 # %% auto #0
-__all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'demo_key',
-           'stratified_subset', 'DemoRunner', 'setting_line', 'DemoResult', 'demo', 'quick_demo_dir', 'demo_store',
-           'add_demo_args', 'run_demo']
-
-# %% ../nbs/09_demo.ipynb #eed84cfe
-DEMO_PIPELINES = ("vanilla", "mixed", "bridged", "bridged++")
-"The pipelines the demo compares, in the order of the paper's Table 2."
-
-PIPELINE_NAMES = {"vanilla": "Vanilla Transfer", "mixed": "Mixed Transfer", "bridged": "Bridged Transfer",
-                  "bridged+fc": "Bridged Transfer + FC Reinit", "bridged++": "Bridged Transfer++ (FC Reinit & Mixup)"}
-"Pipeline name -> its row name in the paper's Table 2."
-
-DEMO_SETTINGS = {
-    "default": dict(shots=10, n_per_class=100, seeds=(0, 1, 2), epochs=12, stage1_epochs=4, size=48, batch_size=25,
-                    lr=0.01, steps=25, test_per_class=200, curve_per_class=10, gen_batch_size=50),
-    "quick": dict(shots=4, n_per_class=40, seeds=(0,), epochs=10, stage1_epochs=3, size=48, batch_size=25,
-                  lr=0.01, steps=25, test_per_class=100, curve_per_class=10, gen_batch_size=40),
-    "paper": dict(shots="full", n_per_class=1000, seeds=(0, 1, 2), epochs=150, stage1_epochs=None, size=224,
-                  batch_size=64, lr=None, steps=50, test_per_class=None, curve_per_class=None, gen_batch_size=8),
-}
-("Preset values: 'default' and 'quick' (the CPU miniature: `fashion-catalog` and `mini-web`) and 'paper' (any other "
- "dataset).")
-
-MINIATURE = "CPU miniature (fashion-catalog, mini-web generator, EfficientNet-Lite0): not the paper's numbers"
-"How every output of the miniature demo describes itself."
-
-# %% ../nbs/09_demo.ipynb #48c1974e
-_KEYS = ("shots", "n_per_class", "seeds", "epochs", "stage1_epochs", "size", "batch_size", "lr", "steps",
-         "test_per_class", "curve_per_class", "gen_batch_size")
-
-def _is_int(v) -> bool: return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-def _dataset_spec(dataset, root) -> tuple[str, bool]:
-    "(grid dataset string, is the miniature) for a registry name or a folder."
-    from synthbridge.data import DATASETS
-    if not isinstance(dataset, (str, os.PathLike)) or not str(dataset).strip():
-        raise ValueError(f"dataset={dataset!r}: give a dataset name ({', '.join(DATASETS)}) or a folder with "
-                         "train/<class>/ and test/<class>/ image folders")
-    name = str(dataset)
-    if name == "fashion-catalog": return name, True
-    if name in ("fashion-mnist", "fashion-mnist:pool"): return "fashion-mnist:pool", True
-    if name.split(":")[0] in DATASETS and ":" not in name: return name, False
-    p = Path(name).expanduser()
-    if p.is_dir():
-        if not (p/"train").is_dir() or not any((p/d).is_dir() for d in ("test", "valid", "val")):
-            raise ValueError(f"dataset folder {str(p)!r} needs train/<class>/ and test/<class>/ (or valid/) subfolders")
-        return str(p.resolve()), False
-    raise ValueError(f"dataset={name!r}: not a dataset name ({', '.join(DATASETS)}) nor an existing folder")
-
-def _check_model(model: str, miniature: bool):
-    if not isinstance(model, str) or not model.strip():
-        raise ValueError(f"model={model!r}: give 'mini-web', a pipeline folder or a hub id")
-    if model in ("mini-web", "mini-fashion"):
-        if not miniature: raise ValueError(f"model={model!r} only knows Fashion-MNIST's ten classes: for another "
-                                           "dataset give a text-to-image model (e.g. "
-                                           "stable-diffusion-v1-5/stable-diffusion-v1-5)")
-        from synthbridge.mini import mini_fashion_path
-        if not (mini_fashion_path()/"model_index.json").exists():
-            raise FileNotFoundError(f"the embedded model is missing ({mini_fashion_path()} has no model_index.json): "
-                                    "reinstall synthbridge, or train it with `synthbridge train-mini`")
-        return
-    p = Path(model).expanduser()
-    if p.exists():
-        if not (p/"model_index.json").exists():
-            raise FileNotFoundError(f"model={model!r}: {p} is not a diffusers pipeline folder (no model_index.json)")
-    elif model.startswith((".", "/", "~")) or model.strip("/").count("/") != 1:
-        raise FileNotFoundError(f"model={model!r}: no such folder, and not a hub id 'owner/name'")
-
-def demo_settings(quick: bool = False, # the quick preset (miniature only)
-                  dataset="fashion-catalog", # 'fashion-catalog' (the miniature), another registry name, or a folder
-                  model: str = "mini-web", # text-to-image model: 'mini-web' (embedded), a pipeline folder or a hub id
-                  arch: str = "tf_efficientnet_lite0", # timm architecture of the classifier
-                  # local ImageNet checkpoint; None: the offline package's for tf_efficientnet_lite0, else timm's
-                  weights=None,
-                  root="~/data", # folder of the real datasets
-                  guidance: float = 3.5, # classifier-free guidance of the synthetic images
-                  **overrides, # values of `DEMO_SETTINGS` to change (None keeps the preset's)
-                 ) -> dict:
-    "The demo's checked settings: the preset ('default', 'quick' or 'paper') updated with `overrides`."
-    unknown = [k for k in overrides if k not in _KEYS]
-    if unknown: raise TypeError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(_KEYS)}")
-    ds, mini = _dataset_spec(dataset, root)
-    if quick and not mini:
-        raise ValueError("quick=True is the CPU miniature's preset: it needs dataset='fashion-catalog'")
-    preset = "quick" if quick else "default" if mini else "paper"
-    s = dict(DEMO_SETTINGS[preset]) | {k: v for k, v in overrides.items() if v is not None}
-    sh = s["shots"]
-    if isinstance(sh, str) and sh.strip().isdigit(): sh = int(sh)
-    if not (sh == "full" or (_is_int(sh) and sh >= 1)):
-        raise ValueError(f"shots={sh!r}: give 'full' or an integer >= 1 (real images per class)")
-    s["shots"] = sh
-    seeds = s["seeds"]
-    seeds = [seeds] if _is_int(seeds) else list(seeds) if isinstance(seeds, (list, tuple, range)) else seeds
-    if not isinstance(seeds, list) or not seeds or not all(_is_int(x) and x >= 0
-                                                           for x in seeds) or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds={s['seeds']!r}: give distinct integers >= 0, e.g. (0, 1, 2)")
-    s["seeds"] = [int(x) for x in seeds]
-    for k in ("n_per_class", "epochs", "size", "batch_size", "steps", "gen_batch_size"):
-        if not _is_int(s[k]) or s[k] < 1: raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1")
-    if s["test_per_class"] == 0: s["test_per_class"] = None            # 0: every test image
-    for k in ("stage1_epochs", "test_per_class", "curve_per_class"):
-        if s[k] is not None and (not _is_int(s[k]) or s[k] < 1):
-            raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1 or None")
-    if s["size"] < 16: raise ValueError(f"size={s['size']}: images must be at least 16 px")
-    if s["lr"] is not None and (isinstance(s["lr"], bool) or not isinstance(s["lr"], (int, float)) or not s["lr"] > 0):
-        raise ValueError(f"lr={s['lr']!r}: must be a number > 0 (or None: the paper's Table 5 value)")
-    if isinstance(guidance, bool) or not isinstance(guidance,
-                                                    (int, float)) or not math.isfinite(guidance) or guidance < 0:
-        raise ValueError(f"guidance={guidance!r}: must be a number >= 0 (0 or 1: no classifier-free guidance)")
-    _check_model(model, mini)
-    import timm
-    if not isinstance(arch, str) or not timm.is_model(arch):
-        raise ValueError(f"arch={arch!r} is not a timm architecture (see timm.list_models())")
-    if weights is None and arch.split(".")[0] == "tf_efficientnet_lite0": weights = "efficientnet-lite0"
-    if weights not in (None, "efficientnet-lite0") and not Path(weights).expanduser().is_file():
-        raise FileNotFoundError(f"weights={str(weights)!r}: no such file (a .safetensors/.pth ImageNet checkpoint)")
-    return dict(preset=preset, miniature=mini, dataset=ds, model=model, arch=arch, root=str(root),
-                weights=None if weights is None else str(weights), guidance=float(guidance), **s)
-
-# %% ../nbs/09_demo.ipynb #9f079420
-def demo_grid(s: dict):
-    "The demo as a `Grid` of the experiment module, from the settings `s` of `demo_settings`."
-    from synthbridge.experiment import Grid
-    return Grid(name="demo", datasets=[s["dataset"]], pipelines=list(DEMO_PIPELINES), shots=[s["shots"]],
-                volumes=[s["n_per_class"]], guidance=[s["guidance"]], methods=["templates"], archs=[s["arch"]],
-                seeds=list(s["seeds"]), model=s["model"], scheduler="ddpm", steps=s["steps"], image_size=None,
-                synth_seed=0, gen_batch_size=s["gen_batch_size"], epochs=s["epochs"], few_shot_epochs=s["epochs"],
-                stage1_epochs=s["stage1_epochs"], lr=s["lr"], size=s["size"], batch_size=s["batch_size"],
-                pretrained=True, weights=s["weights"], root=s["root"], leep=s["miniature"])
-
-def demo_key(s: dict) -> str:
-    "A short hash of the settings outside the grid (the test and curve subsets): the key of the demo's results."
-    extra = {k: s[k] for k in ("test_per_class", "curve_per_class")}
-    return hashlib.sha256(json.dumps(extra, sort_keys=True).encode()).hexdigest()[:10]
-
-def stratified_subset(labels, n: int | None, seed: int = 20231) -> list[int]:
-    "Indices (ascending) of up to `n` items per class (all of a smaller class), fixed by `seed`; all if n is None."
-    labels = np.asarray(labels)
-    if n is None: return list(range(len(labels)))
-    out = []
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        out += idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:n]].tolist()
-    return sorted(out)
-
-def _load_small(items, limit_bytes=256 * 2**20):
-    "Image files -> uint8 arrays in memory (fast batches) when they fit in `limit_bytes`, else the paths unchanged."
-    from PIL import Image
-    if not items: return items
-    with Image.open(items[0][0]) as im: w, h = im.size
-    if len(items) * w * h * 3 > limit_bytes: return items
-    def rd(p):
-        with Image.open(p) as im: return np.asarray(im.convert("RGB"))
-    return [(rd(p), l) for p, l in items]
-
-# %% ../nbs/09_demo.ipynb #bf3035cc
-def _call_kwargs(fn, **kw) -> dict:
-    ps = inspect.signature(fn).parameters
-    if any(p.kind == p.VAR_KEYWORD for p in ps.values()): return kw
-    return {k: v for k, v in kw.items() if k in ps}
-
-def _weights(w):
-    if w == "efficientnet-lite0":
-        from synthbridge.learner import efficientnet_lite0_weights
-        return str(efficientnet_lite0_weights())
-    return w
-
-def _scores(preds, targs) -> dict:
-    p, t = preds.argmax(-1).numpy(), targs.numpy()
-    per = [float((p[t == c] == c).mean()) for c in np.unique(t)]
-    return dict(top1=float((p == t).mean()), mean_per_class=float(np.mean(per)))
-
-class DemoRunner:
-    "The demo's `run_grid` runner (see above); `bar` is a progress bar advanced after each run."
-    def __init__(self, s: dict, bar=None, store=None): self.s, self.bar, self.store, self._ds = s, bar, store, {}
-
-    def store_path(self, spec) -> Path: return self.store.artifact_path(spec)
-
-    def dataset(self, ctx):
-        if "ds" not in self._ds:
-            from synthbridge.runner import real_dataset
-            self._ds["ds"] = real_dataset(self.s["dataset"], self.s["root"])
-        return self._ds["ds"]
-
-    def __call__(self, task, ctx) -> dict:
-        from synthbridge.experiment import Run, Stage1Spec, execute_task
-        if self.bar is not None:
-            what = f"{task.pipeline} seed {task.seed}" if isinstance(task, Run) else \
-                   f"stage 1{' + MixUp' if task.mixup else ''} seed {task.seed}" if isinstance(task,
-                       Stage1Spec) else "synthetic set"
-            self.bar.set_postfix_str(what)
-        rec = self.train(task, ctx) if isinstance(task, Run) else self.stage1(task, ctx) if isinstance(task,
-                                                                                                       Stage1Spec) \
-              else execute_task(task, ctx)
-        if self.bar is not None and isinstance(task, (Run, Stage1Spec)):
-            if isinstance(task, Run): self.bar.set_postfix_str(f"{what}: {rec['metric']*100:.1f}%")
-            self.bar.update(1)
-        return rec
-
-    def data(self, ctx, train, size, bs):
-        "(real train, test, curve sample) items and the DataLoaders keywords."
-        ds, s = self.dataset(ctx), self.s
-        test = [ds.test[i] for i in stratified_subset([l for _, l in ds.test], s["test_per_class"])]
-        sample = [test[i] for i in stratified_subset([l for _, l in test], s["curve_per_class"])]
-        return test, sample, dict(bs=bs, size=size, resize=round(size * 8 / 7), device=ctx.device)
-
-    def synth_dls(self, spec, volume, sample, kw):
-        from synthbridge.data import SyntheticSet, make_dls
-        items = SyntheticSet(self.store_path(spec)).select(volume)
-        return make_dls(_load_small(items), sample, self.dataset(None).classes, **kw)
-
-    def stage1(self, spec, ctx) -> dict:
-        "The experiment module's `make_stage1` with in-memory synthetic images, validated on the real curve sample."
-        from synthbridge.transfer import synthetic_stage
-        ctx.close()
-        _, sample, kw = self.data(ctx, None, spec.size, spec.batch_size)
-        res = synthetic_stage(self.synth_dls(spec.synth, spec.volume, sample, kw), arch=spec.arch,
-                              pretrained=spec.pretrained,
-                              weights=_weights(spec.weights), epochs=spec.epochs, lr=spec.lr, mixup=spec.mixup,
-                              seed=spec.seed,
-                              device=ctx.device)
-        out = ctx.store.artifact_path(spec); out.mkdir(parents=True, exist_ok=True)
-        res.save(out/"model.safetensors")
-        return dict(metric=res.metric, metric_name="top1 (real test sample)", history=res.history,
-                    train_seconds=res.seconds)
-
-    def train(self, run, ctx) -> dict:
-        import torch
-        from synthbridge.data import make_dls, SyntheticSet
-        from synthbridge.transfer import PIPELINES
-        s, ds = self.s, self.dataset(ctx)
-        shots = None if run.shots == "full" else run.shots
-        train = ds.train if shots is None else ds.shots(shots, run.seed)
-        test, sample, kw = self.data(ctx, train, run.size, run.batch_size)
-        real = make_dls(train, sample, ds.classes, **kw)
-        synth, stage1 = None, getattr(run, "stage1", None)
-        if stage1 is None and run.synth is not None:       # mixed transfer: the synthetic images themselves
-            synth = self.synth_dls(run.synth, run.volume, sample, kw)
-        weights = _weights(run.config.get("weights"))
-        from synthbridge.data import DATASETS
-        name = run.dataset.split(":")[0]
-        fn = PIPELINES[run.pipeline]
-        opts = dict(arch=run.arch, pretrained=run.pretrained, weights=weights, epochs=run.epochs, lr=run.lr,
-                    seed=run.seed,
-                    shots=shots, dataset=name if name in DATASETS else None, metric=ds.metric, device=ctx.device,
-                    leep=bool(run.config.get("leep")))
-        # shared stage 1
-        if stage1 is not None: opts["stage1"] = str(ctx.store.artifact_path(stage1)/"model.safetensors")
-        res = fn(real, synth, **_call_kwargs(fn, **opts))
-        if s["curve_per_class"] is None: metric, n_test = res.metric, len(sample)
-        else:
-            full = make_dls(train, test, ds.classes, **(kw | dict(bs=max(run.batch_size, 256))))
-            with res.learner.no_bar(): preds, targs = res.learner.get_preds(dl=full.valid)
-            metric, n_test = _scores(preds, targs)[ds.metric], len(test)
-        rec = dict(metric=metric, metric_name=ds.metric, test_images=n_test, curve_images=len(sample),
-                   train_acc=list(res.train_acc), valid_curve=list(res.valid_metric),
-                   n_real=len(train), n_synthetic=0 if run.synth is None else run.volume * len(ds.classes),
-                   train_seconds=res.seconds, leep_imagenet=res.leep_imagenet, leep_synthetic=res.leep_synthetic,
-                   transfer=res.to_dict().get("config", {}), demo_key=demo_key(s),
-                   device=str(ctx.device))
-        del res; gc.collect()
-        return rec
+__all__ = ['DemoResult', 'demo', 'quick_demo_dir', 'add_demo_args', 'run_demo', 'DEMO_PIPELINES', 'PIPELINE_NAMES',
+           'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'demo_key', 'stratified_subset', 'DemoRunner',
+           'demo_store', 'setting_line']
 
 # %% ../nbs/09_demo.ipynb #0afa116d
 def _label(s: dict) -> str:
     if s["miniature"]: return MINIATURE
     return f"paper setting: {Path(s['dataset']).name}, {s['model']}, {s['arch']}"
-
-def _n(k, word): return f"{k} {word}{'' if k == 1 else 's'}"
-
-def setting_line(s: dict, df=None) -> str:
-    "One sentence that states the setting `s` (and the test images of the results `df`)."
-    shots = "all real training images" if s["shots"] == "full" else f"{s['shots']} real images per class"
-    n_test = int(df["test_images"].iloc[0]) if df is not None and len(df) else None
-    sub = " (a fixed stratified subset of the official test set)" if s["test_per_class"] else " (the official test set)"
-    test = (f"{n_test:,} test images{sub}" if n_test else
-            f"{s['test_per_class']} test images per class{sub}" if s["test_per_class"] else "all the test images")
-    return (f"{shots}, {s['n_per_class']} synthetic images per class (guidance {s['guidance']:g}, {s['steps']} DDPM "
-            f"steps), "
-            f"{s['size']} px, {_n(s['epochs'], 'epoch')} on the real images"
-            + (f" ({_n(s['stage1_epochs'], 'epoch')} on the synthetic images first)" if s['stage1_epochs'] else "")
-            + f", seeds {', '.join(map(str, s['seeds']))}; evaluated on {test}")
 
 def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
     from synthbridge.experiment import summarize, render_table
@@ -618,22 +350,6 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
              if (out/n).exists()}
     return DemoResult(out=out, table=table, settings=s, timing=timing, files=files)
 
-def _store_cls():
-    from synthbridge.experiment import Store
-    class _DemoStore(Store):
-        "The demo's results store: one result file per run *and* setting key, so settings outside the grid never mix."
-        def __init__(self, path, key, **kw): super().__init__(path, **kw); self.key = key
-        def result_path(self, task_id) -> Path: return self.path/"results"/f"{task_id}.{self.key}.json"
-        def done_ids(self) -> set:
-            runs = {p.name[:-len(f".{self.key}.json")] for p in (self.path/"results").glob(f"*.{self.key}.json")
-                    if not p.name.startswith(".")}
-            return runs | {p.stem for p in (self.path/"done").glob("*.json") if not p.name.startswith(".")}
-        def claim(self, task_id, owner=""): return super().claim(f"{task_id}.{self.key}", owner)
-    return _DemoStore
-
-def demo_store(path, key):
-    "The demo's results store in `path`: one result file per run and setting key `key` (`demo_key`)."
-    return _store_cls()(path, key)
 
 # %% ../nbs/09_demo.ipynb #3438ed64
 def add_demo_args(parser):
@@ -702,7 +418,7 @@ def _run_study(args, kw) -> int:
     if bad or not parts: raise UsageError(f"--parts {args.parts!r}: allowed are {', '.join(STUDY_PARTS)}")
     t0 = time.time()
     study(kw["out"], seeds=kw["seeds"], parts=parts, model=kw["model"], device=kw["device"], progress=kw["progress"],
-          **{k: kw[k] for k in _KEYS if k in kw and kw[k] is not None and k != "seeds"})
+          **{k: kw[k] for k in SETTING_KEYS if k in kw and kw[k] is not None and k != "seeds"})
     print((Path(kw["out"]).expanduser()/"scoreboard.md").read_text(encoding="utf-8"))
     print(f"scoreboard: {Path(kw['out']).expanduser()/'scoreboard.csv'} ({time.time() - t0:.0f} s)")
     return 0
@@ -714,7 +430,7 @@ def run_demo(args) -> int:
     try:
         kw = _cli_kwargs(args)
         demo_settings(kw["quick"], kw["dataset"], kw["model"], kw["arch"], kw["weights"], kw["root"], kw["guidance"],
-                      **{k: kw[k] for k in _KEYS if k in kw})
+                      **{k: kw[k] for k in SETTING_KEYS if k in kw})
         if Path(kw["out"]).expanduser().is_file(): raise ValueError(f"--out {kw['out']!r} is a file, not a folder")
         if kw["device"] is not None:
             import torch

@@ -52,7 +52,7 @@ def study_grids(s: dict, # checked demo settings (`synthbridge.demo.demo_setting
                 settings: dict | None = None, # `STUDY_SETTINGS` values to change
                ) -> dict:
     "One experiment `Grid` per part of the study, all around Table 2's setting and sharing its runs where they agree."
-    from synthbridge.demo import demo_grid
+    from synthbridge.demo_runs import demo_grid
     st = STUDY_SETTINGS | (settings or {})
     t2 = demo_grid(s)
     rep = dataclasses.replace
@@ -200,7 +200,7 @@ def _gaps(store, grid, s, st, out: Path, progress=False) -> dict:
     return res
 
 def _pick(items, n, seed):
-    from synthbridge.demo import stratified_subset
+    from synthbridge.demo_runs import stratified_subset
     return stratified_subset([l for _, l in items], n, seed)
 
 def _write_json(path: Path, obj):
@@ -211,7 +211,7 @@ def _write_json(path: Path, obj):
 def _fmt(v, d=1): return "—" if v is None or not np.isfinite(v) else f"{v:+.{d}f}" if d else f"{v}"
 
 def _scoreboard_md(board: pd.DataFrame, s: dict, st: dict, timing: dict, parts) -> str:
-    from synthbridge.demo import MINIATURE, setting_line
+    from synthbridge.demo_runs import MINIATURE, setting_line
     lines = [f"# Scoreboard of the paper's findings on the CPU miniature", "", f"> **{MINIATURE}.**", "",
              f"Table 2's setting (the demo's default): {setting_line(s)}. Effects are in accuracy points (test top-1, "
              "%) unless stated; the interval is the two-sided 95 % t-interval of the per-seed paired differences "
@@ -264,7 +264,7 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
           **overrides, # Table 2's demo settings to change (`synthbridge.demo.DEMO_SETTINGS` keys, e.g. epochs=2)
          ) -> pd.DataFrame:
     "Measure the paper's findings on the CPU miniature and write `scoreboard.csv` and `scoreboard.md` into `out`."
-    from synthbridge.demo import demo_settings, DemoRunner, demo_store, demo_key
+    from synthbridge.demo_runs import demo_settings, DemoRunner, demo_store, demo_key
     from synthbridge.experiment import load_results, run_grid
     parts = [parts] if isinstance(parts, str) else list(parts)
     bad = [p for p in parts if p not in STUDY_PARTS]
