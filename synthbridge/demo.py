@@ -335,8 +335,8 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
     if s["miniature"] and s["model"] in ("mini-web", "mini-fashion"):
         from synthbridge.mini import mini_web_path
         if (mini_web_path()/"world.png").exists():
-            tmp = out/".world.png.tmp"; shutil.copyfile(mini_web_path()/"world.png", tmp); os.replace(tmp, out
-                                                                                                      /"world.png")
+            tmp = out/".world.png.tmp"; shutil.copyfile(mini_web_path()/"world.png", tmp)
+            os.replace(tmp, out/"world.png")
     timing = dict(wall=time.time() - t["t0"], gen=t["gen"], train_total=float(df["seconds"].sum()), runs=len(plan.runs),
                   runs_before=t["before"], device=str(t["device"]), cpus=os.cpu_count(),
                   threads=torch.get_num_threads())

@@ -120,8 +120,8 @@ def demo_settings(quick: bool = False, # the quick preset (miniature only)
     if s["size"] < 16: raise ValueError(f"size={s['size']}: images must be at least 16 px")
     if s["lr"] is not None and (isinstance(s["lr"], bool) or not isinstance(s["lr"], (int, float)) or not s["lr"] > 0):
         raise ValueError(f"lr={s['lr']!r}: must be a number > 0 (or None: the paper's Table 5 value)")
-    if isinstance(guidance, bool) or not isinstance(guidance,
-                                                    (int, float)) or not math.isfinite(guidance) or guidance < 0:
+    if (isinstance(guidance, bool) or not isinstance(guidance, (int, float)) or not math.isfinite(guidance)
+            or guidance < 0):
         raise ValueError(f"guidance={guidance!r}: must be a number >= 0 (0 or 1: no classifier-free guidance)")
     _check_model(model, mini)
     import timm
@@ -202,12 +202,11 @@ class DemoRunner:
         from synthbridge.experiment import Run, Stage1Spec, execute_task
         if self.bar is not None:
             what = f"{task.pipeline} seed {task.seed}" if isinstance(task, Run) else \
-                   f"stage 1{' + MixUp' if task.mixup else ''} seed {task.seed}" if isinstance(task,
-                       Stage1Spec) else "synthetic set"
+                   f"stage 1{' + MixUp' if task.mixup else ''} seed {task.seed}" \
+                   if isinstance(task, Stage1Spec) else "synthetic set"
             self.bar.set_postfix_str(what)
-        rec = self.train(task, ctx) if isinstance(task, Run) else self.stage1(task, ctx) if isinstance(task,
-                                                                                                       Stage1Spec) \
-              else execute_task(task, ctx)
+        rec = self.train(task, ctx) if isinstance(task, Run) else \
+              self.stage1(task, ctx) if isinstance(task, Stage1Spec) else execute_task(task, ctx)
         if self.bar is not None and isinstance(task, (Run, Stage1Spec)):
             if isinstance(task, Run): self.bar.set_postfix_str(f"{what}: {rec['metric']*100:.1f}%")
             self.bar.update(1)

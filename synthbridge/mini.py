@@ -387,8 +387,8 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     if (vae_norm_groups, vae_chroma) != (16, 0.): config |= dict(vae_norm_groups=vae_norm_groups, vae_chroma=vae_chroma)
     if corpus == "web": config |= dict(corpus=corpus, world_version=world.WORLD_VERSION, world_seed=world_seed,
                                        name_colour=name_colour, name_background=name_background)
-    if resume and (out/"training.json").exists() and json.loads((out
-                                                                 /"training.json").read_text()).get("config") == config:
+    if resume and (out/"training.json").exists() and \
+            json.loads((out/"training.json").read_text()).get("config") == config:
         log(f"{out} already holds a pipeline trained with these settings"); return out
     if out.exists() and any(out.iterdir()) and not (out/"model_index.json").exists() and not overwrite:
         raise ValueError(f"out={str(out)!r} exists and is not a pipeline folder: pass overwrite=True to replace it")

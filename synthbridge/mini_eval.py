@@ -104,8 +104,8 @@ def _model_card(path: Path) -> str:
                   f"{k[0]['n_per_class']} generated images per class (prompts from the 27 templates, DDPM, "
                   f"{k[0]['num_inference_steps']} steps, seed {k[0]['seed']}); CAS is the share labelled with the "
                   f"prompted class.", "",
-                  "| guidance scale | CAS | " + " | ".join(c["classes"]) + " |", "| --- | --- |" + " --- |"
-                  *len(c["classes"])]
+                  "| guidance scale | CAS | " + " | ".join(c["classes"]) + " |",
+                  "| --- | --- |" + " --- |"*len(c["classes"])]
         for r in k:
             lines.append(f"| {r['guidance_scale']:g} | **{r['cas']:.1%}** | "
                          + " | ".join(f"{v:.0%}" for v in r["per_class"].values()) + " |")

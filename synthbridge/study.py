@@ -188,8 +188,8 @@ def _gaps(store, grid, s, st, out: Path, progress=False) -> dict:
     for run in plan.runs:
         m, seed = run.config.get("method"), run.seed
         key = f"{m}:{seed}"
-        if m not in ("single", "dsi") or key in done or not (store.artifact_path(run.synth)
-                                                             /"done.0-of-1.json").exists(): continue
+        if m not in ("single", "dsi") or key in done or \
+                not (store.artifact_path(run.synth)/"done.0-of-1.json").exists(): continue
         real = [heldout[i] for i in _pick(heldout, st["gap_per_class"], seed)]
         synth = SyntheticSet(store.artifact_path(run.synth)).select(st["gap_per_class"])
         done[key] = domain_gap(real, synth, seed)
