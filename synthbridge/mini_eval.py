@@ -497,6 +497,7 @@ def run_train_mini(args) -> int:
     train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
                cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
                resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus)
+    _write_text(out/"README.md", _model_card(out))          # the card; `evaluate_mini` rewrites it with the scores
     if not args.no_eval:
         ev = evaluate_mini(out, n_per_class=args.eval_n_per_class)
         acc = ev["classifier_accuracy"]
