@@ -310,6 +310,7 @@ def _save_pipeline(out: Path, vae, te, tokenizer, unet, sched, info: dict):
 # %% ../nbs/08_mini.ipynb #142bc112
 def check_train_args(*, steps, batch_size, vae_steps, vae_batch_size, n_source, ckpt_every, image_size, cfg_drop,
                       hidden, vae_channels, unet_channels):
+    "Check `train_mini` settings before any work; returns the channel tuples. ValueError names the bad value."
     for name, v in (("steps", steps), ("batch_size", batch_size), ("vae_steps", vae_steps),
                     ("vae_batch_size", vae_batch_size), ("n_source", n_source), ("ckpt_every", ckpt_every)):
         if not isinstance(v, int) or v < 1: raise ValueError(f"{name}={v!r}: must be an integer >= 1")

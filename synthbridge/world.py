@@ -22,7 +22,9 @@ WORLD_VERSION = 2
 "Bumped whenever the look family or the house look changes (it keys the render cache)."
 
 TEXTURES = ("plain", "stripes", "checks", "dots", "speckle")
+"The garment textures of the look family."
 BACKGROUNDS = ("solid", "gradient", "texture", "clutter")
+"The background kinds of the look family."
 
 @dataclass(frozen=True)
 class Look:
