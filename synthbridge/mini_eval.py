@@ -235,10 +235,9 @@ def _web_card(path: Path, info: dict) -> str:
     if (path/"world.png").exists():
         lines += ["## The gap, visible", "", "![world](world.png)", "",
                   "`world.png`, per class: corpus images (random looks), `fashion-catalog` images (the house look), "
-                  "`mini-web` samples from the single template \"a photo of a {class}.\", and samples from the "
-                  "style-inversion prompt \"a photo of a {class} in the style of <dataset-style>\" with a token "
-                  "learned "
-                  "on `fashion-catalog`.", ""]
+                  "`mini-web` samples from the single template \"a photo of a {class}.\" and, when the figure was "
+                  "made with a style token, samples from the style-inversion prompt \"a photo of a {class} in the "
+                  "style of <dataset-style>\" with a token learned on `fashion-catalog`.", ""]
     if (path/"variants.md").exists(): lines += [(path/"variants.md").read_text(encoding="utf-8"), ""]
     lines += ["## Limitations", "",
               "32 px garments of ten classes; it knows the class names, the template wording and a few colour and "
