@@ -35,6 +35,27 @@ def _fmt_s(s): return f"{s/60:.1f} min" if s >= 90 else f"{s:.0f} s"
 def _folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())/1e6
 
+def _arch_rows(c, info, lat, f) -> list:
+    "The text encoder, denoiser, autoencoder and scheduler rows of a card's architecture table, then a blank line."
+    return [
+            f"| text encoder | `CLIPTextModel` | width {c['hidden']}, 2 layers, 4 heads |",
+            f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 "
+            f"layer per block, cross-attention width {c['hidden']} |",
+            f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels "
+            f"{tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
+            "| scheduler | `DDPMScheduler` | 1,000 steps, cosine betas (`squaredcos_cap_v2`), ε-prediction |", ""]
+
+def _training_line(c) -> str:
+    "The card's sentence on the two training stages, from the training config `c`."
+    return (f"Stage A: the autoencoder alone, {c['vae_steps']} steps of batch {c['vae_batch_size']} (MSE + 1e-7·KL"
+            + (f" + {c['vae_chroma']:g} × the colour term, {c['vae_norm_groups']} norm groups" if "vae_chroma" in c
+               else "")
+            + f", AdamW, lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} "
+              f"steps of batch "
+            f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient "
+            f"clipping 1, "
+            f"EMA {c['ema_decay']}), seed {c['seed']}.")
+
 def _model_card(path: Path) -> str:
     info = json.loads((path/"training.json").read_text())
     if info["config"].get("corpus") == "web": return _web_card(path, info)
@@ -68,24 +89,12 @@ def _model_card(path: Path) -> str:
              "## Architecture", "",
              "| part | class | configuration |", "| --- | --- | --- |",
              "| tokenizer | `CLIPTokenizer` | the real 49,408-token CLIP BPE vocabulary, 77 positions |",
-             f"| text encoder | `CLIPTextModel` | width {c['hidden']}, 2 layers, 4 heads |",
-             f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 "
-             f"layer per block, cross-attention width {c['hidden']} |",
-             f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels "
-             f"{tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
-             "| scheduler | `DDPMScheduler` | 1,000 steps, cosine betas (`squaredcos_cap_v2`), ε-prediction |", "",
+             *_arch_rows(c, info, lat, f),
              "Weights are stored in float16 and load in float32. Cosine betas replace Stable Diffusion's "
              "`scaled_linear` "
              "ones, which leave 7 % of the signal at the last step: too much of a hint for tiny latents.", "",
              "## Training", "",
-             f"Stage A: the autoencoder alone, {c['vae_steps']} steps of batch {c['vae_batch_size']} (MSE + 1e-7·KL"
-             + (f" + {c['vae_chroma']:g} × the colour term, {c['vae_norm_groups']} norm groups" if "vae_chroma" in c
-                else "")
-             + f", AdamW, lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} "
-               f"steps of batch "
-             f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient "
-             f"clipping 1, "
-             f"EMA {c['ema_decay']}), seed {c['seed']}.", "",
+             _training_line(c), "",
              f"Wall time on a **2-core CPU shared with other jobs** ({info['torch_threads']} torch thread"
              f"{'s' if info['torch_threads'] != 1 else ''}): "
              f"autoencoder {_fmt_s(s['vae'])}, encoding {_fmt_s(s['encode'])}, UNet + text encoder "
@@ -182,22 +191,10 @@ def _web_card(path: Path, info: dict) -> str:
              "## Architecture", "",
              "| part | class | configuration |", "| --- | --- | --- |",
              "| tokenizer | `CLIPTokenizer` | the real 49,408-token CLIP BPE vocabulary, 77 positions |",
-             f"| text encoder | `CLIPTextModel` | width {c['hidden']}, 2 layers, 4 heads |",
-             f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 "
-             f"layer per block, cross-attention width {c['hidden']} |",
-             f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels "
-             f"{tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
-             "| scheduler | `DDPMScheduler` | 1,000 steps, cosine betas (`squaredcos_cap_v2`), ε-prediction |", "",
+             *_arch_rows(c, info, lat, f),
              "Weights are stored in float16 and load in float32.", "",
              "## Training", "",
-             f"Stage A: the autoencoder alone, {c['vae_steps']} steps of batch {c['vae_batch_size']} (MSE + 1e-7·KL"
-             + (f" + {c['vae_chroma']:g} × the colour term, {c['vae_norm_groups']} norm groups" if "vae_chroma" in c
-                else "")
-             + f", AdamW, lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} "
-               f"steps of batch "
-             f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient "
-             f"clipping 1, "
-             f"EMA {c['ema_decay']}), seed {c['seed']}.", "",
+             _training_line(c), "",
              f"Wall time on a **2-core CPU shared with other jobs** (load average about 10; {info['torch_threads']} "
              f"torch "
              f"thread{'s' if info['torch_threads'] != 1 else ''}): autoencoder {_fmt_s(s['vae'])}, encoding "
