@@ -7,12 +7,13 @@ Docs: https://synthbridge.github.io/synthbridge/demo.html.md"""
 
 # %% ../nbs/09_demo.ipynb #64f8932c
 from __future__ import annotations
-import dataclasses, gc, hashlib, inspect, json, math, os, platform, shutil, sys, time
+import json, os, platform, shutil, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import synthbridge
+from .core import read_json
 from .demo_runs import (DEMO_PIPELINES, PIPELINE_NAMES, DEMO_SETTINGS, MINIATURE, SETTING_KEYS,
                                    demo_settings, demo_grid, demo_key, stratified_subset, DemoRunner, demo_store,
                                    setting_line)
@@ -255,7 +256,9 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
         ) -> DemoResult:
     ("Run vanilla, mixed, bridged and bridged++ transfer over seeds on the embedded miniature (or a paper setting) and "
      "write a report.")
-    from synthbridge.experiment import RunContext, Store, make_synth, load_results, run_grid
+    from synthbridge.report import load_results
+    from synthbridge.runner import RunContext, real_dataset, run_grid
+    from synthbridge.store import open_store
     t0 = time.time()
     s = demo_settings(quick, dataset, model, arch, weights, root, guidance, shots=shots, n_per_class=n_per_class,
                       seeds=seeds, epochs=epochs, stage1_epochs=stage1_epochs, size=size, lr=lr, batch_size=batch_size,
@@ -263,9 +266,8 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
     grid = demo_grid(s); plan = grid.plan()
-    runner = DemoRunner(s)
     # the real dataset (downloaded if it must be) before anything is written
-    ds = runner.dataset(None)
+    ds = real_dataset(s["dataset"], s["root"])
     if s["shots"] != "full":
         short = [ds.classes[c] for c, n in enumerate(np.bincount([l for _, l in ds.train], minlength=len(ds.classes)))
                  if n < s["shots"]]
@@ -273,58 +275,33 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
             raise ValueError(f"shots={s['shots']}: {len(short)} classes have fewer training images, e.g. {short[:3]}")
     s["metric"] = ds.metric
     out.mkdir(parents=True, exist_ok=True)
-    store = demo_store(out/"store", demo_key(s))
-    from synthbridge.experiment import open_store
-    open_store(store.path, grid, adopt=True)
+    store = open_store(out/"store", grid, adopt=True)      # shared with the study's grids
     ids = {r.id for r in plan.runs}
     trainings = ids | set(plan.stage1s)                 # what the progress bar counts: runs and shared stage-1 models
-    before = len(ids & store.done_ids())
-    ctx = RunContext(grid, store, device=device)
-    runner.store = store
+    done = store.done_ids(); before = len(ids & done)
     if progress: print(f"synthbridge demo: {_label(s)}\n  {setting_line(s)}\n  results -> {out}", file=sys.stderr)
-    tg = time.time()
-    quiet = {} if progress else {"TQDM_DISABLE": "1"}
-    old_env = {k: os.environ.get(k) for k in quiet}
-    os.environ.update(quiet)
-    try:
-        # generate (or extend) the synthetic set first: resumable, cached in out/store/synth
-        for spec in plan.synths.values():
-            if _count(store.artifact_path(spec)) < spec.volume * len(ds.classes):
-                rec = make_synth(spec, ctx)
-                store.commit(spec, dict(id=spec.id, kind="synthspec", spec=dataclasses.asdict(spec), **rec,
-                                        seconds=time.time() - tg, finished=time.time(),
-                                        synthbridge=synthbridge.__version__))
-    finally:
-        for k, v in old_env.items():
-            if v is None: os.environ.pop(k, None)
-            else: os.environ[k] = v
-    ctx.close()
-    gen = time.time() - tg
     from tqdm.auto import tqdm
-    bar = tqdm(total=len(trainings), initial=len(trainings & store.done_ids()), unit="training", desc="demo",
-               disable=not progress, smoothing=0)
-    runner.bar = bar
+    bar = lambda: tqdm(total=len(trainings), initial=len(trainings & done), unit="training", desc="demo",
+                       disable=not progress, smoothing=0)
+    runner = DemoRunner(s, bar, progress=progress)
     try: stats = run_grid(grid, store, runner=runner, device=device, adopt=True, log=None, progress=False)
-    finally: bar.close()
+    finally: runner.close()
     if stats["failed"]:
         errs = [json.loads(p.read_text()).get("error", "") for p in (store.path/"failures").glob("*.json")]
         raise RuntimeError(f"{len(stats['failed'])} demo run(s) failed, e.g. {errs[0] if errs else '?'} "
                            f"(details in {store.path/'failures'}); rerun to retry them")
     df = load_results(store)
-    df = df[df["id"].isin(ids) & (df["demo_key"] == demo_key(s))].copy()
-    return _outputs(s, df, ds, store, plan, out, dict(t0=t0, gen=gen, before=before, device=ctx.device))
+    df = df[df["id"].isin(ids)].copy()
+    gen = sum(r.get("seconds", 0) for sid in plan.synths if sid not in done
+              for r in [read_json(store.path/"done"/f"{sid}.json") or {}])
+    dev = RunContext(grid, store, device=device).device
+    return _outputs(s, df, ds, store, plan, out, dict(t0=t0, gen=gen, before=before, device=dev))
 
 def quick_demo_dir() -> Path:
     ("Where the docs and CI keep the quick demo's results, so the tutorial and the CLI test share one run: the "
      "synthbridge cache (`$SYNTHBRIDGE_CACHE`, else `~/.cache/synthbridge`) + `demo-quick`.")
     from synthbridge.core import user_cache
     return user_cache().expanduser()/"demo-quick"
-
-def _count(path: Path) -> int:
-    try:
-        from synthbridge.data import SyntheticSet
-        return len(SyntheticSet(path)) if (path/"done.0-of-1.json").exists() else 0
-    except (FileNotFoundError, NotADirectoryError, ValueError): return 0
 
 def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
     import torch

@@ -6,16 +6,18 @@ Docs: https://synthbridge.github.io/synthbridge/demo_runs.html.md"""
 
 # %% ../nbs/09b_demo_runs.ipynb #68182d4e
 from __future__ import annotations
-import dataclasses, gc, hashlib, inspect, json, math, os, platform, shutil, sys, time
+import hashlib, json, math, os, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import synthbridge
+from .core import is_int
+from .registry import stratified_subset
 
 # %% auto #0
 __all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'SETTING_KEYS', 'demo_settings', 'demo_grid',
-           'demo_key', 'stratified_subset', 'DemoRunner', 'setting_line', 'demo_store']
+           'DemoRunner', 'setting_line', 'demo_key', 'demo_store', 'stratified_subset']
 
 # %% ../nbs/09b_demo_runs.ipynb #eed84cfe
 DEMO_PIPELINES = ("vanilla", "mixed", "bridged", "bridged++")
@@ -43,8 +45,6 @@ MINIATURE = "CPU miniature (fashion-catalog, mini-web generator, EfficientNet-Li
 SETTING_KEYS = ("shots", "n_per_class", "seeds", "epochs", "stage1_epochs", "size", "batch_size", "lr", "steps",
                 "test_per_class", "curve_per_class", "gen_batch_size")
 "The settings of a preset that `demo_settings` takes as keywords."
-
-def _is_int(v) -> bool: return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 def _dataset_spec(dataset, root) -> tuple[str, bool]:
     "(grid dataset string, is the miniature) for a registry name or a folder."
@@ -102,20 +102,20 @@ def demo_settings(quick: bool = False, # the quick preset (miniature only)
     s = dict(DEMO_SETTINGS[preset]) | {k: v for k, v in overrides.items() if v is not None}
     sh = s["shots"]
     if isinstance(sh, str) and sh.strip().isdigit(): sh = int(sh)
-    if not (sh == "full" or (_is_int(sh) and sh >= 1)):
+    if not (sh == "full" or (is_int(sh) and sh >= 1)):
         raise ValueError(f"shots={sh!r}: give 'full' or an integer >= 1 (real images per class)")
     s["shots"] = sh
     seeds = s["seeds"]
-    seeds = [seeds] if _is_int(seeds) else list(seeds) if isinstance(seeds, (list, tuple, range)) else seeds
-    if not isinstance(seeds, list) or not seeds or not all(_is_int(x) and x >= 0
+    seeds = [seeds] if is_int(seeds) else list(seeds) if isinstance(seeds, (list, tuple, range)) else seeds
+    if not isinstance(seeds, list) or not seeds or not all(is_int(x) and x >= 0
                                                            for x in seeds) or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds={s['seeds']!r}: give distinct integers >= 0, e.g. (0, 1, 2)")
     s["seeds"] = [int(x) for x in seeds]
     for k in ("n_per_class", "epochs", "size", "batch_size", "steps", "gen_batch_size"):
-        if not _is_int(s[k]) or s[k] < 1: raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1")
+        if not is_int(s[k]) or s[k] < 1: raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1")
     if s["test_per_class"] == 0: s["test_per_class"] = None            # 0: every test image
     for k in ("stage1_epochs", "test_per_class", "curve_per_class"):
-        if s[k] is not None and (not _is_int(s[k]) or s[k] < 1):
+        if s[k] is not None and (not is_int(s[k]) or s[k] < 1):
             raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1 or None")
     if s["size"] < 16: raise ValueError(f"size={s['size']}: images must be at least 16 px")
     if s["lr"] is not None and (isinstance(s["lr"], bool) or not isinstance(s["lr"], (int, float)) or not s["lr"] > 0):
@@ -133,147 +133,46 @@ def demo_settings(quick: bool = False, # the quick preset (miniature only)
     return dict(preset=preset, miniature=mini, dataset=ds, model=model, arch=arch, root=str(root),
                 weights=None if weights is None else str(weights), guidance=float(guidance), **s)
 
-# %% ../nbs/09b_demo_runs.ipynb #9f079420
+# %% ../nbs/09b_demo_runs.ipynb #3f8bc46a
 def demo_grid(s: dict):
     "The demo as a `Grid` of the experiment module, from the settings `s` of `demo_settings`."
-    from synthbridge.experiment import Grid
+    from synthbridge.grid import Grid
+    from synthbridge.runner import EVAL_SETTINGS
     return Grid(name="demo", datasets=[s["dataset"]], pipelines=list(DEMO_PIPELINES), shots=[s["shots"]],
                 volumes=[s["n_per_class"]], guidance=[s["guidance"]], methods=["templates"], archs=[s["arch"]],
                 seeds=list(s["seeds"]), model=s["model"], scheduler="ddpm", steps=s["steps"], image_size=None,
                 synth_seed=0, gen_batch_size=s["gen_batch_size"], epochs=s["epochs"], few_shot_epochs=s["epochs"],
                 stage1_epochs=s["stage1_epochs"], lr=s["lr"], size=s["size"], batch_size=s["batch_size"],
-                pretrained=True, weights=s["weights"], root=s["root"], leep=s["miniature"])
+                pretrained=True, weights=s["weights"], root=s["root"], leep=s["miniature"],
+                extra={k: s[k] for k in EVAL_SETTINGS if s[k] is not None})
 
-def demo_key(s: dict) -> str:
-    "A short hash of the settings outside the grid (the test and curve subsets): the key of the demo's results."
-    extra = {k: s[k] for k in ("test_per_class", "curve_per_class")}
-    return hashlib.sha256(json.dumps(extra, sort_keys=True).encode()).hexdigest()[:10]
-
-def stratified_subset(labels, n: int | None, seed: int = 20231) -> list[int]:
-    "Indices (ascending) of up to `n` items per class (all of a smaller class), fixed by `seed`; all if n is None."
-    labels = np.asarray(labels)
-    if n is None: return list(range(len(labels)))
-    out = []
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        out += idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:n]].tolist()
-    return sorted(out)
-
-def _load_small(items, limit_bytes=256 * 2**20):
-    "Image files -> uint8 arrays in memory (fast batches) when they fit in `limit_bytes`, else the paths unchanged."
-    from PIL import Image
-    if not items: return items
-    with Image.open(items[0][0]) as im: w, h = im.size
-    if len(items) * w * h * 3 > limit_bytes: return items
-    def rd(p):
-        with Image.open(p) as im: return np.asarray(im.convert("RGB"))
-    return [(rd(p), l) for p, l in items]
-
-# %% ../nbs/09b_demo_runs.ipynb #bf3035cc
-def _call_kwargs(fn, **kw) -> dict:
-    ps = inspect.signature(fn).parameters
-    if any(p.kind == p.VAR_KEYWORD for p in ps.values()): return kw
-    return {k: v for k, v in kw.items() if k in ps}
-
-def _weights(w):
-    if w == "efficientnet-lite0":
-        from synthbridge.learner import efficientnet_lite0_weights
-        return str(efficientnet_lite0_weights())
-    return w
-
-def _scores(preds, targs) -> dict:
-    p, t = preds.argmax(-1).numpy(), targs.numpy()
-    per = [float((p[t == c] == c).mean()) for c in np.unique(t)]
-    return dict(top1=float((p == t).mean()), mean_per_class=float(np.mean(per)))
-
+# %% ../nbs/09b_demo_runs.ipynb #9cde16c3
 class DemoRunner:
-    "The demo's `run_grid` runner (see above); `bar` is a progress bar advanced after each run."
-    def __init__(self, s: dict, bar=None, store=None): self.s, self.bar, self.store, self._ds = s, bar, store, {}
+    "`execute_task` for `run_grid`, advancing the progress bar `bar` (if any) after each training."
+    def __init__(self, s: dict | None = None, # the demo's settings (kept for callers; the tasks carry what they need)
+                 bar=None, # a tqdm bar counting stage-1 models and runs, or a function that makes it (at the first)
+                 progress: bool = False, # show the synthetic set's generation bar
+                ):
+        self.s, self.bar, self.progress = s, bar, progress
 
-    def store_path(self, spec) -> Path: return self.store.artifact_path(spec)
-
-    def dataset(self, ctx):
-        if "ds" not in self._ds:
-            from synthbridge.runner import real_dataset
-            self._ds["ds"] = real_dataset(self.s["dataset"], self.s["root"])
-        return self._ds["ds"]
+    def close(self):
+        "Close the progress bar (if it was made)."
+        if hasattr(self.bar, "close"): self.bar.close()
 
     def __call__(self, task, ctx) -> dict:
-        from synthbridge.experiment import Run, Stage1Spec, execute_task
-        if self.bar is not None:
-            what = f"{task.pipeline} seed {task.seed}" if isinstance(task, Run) else \
-                   f"stage 1{' + MixUp' if task.mixup else ''} seed {task.seed}" \
-                   if isinstance(task, Stage1Spec) else "synthetic set"
-            self.bar.set_postfix_str(what)
-        rec = self.train(task, ctx) if isinstance(task, Run) else \
-              self.stage1(task, ctx) if isinstance(task, Stage1Spec) else execute_task(task, ctx)
-        if self.bar is not None and isinstance(task, (Run, Stage1Spec)):
+        from synthbridge.grid import Run, Stage1Spec, SynthSpec
+        from synthbridge.runner import execute_task
+        what = (f"{task.pipeline} seed {task.seed}" if isinstance(task, Run) else
+                f"stage 1{' + MixUp' if task.mixup else ''} seed {task.seed}" if isinstance(task, Stage1Spec) else
+                "synthetic set")
+        if isinstance(task, (Run, Stage1Spec)) and callable(self.bar) and not hasattr(self.bar, "update"):
+            self.bar = self.bar()                   # after the synthetic set's own bar
+        if hasattr(self.bar, "update"): self.bar.set_postfix_str(what)
+        ctx.progress = self.progress and isinstance(task, SynthSpec)      # fastai's bars stay off while training
+        rec = execute_task(task, ctx)
+        if hasattr(self.bar, "update") and isinstance(task, (Run, Stage1Spec)):
             if isinstance(task, Run): self.bar.set_postfix_str(f"{what}: {rec['metric']*100:.1f}%")
             self.bar.update(1)
-        return rec
-
-    def data(self, ctx, train, size, bs):
-        "(real train, test, curve sample) items and the DataLoaders keywords."
-        ds, s = self.dataset(ctx), self.s
-        test = [ds.test[i] for i in stratified_subset([l for _, l in ds.test], s["test_per_class"])]
-        sample = [test[i] for i in stratified_subset([l for _, l in test], s["curve_per_class"])]
-        return test, sample, dict(bs=bs, size=size, resize=round(size * 8 / 7), device=ctx.device)
-
-    def synth_dls(self, spec, volume, sample, kw):
-        from synthbridge.data import SyntheticSet, make_dls
-        items = SyntheticSet(self.store_path(spec)).select(volume)
-        return make_dls(_load_small(items), sample, self.dataset(None).classes, **kw)
-
-    def stage1(self, spec, ctx) -> dict:
-        "The experiment module's `make_stage1` with in-memory synthetic images, validated on the real curve sample."
-        from synthbridge.transfer import synthetic_stage
-        ctx.close()
-        _, sample, kw = self.data(ctx, None, spec.size, spec.batch_size)
-        res = synthetic_stage(self.synth_dls(spec.synth, spec.volume, sample, kw), arch=spec.arch,
-                              pretrained=spec.pretrained,
-                              weights=_weights(spec.weights), epochs=spec.epochs, lr=spec.lr, mixup=spec.mixup,
-                              seed=spec.seed,
-                              device=ctx.device)
-        out = ctx.store.artifact_path(spec); out.mkdir(parents=True, exist_ok=True)
-        res.save(out/"model.safetensors")
-        return dict(metric=res.metric, metric_name="top1 (real test sample)", history=res.history,
-                    train_seconds=res.seconds)
-
-    def train(self, run, ctx) -> dict:
-        import torch
-        from synthbridge.data import make_dls, SyntheticSet
-        from synthbridge.transfer import PIPELINES
-        s, ds = self.s, self.dataset(ctx)
-        shots = None if run.shots == "full" else run.shots
-        train = ds.train if shots is None else ds.shots(shots, run.seed)
-        test, sample, kw = self.data(ctx, train, run.size, run.batch_size)
-        real = make_dls(train, sample, ds.classes, **kw)
-        synth, stage1 = None, getattr(run, "stage1", None)
-        if stage1 is None and run.synth is not None:       # mixed transfer: the synthetic images themselves
-            synth = self.synth_dls(run.synth, run.volume, sample, kw)
-        weights = _weights(run.config.get("weights"))
-        from synthbridge.data import DATASETS
-        name = run.dataset.split(":")[0]
-        fn = PIPELINES[run.pipeline]
-        opts = dict(arch=run.arch, pretrained=run.pretrained, weights=weights, epochs=run.epochs, lr=run.lr,
-                    seed=run.seed,
-                    shots=shots, dataset=name if name in DATASETS else None, metric=ds.metric, device=ctx.device,
-                    leep=bool(run.config.get("leep")))
-        # shared stage 1
-        if stage1 is not None: opts["stage1"] = str(ctx.store.artifact_path(stage1)/"model.safetensors")
-        res = fn(real, synth, **_call_kwargs(fn, **opts))
-        if s["curve_per_class"] is None: metric, n_test = res.metric, len(sample)
-        else:
-            full = make_dls(train, test, ds.classes, **(kw | dict(bs=max(run.batch_size, 256))))
-            with res.learner.no_bar(): preds, targs = res.learner.get_preds(dl=full.valid)
-            metric, n_test = _scores(preds, targs)[ds.metric], len(test)
-        rec = dict(metric=metric, metric_name=ds.metric, test_images=n_test, curve_images=len(sample),
-                   train_acc=list(res.train_acc), valid_curve=list(res.valid_metric),
-                   n_real=len(train), n_synthetic=0 if run.synth is None else run.volume * len(ds.classes),
-                   train_seconds=res.seconds, leep_imagenet=res.leep_imagenet, leep_synthetic=res.leep_synthetic,
-                   transfer=res.to_dict().get("config", {}), demo_key=demo_key(s),
-                   device=str(ctx.device))
-        del res; gc.collect()
         return rec
 
 # %% ../nbs/09b_demo_runs.ipynb #6d7cc71c
@@ -293,21 +192,17 @@ def setting_line(s: dict, df=None) -> str:
             + f", seeds {', '.join(map(str, s['seeds']))}; evaluated on {test}")
 
 
-# %% ../nbs/09b_demo_runs.ipynb #bbe0d612
-def _store_cls():
-    from synthbridge.experiment import Store
-    class _DemoStore(Store):
-        "The demo's results store: one result file per run *and* setting key, so settings outside the grid never mix."
-        def __init__(self, path, key, **kw): super().__init__(path, **kw); self.key = key
-        def result_path(self, task_id) -> Path: return self.path/"results"/f"{task_id}.{self.key}.json"
-        def done_ids(self) -> set:
-            runs = {p.name[:-len(f".{self.key}.json")] for p in (self.path/"results").glob(f"*.{self.key}.json")
-                    if not p.name.startswith(".")}
-            return runs | {p.stem for p in (self.path/"done").glob("*.json") if not p.name.startswith(".")}
-        def claim(self, task_id, owner=""): return super().claim(f"{task_id}.{self.key}", owner)
-    return _DemoStore
+# %% ../nbs/09b_demo_runs.ipynb #dd03a96b
+_all_ = ["stratified_subset"]
 
-def demo_store(path, key):
-    "The demo's results store in `path`: one result file per run and setting key `key` (`demo_key`)."
-    return _store_cls()(path, key)
+def demo_key(s: dict) -> str:
+    "Deprecated: a short hash of the demo's evaluation subsets (they are now part of every run's id)."
+    warnings.warn("demo_key is deprecated: the evaluation subsets are part of every run's id", FutureWarning, 2)
+    extra = {k: s[k] for k in ("test_per_class", "curve_per_class")}
+    return hashlib.sha256(json.dumps(extra, sort_keys=True).encode()).hexdigest()[:10]
 
+def demo_store(path, key=None):
+    "Deprecated: the demo's results store is a plain `Store` in `path` (`key` is ignored)."
+    warnings.warn("demo_store is deprecated: use synthbridge.store.Store(path)", FutureWarning, 2)
+    from synthbridge.store import Store
+    return Store(path)

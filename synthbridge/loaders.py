@@ -20,7 +20,7 @@ from fasttransform import Transform
 from .registry import RealDataset
 
 # %% auto #0
-__all__ = ['eval_resize', 'load_image', 'check_images', 'ImageItems', 'ItemDataLoaders', 'make_dls']
+__all__ = ['eval_resize', 'load_image', 'check_images', 'ImageItems', 'ItemDataLoaders', 'make_dls', 'load_in_memory']
 
 # %% ../nbs/02b_loaders.ipynb #6dcd22c0
 def _rrc_box(W: int, H: int, rng=random, scale=(0.08, 1.0), ratio=(3/4, 4/3)):
@@ -253,3 +253,15 @@ def dls(self: RealDataset, shots: int | None = None, # images per class (nested 
     "DataLoaders of this dataset: train = the `shots`-shot subset of `train` (all of it if None), valid = `test`."
     train = self.train if shots is None else self.shots(shots, seed)
     return make_dls(train, self.test, self.classes, bs, size, resize, num_workers, skip_bad, device, path)
+
+# %% ../nbs/02b_loaders.ipynb #d7bbed6d
+def load_in_memory(items: list, # (image path or array, label) pairs
+                   limit_bytes: int = 256 * 2**20, # the most bytes of RGB pixels to hold (judged by the first image)
+                  ) -> list:
+    "`(uint8 HxWx3 array, label)` pairs when the images fit in `limit_bytes`, else `items` unchanged."
+    if not items or isinstance(items[0][0], np.ndarray): return items
+    with Image.open(items[0][0]) as im: w, h = im.size
+    if len(items) * w * h * 3 > limit_bytes: return items
+    def rd(p):
+        with Image.open(p) as im: return np.asarray(im.convert("RGB"))
+    return [(rd(p), l) for p, l in items]

@@ -269,7 +269,7 @@ def _classifier_data(look, image_size, root):
     t = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).contiguous()
     if look == "grey": return upsample(x, image_size), torch.from_numpy(y), upsample(xte, image_size), yte
     if look == "web":                   # the corpus's 50,000 images; tested on the test set in fresh random looks
-        test_looks = [world.sample_look(np.random.defaultstep_generator([1, 10**6 + i])) for i in range(len(xte))]
+        test_looks = [world.sample_look(np.random.default_rng([1, 10**6 + i])) for i in range(len(xte))]
         return (t(world.render_corpus(x[:50000], 0, image_size)), torch.from_numpy(y[:50000]),
                 t(world.render(xte, test_looks, image_size)), yte)
     return (t(world.render_house(x[50000:], 50000, image_size)), torch.from_numpy(y[50000:]),   # fashion-catalog

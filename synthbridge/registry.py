@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 from PIL import Image
-from .core import is_image
+from .core import is_image, is_int
 
 # %% auto #0
 __all__ = ['FASHION_CLASSES', 'DATASETS', 'PAPER_DATASETS', 'FASHION_MNIST_DIRS', 'CALTECH_TRAIN_PER_CLASS', 'DatasetInfo',
-           'class_names', 'few_shot', 'RealDataset', 'read_idx', 'get_dataset']
+           'class_names', 'few_shot', 'stratified_subset', 'RealDataset', 'read_idx', 'get_dataset']
 
 # %% ../nbs/02a_registry.ipynb #5e23e9c8
 def _classnames_dir() -> Path:
@@ -132,6 +132,21 @@ def few_shot(labels: Sequence[int], # the label of every item, in item order
     if short: raise ValueError(f"k={k}: these classes have fewer than {k} items: {', '.join(short[:10])}"
                                + (f" and {len(short)-10} more" if len(short) > 10 else ""))
     return sorted(int(i) for i in np.concatenate(out)) if out else []
+
+# %% ../nbs/02a_registry.ipynb #8911203f
+def stratified_subset(labels: Sequence[int], # the label of every item, in item order
+                      n: int | None, # items per class (a smaller class gives all of its items); None: every item
+                      seed: int = 20231, # the same seed gives the same subset
+                     ) -> list[int]:
+    "Indices (ascending) of up to `n` items per class, fixed by `seed`; all indices if `n` is None."
+    labels = np.asarray(labels)
+    if n is None: return list(range(len(labels)))
+    if not is_int(n) or n < 1: raise ValueError(f"n={n!r}: give an integer >= 1 (items per class) or None")
+    out = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        out += idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:n]].tolist()
+    return sorted(out)
 
 # %% ../nbs/02a_registry.ipynb #3ee0943c
 class RealDataset:

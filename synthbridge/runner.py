@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections, dataclasses, os, re, socket, sys, threading, time, uuid
 from pathlib import Path
 from typing import Callable
+import numpy as np
 import synthbridge
 from .core import is_image, is_int
 from .grid import Grid, Plan, Run, Stage1Spec, StyleSpec, SynthSpec, task_deps, load_grid, grid_path, shipped_grids
@@ -16,8 +17,9 @@ from .store import Store, open_store
 from .core import kwargs_for
 
 # %% auto #0
-__all__ = ['EXECUTORS', 'RunContext', 'real_dataset', 'make_style', 'make_synth', 'make_stage1', 'train_run', 'execute_task',
-           'run_grid', 'SweepWorker', 'sweep_executor', 'submit_grid', 'add_sweep_args', 'run_sweep']
+__all__ = ['EVAL_SETTINGS', 'EXECUTORS', 'RunContext', 'real_dataset', 'make_style', 'make_synth', 'make_stage1', 'eval_split',
+           'train_run', 'execute_task', 'run_grid', 'SweepWorker', 'sweep_executor', 'submit_grid', 'add_sweep_args',
+           'run_sweep']
 
 # %% ../nbs/10c_runner.ipynb #63caacd9
 class RunContext:
@@ -114,6 +116,7 @@ def make_synth(spec: SynthSpec, ctx: RunContext) -> dict:
     generate(pipe, ds.classes, out, n_per_class=spec.volume, guidance_scale=spec.guidance,
              num_inference_steps=spec.steps, prompts=spec.method, height=size, width=size,
              batch_size=ctx.grid.gen_batch_size, seed=spec.seed, style_token=spec.style.token if spec.style else None,
+             progress=ctx.progress,
              shard=(0, 1))     # the whole set: this process holds its claim (no auto-sharding under accelerate)
     return dict(path=str(out.relative_to(ctx.store.path)), images=spec.volume * len(ds.classes))
 
@@ -137,10 +140,12 @@ def _weights(w):
     return w
 
 def _synth_dls(spec: SynthSpec, volume: int, bs: int, size: int, ctx: RunContext):
-    "DataLoaders on the first `volume` images per class of a set (valid: 2 of them per class, for monitoring only)."
-    from synthbridge.data import SyntheticSet, make_dls
+    """DataLoaders on the first `volume` images per class of a set, in memory when they fit (valid: 2 of them per
+    class, for monitoring only)."""
+    from synthbridge.loaders import load_in_memory, make_dls
+    from synthbridge.synthetic import SyntheticSet
     synth = SyntheticSet(ctx.store.artifact_path(spec))
-    items = synth.select(volume)
+    items = load_in_memory(synth.select(volume))
     seen, val = collections.Counter(), []
     for it, l in items:
         if seen[l] < 2: val.append((it, l)); seen[l] += 1
@@ -158,13 +163,36 @@ def make_stage1(spec: Stage1Spec, ctx: RunContext) -> dict:
     res.save(out/"model.safetensors")
     return {k: v for k, v in _as_record(res).items() if k in ("metric", "metric_name", "history", "seconds")}
 
+EVAL_SETTINGS = ("test_per_class", "curve_per_class")
+("`Grid.extra` keys that `train_run` reads itself: evaluate on a stratified subset of `test_per_class` test images per "
+ "class, and record the per-epoch curve on `curve_per_class` of them (None or absent: the whole test set).")
+
+def eval_split(test: list, # the dataset's (item, label) test pairs
+               test_per_class: int | None = None, # test images per class to evaluate on (None: all)
+               curve_per_class: int | None = None, # of those, per class for the per-epoch curve (None: all)
+              ) -> tuple[list, list]:
+    "(test, curve) pairs: fixed stratified subsets (`stratified_subset`), the curve's inside the test's."
+    from synthbridge.registry import stratified_subset
+    test = [test[i] for i in stratified_subset([l for _, l in test], test_per_class)]
+    return test, [test[i] for i in stratified_subset([l for _, l in test], curve_per_class)]
+
+def _scores(preds, targs) -> dict:
+    p, t = preds.argmax(-1).numpy(), targs.numpy()
+    per = [float((p[t == c] == c).mean()) for c in np.unique(t)]
+    return dict(top1=float((p == t).mean()), mean_per_class=float(np.mean(per)))
+
 def train_run(run: Run, ctx: RunContext) -> dict:
-    "Train one run: real (and synthetic) DataLoaders or its stage-1 model, then its `transfer.PIPELINES` entry."
+    """Train one run: real (and synthetic) DataLoaders or its stage-1 model, then its `transfer.PIPELINES` entry;
+    evaluated on the test split, or on the subsets that the grid's `EVAL_SETTINGS` name."""
+    from synthbridge.loaders import make_dls
     from synthbridge.transfer import PIPELINES
     ctx.close()
     ds = ctx.dataset(run.dataset)
+    extra = dict(run.config.get("extra", {}))
+    test, curve = eval_split(ds.test, *(extra.pop(k, None) for k in EVAL_SETTINGS))
     shots = None if run.shots == "full" else run.shots
-    real = ds.dls(shots=shots, seed=run.seed, bs=run.batch_size, size=run.size, device=ctx.device)
+    train = ds.train if shots is None else ds.shots(shots, run.seed)
+    real = make_dls(train, curve, ds.classes, bs=run.batch_size, size=run.size, device=ctx.device)
     fn = PIPELINES[run.pipeline]
     kw = dict(arch=run.arch, epochs=run.epochs, lr=run.lr, seed=run.seed, pretrained=run.pretrained,
               weights=_weights(run.config.get("weights")), shots=run.shots, dataset=ds.name, metric=ds.metric,
@@ -172,11 +200,18 @@ def train_run(run: Run, ctx: RunContext) -> dict:
     synth = None
     if run.stage1 is not None: kw["stage1"] = str(ctx.store.artifact_path(run.stage1)/"model.safetensors")
     elif run.synth is not None: synth = _synth_dls(run.synth, run.volume, run.batch_size, run.size, ctx)
-    kw = run.config.get("extra", {}) | {k: v for k, v in kw.items() if v is not None}   # the grid's extra settings too
+    kw = extra | {k: v for k, v in kw.items() if v is not None}   # the grid's extra settings too
     res = fn(real, synth, **kwargs_for(fn, **kw))
+    rec = _as_record(res)
+    if len(curve) < len(test):                        # the curve was a subset: the final metric on the whole test
+        full = make_dls(train, test, ds.classes, bs=max(run.batch_size, 256), size=run.size, device=ctx.device)
+        with res.learner.no_bar(): preds, targs = res.learner.get_preds(dl=full.valid)
+        rec["metric"] = _scores(preds, targs)[ds.metric]
+    rec.update(test_images=len(test), curve_images=len(curve), n_real=len(train),
+               n_synthetic=0 if run.synth is None else run.volume * len(ds.classes))
     if ctx.grid.save_models and hasattr(res, "save"):
         d = ctx.store.path/"runs"/run.id; d.mkdir(parents=True, exist_ok=True); res.save(d/"model.safetensors")
-    return _as_record(res)
+    return rec
 
 def execute_task(task, ctx: RunContext) -> dict:
     "Do one task of a plan: `make_style`, `make_synth`, `make_stage1` or `train_run`, by its kind."

@@ -264,8 +264,10 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
           **overrides, # Table 2's demo settings to change (`synthbridge.demo.DEMO_SETTINGS` keys, e.g. epochs=2)
          ) -> pd.DataFrame:
     "Measure the paper's findings on the CPU miniature and write `scoreboard.csv` and `scoreboard.md` into `out`."
-    from synthbridge.demo_runs import demo_settings, DemoRunner, demo_store, demo_key
-    from synthbridge.experiment import load_results, run_grid
+    from synthbridge.demo_runs import demo_settings
+    from synthbridge.report import load_results
+    from synthbridge.runner import run_grid
+    from synthbridge.store import Store
     parts = [parts] if isinstance(parts, str) else list(parts)
     bad = [p for p in parts if p not in STUDY_PARTS]
     if bad or not parts: raise ValueError(f"parts={parts!r}: allowed are {', '.join(STUDY_PARTS)}")
@@ -278,15 +280,14 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    store = demo_store(out/"store", demo_key(s))
+    store = Store(out/"store")                          # shared with the demo's Table 2 runs
     tf = out/"timing.json"
     timing = json.loads(tf.read_text()) if tf.exists() else {}
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else None
     for part in [p for p in STUDY_PARTS if p in parts]:
         t0 = time.time()
         if say: say(f"synthbridge study: {part} ({grids[part].plan()})")
-        stats = run_grid(grids[part], store, runner=DemoRunner(s, None, store), device=device, adopt=True, log=say,
-                         progress=False)
+        stats = run_grid(grids[part], store, device=device, adopt=True, log=say, progress=False)
         timing[part] = timing.get(part, 0) + time.time() - t0
         _write_json(tf, timing)
         if stats["failed"]:
@@ -294,7 +295,8 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
                                                "rerun to retry them")
     gaps = _gaps(store, grids["table3"], s, st, out)
     df = load_results(store)
-    if len(df): df = df[df["demo_key"] == demo_key(s)].copy()
+    ids = {r.id for g in grids.values() for r in g.plan().runs}
+    if len(df): df = df[df["id"].isin(ids)].copy()
     board = score(df, s, gaps, settings)
     cols = ["finding", "paper", "measured", "ci_low", "ci_high", "verdict", "seeds"]
     _write(out/"scoreboard.csv", board[cols].to_csv(index=False))
