@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import synthbridge
-from .core import read_json
+from .core import atomic_path, atomic_write_text, read_json
 from .demo_runs import (DEMO_PIPELINES, PIPELINE_NAMES, DEMO_SETTINGS, MINIATURE, SETTING_KEYS,
                                    demo_settings, demo_grid, demo_key, stratified_subset, DemoRunner, demo_store,
                                    setting_line)
@@ -42,7 +42,7 @@ def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
                                              f"{'full' if s['shots'] == 'full' else str(s['shots']) + '-shot'}"})
     ns = sorted(set(long["n"]))
     md += f"\nMean ± std over {'/'.join(map(str, ns))} seed(s); {setting_line(s, df)}.\n"
-    _write(out/"table.md", md)
+    atomic_write_text(out/"table.md", md)
     rows = []
     for p in DEMO_PIPELINES:
         x = df[df["pipeline"] == p].sort_values("seed")
@@ -54,15 +54,13 @@ def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
                          metric=s["metric"], shots=s["shots"], synthetic_per_class=s["n_per_class"],
                          test_images=int(x["test_images"].iloc[0]), setting=_label(s)))
     table = pd.DataFrame(rows)
-    _write(out/"table.csv", table.to_csv(index=False))
+    atomic_write_text(out/"table.csv", table.to_csv(index=False))
     return table
-
-def _write(path: Path, text: str):
-    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(text, encoding="utf-8"); os.replace(tmp, path)
 
 def _savefig(fig, path: Path):
     import matplotlib.pyplot as plt
-    tmp = path.with_name(f".{path.name}.tmp.png"); fig.savefig(tmp, dpi=110); plt.close(fig); os.replace(tmp, path)
+    with atomic_path(path) as tmp: fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
 
 def _plt():
     import matplotlib
@@ -211,7 +209,7 @@ def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: d
               f"Made by synthbridge {synthbridge.__version__}. Rerun the same command to resume or to rebuild this "
               f"report; "
               "the runs are in `store/results/`, the synthetic images in `store/synth/`."]
-    _write(out/"report.md", "\n".join(lines) + "\n")
+    atomic_write_text(out/"report.md", "\n".join(lines) + "\n")
 
 def _read(p: Path) -> str: return p.read_text(encoding="utf-8")
 
@@ -312,15 +310,14 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
     if s["miniature"] and s["model"] in ("mini-web", "mini-fashion"):
         from synthbridge.mini import mini_web_path
         if (mini_web_path()/"world.png").exists():
-            tmp = out/".world.png.tmp"; shutil.copyfile(mini_web_path()/"world.png", tmp)
-            os.replace(tmp, out/"world.png")
+            with atomic_path(out/"world.png") as tmp: shutil.copyfile(mini_web_path()/"world.png", tmp)
     timing = dict(wall=time.time() - t["t0"], gen=t["gen"], train_total=float(df["seconds"].sum()), runs=len(plan.runs),
                   runs_before=t["before"], device=str(t["device"]), cpus=os.cpu_count(),
                   threads=torch.get_num_threads())
     _report(s, table, df, out, timing)
     summary = dict(label=_label(s), settings={k: v for k, v in s.items()}, table=table.to_dict(orient="records"),
                    timing=timing, synthbridge=synthbridge.__version__, python=platform.python_version())
-    _write(out/"summary.json", json.dumps(summary, indent=1, default=str))
+    atomic_write_text(out/"summary.json", json.dumps(summary, indent=1, default=str))
     files = {n: out/n for n in ("table.md", "table.csv", "accuracy.png", "curves.png", "samples.png", "world.png",
                                 "report.md",
                                 "summary.json")

@@ -127,7 +127,7 @@ def _make_text_encoder(vocab_size, hidden, layers=2):
                                         bos_token_id=49406, eos_token_id=49407, pad_token_id=49407))
 
 # %% ../nbs/08_mini.ipynb #988396aa
-from .core import atomic_save_safetensors
+from .core import atomic_save_safetensors, atomic_write_text
 def _atomic_save_file(tensors: dict, path: Path, meta: dict): atomic_save_safetensors(path, tensors,
                                                                                       {"meta": json.dumps(meta)})
 
@@ -399,7 +399,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     if cfg_file.exists() and json.loads(cfg_file.read_text()) != config:
         raise ValueError(f"{work} holds checkpoints of a run with other settings ({cfg_file}); pass resume=False "
                          "to start over or another work_dir")
-    tmp = work/".config.json.tmp"; tmp.write_text(json.dumps(config, indent=1)); os.replace(tmp, cfg_file)
+    atomic_write_text(cfg_file, json.dumps(config, indent=1))
     old_threads = torch.get_num_threads()
     if num_threads: torch.set_num_threads(num_threads)
     try:

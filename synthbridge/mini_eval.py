@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .core import atomic_path, atomic_save_safetensors, atomic_write_text
 from .prompts import make_prompt
 from .mini import (MINI_CLASSES, check_train_args, fashion_mnist_root, load_fashion_mnist, mini_fashion_path,
                               mini_pipeline, mini_web_path, step_generator, train_mini, upsample)
@@ -130,9 +131,6 @@ def _model_card(path: Path) -> str:
               "stand-in for Stable Diffusion in tests, docs and `synthbridge demo`, and its numbers are not the "
               "paper's.", ""]
     return "\n".join(lines)
-
-def _write_text(path: Path, text: str):
-    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(text, encoding="utf-8"); os.replace(tmp, path)
 
 def _cas_table(ev, classes) -> list:
     "Markdown rows of the CAS per guidance scale and classifier."
@@ -293,7 +291,7 @@ def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images
                       ):
     ("A small CNN trained on Fashion-MNIST in `look`, and its top-1 accuracy on the test set in that look: `(model, "
      "accuracy)`.")
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
     from synthbridge.core import user_cache
     if epochs is None: epochs = 1 if look == "web" else 2
     if epochs < 1: raise ValueError(f"epochs={epochs}: must be >= 1")
@@ -318,8 +316,7 @@ def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images
                 loss = F.cross_entropy(model(_classifier_input(x[idx], model.in_ch)), y[idx])
                 opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step(); step += 1
         if cache:
-            f.parent.mkdir(parents=True, exist_ok=True)
-            tmp = f.with_name(f".{f.name}.tmp"); save_file(model.state_dict(), str(tmp)); os.replace(tmp, f)
+            atomic_save_safetensors(f, model.state_dict())
     acc = (_predict(model, xte) == torch.from_numpy(yte)).float().mean().item()
     return model.eval(), acc
 
@@ -399,8 +396,8 @@ def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_pa
               batch_size=batch_size,
               torch_threads=torch.get_num_threads(), seconds=round(time.time() - t0, 1))
     _save_samples(pipe, path/"samples.png", num_inference_steps=num_inference_steps, seed=seed)
-    _write_text(path/"evaluation.json", json.dumps(ev, indent=1) + "\n")
-    _write_text(path/"README.md", _model_card(path))
+    atomic_write_text(path/"evaluation.json", json.dumps(ev, indent=1) + "\n")
+    atomic_write_text(path/"README.md", _model_card(path))
     return ev
 
 def _save_samples(pipe, file: Path, n: int = 10, num_inference_steps: int = 25, seed: int = 0):
@@ -414,7 +411,7 @@ def _save_samples(pipe, file: Path, n: int = 10, num_inference_steps: int = 25, 
     s = ims.shape[1]
     grid = (ims*255).round().astype(np.uint8).reshape(len(MINI_CLASSES), n, s, s, 3).transpose(0, 2, 1, 3,
         4).reshape(len(MINI_CLASSES)*s, n*s, 3)
-    tmp = file.with_name(f".{file.name}.tmp.png"); Image.fromarray(grid).save(tmp); os.replace(tmp, file)
+    with atomic_path(file) as tmp: Image.fromarray(grid).save(tmp, format="PNG")
 
 # %% ../nbs/08a_mini_eval.ipynb #086a0f8b
 def world_figure(pipe, # the mini pipeline (e.g. `mini_pipeline()`)
@@ -462,8 +459,9 @@ def world_figure(pipe, # the mini pipeline (e.g. `mini_pipeline()`)
     ax.tick_params(length=0)
     for sp in ax.spines.values(): sp.set_visible(False)
     fig.tight_layout()
-    file = Path(file); tmp = file.with_name(f".{file.name}.tmp.png"); fig.savefig(tmp,
-        dpi=120); plt.close(fig); os.replace(tmp, file)
+    file = Path(file)
+    with atomic_path(file) as tmp: fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
     return file
 
 def _with_seed(look, seed):
@@ -493,7 +491,7 @@ def run_train_mini(args) -> int:
     train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
                cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
                resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus)
-    _write_text(out/"README.md", _model_card(out))          # the card; `evaluate_mini` rewrites it with the scores
+    atomic_write_text(out/"README.md", _model_card(out))          # the card; `evaluate_mini` rewrites it with the scores
     if not args.no_eval:
         ev = evaluate_mini(out, n_per_class=args.eval_n_per_class)
         acc = ev["classifier_accuracy"]

@@ -11,6 +11,7 @@ import dataclasses, json, os, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from .core import atomic_write_json, atomic_write_text
 
 # %% auto #0
 __all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'study_grids', 'domain_gap', 'score', 'study']
@@ -193,19 +194,15 @@ def _gaps(store, grid, s, st, out: Path, progress=False) -> dict:
         real = [heldout[i] for i in _pick(heldout, st["gap_per_class"], seed)]
         synth = SyntheticSet(store.artifact_path(run.synth)).select(st["gap_per_class"])
         done[key] = domain_gap(real, synth, seed)
-        _write_json(f, done)
+        atomic_write_json(f, done)
     res = {"single": {}, "dsi": {}}
     for key, v in done.items():
         m, seed = key.split(":"); res.setdefault(m, {})[int(seed)] = v
     return res
 
 def _pick(items, n, seed):
-    from synthbridge.demo_runs import stratified_subset
+    from synthbridge.registry import stratified_subset
     return stratified_subset([l for _, l in items], n, seed)
-
-def _write_json(path: Path, obj):
-    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(json.dumps(obj, indent=1, default=str)); os.replace(tmp,
-                                                                                                                  path)
 
 # %% ../nbs/09a_study.ipynb #6a609ddd
 def _fmt(v, d=1): return "—" if v is None or not np.isfinite(v) else f"{v:+.{d}f}" if d else f"{v}"
@@ -289,7 +286,7 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
         if say: say(f"synthbridge study: {part} ({grids[part].plan()})")
         stats = run_grid(grids[part], store, device=device, adopt=True, log=say, progress=False)
         timing[part] = timing.get(part, 0) + time.time() - t0
-        _write_json(tf, timing)
+        atomic_write_json(tf, timing)
         if stats["failed"]:
             raise RuntimeError(f"{len(stats['failed'])} task(s) of {part} failed (see {store.path/'failures'}); "
                                                "rerun to retry them")
@@ -299,9 +296,6 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
     if len(df): df = df[df["id"].isin(ids)].copy()
     board = score(df, s, gaps, settings)
     cols = ["finding", "paper", "measured", "ci_low", "ci_high", "verdict", "seeds"]
-    _write(out/"scoreboard.csv", board[cols].to_csv(index=False))
-    _write(out/"scoreboard.md", _scoreboard_md(board, s, st, timing, parts))
+    atomic_write_text(out/"scoreboard.csv", board[cols].to_csv(index=False))
+    atomic_write_text(out/"scoreboard.md", _scoreboard_md(board, s, st, timing, parts))
     return board
-
-def _write(path: Path, text: str):
-    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(text, encoding="utf-8"); os.replace(tmp, path)
