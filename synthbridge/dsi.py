@@ -7,9 +7,10 @@ Docs: https://synthbridge.github.io/synthbridge/dsi.html.md"""
 
 # %% ../nbs/07_dsi.ipynb #aabf3010
 from __future__ import annotations
-import hashlib, json, os, time
+import contextlib, hashlib, json, os, time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Sequence
 import numpy as np
 from fastcore.basics import patch
@@ -218,6 +219,24 @@ def _grid(images: list, rows: int) -> Image.Image:
     return g
 
 # %% ../nbs/07_dsi.ipynb #84e8d3d2
+@dataclass
+class _Run:
+    "What steps 1 and 2 of `invert_style` prepare for the later ones."
+    args: SimpleNamespace # the arguments of `invert_style`, by name (`out` as a Path)
+    init_id: int # token id of the initializer
+    labels: list # the labels, as ints
+    counts: list # images per class
+    data_hash: str # hash of the classes, labels and images
+    val_labels: list # the classes of the validation grids, as labels
+    noise_scheduler: object # DDPM with the pipeline's scheduler config
+    weight_dtype: torch.dtype # dtype of the frozen UNet and VAE
+    lr_eff: float # the learning rate (times `batch_size` with `scale_lr`)
+    settings: dict # what a checkpoint must match to be resumed (recorded in dsi.json)
+    fingerprint: str # hash of `settings`
+    start: int = 0 # the first step to run (a checkpoint's step)
+    ck: dict | None = None # the checkpoint's metadata (None: a fresh run)
+    ck_t: dict | None = None # the checkpoint's tensors
+
 def invert_style(pipe, # a Stable Diffusion pipeline (CLIP tokenizer + text encoder, UNet, VAE); its device is used
                  images: Sequence, # real images: paths, PIL images or uint8 arrays
                  labels: Sequence[int], # class label of each image, into `classes`
@@ -256,141 +275,163 @@ def invert_style(pipe, # a Stable Diffusion pipeline (CLIP tokenizer + text enco
                  _on_checked: Callable | None = None,
                 ) -> StyleInversion:
     "Learn one style token over a labelled real dataset (dataset style inversion, Eq. 2); resumable."
-    out = Path(out).expanduser()
-    # ---- check everything before any work
-    if not isinstance(steps, int) or steps < 1: raise ValueError(f"steps={steps!r}: need an integer >= 1")
-    if batch_size < 1: raise ValueError(f"batch_size={batch_size}: need >= 1")
-    if num_vectors < 1: raise ValueError(f"num_vectors={num_vectors}: need >= 1")
-    if checkpoint_every < 1: raise ValueError(f"checkpoint_every={checkpoint_every}: need >= 1")
-    if validate_every is not None and validate_every < 1:
-        raise ValueError(f"validate_every={validate_every}: need >= 1 or None")
-    if mixed_precision not in _DTYPES:
-        raise ValueError(f"mixed_precision={mixed_precision!r}: allowed are None, 'fp16', 'bf16'")
-    if not 0 <= flip_p <= 1: raise ValueError(f"flip_p={flip_p}: need a probability in [0, 1]")
-    if cache_dtype not in _CACHE_DTYPES:
-        raise ValueError(f"cache_dtype={cache_dtype!r}: allowed are torch.float16, torch.float32")
-    if not isinstance(cache_chunk, int) or cache_chunk < 1:
-        raise ValueError(f"cache_chunk={cache_chunk!r}: need an integer >= 1")
+    args = SimpleNamespace(**locals())                       # the arguments by name, as diffusers' example has `args`
+    args.out = Path(out).expanduser()
+    # 1. check the settings, the data and the token, before any work
+    run = _check(args)
+    # 2. resume: a checkpoint in `out` with these settings continues, one with other settings is refused (or dropped)
+    _resume(run)
+    if _on_checked: _on_checked()
+    # 3. add the token; only its rows train (undone if the run fails: the pipeline is left as it was)
+    with _new_token(run) as (ids, emb):
+        # 4.-7. the latent cache, optimizer and LR schedule, the training loop, the files
+        return _train(run, ids, emb)
+
+def _check(a) -> _Run:
+    "Step 1 of `invert_style`: every setting, the data and the token checked; the run's settings and fingerprint."
+    if not isinstance(a.steps, int) or a.steps < 1: raise ValueError(f"steps={a.steps!r}: need an integer >= 1")
+    if a.batch_size < 1: raise ValueError(f"batch_size={a.batch_size}: need >= 1")
+    if a.num_vectors < 1: raise ValueError(f"num_vectors={a.num_vectors}: need >= 1")
+    if a.checkpoint_every < 1: raise ValueError(f"checkpoint_every={a.checkpoint_every}: need >= 1")
+    if a.validate_every is not None and a.validate_every < 1:
+        raise ValueError(f"validate_every={a.validate_every}: need >= 1 or None")
+    if a.mixed_precision not in _DTYPES:
+        raise ValueError(f"mixed_precision={a.mixed_precision!r}: allowed are None, 'fp16', 'bf16'")
+    if not 0 <= a.flip_p <= 1: raise ValueError(f"flip_p={a.flip_p}: need a probability in [0, 1]")
+    if a.cache_dtype not in _CACHE_DTYPES:
+        raise ValueError(f"cache_dtype={a.cache_dtype!r}: allowed are torch.float16, torch.float32")
+    if not isinstance(a.cache_chunk, int) or a.cache_chunk < 1:
+        raise ValueError(f"cache_chunk={a.cache_chunk!r}: need an integer >= 1")
+    pipe, classes = a.pipe, a.classes
     vae, unet, te, tok = pipe.vae, pipe.unet, pipe.text_encoder, pipe.tokenizer
     vsf = getattr(pipe, "vae_scale_factor", 2**(len(vae.config.block_out_channels) - 1))
-    if resolution < vsf or resolution % vsf:
-        raise ValueError(f"resolution={resolution}: need a multiple of the VAE's factor {vsf}")
+    if a.resolution < vsf or a.resolution % vsf:
+        raise ValueError(f"resolution={a.resolution}: need a multiple of the VAE's factor {vsf}")
     from diffusers import DDPMScheduler
     noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config)
     pred_type = noise_scheduler.config.prediction_type
     if pred_type not in ("epsilon", "v_prediction"):
         raise ValueError(f"the scheduler's prediction_type {pred_type!r} is not supported: allowed are 'epsilon', "
                          f"'v_prediction'")
-    init_id = _check_token(tok, token, initializer, num_vectors)
-    labels, counts, data_hash = _check_data(images, labels, classes)
-    if validation_classes is None: val_labels = list(range(min(2, len(classes))))
+    init_id = _check_token(tok, a.token, a.initializer, a.num_vectors)
+    labels, counts, data_hash = _check_data(a.images, a.labels, classes)
+    if a.validation_classes is None: val_labels = list(range(min(2, len(classes))))
     else:
         val_labels = [c if isinstance(c, int) else (list(classes).index(c) if c in classes else -1)
-                      for c in validation_classes]
+                      for c in a.validation_classes]
         if any(not 0 <= c < len(classes) for c in val_labels):
-            raise ValueError(f"validation_classes={list(validation_classes)!r}: use names of `classes` or labels in "
-                             f"range({len(classes)})")
-    device, weight_dtype = unet.device, _DTYPES[mixed_precision]
-    lr_eff = lr*batch_size if scale_lr else lr
-    settings = dict(token=token, initializer=initializer, lr=lr, scale_lr=scale_lr, lr_effective=lr_eff,
-                    batch_size=batch_size,
-                    resolution=resolution, num_vectors=num_vectors, seed=seed, cache_latents=cache_latents,
-                    cache_dtype=_CACHE_DTYPES[cache_dtype] if cache_latents else None,
-                    sample_latents=sample_latents, flip_p=flip_p, mixed_precision=mixed_precision,
-                    weight_decay=weight_decay,
-                    lr_scheduler=lr_scheduler, lr_warmup_steps=lr_warmup_steps, prediction_type=pred_type,
+            raise ValueError(f"validation_classes={list(a.validation_classes)!r}: use names of `classes` or labels "
+                             f"in range({len(classes)})")
+    lr_eff = a.lr*a.batch_size if a.scale_lr else a.lr
+    settings = dict(token=a.token, initializer=a.initializer, lr=a.lr, scale_lr=a.scale_lr, lr_effective=lr_eff,
+                    batch_size=a.batch_size, resolution=a.resolution, num_vectors=a.num_vectors, seed=a.seed,
+                    cache_latents=a.cache_latents,
+                    cache_dtype=_CACHE_DTYPES[a.cache_dtype] if a.cache_latents else None,
+                    sample_latents=a.sample_latents, flip_p=a.flip_p, mixed_precision=a.mixed_precision,
+                    weight_decay=a.weight_decay, lr_scheduler=a.lr_scheduler, lr_warmup_steps=a.lr_warmup_steps,
+                    prediction_type=pred_type,
                     model=str(getattr(pipe, "name_or_path", None) or getattr(unet.config, "_name_or_path", "")),
                     model_check=_model_check(te, unet, init_id),
                     data=data_hash, n_images=len(labels), n_classes=len(classes))
-    if lr_scheduler not in ("constant", "constant_with_warmup"): settings["steps"] = steps  # the schedule depends on it
-    fp = _fingerprint(settings)
-    ck_path, start, ck = out/_CHECKPOINT, 0, None
-    if ck_path.exists():
-        ck_t, ck = _read_checkpoint(ck_path)
-        if ck["fingerprint"] != fp:
-            if not overwrite:
-                diff = sorted(k for k in set(settings) | set(ck["settings"])
-                              if settings.get(k) != ck["settings"].get(k))
-                raise ValueError(f"{out} holds a style-inversion run with other settings (differs in {diff}); "
-                                 "use another `out`, or overwrite=True to start again")
-            ck = None; ck_path.unlink()
-        elif ck["step"] > steps:
-            raise ValueError(f"{out} holds a run of {ck['step']} steps, more than steps={steps}: use another `out`")
-        else: start = ck["step"]
-    if _on_checked: _on_checked()
-    # ---- set up (undone on failure)
-    ids = _add_tokens(pipe, token, num_vectors, init_id)
+    if a.lr_scheduler not in ("constant", "constant_with_warmup"): settings["steps"] = a.steps  # the schedule needs it
+    return _Run(args=a, init_id=init_id, labels=labels, counts=counts, data_hash=data_hash, val_labels=val_labels,
+                noise_scheduler=noise_scheduler, weight_dtype=_DTYPES[a.mixed_precision], lr_eff=lr_eff,
+                settings=settings, fingerprint=_fingerprint(settings))
+
+def _resume(run: _Run):
+    "Step 2 of `invert_style`: `run` starts from the checkpoint in `out` if it has these settings (else an error)."
+    a, ck_path = run.args, run.args.out/_CHECKPOINT
+    if not ck_path.exists(): return
+    ck_t, ck = _read_checkpoint(ck_path)
+    if ck["fingerprint"] != run.fingerprint:
+        if not a.overwrite:
+            diff = sorted(k for k in set(run.settings) | set(ck["settings"])
+                          if run.settings.get(k) != ck["settings"].get(k))
+            raise ValueError(f"{a.out} holds a style-inversion run with other settings (differs in {diff}); "
+                             "use another `out`, or overwrite=True to start again")
+        ck_path.unlink()
+    elif ck["step"] > a.steps:
+        raise ValueError(f"{a.out} holds a run of {ck['step']} steps, more than steps={a.steps}: use another `out`")
+    else: run.start, run.ck, run.ck_t = ck["step"], ck, ck_t
+
+@contextlib.contextmanager
+def _new_token(run: _Run):
+    """Step 3 of `invert_style`: S* in the tokenizer and the text encoder (its rows from the checkpoint on a resumed
+    run), everything else frozen; yields (token ids, embedding). Afterwards the models' dtypes, modes and gradient
+    flags are as before; if the run fails the token is removed too."""
+    a, pipe = run.args, run.args.pipe
+    vae, unet, te = pipe.vae, pipe.unet, pipe.text_encoder
+    ids = _add_tokens(pipe, a.token, a.num_vectors, run.init_id)
     te_dtype, te_training = te.dtype, te.training
     grads = {n: p.requires_grad for m in (te, unet, vae) for n, p in m.named_parameters(prefix=str(id(m)))}
     try:
         for m in (te, unet, vae): m.requires_grad_(False)
         te.to(torch.float32)
         emb = te.get_input_embeddings(); emb.weight.requires_grad_(True)
-        if ck is not None:
-            with torch.no_grad(): emb.weight[ids] = ck_t["embeds"].to(emb.weight)
-        if mixed_precision: unet.to(weight_dtype); vae.to(weight_dtype)
-        if gradient_checkpointing: unet.enable_gradient_checkpointing(); _te_checkpointing(te, True); te.train()
-        if attention_slicing: pipe.enable_attention_slicing("auto" if attention_slicing is True else attention_slicing)
-        res = _train(**locals())
+        if run.ck is not None:
+            with torch.no_grad(): emb.weight[ids] = run.ck_t["embeds"].to(emb.weight)
+        if a.mixed_precision: unet.to(run.weight_dtype); vae.to(run.weight_dtype)
+        if a.gradient_checkpointing: unet.enable_gradient_checkpointing(); _te_checkpointing(te, True); te.train()
+        if a.attention_slicing:
+            pipe.enable_attention_slicing("auto" if a.attention_slicing is True else a.attention_slicing)
+        yield ids, emb
     except BaseException:
-        _remove_tokens(pipe, token, num_vectors)
+        _remove_tokens(pipe, a.token, a.num_vectors)
         raise
     finally:
         for m in (te, unet, vae):
             for n, p in m.named_parameters(prefix=str(id(m))): p.requires_grad_(grads.get(n, False))
-        if gradient_checkpointing:
+        if a.gradient_checkpointing:
             unet.disable_gradient_checkpointing(); _te_checkpointing(te, False)
         te.train(te_training); te.to(te_dtype)
-    return res
 
 # %% ../nbs/07_dsi.ipynb #00d403d9
-def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolution, num_vectors, seed, cache_latents,
-           checkpoint_every, validate_every, progress, weight_decay, lr_scheduler, lr_warmup_steps, sample_latents,
-           flip_p,
-           cache_dtype, cache_chunk, cache_dir, data_hash,
-           validation_images, validation_steps, guidance_scale, callback, vae, unet, te, tok, noise_scheduler,
-           pred_type, counts, val_labels, device, weight_dtype, lr_eff, settings, fp, ck_path, start, ck, ids, emb,
-           mixed_precision, **_):
+def _restore(run: _Run, opt, sched, emb, ids) -> tuple[list, float]:
+    "Step 5 on a resumed run: AdamW's moments of the new rows, its step, the LR schedule, the RNG states; (losses, s)."
+    ck, ck_t, w = run.ck, run.ck_t, emb.weight
+    ea, eq = torch.zeros_like(w), torch.zeros_like(w)
+    ea[ids], eq[ids] = ck_t["exp_avg"].to(w), ck_t["exp_avg_sq"].to(w)
+    sd = opt.state_dict()
+    sd["state"] = {0: dict(step=ck_t["opt_step"].reshape(()).clone(), exp_avg=ea,
+                           exp_avg_sq=eq)} if ck["opt_step"] else {}
+    sd["param_groups"] = [{**g, "betas": tuple(g["betas"]), "params": [0]} for g in ck["param_groups"]]
+    opt.load_state_dict(sd)
+    sched.load_state_dict(ck["lr_scheduler"])
+    torch.set_rng_state(ck_t["rng_cpu"])
+    if torch.cuda.is_available():
+        cu = [ck_t[k] for k in sorted(k for k in ck_t if k.startswith("rng_cuda_"))]
+        if len(cu) == torch.cuda.device_count(): torch.cuda.set_rng_state_all(cu)
+    return ck_t["losses"].tolist(), ck["seconds"]
+
+def _train(run: _Run, ids: list[int], emb) -> StyleInversion:
+    "Steps 4-7 of `invert_style`: the latent cache, optimizer and LR schedule, the training loop, the files."
     from diffusers.optimization import get_scheduler
     from tqdm.auto import tqdm
-    t_begin = time.time()
-    cache = _LatentCache(out/"latents" if cache_dir is None else Path(cache_dir).expanduser(), vae, images, resolution,
-                         batch_size, data_hash, cache_dtype, cache_chunk) if cache_latents else None
-    B = _batches(pipe, images, labels, classes, " ".join(_token_strings(token, num_vectors)), batch_size, resolution,
-                 cache, sample_latents, flip_p, weight_dtype, noise_scheduler)
-    # optimiser and schedule (restored from the checkpoint)
-    opt = torch.optim.AdamW([emb.weight], lr=lr_eff, betas=(0.9, 0.999), weight_decay=weight_decay, eps=1e-8)
-    sched = get_scheduler(lr_scheduler, opt, num_warmup_steps=lr_warmup_steps, num_training_steps=steps)
-    losses, seconds = [], 0.0
-    if ck is not None:
-        ck_t, _ = _read_checkpoint(ck_path)
-        w = emb.weight
-        ea, eq = torch.zeros_like(w), torch.zeros_like(w)
-        ea[ids], eq[ids] = ck_t["exp_avg"].to(w), ck_t["exp_avg_sq"].to(w)
-        sd = opt.state_dict()
-        sd["state"] = {0: dict(step=ck_t["opt_step"].reshape(()).clone(), exp_avg=ea,
-                               exp_avg_sq=eq)} if ck["opt_step"] else {}
-        sd["param_groups"] = [{**g, "betas": tuple(g["betas"]), "params": [0]} for g in ck["param_groups"]]
-        opt.load_state_dict(sd)
-        sched.load_state_dict(ck["lr_scheduler"])
-        losses, seconds = ck_t["losses"].tolist(), ck["seconds"]
-        torch.set_rng_state(ck_t["rng_cpu"])
-        if torch.cuda.is_available():
-            cu = [ck_t[k] for k in sorted(k for k in ck_t if k.startswith("rng_cuda_"))]
-            if len(cu) == torch.cuda.device_count(): torch.cuda.set_rng_state_all(cu)
-    vae, unet, te = B.vae, B.unet, B.te
+    a, out, pipe, classes = run.args, run.args.out, run.args.pipe, run.args.classes
+    token, steps, device, ck_path = a.token, a.steps, pipe.unet.device, run.args.out/_CHECKPOINT
+    # 4. the latent cache: each image and its mirror VAE-encoded once, on disk (or every step, without a cache)
+    cache = _LatentCache(out/"latents" if a.cache_dir is None else Path(a.cache_dir).expanduser(), pipe.vae, a.images,
+                         a.resolution, a.batch_size, run.data_hash, a.cache_dtype,
+                         a.cache_chunk) if a.cache_latents else None
+    B = _batches(pipe, a.images, run.labels, classes, " ".join(_token_strings(token, a.num_vectors)), a.batch_size,
+                 a.resolution, cache, a.sample_latents, a.flip_p, run.weight_dtype, run.noise_scheduler)
+    # 5. optimizer and LR schedule (restored from a checkpoint, with the losses so far and the RNG states)
+    opt = torch.optim.AdamW([emb.weight], lr=run.lr_eff, betas=(0.9, 0.999), weight_decay=a.weight_decay, eps=1e-8)
+    sched = get_scheduler(a.lr_scheduler, opt, num_warmup_steps=a.lr_warmup_steps, num_training_steps=steps)
+    losses, seconds = ([], 0.0) if run.ck is None else _restore(run, opt, sched, emb, ids)
     keep = torch.ones(emb.weight.shape[0], dtype=torch.bool, device=emb.weight.device); keep[ids] = False
     orig = emb.weight.detach().clone()
-    data = dict(n_images=len(labels), n_classes=len(classes), classes=[str(c) for c in classes],
-                images_per_class=counts)
+    data = dict(n_images=len(run.labels), n_classes=len(classes), classes=[str(c) for c in classes],
+                images_per_class=run.counts)
     validations = sorted(str(p.relative_to(out))
                          for p in (out/"validation").glob("step_*.png")) if (out/"validation").exists() else []
 
-    def summary(step, status, rate):
-        return dict(format="synthbridge.dsi/1", status=status, token=token, tokens=_token_strings(token, num_vectors),
-                    step=step,
-                    steps=steps, settings={**settings, "steps": steps, "checkpoint_every": checkpoint_every,
-                    "validate_every": validate_every, "validation_classes": [classes[c] for c in val_labels]},
+    def summary(step, status, rate):                                   # dsi.json
+        return dict(format="synthbridge.dsi/1", status=status, token=token,
+                    tokens=_token_strings(token, a.num_vectors), step=step, steps=steps,
+                    settings={**run.settings, "steps": steps, "checkpoint_every": a.checkpoint_every,
+                              "validate_every": a.validate_every,
+                              "validation_classes": [classes[c] for c in run.val_labels]},
                     data=data, loss=[round(l, 6) for l in losses], steps_per_s=rate, seconds=round(seconds, 3),
                     encode_seconds=round(cache.seconds if cache else 0.0, 3), device=str(device), versions=_versions(),
                     latents=None if cache is None else dict(folder=str(cache.path), images=cache.n,
@@ -398,7 +439,7 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
                         encoded_by_this_process=cache.encoded),
                     files=dict(embeds=_EMBEDS, checkpoint=_CHECKPOINT, validation=validations))
 
-    def save(step, status, rate):
+    def save(step, status, rate):                                      # the token, dsi.json and the checkpoint
         e = emb.weight[ids].detach().float().cpu()
         _atomic_save({token: e}, out/_EMBEDS)
         _atomic_write_text(out/"dsi.json", json.dumps(summary(step, status, rate), indent=1))
@@ -409,33 +450,36 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
                  opt_step=torch.as_tensor(st["step"] if st else 0.0, dtype=torch.float32).reshape(1))
         if torch.cuda.is_available():
             for i, s in enumerate(torch.cuda.get_rng_state_all()): t[f"rng_cuda_{i}"] = s
-        meta = dict(step=step, fingerprint=fp, settings=settings, seconds=seconds, opt_step=float(t["opt_step"]),
+        meta = dict(step=step, fingerprint=run.fingerprint, settings=run.settings, seconds=seconds,
+                    opt_step=float(t["opt_step"]),
                     param_groups=[{k: v for k, v in g.items() if k != "params"}
                                   for g in opt.state_dict()["param_groups"]],
                     lr_scheduler={k: v for k, v in sched.state_dict().items()
                                   if k != "lr_lambdas"} | {"lr_lambdas": [None]})
         _atomic_save(t, ck_path, metadata=dict(state=json.dumps(meta)))
 
-    def validate(step):
-        names = [clean_classname(str(classes[c])) for c in val_labels]
-        ps = [DSI_TEMPLATE.format(n, token) for n in names for _ in range(validation_images)]
-        g = torch.Generator("cpu").manual_seed(seed)
-        ctx = torch.autocast(device.type, dtype=weight_dtype) if mixed_precision else _nullctx()
+    def validate(step):                                                # a grid: validation classes x images
+        names = [clean_classname(str(classes[c])) for c in run.val_labels]
+        ps = [DSI_TEMPLATE.format(n, token) for n in names for _ in range(a.validation_images)]
+        g = torch.Generator("cpu").manual_seed(a.seed)
+        ctx = torch.autocast(device.type, dtype=run.weight_dtype) if a.mixed_precision else _nullctx()
         with ctx, torch.no_grad():
-            ims = pipe(ps, num_inference_steps=validation_steps, guidance_scale=guidance_scale, generator=g,
-                       height=resolution, width=resolution, output_type="pil").images
+            ims = pipe(ps, num_inference_steps=a.validation_steps, guidance_scale=a.guidance_scale, generator=g,
+                       height=a.resolution, width=a.resolution, output_type="pil").images
         p = out/"validation"/f"step_{step:06d}.png"; p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.parent/f".{p.name}.tmp"; _grid(ims, len(names)).save(tmp, format="PNG"); os.replace(tmp, p)
         if str(p.relative_to(out)) not in validations: validations.append(str(p.relative_to(out)))
 
-    step, rate, t_train, n_run = start, float("nan"), 0.0, 0
-    bar = tqdm(total=steps, initial=start, unit="step", desc=f"style inversion {token}", disable=not progress,
+    # 6. the training loop: the Eq. (2) loss of step s (the draws of hash(seed, s)), one AdamW step on the new rows,
+    #    every other row put back; checkpoints every `checkpoint_every` steps and at the end, validation grids
+    step, rate, t_train, n_run = run.start, float("nan"), 0.0, 0
+    bar = tqdm(total=steps, initial=run.start, unit="step", desc=f"style inversion {token}", disable=not a.progress,
                leave=True)
     ema = None
     try:
         while step < steps:
             ts = time.time()
-            loss = _step_loss(B, seed, step)
+            loss = _step_loss(B, a.seed, step)
             loss.backward()
             opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
             with torch.no_grad(): emb.weight[keep] = orig[keep]
@@ -444,11 +488,12 @@ def _train(pipe, images, labels, classes, out, token, steps, batch_size, resolut
             rate = n_run/t_train
             ema = lv if ema is None else 0.98*ema + 0.02*lv
             bar.set_postfix(loss=f"{ema:.4f}", refresh=False); bar.update(1)
-            if callback is not None: callback(step, lv)
-            if validate_every and step % validate_every == 0: validate(step)
-            if step % checkpoint_every == 0 or step == steps: save(step, "done" if step == steps else "running", rate)
+            if a.callback is not None: a.callback(step, lv)
+            if a.validate_every and step % a.validate_every == 0: validate(step)
+            if step % a.checkpoint_every == 0 or step == steps: save(step, "done" if step == steps else "running", rate)
     finally: bar.close()
-    if start == steps and not (out/_EMBEDS).exists(): save(step, "done", rate)   # finished earlier
+    # 7. a run that had finished before writes its files if they are missing; the result
+    if run.start == steps and not (out/_EMBEDS).exists(): save(step, "done", rate)
     return StyleInversion(token=token, out=out, embedding=emb.weight[ids].detach().float().cpu(), losses=losses,
                           steps_per_s=rate)
 

@@ -7,8 +7,8 @@ Docs: https://synthbridge.github.io/synthbridge/transfer.html.md"""
 
 # %% ../nbs/06_transfer.ipynb #c04f7b12
 from __future__ import annotations
-import contextlib, copy, json, os, random, sys, tempfile, time
-from dataclasses import dataclass, field, InitVar, asdict
+import contextlib, copy, functools, inspect, json, os, random, sys, tempfile, time
+from dataclasses import dataclass, field, fields, InitVar, asdict, replace
 from pathlib import Path
 import numpy as np, torch
 from fastcore.foundation import L
@@ -21,8 +21,9 @@ from .leep import model_leep, leep_dl
 from .core import atomic_write_json, paper_epochs
 
 # %% auto #0
-__all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'TransferResult', 'vanilla', 'mixed', 'synthetic_stage', 'bridged', 'bridged_pp',
-           'bridged_fc', 'fixed_vanilla', 'fixed_bridged', 'fixed_bridged_fc', 'add_train_args', 'run_train']
+__all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'TransferResult', 'TransferConfig', 'vanilla', 'mixed', 'synthetic_stage',
+           'bridged', 'bridged_pp', 'bridged_fc', 'fixed_vanilla', 'fixed_bridged', 'fixed_bridged_fc',
+           'add_train_args', 'run_train']
 
 # %% ../nbs/06_transfer.ipynb #1b46d2c9
 METRICS = {"top1": "accuracy", "mean_per_class": "mean_per_class_accuracy"}
@@ -64,6 +65,74 @@ class TransferResult:
     def __repr__(self):
         return (f"TransferResult({self.pipeline!r}, {self.metric_name}={self.metric:.4f}, {len(self.history)} epochs, "
                 f"{self.seconds:.1f}s)")
+
+# %% ../nbs/06_transfer.ipynb #7db17c0e
+@dataclass
+class TransferConfig:
+    "The settings the transfer pipelines share (each pipeline also takes every one of them by name)."
+    arch: str = "resnet18.tv_in1k" # timm architecture
+    pretrained: bool = True # timm's pretrained weights (ignored with `weights`)
+    weights: str | Path | None = None # local ImageNet checkpoint (e.g. `efficientnet_lite0_weights()`)
+    epochs: int | None = None # epochs (bridged: of stage 2); default 150 full-shot (and stage 1), 100 few-shot
+    lr: float | None = None # learning rate (bridged: of stage 2); default Table 5 for `dataset`, else 0.01
+    wd: float = 5e-4 # weight decay
+    shots: int | str | None = None # real images per class (None/'full' or k): chooses the default epochs, recorded
+    dataset: str | None = None # dataset name (learning rate of Table 5), recorded
+    metric: str = "top1" # 'top1' or 'mean_per_class'
+    seed: int = 0 # seed of initialisation, shuffling and augmentation
+    leep: bool = False # also compute LEEP on the real training images: the ImageNet model's (bridged: and stage 1's)
+    cbs: list | None = None # extra callbacks for the fit (bridged: of stage 2)
+    progress: bool = False # show fastai's progress bars and table
+    device: str | torch.device | None = None # torch device (default: the DataLoaders')
+
+    def __post_init__(self):
+        if self.metric not in METRICS:
+            raise ValueError(f"metric={self.metric!r}: allowed are {', '.join(map(repr, METRICS))}")
+
+    def resolved(self) -> TransferConfig:
+        "A copy with the paper's defaults filled in: `epochs` from `shots`, `lr` from `dataset` (Table 5), else 0.01."
+        lr = self.lr if self.lr is not None else paper_lr(self.dataset) if self.dataset is not None else 0.01
+        return replace(self, epochs=paper_epochs(self.shots, self.epochs), lr=lr)
+
+    def record(self, pipeline: str, # the pipeline's name
+               **extra, # what the pipeline adds (after the shared settings)
+              ) -> dict:
+        "The JSON-able settings of a run, as `TransferResult.config` holds them."
+        return dict(pipeline=pipeline, arch=self.arch, pretrained=self.pretrained,
+                    weights=str(self.weights) if self.weights else None, epochs=self.epochs, lr=self.lr, wd=self.wd,
+                    shots=self.shots, dataset=self.dataset, metric=self.metric, seed=self.seed, **extra)
+
+_P = inspect.Parameter
+
+def _takes_settings(*order, # the pipeline's own options and the settings it takes, in its documented order
+                    but=(), # `TransferConfig` fields it does not take
+                   ):
+    """Decorator: `fn(data..., config, own options)` becomes a pipeline that also takes `TransferConfig`'s fields by
+    name (or by position, in `order`); they replace those of `config`, and `fn` gets one `TransferConfig`."""
+    def deco(fn):
+        sig = inspect.signature(fn)
+        ps = {n: p for n, p in sig.parameters.items() if n != "config"}
+        settings = {f.name: _P(f.name, _P.POSITIONAL_OR_KEYWORD, default=f.default, annotation=f.type)
+                    for f in fields(TransferConfig) if f.name not in but}
+        data = [p for n, p in ps.items() if n not in order]
+        named = settings | {n: p for n, p in ps.items() if n in order}
+        assert sorted(order) == sorted(named), f"{fn.__name__}: order {order} != {sorted(named)}"
+        public = sig.replace(parameters=[*data, *(named[n] for n in order),
+                                         sig.parameters["config"].replace(kind=_P.KEYWORD_ONLY)])
+        @functools.wraps(fn)
+        def pipeline(*args, **kwargs):
+            try: given = public.bind(*args, **kwargs).arguments
+            except TypeError as e:
+                raise TypeError(f"{fn.__name__}(): {e}; it takes {', '.join(public.parameters)}") from None
+            config, chosen = given.pop("config", None), {n: given.pop(n) for n in settings if n in given}
+            if config is None: config = TransferConfig(**chosen)
+            elif isinstance(config, TransferConfig): config = replace(config, **chosen)
+            else: raise TypeError(f"{fn.__name__}(): config must be a TransferConfig or None, got "
+                                  f"{type(config).__name__}")
+            return fn(**given, config=config)
+        pipeline.__signature__, pipeline.__delwrap__ = public, TransferConfig   # `__delwrap__`: docs of the fields
+        return pipeline
+    return deco
 
 # %% ../nbs/06_transfer.ipynb #86fbabb4
 def _classes(dls, what="real"):
@@ -116,9 +185,6 @@ def _check_dls(dls, what):
                          f"bs={dls.train.bs}, "
                          f"drop_last={dls.train.drop_last}): use a smaller batch size")
 
-def _check_metric(metric):
-    if metric not in METRICS: raise ValueError(f"metric={metric!r}: allowed are {', '.join(map(repr, METRICS))}")
-
 def _reseed(dls, seed):
     for dl in dls.loaders:
         if hasattr(dl, "rng"): dl.rng = random.Random(seed)
@@ -135,19 +201,16 @@ def _history(learn, stage):
         rows.append(r)
     return rows
 
-def _fit(learn, dls, stage, epochs, lr, wd, shots, dataset, seed, cbs, progress):
+def _fit(learn, dls, stage, c: TransferConfig, cbs):
+    "Fit `learn` on `dls` with the paper's recipe and the (resolved) settings `c`; `cbs`: this fit's callbacks."
     learn.dls = dls
-    _reseed(dls, seed)
-    set_seed(seed, reproducible=True)
-    if progress: learn.fit_paper(epochs, lr=lr, shots=shots, wd=wd, dataset=dataset, cbs=cbs)
+    _reseed(dls, c.seed)
+    set_seed(c.seed, reproducible=True)
+    fit = lambda: learn.fit_paper(c.epochs, lr=c.lr, shots=c.shots, wd=c.wd, dataset=c.dataset, cbs=cbs)
+    if c.progress: fit()
     else:
-        with learn.no_bar(), learn.no_logging():
-            learn.fit_paper(epochs, lr=lr, shots=shots, wd=wd, dataset=dataset, cbs=cbs)
+        with learn.no_bar(), learn.no_logging(): fit()
     return _history(learn, stage)
-
-def _config(pipeline, arch, pretrained, weights, epochs, lr, wd, shots, dataset, metric, seed, **extra):
-    return dict(pipeline=pipeline, arch=arch, pretrained=pretrained, weights=str(weights) if weights else None,
-                epochs=epochs, lr=lr, wd=wd, shots=shots, dataset=dataset, metric=metric, seed=seed, **extra)
 
 def _result(pipeline, learn, history, config, t0, metric, **kw):
     name = METRICS[metric]
@@ -158,46 +221,28 @@ def _result(pipeline, learn, history, config, t0, metric, **kw):
                           train_acc=[h["train_accuracy"] for h in last], valid_metric=[h.get(name) for h in last],
                           learner=learn, **kw)
 
-def _resolve(epochs, lr, shots, dataset):
-    epochs = paper_epochs(shots, epochs)
-    if lr is None: lr = paper_lr(dataset) if dataset is not None else 0.01
-    return epochs, lr
-
 # %% ../nbs/06_transfer.ipynb #ab3db2cc
+@_takes_settings("arch", "pretrained", "weights", "epochs", "lr", "wd", "shots", "dataset", "metric", "seed",
+                 "fixed_feature", "leep", "cbs", "progress", "device")
 def vanilla(real: DataLoaders, # real images: train (full or k-shot), valid = test set
             synth: DataLoaders | None = None, # ignored (accepted so that every pipeline takes `(real, synth)`)
-            arch: str = "resnet18.tv_in1k", # timm architecture
-            pretrained: bool = True, # timm's pretrained weights (ignored with `weights`)
-            weights=None, # local ImageNet checkpoint (e.g. `efficientnet_lite0_weights()`)
-            epochs: int | None = None, # stage-2 epochs; default 150 full-shot, 100 few-shot
-            lr: float | None = None, # learning rate; default Table 5 for `dataset`, else 0.01
-            wd: float = 5e-4, # weight decay
-            shots=None, # real images per class (None/'full' or k): chooses the default epochs, recorded
-            dataset: str | None = None, # dataset name (learning rate of Table 5), recorded
-            metric: str = "top1", # 'top1' or 'mean_per_class'
-            seed: int = 0, # seed of initialisation, shuffling and augmentation
+            config: TransferConfig | None = None, # the settings at once; those given by name replace its fields
             fixed_feature: bool = False, # train only the final linear layer (Table 6)
-            leep: bool = False, # also compute the ImageNet model's LEEP on the real training images
-            cbs=None, # extra callbacks for the fit
-            progress: bool = False, # show fastai's progress bars and table
-            device=None, # torch device (default: the DataLoaders')
            ) -> TransferResult:
     "Vanilla transfer: fine-tune the ImageNet model on the real images (or, `fixed_feature`, train only its FC)."
-    _check_metric(metric); _check_dls(real, "real")
-    if device is not None: real.to(device)
+    _check_dls(real, "real")
+    if config.device is not None: real.to(config.device)
     t0 = time.perf_counter()
-    epochs, lr = _resolve(epochs, lr, shots, dataset)
+    c = config.resolved()
     name = "fixed-vanilla" if fixed_feature else "vanilla"
-    set_seed(seed, reproducible=True)
-    learn = synth_learner(real, arch, pretrained=pretrained, weights=weights)
-    leep_in = _imagenet_leep(arch, pretrained, weights, real) if leep else None
-    hist = _fit(learn, real, 2, epochs, lr, wd, shots, dataset, seed,
-                L(cbs) + ([FixedFeatures()] if fixed_feature else []), progress)
-    cfg = _config(name, arch, pretrained, weights, epochs, lr, wd, shots, dataset, metric, seed)
-    return _result(name, learn, hist, cfg, t0, metric, leep_imagenet=leep_in)
+    set_seed(c.seed, reproducible=True)
+    learn = synth_learner(real, c.arch, pretrained=c.pretrained, weights=c.weights)
+    leep_in = _imagenet_leep(c, real) if c.leep else None
+    hist = _fit(learn, real, 2, c, L(c.cbs) + ([FixedFeatures()] if fixed_feature else []))
+    return _result(name, learn, hist, c.record(name), t0, c.metric, leep_imagenet=leep_in)
 
-def _imagenet_leep(arch, pretrained, weights, real):
-    m = timm_model(arch, pretrained=pretrained, weights=weights, num_classes=None if weights else 1000)
+def _imagenet_leep(c: TransferConfig, real):
+    m = timm_model(c.arch, pretrained=c.pretrained, weights=c.weights, num_classes=None if c.weights else 1000)
     return model_leep(m.to(real.device), leep_dl(real))
 
 def _union_dls(real, synth):
@@ -213,51 +258,45 @@ def _union_dls(real, synth):
     out.c, out.vocab = _classes(real)
     return out
 
+@_takes_settings("arch", "pretrained", "weights", "epochs", "lr", "wd", "shots", "dataset", "metric", "seed", "leep",
+                 "cbs", "progress", "device")
 def mixed(real: DataLoaders, # real images: train, valid = test set
           synth: DataLoaders, # synthetic images of the same classes, in the same label order
-          arch: str = "resnet18.tv_in1k", pretrained: bool = True, weights=None,
-          epochs: int | None = None, lr: float | None = None, wd: float = 5e-4, shots=None,
-          dataset: str | None = None, metric: str = "top1", seed: int = 0, leep: bool = False, cbs=None,
-          progress: bool = False, device=None,
+          config: TransferConfig | None = None, # the settings at once; those given by name replace its fields
          ) -> TransferResult:
     "Mixed transfer: fine-tune the ImageNet model on real and synthetic training images together."
-    _check_metric(metric); _check_dls(real, "real"); _check_dls(synth, "synthetic")
+    _check_dls(real, "real"); _check_dls(synth, "synthetic")
     _match(real, synth); synth = _align(real, synth)
-    if device is not None: real.to(device); synth.to(device)
+    if config.device is not None: real.to(config.device); synth.to(config.device)
     t0 = time.perf_counter()
-    epochs, lr = _resolve(epochs, lr, shots, dataset)
+    c = config.resolved()
     union = _union_dls(real, synth)
-    set_seed(seed, reproducible=True)
-    learn = synth_learner(union, arch, pretrained=pretrained, weights=weights, n_out=_classes(real)[0])
-    leep_in = _imagenet_leep(arch, pretrained, weights, real) if leep else None
-    hist = _fit(learn, union, 2, epochs, lr, wd, shots, dataset, seed, cbs, progress)
-    cfg = _config("mixed", arch, pretrained, weights, epochs, lr, wd, shots, dataset, metric, seed,
-                  n_real=len(real.train_ds), n_synthetic=len(synth.train_ds))
-    return _result("mixed", learn, hist, cfg, t0, metric, leep_imagenet=leep_in)
+    set_seed(c.seed, reproducible=True)
+    learn = synth_learner(union, c.arch, pretrained=c.pretrained, weights=c.weights, n_out=_classes(real)[0])
+    leep_in = _imagenet_leep(c, real) if c.leep else None
+    hist = _fit(learn, union, 2, c, c.cbs)
+    cfg = c.record("mixed", n_real=len(real.train_ds), n_synthetic=len(synth.train_ds))
+    return _result("mixed", learn, hist, cfg, t0, c.metric, leep_imagenet=leep_in)
 
 # %% ../nbs/06_transfer.ipynb #b41718c3
+@_takes_settings("arch", "pretrained", "weights", "epochs", "lr", "wd", "dataset", "mixup", "mixup_alpha", "seed",
+                 "cbs", "progress", "device", but=("shots", "metric", "leep"))
 def synthetic_stage(synth: DataLoaders, # synthetic images: train, valid = a synthetic hold-out
-                    arch: str = "resnet18.tv_in1k", pretrained: bool = True, weights=None,
-                    epochs: int | None = None, # default 150 (the paper's full-shot recipe on the synthetic set)
-                    lr: float | None = None, # default Table 5 for `dataset`, else 0.01
-                    wd: float = 5e-4, dataset: str | None = None,
+                    config: TransferConfig | None = None, # the settings at once (its shots, metric, leep are not used)
                     mixup: bool = False, # train with MixUp (bridged++)
                     mixup_alpha: float = 0.4, # MixUp's Beta(α, α)
-                    seed: int = 0, cbs=None, progress: bool = False, device=None,
                    ) -> TransferResult:
     "Stage 1 of bridged transfer: fine-tune the ImageNet model on synthetic images (optionally with MixUp)."
     _check_dls(synth, "synthetic")
-    if device is not None: synth.to(device)
+    if config.device is not None: synth.to(config.device)
     t0 = time.perf_counter()
-    epochs, lr = _resolve(epochs, lr, None, dataset)
-    set_seed(seed, reproducible=True)
-    learn = synth_learner(synth, arch, pretrained=pretrained, weights=weights)
-    hist = _fit(learn, synth, 1, epochs, lr, wd, None, dataset, seed, L(cbs) + ([MixUp(mixup_alpha)] if mixup else []),
-                progress)
+    c = replace(config, shots=None, metric="top1", leep=False).resolved()   # the full-shot recipe, top-1
+    set_seed(c.seed, reproducible=True)
+    learn = synth_learner(synth, c.arch, pretrained=c.pretrained, weights=c.weights)
+    hist = _fit(learn, synth, 1, c, L(c.cbs) + ([MixUp(mixup_alpha)] if mixup else []))
     name = "stage1+mixup" if mixup else "stage1"
-    cfg = _config(name, arch, pretrained, weights, epochs, lr, wd, None, dataset, "top1", seed, mixup=mixup,
-                  mixup_alpha=mixup_alpha if mixup else None, n_synthetic=len(synth.train_ds),
-                  n_classes=_classes(synth, "synthetic")[0])
+    cfg = c.record(name, mixup=mixup, mixup_alpha=mixup_alpha if mixup else None, n_synthetic=len(synth.train_ds),
+                   n_classes=_classes(synth, "synthetic")[0])
     return _result(name, learn, hist, cfg, t0, "top1")
 
 def _stage1_state(stage1, arch, mixup):
@@ -278,58 +317,55 @@ def _stage1_state(stage1, arch, mixup):
                          f"mixup={mixup}")
     return sd, cfg
 
+@_takes_settings("fc_reinit", "mixup", "arch", "pretrained", "weights", "epochs", "lr", "stage1_epochs", "stage1_lr",
+                 "stage1", "wd", "shots", "dataset", "metric", "seed", "fixed_feature", "mixup_alpha", "leep", "cbs",
+                 "progress", "device")
 def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = test set
             synth: DataLoaders | None = None, # synthetic images (needed unless `stage1` is given)
+            config: TransferConfig | None = None, # the settings at once; those given by name replace its fields
             fc_reinit: bool = False, # re-initialise the final linear layer before stage 2 (`FCReset`)
             mixup: bool = False, # MixUp in stage 1
-            arch: str = "resnet18.tv_in1k", pretrained: bool = True, weights=None,
-            epochs: int | None = None, # stage-2 epochs; default 150 full-shot, 100 few-shot
-            lr: float | None = None, # stage-2 learning rate; default Table 5 for `dataset`, else 0.01
             stage1_epochs: int | None = None, # default: `epochs` if given, else 150
             stage1_lr: float | None = None, # default: `lr`
             stage1=None, # a stage-1 `TransferResult` or checkpoint (`.safetensors` from `.save`) to start from
-            wd: float = 5e-4, shots=None, dataset: str | None = None, metric: str = "top1", seed: int = 0,
             fixed_feature: bool = False, # stage 2 trains only the final linear layer (Table 6)
             mixup_alpha: float = 0.4, # MixUp's Beta(α, α)
-            leep: bool = False, # also compute LEEP of the ImageNet and the stage-1 model (Table 1)
-            cbs=None, progress: bool = False, device=None,
            ) -> TransferResult:
     "Bridged transfer: fine-tune on synthetic images (stage 1), then on the real images (stage 2)."
-    _check_metric(metric); _check_dls(real, "real")
+    _check_dls(real, "real")
     if stage1 is None:
         if synth is None: raise ValueError("bridged transfer needs synth= (synthetic DataLoaders) or stage1=")
         _check_dls(synth, "synthetic"); _match(real, synth, need_same=not fc_reinit); synth = _align(real, synth)
-    if device is not None: real.to(device)
+    if config.device is not None: real.to(config.device)
     name = ("fixed-" if fixed_feature else "") + "bridged" + ("++" if fc_reinit and mixup else "+fc" if fc_reinit
                                                                else "+mixup" if mixup else "")
     t0 = time.perf_counter()
-    epochs, lr = _resolve(epochs, lr, shots, dataset)
-    stage1_lr = lr if stage1_lr is None else stage1_lr
-    if stage1_epochs is None: stage1_epochs = paper_epochs(None, epochs)
-    leep_in = _imagenet_leep(arch, pretrained, weights, real) if leep else None
-    if stage1 is None:
-        stage1 = synthetic_stage(synth, arch, pretrained, weights, stage1_epochs, stage1_lr, wd, dataset, mixup,
-                                 mixup_alpha, seed, progress=progress, device=device)
-    sd, s1cfg = _stage1_state(stage1, arch, mixup)
+    c = config.resolved()
+    stage1_lr = c.lr if stage1_lr is None else stage1_lr
+    if stage1_epochs is None: stage1_epochs = paper_epochs(None, c.epochs)
+    leep_in = _imagenet_leep(c, real) if c.leep else None
+    if stage1 is None:                                  # stage 1 gets none of the callbacks (they watch stage 2)
+        stage1 = synthetic_stage(synth, config=replace(c, epochs=stage1_epochs, lr=stage1_lr, cbs=None), mixup=mixup,
+                                 mixup_alpha=mixup_alpha)
+    sd, s1cfg = _stage1_state(stage1, c.arch, mixup)
     s1hist = stage1.history if isinstance(stage1, TransferResult) else []
     n_src = int(s1cfg["n_classes"])
     n_real = _classes(real)[0]
     if not fc_reinit and n_src != n_real:
         raise ValueError(f"bridged transfer without FC reinit keeps the head: the stage-1 model has {n_src} classes, "
                          f"the real DataLoaders {n_real}; use fc_reinit=True")
-    set_seed(seed, reproducible=True)
-    learn = synth_learner(real, arch, pretrained=False, weights=sd, n_out=n_src)
+    set_seed(c.seed, reproducible=True)
+    learn = synth_learner(real, c.arch, pretrained=False, weights=sd, n_out=n_src)
     leep_syn = None
-    if leep:
-        with (contextlib.nullcontext() if progress else learn.no_bar()): leep_syn = model_leep(learn, leep_dl(real))
-    s2cbs = L(cbs) + ([FCReset(n_real, seed=seed)] if fc_reinit else []) + ([FixedFeatures()] if fixed_feature else [])
-    hist = _fit(learn, real, 2, epochs, lr, wd, shots, dataset, seed, s2cbs, progress)
-    cfg = _config(name, arch, pretrained, weights, epochs, lr, wd, shots, dataset, metric, seed, fc_reinit=fc_reinit,
-                  mixup=mixup, mixup_alpha=mixup_alpha if mixup else None, fixed_feature=fixed_feature,
-                  stage1_epochs=s1cfg.get("epochs"), stage1_lr=s1cfg.get("lr"), stage1_seed=s1cfg.get("seed"),
-                  n_synthetic=s1cfg.get("n_synthetic"))
-    res = _result(name, learn, s1hist + hist, cfg, t0, metric, leep_imagenet=leep_in, leep_synthetic=leep_syn)
-    return res
+    if c.leep:
+        with (contextlib.nullcontext() if c.progress else learn.no_bar()): leep_syn = model_leep(learn, leep_dl(real))
+    s2cbs = L(c.cbs) + ([FCReset(n_real, seed=c.seed)] if fc_reinit else []) + \
+        ([FixedFeatures()] if fixed_feature else [])
+    hist = _fit(learn, real, 2, c, s2cbs)
+    cfg = c.record(name, fc_reinit=fc_reinit, mixup=mixup, mixup_alpha=mixup_alpha if mixup else None,
+                   fixed_feature=fixed_feature, stage1_epochs=s1cfg.get("epochs"), stage1_lr=s1cfg.get("lr"),
+                   stage1_seed=s1cfg.get("seed"), n_synthetic=s1cfg.get("n_synthetic"))
+    return _result(name, learn, s1hist + hist, cfg, t0, c.metric, leep_imagenet=leep_in, leep_synthetic=leep_syn)
 
 def bridged_pp(real: DataLoaders, # real images
                synth: DataLoaders | None = None, # synthetic images (or give `stage1`)
@@ -398,9 +434,10 @@ def run_train(args) -> int:
         real, info = real_dls_from_args(args)
         synth = synthetic_dls_from_args(args) if needs_synth else None
         metric = args.metric or info.get("metric") or "top1"
-        kw = dict(arch=args.arch, pretrained=not args.no_pretrained, weights=weights, epochs=args.epochs, lr=args.lr,
-                  wd=args.wd, shots=info["shots"], dataset=args.dataset, metric=metric, seed=args.seed,
-                  leep=args.leep, progress=args.progress)
+        cfg = TransferConfig(arch=args.arch, pretrained=not args.no_pretrained, weights=weights, epochs=args.epochs,
+                             lr=args.lr, wd=args.wd, shots=info["shots"], dataset=args.dataset, metric=metric,
+                             seed=args.seed, leep=args.leep, progress=args.progress)
+        kw = dict(config=cfg)
         if two:
             kw.update(stage1_epochs=args.stage1_epochs, stage1_lr=args.stage1_lr, mixup_alpha=args.mixup_alpha)
             if args.stage1:
@@ -412,10 +449,9 @@ def run_train(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if two and synth is not None:
         mix = TWO_STAGE[args.pipeline]
-        s1 = synthetic_stage(synth, args.arch, not args.no_pretrained, weights, kw["stage1_epochs"]
-                             or paper_epochs(None, kw["epochs"]),
-                             args.stage1_lr if args.stage1_lr is not None else kw["lr"], args.wd, args.dataset, mix,
-                             args.mixup_alpha, args.seed, progress=args.progress)
+        s1cfg = replace(cfg, epochs=args.stage1_epochs or paper_epochs(None, args.epochs),
+                        lr=args.stage1_lr if args.stage1_lr is not None else args.lr)
+        s1 = synthetic_stage(synth, config=s1cfg, mixup=mix, mixup_alpha=args.mixup_alpha)
         s1.save(out/"stage1.safetensors")
         kw["stage1"] = s1
     res = PIPELINES[args.pipeline](real, synth, **kw)
