@@ -57,17 +57,23 @@ def _training_line(c) -> str:
             f"clipping 1, "
             f"EMA {c['ema_decay']}), seed {c['seed']}.")
 
+def _card_facts(path: Path, info: dict) -> tuple:
+    "(evaluation or None, config, stage seconds, total seconds, VAE factor, latent side) of a trained pipeline folder."
+    ev = json.loads((path/"evaluation.json").read_text()) if (path/"evaluation.json").exists() else None
+    c, s = info["config"], info["seconds"]
+    f = 2**(len(c["vae_channels"]) - 1)
+    return ev, c, s, s["vae"] + s["encode"] + s["unet"], f, c["image_size"]//f
+
+def _front_matter() -> list:
+    "The Hugging Face model-card header of a mini pipeline."
+    return ["---", "library_name: diffusers", "pipeline_tag: text-to-image", "license: apache-2.0",
+            "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---", ""]
+
 def _model_card(path: Path) -> str:
     info = json.loads((path/"training.json").read_text())
     if info["config"].get("corpus") == "web": return _web_card(path, info)
-    ev = json.loads((path/"evaluation.json").read_text()) if (path/"evaluation.json").exists() else None
-    c, s = info["config"], info["seconds"]
-    total = s["vae"] + s["encode"] + s["unet"]
-    f = 2**(len(c["vae_channels"]) - 1); lat = c["image_size"]//f
-    lines = ["---", "library_name: diffusers", "pipeline_tag: text-to-image", "license: apache-2.0",
-             "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---",
-             "",
-             "# mini-fashion: a miniature Stable Diffusion trained on Fashion-MNIST", "",
+    ev, c, s, total, f, lat = _card_facts(path, info)
+    lines = _front_matter() + ["# mini-fashion: a miniature Stable Diffusion trained on Fashion-MNIST", "",
              "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's "
              "own "
              "classes, trained from scratch by `synthbridge.mini.train_mini` so that synthbridge's generation, "
@@ -144,14 +150,8 @@ def _cas_table(ev, classes) -> list:
 
 def _web_card(path: Path, info: dict) -> str:
     from synthbridge import world
-    ev = json.loads((path/"evaluation.json").read_text()) if (path/"evaluation.json").exists() else None
-    c, s = info["config"], info["seconds"]
-    total = s["vae"] + s["encode"] + s["unet"]
-    f = 2**(len(c["vae_channels"]) - 1); lat = c["image_size"]//f
-    lines = ["---", "library_name: diffusers", "pipeline_tag: text-to-image", "license: apache-2.0",
-             "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---",
-             "",
-             "# mini-web: a miniature Stable Diffusion trained on a miniature web", "",
+    ev, c, s, total, f, lat = _card_facts(path, info)
+    lines = _front_matter() + ["# mini-web: a miniature Stable Diffusion trained on a miniature web", "",
              "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's "
              "own "
              "classes, trained from scratch by `synthbridge.mini.train_mini` on a corpus that copies the paper's "
