@@ -6,7 +6,7 @@ Docs: https://synthbridge.github.io/synthbridge/cli.html.md"""
 
 # %% ../nbs/11_cli.ipynb #12c91f8f
 from __future__ import annotations
-import argparse, contextlib, difflib, importlib, re, sys
+import argparse, contextlib, difflib, importlib, re, sys, warnings
 import synthbridge
 
 # %% auto #0
@@ -70,6 +70,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if not getattr(args, "command", None):
         p.print_help(); return 2
+    # a library's notice about its own internals (torch.jit.script, used by timm at import) is not the user's business
+    warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=FutureWarning)
     try:
         return int(args.run(args) or 0)
     except UsageError as e:
