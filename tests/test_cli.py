@@ -1,12 +1,11 @@
 """The `synthbridge` command line as a whole: every subcommand of `synthbridge.cli.COMMANDS` answers `--help` with exit
 code 0, documents every option (with its default), and names options consistently (`--batch-size`, not `--batch_size`).
 A subcommand whose module is not written yet fails here: that is expected until it exists."""
-import argparse, contextlib, io, os, subprocess, sys
+import argparse, contextlib, io, sys
 from pathlib import Path
 import pytest
 from synthbridge.cli import COMMANDS, COMMON_OPTIONS, build_parser, main
-
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import INHERIT, offline_env, run
 
 def _subparser(cmd) -> argparse.ArgumentParser:
     p = build_parser(cmd)
@@ -48,8 +47,7 @@ def test_shared_options_keep_their_meaning(cmd):
 
 def test_console_script_sweep_help():
     exe = Path(sys.executable).parent/"synthbridge"
-    r = subprocess.run([str(exe), "sweep", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                       env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    r = run([exe, "sweep", "--help"], env=offline_env(PYTHONPATH=INHERIT), timeout=300)   # the installed entry point
     assert r.returncode == 0, r.stderr
     for opt in ("--store", "--workers", "--device", "--adopt", "--dry-run", "paper-full-shot"): assert opt in r.stdout
 

@@ -1,12 +1,9 @@
 """The command line: one meaning per option name across subcommands, one error path (one line naming the value,
 what is allowed and the closest valid names; exit code 2; no traceback; no output folder made), and a fast
 `--help` (no torch import) that shows each default once."""
-import os, re, subprocess, sys
-from pathlib import Path
+import re
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-ENV = dict(os.environ, HF_HUB_OFFLINE="1")
+from conftest import python_cmd, synthbridge_main
 pytestmark = pytest.mark.filterwarnings("ignore")
 SLOW_IMPORTS = ("generate", "invert", "train", "leep", "train-mini")
 
@@ -15,7 +12,7 @@ def _help(cmd) -> tuple[str, bool]:
     code = ("import sys, io, contextlib\nfrom synthbridge.cli import main\nbuf = io.StringIO()\n"
             f"with contextlib.redirect_stdout(buf), contextlib.suppress(SystemExit): main([{cmd!r}, '--help'])\n"
             "print(buf.getvalue()); print('TORCH', 'torch' in sys.modules)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=120)
+    r = python_cmd(code, timeout=120)
     assert r.returncode == 0, r.stderr
     text, _, flag = r.stdout.rpartition("TORCH ")
     return text, flag.strip() == "True"
@@ -46,34 +43,30 @@ def test_one_meaning_per_option_name():
     assert _parse("generate", "--out", "o", "--save-size", "256").save_size == 256
     with pytest.raises(SystemExit): _parse("generate", "--out", "o", "--size", "256")
 
-def _main(capsys, *argv):
-    from synthbridge.cli import main
-    rc = main([str(a) for a in argv])
-    err = capsys.readouterr().err
-    return rc, err
-
 def _one_line_error(rc, err):
     assert rc == 2, err[-2000:]
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
 
 def test_model_typo_suggests_the_embedded_model(tmp_path, capsys):
     cls = tmp_path/"classes.txt"; cls.write_text("Bag\n")
-    rc, err = _main(capsys, "generate", "--model", "mini-fasion", "--classes", cls, "--out", tmp_path/"out")
+    rc, _, err = synthbridge_main(capsys, "generate", "--model", "mini-fasion", "--classes", cls,
+                                  "--out", tmp_path/"out")
     _one_line_error(rc, err)
     assert "'mini-fasion'" in err and "close names: mini-fashion" in err
     assert not (tmp_path/"out").exists()
 
 def test_hub_model_offline_is_one_line(tmp_path, capsys):
     cls = tmp_path/"classes.txt"; cls.write_text("Bag\n")
-    rc, err = _main(capsys, "generate", "--model", "nobody/no-such-model", "--classes", cls, "--out", tmp_path/"out")
+    rc, _, err = synthbridge_main(capsys, "generate", "--model", "nobody/no-such-model", "--classes", cls,
+                                  "--out", tmp_path/"out")
     _one_line_error(rc, err)
     assert "'nobody/no-such-model'" in err and not (tmp_path/"out").exists()
 
 def test_dataset_typo_suggests_the_close_name(tmp_path, capsys):
     from synthbridge.data import get_dataset
     with pytest.raises(KeyError, match="close names: fashion-mnist"): get_dataset("fashion_mnist")
-    rc, err = _main(capsys, "train", "--dataset", "fashion_mnist", "--arch", "test_resnet", "--no-pretrained",
-                    "--pipeline", "vanilla", "--out", tmp_path/"out")
+    rc, _, err = synthbridge_main(capsys, "train", "--dataset", "fashion_mnist", "--arch", "test_resnet",
+                                  "--no-pretrained", "--pipeline", "vanilla", "--out", tmp_path/"out")
     _one_line_error(rc, err)
     assert "'fashion_mnist'" in err and "close names: fashion-mnist" in err and not (tmp_path/"out").exists()
 
@@ -83,7 +76,7 @@ def test_default_arch_offline_names_the_options(tmp_path, capsys, cmd):
     from synthbridge.testing import tiny_image_folder
     real = tiny_image_folder(tmp_path/"real", n=4)
     extra = ["--pipeline", "vanilla", "--out", tmp_path/"out"] if cmd == "train" else []
-    rc, err = _main(capsys, cmd, "--real", real, "--size", "32", *extra)
+    rc, _, err = synthbridge_main(capsys, cmd, "--real", real, "--size", "32", *extra)
     _one_line_error(rc, err)
     assert "--weights" in err and "weights=" not in err and "pretrained=False" not in err
     if cmd == "train": assert "--no-pretrained" in err
@@ -92,18 +85,18 @@ def test_default_arch_offline_names_the_options(tmp_path, capsys, cmd):
 def test_weights_efficientnet_lite0_means_the_same_in_leep_and_train(tmp_path, capsys):
     from synthbridge.testing import tiny_image_folder
     real = tiny_image_folder(tmp_path/"real", n=2)
-    rc, err = _main(capsys, "leep", "--real", real, "--size", "32", "--arch", "tf_efficientnet_lite0",
-                    "--weights", "efficientnet-lite0", "--json", tmp_path/"leep.json")
+    rc, _, err = synthbridge_main(capsys, "leep", "--real", real, "--size", "32", "--arch", "tf_efficientnet_lite0",
+                                  "--weights", "efficientnet-lite0", "--json", tmp_path/"leep.json")
     assert rc == 0, err[-2000:]
     assert (tmp_path/"leep.json").exists()
-    rc, err = _main(capsys, "leep", "--real", real, "--arch", "resnet18", "--weights", "efficientnet-lite0")
+    rc, _, err = synthbridge_main(capsys, "leep", "--real", real, "--arch", "resnet18", "--weights", "efficientnet-lite0")
     _one_line_error(rc, err)
     assert "tf_efficientnet_lite0" in err
 
 @pytest.mark.parametrize("shard,message", [("1", "e.g. (0, 4) or '0/4'"), ("0/0", "must be >= 1")])
 def test_shard_errors(tmp_path, capsys, shard, message):
     cls = tmp_path/"classes.txt"; cls.write_text("Bag\n")
-    rc, err = _main(capsys, "generate", "--model", "mini-fashion", "--classes", cls, "--shard", shard,
-                    "--out", tmp_path/"out")
+    rc, _, err = synthbridge_main(capsys, "generate", "--model", "mini-fashion", "--classes", cls, "--shard", shard,
+                                  "--out", tmp_path/"out")
     _one_line_error(rc, err)
     assert message in err and "0..-1" not in err and not (tmp_path/"out").exists()

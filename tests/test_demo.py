@@ -2,18 +2,18 @@
 end through the console script (what CI runs, issue 8); a demo killed with SIGKILL resumes, keeps what it had finished
 and ends with the results of an uninterrupted run; the paper's setting (a registry dataset, a hub-style model, ResNet-18)
 runs offline on a replica of Aircraft with a tiny pipeline and uses the registry's learning rate and metric."""
-import json, os, shutil, signal, subprocess, sys, time
+import json, shutil, signal, subprocess, time
 from pathlib import Path
 import pytest
 from synthbridge.cli import main
+from conftest import INHERIT, ROOT, SYNTHBRIDGE, assert_demo_sentences_match_table, offline_env, synthbridge_cmd
 
-ROOT = Path(__file__).resolve().parent.parent
-ENV = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
-EXE = [sys.executable, "-c", "import sys; from synthbridge.cli import main; sys.exit(main())"]
+def _env() -> dict:
+    "The demo's subprocesses keep this process's thread settings (not one thread): its numbers and times follow them."
+    return offline_env(OMP_NUM_THREADS=INHERIT, MKL_NUM_THREADS=INHERIT)
 
-def _cli(*args, timeout=900, **kw):
-    return subprocess.run([*EXE, "demo", *map(str, args)], cwd=kw.pop("cwd", ROOT), env=ENV, capture_output=True,
-                          text=True, timeout=timeout, **kw)
+def _cli(*args, timeout=900):
+    return synthbridge_cmd("demo", *args, env=_env(), timeout=timeout)
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
@@ -55,7 +55,6 @@ def test_bad_input_exits_2_before_any_work(tmp_path, args, msg, capsys):
     assert err.startswith("synthbridge demo: error:") and msg in err, err
     assert not out.exists()                                 # nothing was started
 
-from conftest import assert_demo_sentences_match_table
 from test_science import BANDS
 QUICK_DEMO_BANDS = BANDS["quick_demo"]
 
@@ -102,8 +101,8 @@ def test_killed_demo_resumes(tmp_path, tiny_model):
     ref = tmp_path/"ref"
     assert _cli("--out", ref, "--model", tiny_model, *SMALL).returncode == 0
     out = tmp_path/"run"
-    p = subprocess.Popen([*EXE, "demo", "--out", str(out), "--model", str(tiny_model), *SMALL], cwd=ROOT, env=ENV,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen([*SYNTHBRIDGE, "demo", "--out", str(out), "--model", str(tiny_model), *SMALL], cwd=ROOT,
+                         env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.time()
     while time.time() - t0 < 600 and p.poll() is None and not list((out/"store"/"results").glob("*.json")): time.sleep(0.2)
     assert p.poll() is None, "the demo ended before it could be killed"

@@ -12,10 +12,9 @@ Only the module source is parsed (nothing is imported, so this test is fast and 
 """
 import ast, json, re
 from functools import lru_cache
-from pathlib import Path
 import pytest
+from conftest import INHERIT, ROOT, offline_env, python_cmd
 
-ROOT = Path(__file__).resolve().parent.parent
 PKG, NBS = ROOT/"synthbridge", ROOT/"nbs"
 MODULES = sorted(p.stem for p in PKG.glob("*.py") if not p.stem.startswith("_") and p.stem != "all")
 
@@ -189,14 +188,13 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
 """
 
 def test_docs_preprocessing_runs(tmp_path):
-    import os, shutil, subprocess, sys
+    import shutil
     # a copy of the project config and notebooks, so that the output (`_proc/`) never collides with a build in the checkout
     shutil.copy(ROOT/"pyproject.toml", tmp_path/"pyproject.toml")
     shutil.copytree(NBS, tmp_path/"nbs", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_proc", "_docs"))
-    env = dict(os.environ, HF_HUB_OFFLINE="1", MPLBACKEND="Agg")
     names = sorted({p.name for p in notebooks()})
-    r = subprocess.run([sys.executable, "-c", _PROC, *names], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=1200)
+    r = python_cmd(_PROC, *names, cwd=tmp_path, timeout=1200,
+                   env=offline_env(OMP_NUM_THREADS=INHERIT, MKL_NUM_THREADS=INHERIT))   # this checkout's package
     assert r.returncode == 0, f"docs pre-processing failed for:\n{r.stdout[-6000:]}\n{r.stderr[-1500:] if not r.stdout else ''}"
     want = {str(p.relative_to(NBS)) for p in notebooks()}
     done = {str(p.relative_to(tmp_path/"_proc")) for p in (tmp_path/"_proc").rglob("*.ipynb")}

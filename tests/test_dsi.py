@@ -1,35 +1,14 @@
 """Dataset style inversion in subprocesses: SIGKILL + resume equals an uninterrupted run; `synthbridge invert`."""
-import json, os, signal, subprocess, sys, time
-from pathlib import Path
+import json
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-CLASSES = ["red", "green", "blue"]
-
-RUN = """
-import sys
-from pathlib import Path
-from synthbridge.testing import tiny_pipeline
-from synthbridge.dsi import invert_style
-data, out, steps = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-classes = ["red", "green", "blue"]
-files = sorted(data.rglob("*.png")); labels = [classes.index(p.parent.name) for p in files]
-invert_style(tiny_pipeline(), files, labels, classes, out, steps=steps, lr=0.05, batch_size=2, resolution=16,
-             checkpoint_every=5, progress=False)
-"""
+from conftest import DSI_CLASSES as CLASSES, dsi_env, python_cmd, synthbridge_cmd, tiny_invert, tiny_invert_killed
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     from synthbridge.testing import tiny_image_folder
     return tiny_image_folder(tmp_path_factory.mktemp("real"), classes=CLASSES, n=3, size=32)
-
-
-def _run(*args, timeout=600):
-    return subprocess.run([sys.executable, "-c", RUN, *map(str, args)], cwd=ROOT, env=ENV, capture_output=True,
-                          text=True, timeout=timeout)
 
 
 def _state(out):
@@ -39,16 +18,10 @@ def _state(out):
 
 def test_sigkill_and_resume_equals_uninterrupted(data, tmp_path):
     steps = 80
-    r = _run(data, tmp_path/"full", steps); assert r.returncode == 0, r.stderr
-    p = subprocess.Popen([sys.executable, "-c", RUN, str(data), str(tmp_path/"killed"), str(steps)], cwd=ROOT, env=ENV,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    ck, t0 = tmp_path/"killed"/"checkpoint"/"state.safetensors", time.time()
-    while not ck.exists() and p.poll() is None and time.time() - t0 < 100: time.sleep(0.02)
-    os.kill(p.pid, signal.SIGKILL); p.wait()
-    assert p.returncode == -signal.SIGKILL, p.stderr.read()
-    killed_at = json.loads((tmp_path/"killed"/"dsi.json").read_text())["step"]
+    r = tiny_invert(data, tmp_path/"full", steps); assert r.returncode == 0, r.stderr
+    killed_at = tiny_invert_killed(data, tmp_path/"killed", steps, wait=100, poll=0.02)
     assert 5 <= killed_at < steps
-    r = _run(data, tmp_path/"killed", steps); assert r.returncode == 0, r.stderr
+    r = tiny_invert(data, tmp_path/"killed", steps); assert r.returncode == 0, r.stderr
     (ea, ja), (eb, jb) = _state(tmp_path/"full"), _state(tmp_path/"killed")
     assert list(ea) == list(eb) == ["<dataset-style>"]
     assert (ea["<dataset-style>"] == eb["<dataset-style>"]).all()      # bit-identical embedding
@@ -56,9 +29,7 @@ def test_sigkill_and_resume_equals_uninterrupted(data, tmp_path):
 
 
 def _cli(*args, timeout=120):
-    exe = Path(sys.executable).parent/"synthbridge"
-    return subprocess.run([str(exe), "invert", *map(str, args)], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                          timeout=timeout)
+    return synthbridge_cmd("invert", *args, env=dsi_env(), timeout=timeout)
 
 
 def test_cli_help():
@@ -114,8 +85,7 @@ print(json.dumps(dict(before=before, after=after, first50=L[:50].mean(), last50=
 
 def test_loss_goes_down(data, tmp_path):
     "On fixed draws (seed 0: those training began with; seed 1: held out) the learned token beats its initializer."
-    r = subprocess.run([sys.executable, "-c", LEARN, str(data), str(tmp_path/"o")], cwd=ROOT, env=ENV, capture_output=True,
-                       text=True, timeout=180)
+    r = python_cmd(LEARN, data, tmp_path/"o", env=dsi_env(), timeout=180)
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout.strip().splitlines()[-1]); print(m)
     assert m["finite"]

@@ -1,28 +1,11 @@
 """Style inversion's on-disk latent cache: SIGKILL mid-run and resume encodes nothing twice and ends bit-identical;
 the cache outlives a run; v-prediction trains on the velocity; bf16 on the CPU; non-deprecated checkpointing."""
-import json, os, signal, subprocess, sys, time, warnings
-from pathlib import Path
+import json, warnings
 
 import numpy as np
 import pytest
 import torch
-
-ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-CLASSES = ["red", "green", "blue"]
-
-RUN = """
-import sys, torch
-from pathlib import Path
-from synthbridge.testing import tiny_pipeline
-from synthbridge.dsi import invert_style
-torch.set_num_threads(1)
-data, out, steps = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-classes = ["red", "green", "blue"]
-files = sorted(data.rglob("*.png")); labels = [classes.index(p.parent.name) for p in files]
-invert_style(tiny_pipeline(), files, labels, classes, out, steps=steps, lr=0.05, batch_size=2, resolution=16,
-             checkpoint_every=5, cache_chunk=2, progress=False)
-"""
+from conftest import DSI_CLASSES as CLASSES, tiny_invert, tiny_invert_killed
 
 
 @pytest.fixture(scope="module")
@@ -49,20 +32,12 @@ def _chunks(out):
 def test_sigkill_mid_run_resume_encodes_nothing_twice_and_is_bit_identical(data, tmp_path):
     from safetensors.torch import load_file
     steps = 40
-    r = subprocess.run([sys.executable, "-c", RUN, str(data), str(tmp_path/"full"), str(steps)], cwd=ROOT, env=ENV,
-                       capture_output=True, text=True, timeout=300)
+    r = tiny_invert(data, tmp_path/"full", steps, timeout=300, cache_chunk=2)
     assert r.returncode == 0, r.stderr
-    p = subprocess.Popen([sys.executable, "-c", RUN, str(data), str(tmp_path/"killed"), str(steps)], cwd=ROOT, env=ENV,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    ck, t0 = tmp_path/"killed"/"checkpoint"/"state.safetensors", time.time()
-    while not ck.exists() and p.poll() is None and time.time() - t0 < 200: time.sleep(0.01)
-    os.kill(p.pid, signal.SIGKILL); p.wait()
-    assert p.returncode == -signal.SIGKILL, p.stderr.read()
-    killed_at = json.loads((tmp_path/"killed"/"dsi.json").read_text())["step"]
+    killed_at = tiny_invert_killed(data, tmp_path/"killed", steps, wait=200, poll=0.01, cache_chunk=2)
     before = _chunks(tmp_path/"killed")                       # 30 images in 15 chunks of 2
     assert 5 <= killed_at < steps and 0 < len(before) < 15, (killed_at, sorted(before))
-    r = subprocess.run([sys.executable, "-c", RUN, str(data), str(tmp_path/"killed"), str(steps)], cwd=ROOT, env=ENV,
-                       capture_output=True, text=True, timeout=300)
+    r = tiny_invert(data, tmp_path/"killed", steps, timeout=300, cache_chunk=2)
     assert r.returncode == 0, r.stderr
     after = _chunks(tmp_path/"killed")
     assert all(after[k] == before[k] for k in before)          # not one chunk encoded before the kill was rewritten

@@ -1,25 +1,14 @@
 """synthbridge.experiment: shipped grids, bad grid files, crash-safe and shared results store (SIGKILL and two
 processes, with a fast fake runner), reports from a store, the sweep/report command line. The end-to-end run on the
 real pipeline is in test_experiment_e2e.py."""
-import collections, json, multiprocessing, os, signal, subprocess, sys, time
+import collections, json, multiprocessing, os, signal, time
 from pathlib import Path
 import pandas as pd
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-ENV = dict(os.environ, HF_HUB_OFFLINE="1", MPLBACKEND="Agg",
-           PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+from conftest import synthbridge_main as cli
 
 from synthbridge.experiment import (Grid, Run, load_grid, shipped_grids, run_grid, load_results, report, open_store,
                                     grid_fingerprint)
-
-def cli(capsys, *args):
-    "Run `synthbridge ARGS` in this process (as the console script does): (exit code, stdout, stderr)."
-    from synthbridge.cli import main
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 # ---- grids
 

@@ -5,43 +5,12 @@ import os
 from pathlib import Path
 import pytest
 from synthbridge.experiment import load_grid, load_results
+from conftest import synthbridge_main as cli
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-def cli(capsys, *args):
-    "Run `synthbridge ARGS` in this process (as the console script does): (exit code, stdout, stderr)."
-    from synthbridge.cli import main
-    capsys.readouterr()
-    rc = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-def test_end_to_end_tiny(tmp_path, capsys):
-    from synthbridge.testing import tiny_pipeline, tiny_image_folder
-    classes = ("red", "green")
-    tiny_image_folder(tmp_path/"data"/"train", classes, n=4, size=32)
-    tiny_image_folder(tmp_path/"data"/"test", classes, n=2, size=32, seed=1)
-    tiny_pipeline().save_pretrained(tmp_path/"pipe")
-    f = tmp_path/"tiny.toml"
-    f.write_text(f'''name = "tiny"
-datasets = ["{tmp_path/'data'}"]
-pipelines = ["bridged++"]
-shots = ["full"]
-volumes = [1, 2]
-seeds = [0]
-model = "{tmp_path/'pipe'}"
-steps = 2
-image_size = 64
-gen_batch_size = 4
-archs = ["resnet10t"]
-pretrained = false
-epochs = 1
-few_shot_epochs = 1
-stage1_epochs = 1
-size = 32
-batch_size = 4
-leep = true
-''')
+def test_end_to_end_tiny(tmp_path, capsys, tiny_grid):
+    f = tiny_grid("tiny", pipelines=["bridged++"], shots=["full"], volumes=[1, 2], seeds=[0], few_shot_epochs=1, leep=True)
     rc, out, err = cli(capsys, "sweep", f, "--store", tmp_path/"store", "--device", "cpu")
     assert rc == 0, out[-3000:] + err[-5000:]
     plan = load_grid(f).plan()

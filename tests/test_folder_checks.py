@@ -7,15 +7,16 @@ synthetic data: another label order is mapped, not refused.
 import json, shutil
 from pathlib import Path
 import pytest
+from conftest import synthbridge_main
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 FAST = ["--arch", "test_resnet", "--no-pretrained", "--size", "32", "--batch-size", "8", "--epochs", "1",
         "--stage1-epochs", "1", "--lr", "0.05"]
 
 def _train(capsys, *args):
-    from synthbridge.cli import main
-    rc = main(["train", *map(str, args)])
-    return rc, capsys.readouterr().err
+    "`synthbridge train ARGS` in this process: (exit code, stderr)."
+    rc, _, err = synthbridge_main(capsys, "train", *args)
+    return rc, err
 
 def _real(tmp_path, classes=("red", "green", "blue"), n=4):
     from synthbridge.testing import tiny_image_folder

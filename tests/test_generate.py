@@ -3,19 +3,19 @@
 Every run here uses one torch thread (OMP_NUM_THREADS=1 in subprocesses, `torch.set_num_threads(1)` in this process):
 byte-identical output assumes the same hardware, library versions and thread count.
 """
-import json, os, signal, subprocess, sys, time
+import json, signal, subprocess, time
 from pathlib import Path
 import pytest
+from conftest import ROOT, SYNTHBRIDGE, offline_env, python_cmd
 
-ROOT = Path(__file__).resolve().parent.parent
 CLASSES = ["tabby cat", "golden retriever", "F/A-18"]
 N, BS = 8, 2
 OPTS = ["--height", "32", "--width", "32", "--steps", "2", "--batch-size", str(BS), "--n-per-class", str(N), "--no-progress"]
-ENV = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PYTHONHASHSEED"): ENV.pop(k, None)   # no reliance on a fixed str hash
+# subprocesses run with offline_env(): one torch thread, no RANK or WORLD_SIZE, no PYTHONHASHSEED (no reliance on a
+# fixed str hash)
 
 def cli(*args):
-    return [sys.executable, "-m", "synthbridge.cli", "generate", *map(str, args)]
+    return [*SYNTHBRIDGE, "generate", *map(str, args)]
 
 def images(d):
     d = Path(d)
@@ -46,7 +46,7 @@ def test_sigkill_then_resume_is_identical(setup):
     tmp, ref, ref_rows = setup
     out = tmp/"killed"
     p = subprocess.Popen(cli("--model", tmp/"tiny", "--classes", tmp/"classes.txt", "--out", out, *OPTS),
-                         cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                         cwd=ROOT, env=offline_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while time.time() < deadline and p.poll() is None and len(list(out.rglob("*.png"))) < 5: time.sleep(0.005)
     assert p.poll() is None, f"the run ended before it could be killed:\n{p.stderr.read().decode()[-2000:]}"
@@ -64,11 +64,6 @@ def test_sigkill_then_resume_is_identical(setup):
     assert sorted(r["file"] for r in manifest(out)) == sorted(images(out))   # rows == files
     assert not list(out.rglob(".*.tmp"))
 
-def _hashseed(env, v):
-    env = dict(env); env.pop("PYTHONHASHSEED", None)
-    if v is not None: env["PYTHONHASHSEED"] = v
-    return env
-
 @pytest.mark.parametrize("hashseeds", [(None, None), ("1", "2")], ids=["hashseed-unset", "hashseeds-1-2"])
 def test_two_processes_share_a_run(setup, hashseeds):
     """Two OS processes with torchrun/accelerate's RANK and WORLD_SIZE: disjoint shares, union = the single run made in
@@ -76,7 +71,7 @@ def test_two_processes_share_a_run(setup, hashseeds):
     tmp, ref, ref_rows = setup
     out = tmp/f"sharded-{hashseeds[0]}"
     procs = [subprocess.Popen(cli("--model", tmp/"tiny", "--classes", tmp/"classes.txt", "--out", out, *OPTS), cwd=ROOT,
-                              env=_hashseed(dict(ENV, RANK=str(i), WORLD_SIZE="2", LOCAL_RANK=str(i)), hashseeds[i]),
+                              env=offline_env(RANK=i, WORLD_SIZE=2, LOCAL_RANK=i, PYTHONHASHSEED=hashseeds[i]),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [e[-3000:] for _, e in outs]
@@ -103,7 +98,7 @@ def test_cli_usage_errors_exit_2_and_help(setup):
             "with contextlib.redirect_stdout(buf), contextlib.suppress(SystemExit): main(['generate', '--help'])\n"
             "print(json.dumps([codes, buf.getvalue()]))")
     argvs = [["generate", *map(str, base + a)] for a, _ in cases]
-    r = subprocess.run([sys.executable, "-c", code, json.dumps(argvs)], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+    r = python_cmd(code, json.dumps(argvs), timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     codes, help = json.loads(r.stdout.strip().splitlines()[-1])
     assert codes == [2] * len(cases), codes

@@ -1,16 +1,12 @@
 "synthbridge.learner beyond the notebook: offline fail-fast for hub weights, the cached EfficientNet-Lite0 conversion."
-import os, subprocess, sys, time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT, offline_env, python_cmd
 
 def test_offline_pretrained_fails_fast_with_advice():
     code = ("import time, synthbridge.learner as L\n"
             "t = time.time()\n"
             "try: L.timm_model('resnet18.tv_in1k', pretrained=True)\n"
             "except RuntimeError as e: print('ERR', round(time.time() - t, 1), e)\n")
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                       env=dict(os.environ, HF_HUB_OFFLINE="1", HF_HOME=str(ROOT/".no-such-hf-home")))
+    r = python_cmd(code, env=offline_env(HF_HOME=ROOT/".no-such-hf-home"), timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     line = next(l for l in r.stdout.splitlines() if l.startswith("ERR"))
     assert float(line.split()[1]) < 10, line                       # no 48 s of retries

@@ -2,12 +2,11 @@
 import json
 from pathlib import Path
 import pytest
+from conftest import synthbridge_main
 
 def _main(capsys, *args):
-    from synthbridge.cli import main
-    rc = main(["leep", *map(str, args)])
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+    "`synthbridge leep ARGS` in this process: (exit code, stdout, stderr)."
+    return synthbridge_main(capsys, "leep", *args)
 
 def test_cli_leep_imagenet_and_saved_model(tmp_path, capsys):
     from fastai.vision.all import ImageDataLoaders, Resize

@@ -1,17 +1,16 @@
 """synthbridge.mini beyond its notebook: a `train_mini` run killed with SIGKILL (once between checkpoints, once in the
 middle of writing one) resumes and ends with exactly the weights of an uninterrupted run; `synthbridge train-mini`
 exit codes; the shipped model's size and plain `from_pretrained` loading."""
-import json, os, subprocess, sys, textwrap
+import json, textwrap
 from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
 from synthbridge.cli import main
 from synthbridge.mini import mini_web_path, mini_fashion_path, train_mini
+from conftest import INHERIT, offline_env, python_cmd
 
-ROOT = Path(__file__).resolve().parent.parent
 TINY = dict(steps=5, batch_size=4, vae_steps=3, vae_batch_size=4, n_source=32, ckpt_every=2, num_threads=1, progress=False)
-ENV = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
 
 # Runs train_mini in a child process that SIGKILLs itself: after the checkpoint of `stage` at `step` is written
 # ('after'), or once the checkpoint's temporary file is written but before it replaces the previous one ('during').
@@ -34,8 +33,9 @@ SCRIPT = textwrap.dedent("""
 """)
 
 def _run(out, stage="none", step=0, when="after"):
-    return subprocess.run([sys.executable, "-c", SCRIPT, str(out), stage, str(step), when, json.dumps(TINY)],
-                          env=ENV, capture_output=True, text=True, timeout=600)
+    "The child keeps this process's thread settings: its weights are compared with a run in this process."
+    return python_cmd(SCRIPT, out, stage, step, when, json.dumps(TINY), timeout=600,
+                      env=offline_env(OMP_NUM_THREADS=INHERIT, MKL_NUM_THREADS=INHERIT))
 
 def _weights(p: Path):
     return {f"{d}/{k}": v for d in ("unet", "vae", "text_encoder") for f in (p/d).glob("*.safetensors")

@@ -3,11 +3,10 @@
 Cells tagged with a flag from `tst_flags` in pyproject.toml (`slow`, `cuda`) are skipped unless
 SYNTHBRIDGE_TEST_FLAGS names them (e.g. `SYNTHBRIDGE_TEST_FLAGS=slow`), as `nbdev-test --flags slow` does.
 """
-import os, subprocess, sys
-from pathlib import Path
+import os
 import pytest
+from conftest import INHERIT, ROOT, offline_env, python_cmd
 
-ROOT = Path(__file__).resolve().parent.parent
 NBS = ROOT/"nbs"
 NOTEBOOKS = sorted(p for p in NBS.rglob("*.ipynb")
                    if not any(part.startswith(("_", ".")) for part in p.relative_to(NBS).parts))
@@ -34,7 +33,6 @@ def _param(p):
 
 @pytest.mark.parametrize("nb", [_param(p) for p in NOTEBOOKS])
 def test_notebook(nb):
-    env = dict(os.environ, HF_HUB_OFFLINE="1", MPLBACKEND="Agg")
-    r = subprocess.run([sys.executable, "-c", RUNNER, str(nb), os.environ.get("SYNTHBRIDGE_TEST_FLAGS", "")],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    r = python_cmd(RUNNER, nb, os.environ.get("SYNTHBRIDGE_TEST_FLAGS", ""), timeout=1800,
+                   env=offline_env(OMP_NUM_THREADS=INHERIT, MKL_NUM_THREADS=INHERIT))   # this process's threads
     assert r.returncode == 0, f"{nb.name} failed:\n{r.stdout[-4000:]}\n{r.stderr[-8000:]}"

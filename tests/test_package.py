@@ -1,28 +1,26 @@
 "Package-level checks: light import, console script, README in step with the index notebook."
-import subprocess, sys
+import os, sys
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-
-def run(*args, **kw):
-    return subprocess.run(list(args), cwd=ROOT, capture_output=True, text=True, timeout=300, **kw)
+from conftest import ROOT, python_cmd, run
 
 def test_import_is_light():
-    r = run(sys.executable, "-c", "import synthbridge, synthbridge.cli, sys; "
-            "heavy = [m for m in ('torch', 'diffusers', 'transformers', 'fastai', 'timm') if m in sys.modules]; "
-            "assert not heavy, heavy")
+    r = python_cmd("import synthbridge, synthbridge.cli, sys; "
+                   "heavy = [m for m in ('torch', 'diffusers', 'transformers', 'fastai', 'timm') if m in sys.modules]; "
+                   "assert not heavy, heavy", env=dict(os.environ), timeout=300)
     assert r.returncode == 0, r.stderr
 
 def test_console_script_help_and_version():
+    "The installed entry point (this process's environment: its PYTHONPATH, if any, says which package it imports)."
     exe = Path(sys.executable).parent/"synthbridge"
-    r = run(str(exe), "--help")
+    r = run([exe, "--help"], env=dict(os.environ), timeout=300)
     assert r.returncode == 0 and "usage: synthbridge" in r.stdout, r.stderr
-    r = run(str(exe), "--version")
+    r = run([exe, "--version"], env=dict(os.environ), timeout=300)
     import synthbridge
     assert r.returncode == 0 and r.stdout.strip() == f"synthbridge {synthbridge.__version__}"
 
 def test_cli_without_command_is_usage_error():
-    r = run(sys.executable, "-m", "synthbridge.cli")
+    "`python -m synthbridge.cli` (the module's own `__main__` entry) with no command."
+    r = run([sys.executable, "-m", "synthbridge.cli"], env=dict(os.environ), timeout=300)
     assert r.returncode == 2 and "usage: synthbridge" in r.stdout
 
 def test_readme_matches_index_notebook():

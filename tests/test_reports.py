@@ -88,32 +88,12 @@ def test_figure_numbers_are_means_over_seeds(tmp_path, drawn, fig, axis, grid):
         assert gx == x and np.allclose(gy, y) and np.allclose(ge, e), k
     assert (tmp_path/"rep"/f"{fig}.png").read_bytes()[:4] == b"\x89PNG"
 
-def test_sweep_with_two_workers(tmp_path, capsys):
+def test_sweep_with_two_workers(tmp_path, capsys, tiny_grid):
     """`synthbridge sweep GRID --workers 2` starts two runner processes on one store: every task of the plan ends in
     the store exactly once, made by the worker processes (not this one), with no claim or failure left behind."""
     from synthbridge.cli import main
     from synthbridge.experiment import load_grid
-    from synthbridge.testing import tiny_pipeline, tiny_image_folder
-    classes = ("red", "green")
-    tiny_image_folder(tmp_path/"data"/"train", classes, n=4, size=32)
-    tiny_image_folder(tmp_path/"data"/"test", classes, n=2, size=32, seed=1)
-    tiny_pipeline().save_pretrained(tmp_path/"pipe")
-    f = tmp_path/"w2.toml"
-    f.write_text(f'''name = "w2"
-datasets = ["{tmp_path/'data'}"]
-pipelines = ["vanilla"]
-seeds = [0, 1, 2, 3]
-model = "{tmp_path/'pipe'}"
-steps = 2
-image_size = 64
-gen_batch_size = 4
-archs = ["resnet10t"]
-pretrained = false
-epochs = 1
-stage1_epochs = 1
-size = 32
-batch_size = 4
-''')
+    f = tiny_grid("w2", pipelines=["vanilla"], seeds=[0, 1, 2, 3])
     rc = main(["sweep", str(f), "--store", str(tmp_path/"store"), "--workers", "2", "--device", "cpu"])
     assert rc == 0, capsys.readouterr()
     plan = load_grid(f).plan()

@@ -1,11 +1,10 @@
 """Stable Diffusion 1.5's shapes (slow: SYNTHBRIDGE_TEST_FLAGS=slow) and the bf16 path of `generate` on the CPU."""
 import json, os, subprocess, sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 SLOW = "slow" in os.environ.get("SYNTHBRIDGE_TEST_FLAGS", "").replace(",", " ").split()
 
 

@@ -3,9 +3,10 @@
 mocks): two workers share a store and one is SIGKILLed mid-task; a preempted worker (SIGUSR2, the signal SLURM sends)
 gives its claim back, is requeued and resumes. The SLURM side is checked on the sbatch script that submitit writes
 (a stand-in `sbatch` on PATH records it: there is no SLURM cluster here), and bad options fail before any work."""
-import collections, functools, json, os, signal, stat, subprocess, sys, time
+import collections, functools, json, os, signal, stat, time
 from pathlib import Path
 import pytest
+from conftest import offline_env, synthbridge_cmd
 
 pytest.importorskip("submitit")
 from synthbridge.experiment import (Run, execute_task, load_grid, load_results, run_grid, submit_grid, sweep_executor,
@@ -117,19 +118,13 @@ def _fake_slurm(tmp_path) -> Path:
     for f in bin_.iterdir(): f.chmod(f.stat().st_mode | stat.S_IEXEC)
     return bin_
 
-def _sweep(tmp_path, *args, env=None):
-    exe = Path(sys.executable).parent/"synthbridge"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "synthbridge.cli"]
-    return subprocess.run(cmd + ["sweep", *map(str, args)], capture_output=True, text=True, timeout=600,
-                          env=env or dict(os.environ, HF_HUB_OFFLINE="1"))
-
 def test_slurm_job_array_script(tmp_path):
     f = tmp_path/"g.toml"
     f.write_text('name = "g"\ndatasets = ["aircraft"]\npipelines = ["vanilla"]\nseeds = [0, 1, 2]\n')
-    env = dict(os.environ, HF_HUB_OFFLINE="1", PATH=f"{_fake_slurm(tmp_path)}{os.pathsep}{os.environ['PATH']}")
-    r = _sweep(tmp_path, f, "--store", tmp_path/"store", "--executor", "slurm", "--workers", 4, "--max-running", 2,
-               "--partition", "gpu", "--gpus", 1, "--cpus", 8, "--mem", 32, "--time", "12:00:00",
-               "--slurm", "account=mylab", "--slurm", "qos=high", env=env)
+    env = offline_env(PATH=f"{_fake_slurm(tmp_path)}{os.pathsep}{os.environ['PATH']}")
+    r = synthbridge_cmd("sweep", f, "--store", tmp_path/"store", "--executor", "slurm", "--workers", 4, "--max-running", 2,
+                        "--partition", "gpu", "--gpus", 1, "--cpus", 8, "--mem", 32, "--time", "12:00:00",
+                        "--slurm", "account=mylab", "--slurm", "qos=high", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "4242_0, 4242_1, 4242_2, 4242_3" in r.stdout and "squeue" in r.stdout
     script = (tmp_path/"sbatch.sh").read_text()

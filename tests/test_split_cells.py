@@ -1,9 +1,8 @@
 """tools/split_cells.py on made-up notebooks: where it cuts, what it keeps, ids, show_doc moves, idempotence (fast)."""
 import json, re, sys
-from pathlib import Path
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 sys.path.insert(0, str(ROOT/"tools"))
 import split_cells as S
 

@@ -5,14 +5,13 @@ The synthetic set here is a stand-in: 16 images per class from Fashion-MNIST's `
 mini generator is trained on), written in `synthbridge generate`'s folder format; the real k-shot pool is the
 `pool` part, the test set 1,000 official test images.
 """
-import json, os, subprocess, sys, time
+import json, os, time
 from pathlib import Path
 import numpy as np
 import pytest
+from conftest import INHERIT, offline_env, synthbridge_cmd, synthbridge_main
 
-ROOT = Path(__file__).resolve().parent.parent
 FM = Path("/usr/share/datasets/fashion-mnist")
-ENV = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
 
 def _synthetic_folder(out, ds, n_per_class=16):
     "Fashion-MNIST `source` images in `generate`'s layout: classes.json, manifest.jsonl, <slug>/<index>.png."
@@ -71,8 +70,9 @@ def test_bridged_pp_efficientnet_lite0_fashion_mnist_kshot(tmp_path):
     assert meta["arch"] == "tf_efficientnet_lite0" and sd["classifier.weight"].shape == (10, 1280)
 
 def _train(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "synthbridge.cli", "train", *map(str, args)], cwd=ROOT, env=ENV,
-                          capture_output=True, text=True, timeout=timeout)
+    "`synthbridge train ARGS` in a subprocess: OMP_NUM_THREADS as this process has it, or 1."
+    return synthbridge_cmd("train", *args, timeout=timeout, env=offline_env(
+        OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"), MKL_NUM_THREADS=INHERIT))
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
@@ -99,9 +99,8 @@ def test_cli_train_bridged_pp_then_reuse_stage1(folders, tmp_path):
 
 def _main(capsys, *args):
     "`synthbridge train ARGS` in this process (bad input is rejected before any import-heavy work repeats)."
-    from synthbridge.cli import main
-    rc = main(["train", *map(str, args)])
-    return rc, capsys.readouterr().err
+    rc, _, err = synthbridge_main(capsys, "train", *args)
+    return rc, err
 
 @pytest.mark.parametrize("extra,message", [
     (["--arch", "resnet18x"], "close names: resnet18"),

@@ -10,10 +10,9 @@ so a README edit that drops one fails here rather than silently running somethin
 - 1,000 images per class, 150/100 epochs, 224 px -> 2 images per class (5 denoising steps), 1 epoch, 32 px.
 """
 import os, re
-from pathlib import Path
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 
 OFFLINE = [  # (as written in the README, offline stand-in)
     ("'stable-diffusion-v1-5/stable-diffusion-v1-5'", "'mini-web'"),

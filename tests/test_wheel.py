@@ -7,10 +7,9 @@ on one pytest-xdist worker (group "wheel"), while the other worker runs the rest
 is printed (`pytest -s`, or the captured output on failure) and written to `wheel-smoke-times.json` in the venv's
 folder. `SYNTHBRIDGE_WHEEL_SMOKE=0` skips the clean-venv tests (not in CI)."""
 import email, json, os, re, shutil, subprocess, sys, time, zipfile
-from pathlib import Path
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 pytestmark = pytest.mark.xdist_group("wheel")
 USER_NAMES = ("get_dataset", "load_pipeline", "generate", "synth_learner")   # the README's path
 TORCH = ("torch==2.14.1", "torchvision==0.29.1")          # the pair .ci/setup installs (torchvision imports beside it)
