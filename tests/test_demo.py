@@ -1,5 +1,5 @@
 """`synthbridge demo` beyond its notebook: bad options exit with code 2 before any work; `--help`; the quick demo end to
-end through the console script (what CI runs, issue 8); a demo killed with SIGKILL resumes, keeps what it had finished
+end through the console script (what CI runs); a demo killed with SIGKILL resumes, keeps what it had finished
 and ends with the results of an uninterrupted run; the paper's setting (a registry dataset, a hub-style model, ResNet-18)
 runs offline on a replica of Aircraft with a tiny pipeline and uses the registry's learning rate and metric."""
 import json, shutil, signal, subprocess, time
