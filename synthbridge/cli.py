@@ -27,11 +27,14 @@ COMMANDS = {
 }
 "Subcommand name -> (module that implements it, one-line help)."
 
+# %% ../nbs/11_cli.ipynb #d3979e70
 class UsageError(ValueError):
     "Bad command-line input, found before any work starts: reported with exit code 2."
 
+# %% ../nbs/11_cli.ipynb #be3b1cc5
 def _fn_name(cmd, what): return f"{what}_{cmd.replace('-', '_')}"
 
+# %% ../nbs/11_cli.ipynb #483a79a5
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     "Each option's default shown once: not for required options, flags, None, or a help text that states it."
     def _get_help_string(self, action):
@@ -41,6 +44,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
             return h
         return h + " (default: %(default)s)"
 
+# %% ../nbs/11_cli.ipynb #28e2b4f5
 def _run_lazily(cmd):
     mod = COMMANDS[cmd][0]
     def run(args): return getattr(importlib.import_module(mod), _fn_name(cmd, "run"))(args)
@@ -62,6 +66,7 @@ def build_parser(cmd: str | None = None) -> argparse.ArgumentParser:
             sp.set_defaults(run=_run_lazily(name))
     return p
 
+# %% ../nbs/11_cli.ipynb #3c1c5df7
 def main(argv=None) -> int:
     "Entry point of the `synthbridge` console script (also `python -m synthbridge.cli`)."
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -107,6 +112,7 @@ COMMON_OPTIONS = {
 }
 "Shared option definitions: name -> (flags, argparse keyword arguments)."
 
+# %% ../nbs/11_cli.ipynb #fd7e0870
 def add_common(parser, *names, **overrides):
     "Add the shared options `names` to `parser`; `overrides` maps a name to changed argparse keywords."
     for n in names:
@@ -120,6 +126,7 @@ def _one_line(e) -> str:
     msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
     return re.sub(r"\s*\n\s*", " ", str(msg)).strip()
 
+# %% ../nbs/11_cli.ipynb #3d3714e8
 @contextlib.contextmanager
 def usage_errors(*extra): # more exception types to report as usage errors
     "Report the errors of checking the input (ValueError, KeyError, missing files, ...) as one-line `UsageError`s."
@@ -128,6 +135,7 @@ def usage_errors(*extra): # more exception types to report as usage errors
     except (ValueError, KeyError, FileNotFoundError, NotADirectoryError, *extra) as e:
         raise UsageError(_one_line(e)) from None
 
+# %% ../nbs/11_cli.ipynb #7d1dfed9
 def close_names(name, names, n: int = 3) -> str:
     "'; close names: a, b' for the names of `names` closest to `name` (case-insensitive), else ''."
     low = {str(x).lower(): str(x) for x in names}
@@ -149,6 +157,7 @@ def _data_options(synthetic=True):
          (("--num-workers",), dict(type=int, default=None,
                                    help="DataLoader workers (default: the data module's choice)"))]
 
+# %% ../nbs/11_cli.ipynb #1bcfcf2c
 OPTIONS = {
     "generate": [("model", {}), ("dataset",
                                  dict(help="take the class names from this dataset of the registry (no download)")),
@@ -239,6 +248,7 @@ OPTIONS = {
 }
 "Subcommand -> its options: a `COMMON_OPTIONS` name, (name, changed keywords) or (flags, keywords)."
 
+# %% ../nbs/11_cli.ipynb #a5002f77
 def add_options(parser, # an argparse parser
                 cmd: str, # a key of `OPTIONS`
                ):
@@ -249,6 +259,7 @@ def add_options(parser, # an argparse parser
         else: parser.add_argument(*o[0], **o[1])
     return parser
 
+# %% ../nbs/11_cli.ipynb #f4fbb87a
 def add_data_options(parser, synthetic: bool = True):
     "Add the data options of `synthbridge train` (and, without `--synthetic`, `synthbridge leep`)."
     for o in _data_options(synthetic):

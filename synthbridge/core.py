@@ -23,6 +23,7 @@ def file_mode() -> int:
         m = os.umask(0o022); os.umask(m)
     return 0o666 & ~m
 
+# %% ../nbs/00_core.ipynb #6bbb7a62
 @contextlib.contextmanager
 def atomic_path(path, # the file to (re)place
                 mkdir: bool = True, # create the parent folders
@@ -56,20 +57,24 @@ def temp_file(folder, # the folder of the file's final name (same file system)
         Path(tmp).unlink(missing_ok=True); raise
     return Path(tmp)
 
+# %% ../nbs/00_core.ipynb #7fed8480
 def atomic_write_bytes(path, data: bytes) -> Path:
     "Write `data` to `path` atomically (temporary file + `os.replace`), with the umask's mode."
     with atomic_path(path) as tmp: tmp.write_bytes(data)
     return Path(path)
 
+# %% ../nbs/00_core.ipynb #36dfa915
 def atomic_write_text(path, text: str, encoding: str = "utf-8") -> Path:
     "Write `text` to `path` atomically, with the umask's mode."
     return atomic_write_bytes(path, text.encode(encoding))
 
+# %% ../nbs/00_core.ipynb #59091ba8
 def atomic_write_json(path, obj, indent: int | None = 1, **kwargs) -> Path:
     "Write `obj` as JSON (non-ASCII kept, unknown types as `str`) to `path` atomically, with the umask's mode."
     kwargs = dict(dict(ensure_ascii=False, default=str), **kwargs)
     return atomic_write_text(path, json.dumps(obj, indent=indent, **kwargs))
 
+# %% ../nbs/00_core.ipynb #54735eca
 def atomic_save_safetensors(path, tensors: dict, metadata: dict | None = None) -> Path:
     "Save `tensors` (detached, contiguous, on the CPU) as a safetensors file atomically, with the umask's mode."
     from safetensors.torch import save_file
@@ -87,6 +92,7 @@ def user_cache() -> Path:
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 "The file extensions read as images (lower case; a file's suffix is compared case-insensitively)."
 
+# %% ../nbs/00_core.ipynb #4da684b8
 def is_image(path) -> bool:
     "Whether `path` names an image file by its extension (`IMAGE_EXTS`), hidden files (`.name`) excluded."
     p = Path(path)
@@ -110,6 +116,7 @@ def kwargs_for(fn, # a function or class
 PAPER_EPOCHS = {"full": 150, "few": 100}
 "The paper's epochs (Appendix A): 150 on the full training set (and on synthetic images), 100 in the few-shot setting."
 
+# %% ../nbs/00_core.ipynb #f5a8fc00
 def paper_epochs(shots=None, # None or 'full': the full training set; an integer: images per class (few-shot)
                  epochs: int | None = None, # an explicit choice, returned as it is
                 ) -> int:
@@ -124,6 +131,7 @@ def read_json(path, # a JSON file
     try: return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError): return None
 
+# %% ../nbs/00_core.ipynb #85d1f737
 def json_hash(d, # JSON-able settings (a dict, list, ...)
               n: int = 12, # hex digits kept
              ) -> str:

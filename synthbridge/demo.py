@@ -227,6 +227,7 @@ class DemoResult:
     def __repr__(self): return (f"DemoResult({str(self.out)!r}, {len(self.table)} pipelines, "
                                 f"{self.timing.get('wall', 0):.0f} s)")
 
+# %% ../nbs/09_demo.ipynb #73295d91
 def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and rebuilds the report)
          # the quick preset: 1 seed, fewer images and epochs, a test subset (about 3 min on 2 CPU cores)
          quick: bool = False,
@@ -295,12 +296,14 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     dev = RunContext(grid, store, device=device).device
     return _outputs(s, df, ds, store, plan, out, dict(t0=t0, gen=gen, before=before, device=dev))
 
+# %% ../nbs/09_demo.ipynb #82e9f82c
 def quick_demo_dir() -> Path:
     ("Where the docs and CI keep the quick demo's results, so the tutorial and the CLI test share one run: the "
      "synthbridge cache (`$SYNTHBRIDGE_CACHE`, else `~/.cache/synthbridge`) + `demo-quick`.")
     from synthbridge.core import user_cache
     return user_cache().expanduser()/"demo-quick"
 
+# %% ../nbs/09_demo.ipynb #3f2ac02b
 def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
     import torch
     table = _table(df, s, out)
@@ -323,7 +326,6 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
                                 "summary.json")
              if (out/n).exists()}
     return DemoResult(out=out, table=table, settings=s, timing=timing, files=files)
-
 
 # %% ../nbs/09_demo.ipynb #3438ed64
 def add_demo_args(parser):
@@ -367,6 +369,7 @@ def add_demo_args(parser):
                         "(table2,fig4,fig5,fig6,table3; default: all)")
     return parser
 
+# %% ../nbs/09_demo.ipynb #3a4cef8c
 def _cli_kwargs(args) -> dict:
     seeds = None
     if args.seeds is not None:

@@ -23,10 +23,12 @@ __all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'SE
 DEMO_PIPELINES = ("vanilla", "mixed", "bridged", "bridged++")
 "The pipelines the demo compares, in the order of the paper's Table 2."
 
+# %% ../nbs/09b_demo_runs.ipynb #96c6dd62
 PIPELINE_NAMES = {"vanilla": "Vanilla Transfer", "mixed": "Mixed Transfer", "bridged": "Bridged Transfer",
                   "bridged+fc": "Bridged Transfer + FC Reinit", "bridged++": "Bridged Transfer++ (FC Reinit & Mixup)"}
 "Pipeline name -> its row name in the paper's Table 2."
 
+# %% ../nbs/09b_demo_runs.ipynb #805883a9
 DEMO_SETTINGS = {
     "default": dict(shots=10, n_per_class=100, seeds=(0, 1, 2), epochs=12, stage1_epochs=4, size=48, batch_size=25,
                     lr=0.01, steps=25, test_per_class=200, curve_per_class=10, gen_batch_size=50),
@@ -38,6 +40,7 @@ DEMO_SETTINGS = {
 ("Preset values: 'default' and 'quick' (the CPU miniature: `fashion-catalog` and `mini-web`) and 'paper' (any other "
  "dataset).")
 
+# %% ../nbs/09b_demo_runs.ipynb #c99cd5f7
 MINIATURE = "CPU miniature (fashion-catalog, mini-web generator, EfficientNet-Lite0): not the paper's numbers"
 "How every output of the miniature demo describes itself."
 
@@ -46,6 +49,7 @@ SETTING_KEYS = ("shots", "n_per_class", "seeds", "epochs", "stage1_epochs", "siz
                 "test_per_class", "curve_per_class", "gen_batch_size")
 "The settings of a preset that `demo_settings` takes as keywords."
 
+# %% ../nbs/09b_demo_runs.ipynb #0e798b0c
 def _dataset_spec(dataset, root) -> tuple[str, bool]:
     "(grid dataset string, is the miniature) for a registry name or a folder."
     from synthbridge.data import DATASETS
@@ -195,12 +199,14 @@ def setting_line(s: dict, df=None) -> str:
 # %% ../nbs/09b_demo_runs.ipynb #dd03a96b
 _all_ = ["stratified_subset"]
 
+# %% ../nbs/09b_demo_runs.ipynb #5b5b5a24
 def demo_key(s: dict) -> str:
     "Deprecated: a short hash of the demo's evaluation subsets (they are now part of every run's id)."
     warnings.warn("demo_key is deprecated: the evaluation subsets are part of every run's id", FutureWarning, 2)
     extra = {k: s[k] for k in ("test_per_class", "curve_per_class")}
     return hashlib.sha256(json.dumps(extra, sort_keys=True).encode()).hexdigest()[:10]
 
+# %% ../nbs/09b_demo_runs.ipynb #af9b3ec3
 def demo_store(path, key=None):
     "Deprecated: the demo's results store is a plain `Store` in `path` (`key` is ignored)."
     warnings.warn("demo_store is deprecated: use synthbridge.store.Store(path)", FutureWarning, 2)

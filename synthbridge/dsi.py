@@ -150,6 +150,7 @@ def _step_loss(B, seed: int, step: int) -> torch.Tensor:
     target = noise if B.pred_type == "epsilon" else B.ns.get_velocity(z, noise, t)
     return F.mse_loss(pred.float(), target.float(), reduction="mean")
 
+# %% ../nbs/07_dsi.ipynb #6d3f9011
 @torch.no_grad()
 def dsi_loss(pipe, # the pipeline, holding `token` (e.g. after `invert_style` or `load_style_token`)
              images: Sequence, # real images (paths, PIL images or uint8 arrays)
@@ -196,6 +197,7 @@ class StyleInversion:
     @property
     def path(self) -> Path: return self.out/_EMBEDS
 
+# %% ../nbs/07_dsi.ipynb #6775253d
 _DTYPES = {None: torch.float32, "no": torch.float32, "fp32": torch.float32, "fp16": torch.float16,
            "bf16": torch.bfloat16}
 
@@ -237,6 +239,7 @@ class _Run:
     ck: dict | None = None # the checkpoint's metadata (None: a fresh run)
     ck_t: dict | None = None # the checkpoint's tensors
 
+# %% ../nbs/07_dsi.ipynb #652f53d9
 def invert_style(pipe, # a Stable Diffusion pipeline (CLIP tokenizer + text encoder, UNet, VAE); its device is used
                  images: Sequence, # real images: paths, PIL images or uint8 arrays
                  labels: Sequence[int], # class label of each image, into `classes`
@@ -287,6 +290,7 @@ def invert_style(pipe, # a Stable Diffusion pipeline (CLIP tokenizer + text enco
         # 4.-7. the latent cache, optimizer and LR schedule, the training loop, the files
         return _train(run, ids, emb)
 
+# %% ../nbs/07_dsi.ipynb #9fb45617
 def _check(a) -> _Run:
     "Step 1 of `invert_style`: every setting, the data and the token checked; the run's settings and fingerprint."
     if not isinstance(a.steps, int) or a.steps < 1: raise ValueError(f"steps={a.steps!r}: need an integer >= 1")
@@ -524,11 +528,13 @@ def _image_folder(path):
         classes.append(names[d.name]); files += fs; labels += [len(classes) - 1]*len(fs)
     return files, labels, classes
 
+# %% ../nbs/07_dsi.ipynb #e547538d
 def add_invert_args(parser):
     "Add the options of `synthbridge invert` (declared in `synthbridge.cli.OPTIONS`) to an argparse parser."
     from synthbridge.cli import add_options
     return add_options(parser, "invert")
 
+# %% ../nbs/07_dsi.ipynb #88ec243e
 def run_invert(args) -> int:
     "Run `synthbridge invert` from parsed arguments; returns the exit code (a rerun resumes)."
     from synthbridge.cli import UsageError

@@ -66,6 +66,7 @@ def _manifest_lines(out: Path, files: set) -> dict:
             if r["file"] in files: got[r["file"]] = ((r.get("label", 0), r.get("index", 0), r["file"]), line)
     return got
 
+# %% ../nbs/03_generate.ipynb #417b37c3
 def merge_manifests(out, # a folder written by `generate`
                    ) -> int:
     "Write `out/manifest.jsonl` (and `metadata.jsonl`) from all manifest parts: one row per existing image, sorted."
@@ -76,6 +77,7 @@ def merge_manifests(out, # a folder written by `generate`
     _write_hf_metadata(out, [json.loads(l) for _, l in lines])
     return len(lines)
 
+# %% ../nbs/03_generate.ipynb #e250fedf
 def _write_hf_metadata(out: Path, rows: list[dict]):
     "`out/metadata.jsonl` for Hugging Face's `imagefolder`: the manifest's rows with `file` as `file_name`, first."
     text = "".join(json.dumps({"file_name": r["file"], **{k: v for k, v in r.items() if k != "file"}},
@@ -445,11 +447,13 @@ def _dataset_classes(name: str) -> list[str]:
         if v is not None: return list(v() if callable(v) else v)
     raise KeyError(f"dataset {name!r} has no class names in the registry")
 
+# %% ../nbs/03_generate.ipynb #1a807762
 def add_generate_args(parser):
     "Options of `synthbridge generate` (declared in `synthbridge.cli.OPTIONS`)."
     from synthbridge.cli import add_options
     return add_options(parser, "generate")
 
+# %% ../nbs/03_generate.ipynb #eb9a7215
 def run_generate(args) -> int:
     "`synthbridge generate`: check the options, load the model, generate; 0 on success, 1 if images failed."
     from synthbridge.cli import usage_errors

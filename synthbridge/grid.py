@@ -24,9 +24,11 @@ __all__ = ['TABLE_DATASETS', 'METHODS', 'GRID_KEYS', 'GridError', 'Grid', 'shipp
 TABLE_DATASETS = ("aircraft", "caltech101", "cars", "cub", "dtd", "flowers", "food", "pets", "dogs", "sun397")
 "The paper's ten datasets, in the order of its tables' columns."
 
+# %% ../nbs/10a_grid.ipynb #51f81f05
 METHODS = ("templates", "single", "dsi")
 "Synthesis methods: the 27 templates (default), the single template, dataset style inversion (Sec. 4.3)."
 
+# %% ../nbs/10a_grid.ipynb #2555e192
 def _pipelines() -> dict:
     "name -> function of `synthbridge.transfer.PIPELINES`."
     from synthbridge.transfer import PIPELINES
@@ -46,8 +48,10 @@ class GridError(ValueError):
     "A bad grid key or value; `.key` names the key (so a TOML reader can point at its line)."
     def __init__(self, key, msg): super().__init__(msg); self.key = key
 
+# %% ../nbs/10a_grid.ipynb #c04617bb
 _LIST_FIELDS = ("datasets", "pipelines", "shots", "volumes", "guidance", "methods", "archs", "seeds")
 
+# %% ../nbs/10a_grid.ipynb #b1910ad5
 @dataclass
 class Grid:
     "An experiment grid: the cross product of the list fields; every other field is shared by all runs."
@@ -108,6 +112,7 @@ class Grid:
             if v is not None and v != {}: lines.append(f"{f.name} = {_toml_value(v)}")
         return "\n".join(lines) + "\n"
 
+# %% ../nbs/10a_grid.ipynb #d3f79273
 GRID_KEYS = tuple(f.name for f in dataclasses.fields(Grid))
 "The keys a grid file may hold."
 
@@ -202,11 +207,13 @@ def _key_lines(text: str) -> dict:
             out.setdefault(next(g for g in m.groups() if g).split(".")[0], i)
     return out
 
+# %% ../nbs/10a_grid.ipynb #a5fd5fe2
 def shipped_grids() -> dict:
     "Name -> path of the grid files shipped with synthbridge (the paper's study)."
     d = Path(synthbridge.__file__).parent/"grids"
     return {p.stem: p for p in sorted(d.glob("*.toml"))}
 
+# %% ../nbs/10a_grid.ipynb #a0db8da6
 def grid_path(name_or_path) -> Path:
     "The file of a grid: a path to a TOML file, or the name of a shipped grid (`paper-full-shot`)."
     p = Path(name_or_path).expanduser()
@@ -215,6 +222,7 @@ def grid_path(name_or_path) -> Path:
     if str(name_or_path) in shipped: return shipped[str(name_or_path)]
     raise FileNotFoundError(f"grid {str(name_or_path)!r}: no such file, nor a shipped grid ({', '.join(shipped)})")
 
+# %% ../nbs/10a_grid.ipynb #b0159086
 def load_grid(path, # a TOML file, or a shipped grid's name
              ) -> Grid:
     "Read a grid file. Errors name the file, the line, the key and what is allowed."
@@ -239,6 +247,7 @@ class StyleSpec:
     @property
     def token(self) -> str: return "<dataset-style>"
 
+# %% ../nbs/10a_grid.ipynb #a0fe5b88
 @dataclass(frozen=True)
 class SynthSpec:
     "A synthetic set to generate (`synthbridge.generate.generate`); `volume`: the most images per class a run needs."
@@ -255,6 +264,7 @@ class SynthSpec:
     @property
     def id(self) -> str: return f"{self.folder_id}-n{self.volume}"
 
+# %% ../nbs/10a_grid.ipynb #5e928b6b
 @dataclass(frozen=True)
 class Stage1Spec:
     "Stage 1 of bridged transfer (an ImageNet model fine-tuned on a synthetic set), shared by the runs using it."
@@ -267,6 +277,7 @@ class Stage1Spec:
     @property
     def dataset(self) -> str: return self.synth.dataset
 
+# %% ../nbs/10a_grid.ipynb #503f2dda
 @dataclass
 class Run:
     "One training run: `config` (what determines its result), the synthetic set and the stage 1 it needs."
@@ -287,6 +298,7 @@ class Run:
         return (f"Run({self.id}: {c['dataset']} {c['pipeline']} shots={c['shots']} seed={c['seed']}"
                 + (f" volume={c['volume']} guidance={c['guidance']} method={c['method']}" if self.synth else "") + ")")
 
+# %% ../nbs/10a_grid.ipynb #0fa1a681
 @dataclass
 class Plan:
     "What a grid needs, in the order the runner does it: style tokens, synthetic sets, stage-1 models, runs."
@@ -300,6 +312,7 @@ class Plan:
         return (f"Plan({len(self.runs)} runs, {len(self.synths)} synthetic sets, {len(self.stage1s)} stage-1 models, "
                 f"{len(self.styles)} style tokens)")
 
+# %% ../nbs/10a_grid.ipynb #ce88401d
 def task_deps(task) -> tuple:
     "The ids of the tasks `task` needs first: a run its stage 1 (or set), a stage 1 its set, a set its style token."
     if isinstance(task, Run): return task.deps
@@ -307,6 +320,7 @@ def task_deps(task) -> tuple:
     if isinstance(task, SynthSpec) and task.style: return (task.style.id,)
     return ()
 
+# %% ../nbs/10a_grid.ipynb #adc115ec
 def _dataset_lr(name) -> float:
     info = _registry().get(name.split(":")[0])
     lr = getattr(info, "lr", None) if info is not None and not isinstance(info, dict) else (info or {}).get("lr")

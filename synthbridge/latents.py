@@ -26,6 +26,7 @@ def open_rgb(item) -> Image.Image:
     if isinstance(item, np.ndarray): return Image.fromarray(item).convert("RGB")
     raise TypeError(f"an image must be a path, a PIL image or a uint8 array, got {type(item).__name__}")
 
+# %% ../nbs/07a_latents.ipynb #02c10efa
 def vae_input(img: Image.Image, resolution: int) -> torch.Tensor:
     "Resize the shorter side to `resolution` (bicubic), centre-crop a square, scale to [-1, 1]: a 3xRxR tensor."
     w, h = img.size; s = resolution / min(w, h)
@@ -39,15 +40,18 @@ def latent_scale(vae):
     "(scaling factor, shift factor) of a diffusers VAE: z = (posterior sample - shift) * scale."
     return vae.config.scaling_factor, (getattr(vae.config, "shift_factor", None) or 0.0)
 
+# %% ../nbs/07a_latents.ipynb #49a22391
 @torch.no_grad()
 def vae_posterior(vae, x: torch.Tensor):
     "Posterior mean and std of a batch of [-1, 1] images (float32)."
     d = vae.encode(x.to(device=vae.device, dtype=vae.dtype)).latent_dist
     return d.mean.float(), d.std.float()
 
+# %% ../nbs/07a_latents.ipynb #c012caa4
 CACHE_DTYPES = {torch.float16: "float16", torch.float32: "float32"}
 "The dtypes a latent cache stores (torch dtype -> numpy name)."
 
+# %% ../nbs/07a_latents.ipynb #5a3b3423
 def _vae_check(vae) -> str:
     "A cheap fingerprint of the VAE encoder's weights (first and last layers)."
     h = hashlib.sha256()
@@ -117,6 +121,7 @@ def _encode_chunk(self: LatentCache, k: int):
     self.done.add(k); self.encodes[k] += 1; self.encoded += hi - lo; self.seconds += time.time() - t0
     self._write_index()
 
+# %% ../nbs/07a_latents.ipynb #f66de978
 @patch
 def read(self: LatentCache, idx: Sequence[int], flips: Sequence[int]):
     "Mean and std (float32, [len(idx), C, h, w]) of images `idx`, mirrored where `flips` is 1; encodes missing chunks."
@@ -128,6 +133,7 @@ def read(self: LatentCache, idx: Sequence[int], flips: Sequence[int]):
     a = torch.from_numpy(np.frombuffer(bytes(buf), self.np_dtype).reshape(len(idx), 2, *self.latent_shape).copy())
     return a[:, 0].float(), a[:, 1].float()
 
+# %% ../nbs/07a_latents.ipynb #ea93888e
 @patch
 def fill(self: LatentCache, progress: bool = False):
     "Encode every chunk not on disk yet (streaming, one chunk in RAM at a time)."

@@ -39,6 +39,7 @@ def MeanPerClassAccuracy(name: str = "mean_per_class_accuracy", # the column nam
     "A fresh fastai metric: per-class recall averaged over the classes present in the targets (= balanced accuracy)."
     return AccumMetric(_mean_per_class, dim_argmax=-1, flatten=False, name=name)
 
+# %% ../nbs/04_learner.ipynb #37b74139
 mean_per_class_accuracy = MeanPerClassAccuracy()
 "The mean per-class accuracy metric (an `AccumMetric` instance; `synth_learner` gives each learner its own)."
 
@@ -72,6 +73,7 @@ def _head_names(model) -> list[str]:
 
 def _is_head_key(k, heads): return any(k.startswith(h + ".") for h in heads)
 
+# %% ../nbs/04_learner.ipynb #80d17f95
 def read_weights(path, # a `.safetensors`, `.pth`, `.pt` or `.bin` file
                 ) -> tuple[dict, dict]:
     "Read a state dict (safely: safetensors or `torch.load(weights_only=True)`) and its safetensors metadata."
@@ -93,6 +95,7 @@ def read_weights(path, # a `.safetensors`, `.pth`, `.pt` or `.bin` file
     if sd and all(k.startswith("module.") for k in sd): sd = {k[7:]: v for k, v in sd.items()}   # DataParallel
     return sd, meta
 
+# %% ../nbs/04_learner.ipynb #d06cd649
 def _load_into(model, sd, src="weights"):
     "Load `sd` into `model`: every non-head key must fit; the head is loaded only when its shape fits."
     target, heads = model.state_dict(), _head_names(model)
@@ -144,6 +147,7 @@ def timm_model(arch: str = "resnet18.tv_in1k", # a timm architecture, optionally
 # %% ../nbs/04_learner.ipynb #0d2abb39
 from .core import IMAGE_EXTS, atomic_save_safetensors, atomic_write_json, is_image, paper_epochs, user_cache
 
+# %% ../nbs/04_learner.ipynb #35c4c311
 def save_weights(model_or_learner, # a model, or a Learner (its model is saved)
                  path, # the `.safetensors` file to write (atomically)
                  **metadata, # strings (others are JSON-encoded) kept in the file's metadata
@@ -155,6 +159,7 @@ def save_weights(model_or_learner, # a model, or a Learner (its model is saved)
     meta = {k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items() if v is not None}
     return atomic_save_safetensors(path, sd, metadata=meta)
 
+# %% ../nbs/04_learner.ipynb #b87baeee
 def efficientnet_lite0_weights(cache=None, # folder for the converted file; default: the synthbridge cache
                                overwrite: bool = False, # convert again even if the file exists
                               ) -> Path:
@@ -187,6 +192,7 @@ def paper_sgd(params, # parameters or parameter groups (fastai passes the splitt
     "The paper's optimiser: PyTorch SGD (momentum 0.9, weight decay 5e-4) wrapped for fastai."
     return OptimWrapper(params, torch.optim.SGD, lr=lr, momentum=mom, weight_decay=wd)
 
+# %% ../nbs/04_learner.ipynb #539dbbbc
 class BackboneNormalize(Callback):
     "Normalise the model's input with the backbone's mean/std (unless the DataLoader has `Normalize`); `xb` stays raw."
     # the last `before_batch`: MixUp and `get_preds(with_input=True)` see the batch as the DataLoader made it
@@ -212,6 +218,7 @@ class BackboneNormalize(Callback):
         if self.raw is not None and self.learn.xb[0] is self.normed: self.learn.xb = self.raw
         self.raw = self.normed = None
 
+# %% ../nbs/04_learner.ipynb #bf4830f1
 class TrainAccuracy(Callback):
     "Record the top-1 accuracy on the training batches of each epoch in `.values` (under MixUp: the unmixed labels)."
     order, run_valid = 55, False
@@ -224,6 +231,7 @@ class TrainAccuracy(Callback):
         self.total += y.numel()
     def after_train(self): self.values.append(float(self.correct) / max(self.total, 1))
 
+# %% ../nbs/04_learner.ipynb #dd07a840
 def _splitter(model):
     heads = _head_names(model)
     mods = dict(model.named_modules())
@@ -264,6 +272,7 @@ def paper_lr(dataset: str, # a dataset name of `synthbridge.data.DATASETS`
     names = sorted(k for k, v in DATASETS.items() if getattr(v, "lr", None))
     raise KeyError(f"dataset={dataset!r} has no paper learning rate; known: {', '.join(names)} (or pass lr=)")
 
+# %% ../nbs/04_learner.ipynb #c7c62952
 @patch
 def fit_paper(self: Learner,
               n_epoch: int | None = None, # epochs; default 150, or 100 when `shots` is a number (few-shot)
@@ -317,6 +326,7 @@ class FCReset(Callback):
         if hypers is not None and len(hypers) == len(self.learn.opt.hypers):
             for k in hypers[0]: self.learn.opt.set_hyper(k, [h[k] for h in hypers])
 
+# %% ../nbs/04_learner.ipynb #6d9d23f6
 class FixedFeatures(Callback):
     "For this fit, train only the final linear layer: the rest is frozen and in eval mode (fixed-feature transfer)."
     order = -7
@@ -416,6 +426,7 @@ def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class f
                    splitter=IndexSplitter(list(range(len(train), len(items)))), item_tfms=Resize(size))
     return db.dataloaders(path, bs=min(bs, len(train)), num_workers=num_workers, device=device)
 
+# %% ../nbs/04_learner.ipynb #6eb933ba
 def add_data_args(parser, # an argparse parser
                   synthetic: bool = True, # also add `--synthetic`
                  ):
@@ -423,6 +434,7 @@ def add_data_args(parser, # an argparse parser
     from synthbridge.cli import add_data_options
     return add_data_options(parser, synthetic)
 
+# %% ../nbs/04_learner.ipynb #02347373
 def resolve_weights(arch: str, # a timm architecture name
                     weights: str | None, # a checkpoint file, 'efficientnet-lite0' (the offline weights) or None
                     pretrained: bool = True, # with `weights=None`: the architecture's ImageNet weights
@@ -445,7 +457,10 @@ def resolve_weights(arch: str, # a timm architecture name
                          "--no-pretrained") from None
     return weights
 
+# %% ../nbs/04_learner.ipynb #8fa57de5
 _cli_weights = resolve_weights   # its former name, for one release
+
+# %% ../nbs/04_learner.ipynb #13161a8e
 def _shots(v):
     if v in (None, "full", "all"): return None
     try: k = int(v)
@@ -475,6 +490,7 @@ def real_dls_from_args(args) -> tuple:
         return dls, dict(name=Path(args.real).name, metric="top1", shots=shots, lr=None, split="train")
     raise ValueError("give the real data: --dataset NAME or --real FOLDER")
 
+# %% ../nbs/04_learner.ipynb #bbd181f7
 def synthetic_dls_from_args(args):
     "The synthetic DataLoaders from `--synthetic` (a `generate` folder via `synthbridge.data`, else any class folder)."
     p = Path(args.synthetic).expanduser()
@@ -489,4 +505,5 @@ def synthetic_dls_from_args(args):
     return folder_dls(p, size=args.size, bs=args.batch_size, seed=args.seed, valid_pct=0.1, num_workers=nw or 0,
                       device=dev)
 
+# %% ../nbs/04_learner.ipynb #ac5b1ff5
 def _write_json(path, obj): return atomic_write_json(path, obj, ensure_ascii=True)

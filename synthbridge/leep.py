@@ -74,6 +74,7 @@ def source_probs(model_or_learner, # a `Learner`, or an `nn.Module` (e.g. a timm
     finally: model.train(was_training)
     return torch.cat(ps), torch.cat(ys)
 
+# %% ../nbs/05_leep.ipynb #821d0615
 def leep_dl(dls, # the target's DataLoaders
            ):
     "The training images of `dls` with the evaluation transforms, in order, all of them: LEEP's data."
@@ -86,8 +87,10 @@ def leep_dl(dls, # the target's DataLoaders
         return dls.valid.new(dataset=ds, shuffle=False, drop_last=False)
     return dls.train.new(shuffle=False, drop_last=False)
 
+# %% ../nbs/05_leep.ipynb #3ed4b05d
 _eval_dl = leep_dl   # its former name, for one release
 
+# %% ../nbs/05_leep.ipynb #9cfa5505
 def model_leep(model_or_learner, # a `Learner`, or an `nn.Module` (e.g. a timm ImageNet classifier)
                dl, # DataLoader of the target dataset (images in [0, 1], labels)
                normalize: bool = True, # for a plain model: normalise with its mean/std
@@ -101,6 +104,7 @@ def add_leep_args(parser):
     from synthbridge.cli import add_options
     return add_options(parser, "leep")
 
+# %% ../nbs/05_leep.ipynb #ad3a53bd
 def run_leep(args) -> int:
     "Run `synthbridge leep`: print the LEEP score of the source model on the real dataset."
     from synthbridge.cli import usage_errors

@@ -47,12 +47,14 @@ def _center_box(W: int, H: int, size: int, resize: int):
     sx, sy = W/nw, H/nh
     return (left*sx, top*sy, (left + size)*sx, (top + size)*sy)
 
+# %% ../nbs/02b_loaders.ipynb #9fae67bb
 def eval_resize(size: int, # the crop side, px
                 resize: int | None = None, # an explicit short side, or None
                ) -> int:
     "The short side to resize to before the eval centre crop: `resize`, or ImageNet's 256/224 ratio of `size`."
     return round(size*256/224) if resize is None else resize
 
+# %% ../nbs/02b_loaders.ipynb #f4c87fb0
 def load_image(item, # an image path or an HxW / HxWx3 uint8 array
                size: int = 224, # output side, px
                resize: int | None = None, # eval: short side before the centre crop (None: size*256/224, as ImageNet)
@@ -161,6 +163,7 @@ class ImageItems:
     def __repr__(self):
         return f"ImageItems({len(self)} items, {self.c} classes, {'train' if self.train else 'eval'} {self.size}px)"
 
+# %% ../nbs/02b_loaders.ipynb #61edd62a
 class _BatchCrop(Transform):
     "Random resized crop + flip (train) or resize + centre crop (eval) of a whole float batch with `roi_align`."
     order = 15
@@ -202,6 +205,7 @@ def _item_dl(items, classes, train, bs, size, resize, num_workers, device):
         return _ArrayDL(ds, num_workers=0, after_batch=[IntToFloatTensor(), _BatchCrop(size, resize, train)], **kw)
     return TfmdDL(ds, num_workers=_workers(items, num_workers), after_batch=[IntToFloatTensor()], **kw)
 
+# %% ../nbs/02b_loaders.ipynb #17d5f4fd
 class ItemDataLoaders(DataLoaders):
     "fastai `DataLoaders` over `ImageItems`: `test_dl` (hence `predict`, interpretation) uses the validation crop."
     def test_dl(self, test_items, # paths, PIL images, uint8 arrays or image tensors; `(item, label)` with `with_labels`
@@ -214,6 +218,7 @@ class ItemDataLoaders(DataLoaders):
         return _item_dl(items, v.vocab, False, kwargs.get("bs", self.valid.bs), v.size, v.resize, nw,
                         kwargs.get("device", self.device))
 
+# %% ../nbs/02b_loaders.ipynb #63dfde87
 def _check_sizes(size, resize, bs):
     for k, v in dict(size=size, resize=resize, bs=bs).items():
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -245,6 +250,7 @@ def make_dls(train: list, # (item, label) training pairs
                            _item_dl(valid, classes, False, bs, size, resize, num_workers, device), path=path,
                            device=device)
 
+# %% ../nbs/02b_loaders.ipynb #0a91b4a3
 @patch
 def dls(self: RealDataset, shots: int | None = None, # images per class (nested k-shot subset of `train`), None: all
               seed: int = 0, # k-shot seed

@@ -26,6 +26,7 @@ MINI_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                 "Ankle boot")
 "Fashion-MNIST's class names in label order, as the mini model was trained to read them in prompts."
 
+# %% ../nbs/08_mini.ipynb #54b794d4
 _FASHION_DIRS = ("/usr/share/datasets/fashion-mnist", "~/data/fashion-mnist", "~/data/FashionMNIST/raw")
 
 _FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -41,6 +42,7 @@ def _find_file(root, name):
     raise FileNotFoundError(f"Fashion-MNIST file {name}(.gz) not found in {', '.join(map(str, roots))}; pass "
                             "root= (or --root) a folder holding the idx files")
 
+# %% ../nbs/08_mini.ipynb #af23c7d2
 def _read_idx(path) -> np.ndarray:
     op = gzip.open if str(path).endswith(".gz") else open
     with op(path, "rb") as f: data = f.read()
@@ -62,12 +64,12 @@ def load_fashion_mnist(split: str = "train", # 'train' (60,000 images) or 'test'
     if len(x) != len(y): raise ValueError(f"Fashion-MNIST {split}: {len(x)} images but {len(y)} labels")
     return x, y
 
+# %% ../nbs/08_mini.ipynb #14fd876b
 def fashion_mnist_root(root=None) -> Path:
     ("The folder holding Fashion-MNIST's four idx files (`root`, else the system's folder, else ~/data); "
      "FileNotFoundError if missing.")
     for f in (*_FILES["train"], *_FILES["test"]): found = _find_file(root, f)
     return found.parent
-
 
 # %% ../nbs/08_mini.ipynb #b9cc0ec4
 def upsample(x: np.ndarray, size: int) -> torch.Tensor:
@@ -79,15 +81,18 @@ def upsample(x: np.ndarray, size: int) -> torch.Tensor:
         out.append(t.round().clamp(0, 255).to(torch.uint8))
     return torch.cat(out)
 
+# %% ../nbs/08_mini.ipynb #0af1474a
 def _to_model(x: torch.Tensor) -> torch.Tensor:
     "uint8 (B, 1, H, W) -> float (B, 3, H, W) in [-1, 1]."
     return (x.float()/127.5 - 1).expand(-1, 3, -1, -1).contiguous()
 
+# %% ../nbs/08_mini.ipynb #415b193f
 def step_generator(*parts) -> torch.Generator:
     "A CPU generator seeded from `parts`: every step draws from its own stream, so a resumed run repeats it exactly."
     s = int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "little") & ((1 << 63) - 1)
     return torch.Generator().manual_seed(s)
 
+# %% ../nbs/08_mini.ipynb #6839b418
 def _batch_indices(n, bs, step, seed, stage):
     "Indices of batch `step`: consecutive slices of a fresh permutation per epoch (no repeats within an epoch)."
     pos = np.arange(step*bs, (step + 1)*bs)
@@ -324,6 +329,7 @@ def check_train_args(*, steps, batch_size, vae_steps, vae_batch_size, n_source, 
     if hidden % 4: raise ValueError(f"hidden={hidden}: must be a multiple of 4 (4 attention heads)")
     return vae_channels, unet_channels
 
+# %% ../nbs/08_mini.ipynb #b78c5554
 def train_mini(out, # folder to write the pipeline into (replaced when training ends)
                steps: int = 2000, # UNet + text-encoder steps (stage B)
                batch_size: int = 64, # stage-B batch size
@@ -444,10 +450,12 @@ def mini_web_path() -> Path:
     import synthbridge
     return Path(synthbridge.__file__).resolve().parent/"assets"/"mini-web"
 
+# %% ../nbs/08_mini.ipynb #b212b0dd
 def mini_fashion_path() -> Path:
     "Former name of `mini_web_path` (the embedded model used to be `mini-fashion`, trained on grey Fashion-MNIST)."
     return mini_web_path()
 
+# %% ../nbs/08_mini.ipynb #d911fb32
 def mini_pipeline(device=None, # torch device; default cpu
                   path=None, # a pipeline folder written by `train_mini`; default `mini_web_path()`
                   progress: bool = False, # diffusers' per-call step bar

@@ -257,9 +257,11 @@ def _classifier_input(images: torch.Tensor, in_ch: int = 1) -> torch.Tensor:
     if images.shape[1] == in_ch: return images
     return images.mean(1, keepdim=True) if in_ch == 1 else images.expand(-1, in_ch, -1, -1)
 
+# %% ../nbs/08a_mini_eval.ipynb #4afe9963
 CLASSIFIER_LOOKS = ("grey", "web", "house")
 "What a CAS classifier is trained on: grey Fashion-MNIST, the corpus rendering (random looks), or the house look."
 
+# %% ../nbs/08a_mini_eval.ipynb #a290aebd
 def _classifier_data(look, image_size, root):
     "(train x, train y, test x, test y) uint8 (N, C, H, W) / int64 for a CAS classifier of `look`."
     from synthbridge import world
@@ -279,6 +281,7 @@ def _predict(model, images, batch_size=1000):
     return torch.cat([model(_classifier_input(images[i:i + batch_size], model.in_ch)).argmax(1)
                       for i in range(0, len(images), batch_size)])
 
+# %% ../nbs/08a_mini_eval.ipynb #4b05ffa0
 def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images are upsampled like the generator's)
                        # training epochs (None: 2, or 1 over the 50,000 images of the 'web' corpus)
                        epochs: int | None = None,
@@ -325,6 +328,7 @@ def _image_seed(seed, label, index):
     return int.from_bytes(hashlib.sha256(f"mini-cas:{seed}:{label}:{index}".encode()).digest()[:8],
                           "little") & ((1 << 63) - 1)
 
+# %% ../nbs/08a_mini_eval.ipynb #afa7f755
 def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_pipeline()`)
                                   classes=MINI_CLASSES, # class names in label order (the classifier's order)
                                   n_per_class: int = 100, # images generated per class
@@ -400,6 +404,7 @@ def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_pa
     atomic_write_text(path/"README.md", _model_card(path))
     return ev
 
+# %% ../nbs/08a_mini_eval.ipynb #f6ae529e
 def _save_samples(pipe, file: Path, n: int = 10, num_inference_steps: int = 25, seed: int = 0):
     from PIL import Image
     prompts = [make_prompt(c, l, i, seed) for l, c in enumerate(MINI_CLASSES) for i in range(n)]
@@ -464,6 +469,7 @@ def world_figure(pipe, # the mini pipeline (e.g. `mini_pipeline()`)
     plt.close(fig)
     return file
 
+# %% ../nbs/08a_mini_eval.ipynb #1c5c4898
 def _with_seed(look, seed):
     import dataclasses
     return dataclasses.replace(look, seed=seed)
@@ -474,6 +480,7 @@ def add_train_mini_args(parser):
     from synthbridge.cli import add_options
     return add_options(parser, "train-mini")
 
+# %% ../nbs/08a_mini_eval.ipynb #df2bb692
 def run_train_mini(args) -> int:
     "Run `synthbridge train-mini`: train (or resume), then evaluate and write the model card."
     from synthbridge.cli import UsageError

@@ -35,12 +35,14 @@ SCHEDULERS = {
 }
 "Scheduler name -> (diffusers class, config changes). The paper samples with DDPM ('ddpm', the default)."
 
+# %% ../nbs/03a_pipeline.ipynb #81fa236a
 def check_scheduler(name: str):
     "Raise a `ValueError` naming `name` and the allowed names unless `name` is a key of `SCHEDULERS`."
     if name not in SCHEDULERS:
         raise ValueError(f"unknown scheduler {name!r}: allowed are {', '.join(SCHEDULERS)} "
                          "(or None to keep the pipeline's own)")
 
+# %% ../nbs/03a_pipeline.ipynb #c3b1f58f
 def set_scheduler(pipe, # a diffusers pipeline
                   name: str = "ddpm", # a key of `SCHEDULERS`
                  ):
@@ -57,6 +59,7 @@ def set_scheduler(pipe, # a diffusers pipeline
 _DTYPES = {"fp16": torch.float16, "float16": torch.float16, "half": torch.float16, "bf16": torch.bfloat16,
            "bfloat16": torch.bfloat16, "fp32": torch.float32, "float32": torch.float32, "float": torch.float32}
 
+# %% ../nbs/03a_pipeline.ipynb #79b308ec
 def default_device() -> torch.device:
     "The process's device: its `LOCAL_RANK` GPU if CUDA is available, else Apple's MPS, else the CPU."
     if torch.cuda.is_available():
@@ -65,6 +68,7 @@ def default_device() -> torch.device:
     if mps is not None and mps.is_available(): return torch.device("mps")
     return torch.device("cpu")
 
+# %% ../nbs/03a_pipeline.ipynb #33319e63
 def resolve_dtype(dtype, # None/'auto', a name ('fp16', 'bf16', 'fp32', ...) or a torch.dtype
                   device: torch.device, # where the pipeline runs
                  ) -> torch.dtype:
@@ -79,11 +83,13 @@ def resolve_dtype(dtype, # None/'auto', a name ('fp16', 'bf16', 'fp32', ...) or 
 EMBEDDED = {"mini-web": "mini-web", "mini-fashion": "mini-web"}
 "Embedded pipeline names (package data under `synthbridge/assets`) -> their folder; 'mini-fashion': the former name."
 
+# %% ../nbs/03a_pipeline.ipynb #ecb668e4
 def embedded_path(name: str = "mini-web") -> Path:
     "The folder of the embedded pipeline `name` (a key of `EMBEDDED`)."
     import synthbridge
     return Path(synthbridge.__file__).resolve().parent/"assets"/EMBEDDED[name]
 
+# %% ../nbs/03a_pipeline.ipynb #e2abed8f
 def _check_model(model) -> str:
     "The pipeline folder or hub id that `model` names; clear errors for a missing folder or a malformed name."
     name = str(model)
@@ -149,6 +155,7 @@ def load_pipeline(model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", # 
 STYLE_EMBEDS = "learned_embeds.safetensors"
 "The file name of a learned style token (diffusers' textual-inversion format `{token: tensor[num_vectors, dim]}`)."
 
+# %% ../nbs/03a_pipeline.ipynb #8eaec132
 def style_token_strings(token: str, # the style token, e.g. '<dataset-style>'
                         num_vectors: int, # embedding rows of the token
                        ) -> list[str]:

@@ -24,9 +24,11 @@ IMAGENET_TEMPLATES = (
     "a photo of the large {}.", "a photo of a cool {}.", "a photo of a small {}.")
 "The 27 prompt templates of the paper's Appendix B, in order."
 
+# %% ../nbs/00_prompts.ipynb #cd16177b
 SINGLE_TEMPLATE = "a good photo of the {}."
 "The single template of Sec. 4.3 / Table 3 ('Single Template')."
 
+# %% ../nbs/00_prompts.ipynb #ffd4e3fa
 DSI_TEMPLATE = "A {} photo in the style of {}."
 "The dataset-style-inversion prompt of Sec. 4.3: class name first, then the learned style token S*."
 
@@ -67,6 +69,7 @@ def slugify(name: str, # any class name
         s = s[:max_len - 9].rstrip("._-") + "-" + hashlib.sha1(name.encode()).hexdigest()[:8]
     return s
 
+# %% ../nbs/00_prompts.ipynb #ae9fd83d
 def class_slugs(names: Sequence[str]) -> list[str]:
     "`slugify` each name, making later duplicates (case-insensitively) unique with `-2`, `-3`, ..."
     out, seen = [], set()
@@ -81,6 +84,7 @@ def stable_hash(*parts) -> int:
     "A 64-bit integer from `parts` (SHA-256 of their `str`s joined by ':'): the same in every process and version."
     return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "little")
 
+# %% ../nbs/00_prompts.ipynb #2108e0a1
 def template_index(label: int, # class label
                    index: int, # image index within the class
                    seed: int = 0, # run seed
@@ -90,9 +94,11 @@ def template_index(label: int, # class label
     if n < 1: raise ValueError(f"n={n}: need at least one template")
     return stable_hash("template", seed, label, index) % n
 
+# %% ../nbs/00_prompts.ipynb #eada3a4d
 PROMPT_METHODS = ("templates", "single", "dsi")
 "The prompt methods `make_prompt` knows (Sec. 3: 27 templates; Sec. 4.3: single template and DSI)."
 
+# %% ../nbs/00_prompts.ipynb #253c45a0
 def make_prompt(classname: str, # the class name as it goes into the prompt
                 label: int = 0, # class label (picks the template with `index` and `seed`)
                 index: int = 0, # image index within the class

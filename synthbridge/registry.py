@@ -24,6 +24,7 @@ def _classnames_dir() -> Path:
     import synthbridge
     return Path(synthbridge.__file__).parent/"classnames"
 
+# %% ../nbs/02a_registry.ipynb #ed34e2cf
 @dataclass(frozen=True)
 class DatasetInfo:
     "What the paper and the official files say about one dataset (an entry of `DATASETS`)."
@@ -47,10 +48,12 @@ class DatasetInfo:
         return (f"DatasetInfo({self.name!r}, {self.n_classes} classes, {self.n_train:,}/{self.n_test:,}, "
                                 f"{self.metric}, lr={self.lr})")
 
+# %% ../nbs/02a_registry.ipynb #84d120a7
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot")
 "Fashion-MNIST's class names in label order."
 
+# %% ../nbs/02a_registry.ipynb #10042bea
 DATASETS = {i.name: i for i in [
     DatasetInfo("aircraft", "FGVC-Aircraft (2013b, variants)", 100, 6667, 3333, "mean_per_class", 0.1,
                 "official trainval / test", "fgvc-aircraft-2013b",
@@ -88,15 +91,18 @@ DATASETS = {i.name: i for i in [
 ]}
 "The paper's ten datasets (Appendix A, Tables 4 and 5) and three offline ones, by name."
 
+# %% ../nbs/02a_registry.ipynb #b812e5c3
 PAPER_DATASETS = tuple(list(DATASETS)[:10])
 "The ten dataset names of the paper, in the order of its tables."
 
+# %% ../nbs/02a_registry.ipynb #cbc729ef
 def _check_name(name) -> DatasetInfo:
     if name not in DATASETS:
         from synthbridge.cli import close_names
         raise KeyError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}{close_names(name, DATASETS)}")
     return DATASETS[name]
 
+# %% ../nbs/02a_registry.ipynb #2f567b3e
 @lru_cache(maxsize=None)
 def _read_names(fname: str) -> tuple[str, ...]:
     return tuple((_classnames_dir()/fname).read_text(encoding="utf-8").splitlines())
@@ -195,9 +201,11 @@ class RealDataset:
 FASHION_MNIST_DIRS = ("/usr/share/datasets/fashion-mnist",)
 "Folders searched for Fashion-MNIST's idx files before `root`."
 
+# %% ../nbs/02a_registry.ipynb #7415f2f7
 _FM_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
              "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 
+# %% ../nbs/02a_registry.ipynb #f5dc8e3d
 def read_idx(path) -> np.ndarray:
     "Read an idx file (MNIST format, optionally gzipped) into a numpy array."
     path = Path(path)
@@ -209,6 +217,7 @@ def read_idx(path) -> np.ndarray:
         raise ValueError(f"{path}: truncated idx file ({arr.size} of {int(np.prod(dims))} values)")
     return arr.reshape(dims)
 
+# %% ../nbs/02a_registry.ipynb #d4f9f8a6
 def _find_fm(root: Path | None) -> Path | None:
     cands = [Path(d) for d in FASHION_MNIST_DIRS]
     if root is not None: cands += [root/"fashion-mnist", root/"FashionMNIST"/"raw", root]
@@ -279,10 +288,11 @@ def _parse_aircraft(base: Path):
                 b in (l.split(" ", 1) for l in _lines(d/f"images_variant_{s}.txt"))]
     return split("trainval"), split("test")
 
+# %% ../nbs/02a_registry.ipynb #cd56c9ea
 CALTECH_TRAIN_PER_CLASS = 30
 "Caltech-101 training images per class (the paper's 3,030 = 101 x 30); the rest are the test set."
 
-
+# %% ../nbs/02a_registry.ipynb #a1034fcc
 def _parse_caltech101(base: Path):
     d = base/"101_ObjectCategories"
     names = sorted(p.name for p in d.iterdir() if p.is_dir() and p.name != "BACKGROUND_Google")

@@ -22,6 +22,7 @@ _AXES = ("dataset", "pipeline", "shots", "volume", "guidance", "method", "arch")
 _PREFER = dict(shots="full", volume=1000, guidance=3.5, method="templates", arch="resnet18.tv_in1k",
                pipeline="bridged++")
 
+# %% ../nbs/10d_report.ipynb #03c5d398
 def load_results(store, # a store folder or `Store`
                 ) -> pd.DataFrame:
     "Every finished run of a store as a DataFrame, one row per run."
@@ -57,6 +58,7 @@ def _order(values, first=()) -> list:
     vals = list(dict.fromkeys(values))
     return [v for v in first if v in vals] + [v for v in vals if v not in first]
 
+# %% ../nbs/10d_report.ipynb #9a7a6c78
 def summarize(df: pd.DataFrame, # rows of `load_results`
               rows: str, cols: str, # the two axes of the table
               value: str = "metric", # the column to average
@@ -68,6 +70,7 @@ def summarize(df: pd.DataFrame, # rows of `load_results`
     out = g.agg(mean="mean", std=lambda s: float(s.std(ddof=0)), n="count").reset_index()
     return out
 
+# %% ../nbs/10d_report.ipynb #d73be531
 def render_table(long: pd.DataFrame, rows: str, cols: str, fmt: str = "md", # 'md', 'html' or 'csv'
                  row_order=(), col_order=(), caption: str = "", digits: int = 1, higher_is_better: bool = True,
                  row_label: str | None = None, col_names: dict | None = None) -> str:
@@ -133,6 +136,7 @@ def _table(df, rows, cols, out, stem, formats, caption, value="metric", scale=10
 def _caption(title, notes):
     return title + (f" ({', '.join(map(str, notes))})" if notes else "")
 
+# %% ../nbs/10d_report.ipynb #075eb652
 def table2(df, out, formats=("md", "html", "csv")) -> list:
     "Table 2: accuracy (%) of every pipeline on every dataset, full shot."
     if "shots" not in df or not (df["shots"] == "full").any(): raise _Skip("no full-shot runs")
@@ -141,6 +145,7 @@ def table2(df, out, formats=("md", "html", "csv")) -> list:
                   _caption("Table 2: test accuracy (%) of transfer pipelines, full shot", notes),
                   row_order=_pipe_order(), row_label="Pipeline")
 
+# %% ../nbs/10d_report.ipynb #d92d6380
 def table3(df, out, formats=("md", "html", "csv")) -> list:
     "Table 3: accuracy (%) per synthesis method (single template, templates, DSI) and dataset."
     if "method" not in df or df["method"].dropna().nunique() < 2:
@@ -150,6 +155,7 @@ def table3(df, out, formats=("md", "html", "csv")) -> list:
                   _caption("Table 3: synthesis methods in bridged transfer, test accuracy (%)", notes),
                   row_order=("single", "templates", "dsi"), row_label="Synthesis method")
 
+# %% ../nbs/10d_report.ipynb #e4d90c55
 def table1(df, out, formats=("md", "html", "csv")) -> list:
     "Table 1: LEEP of the ImageNet model and of the model fine-tuned on synthetic images (higher: more transferable)."
     cols = [c for c in ("leep_imagenet", "leep_synthetic") if c in df and df[c].notna().any()]
@@ -170,6 +176,7 @@ def table1(df, out, formats=("md", "html", "csv")) -> list:
                   _caption("Table 1: LEEP transferability (higher is better)", notes),
                   value="leep", scale=1, digits=2, row_order=list(names.values()), row_label="Model trained on")
 
+# %% ../nbs/10d_report.ipynb #c7625bc7
 def _grid_axes(n):
     import matplotlib; matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
@@ -198,6 +205,7 @@ def _plot_vs(df, x, out, stem, title, xlabel, group="pipeline", logx=False):
     p = Path(out)/f"{stem}.png"; fig.savefig(p, dpi=120); import matplotlib.pyplot as plt; plt.close(fig)
     return [p]
 
+# %% ../nbs/10d_report.ipynb #9fa0a689
 def fig4(df, out, formats=()) -> list:
     "Fig. 4: accuracy vs real images per class (few shot), one line per pipeline."
     d = df[df["shots"].map(lambda s: s != "full")] if "shots" in df else df.iloc[:0]
@@ -206,6 +214,7 @@ def fig4(df, out, formats=()) -> list:
     return _plot_vs(d.assign(shots=d["shots"].astype(int)), "shots", out, "fig4",
                     _caption("Fig. 4: few-shot transfer", notes), "real images per class", logx=True)
 
+# %% ../nbs/10d_report.ipynb #1c66b984
 def fig5(df, out, formats=()) -> list:
     "Fig. 5: accuracy vs synthetic images per class, one line per pipeline and shots."
     if "volume" not in df or df["volume"].dropna().nunique() < 2:
@@ -215,6 +224,7 @@ def fig5(df, out, formats=()) -> list:
     return _plot_vs(d, "volume", out, "fig5", _caption("Fig. 5: synthetic volume", notes), "synthetic images per class",
                     group="line")
 
+# %% ../nbs/10d_report.ipynb #786c147d
 def fig6(df, out, formats=()) -> list:
     "Fig. 6: accuracy vs guidance scale of the synthetic images."
     if "guidance" not in df or df["guidance"].dropna().nunique() < 2:
@@ -222,6 +232,7 @@ def fig6(df, out, formats=()) -> list:
     d, notes = _slice(df[df["guidance"].notna()], keep=("pipeline", "dataset", "guidance"))
     return _plot_vs(d, "guidance", out, "fig6", _caption("Fig. 6: guidance scale", notes), "guidance scale")
 
+# %% ../nbs/10d_report.ipynb #ec6c3801
 def fig3(df, out, formats=()) -> list:
     "Fig. 3: training accuracy per epoch on the real images, vanilla vs bridged pipelines (mean over seeds)."
     if "train_acc" not in df: raise _Skip("no per-epoch training history in the results")
@@ -242,6 +253,7 @@ def fig3(df, out, formats=()) -> list:
     import matplotlib.pyplot as plt; plt.close(fig)
     return [p]
 
+# %% ../nbs/10d_report.ipynb #16692e99
 REPORTS = {"table2": table2, "fig4": fig4, "fig5": fig5, "fig6": fig6, "table1": table1, "table3": table3, "fig3": fig3}
 "Report name -> function(results, out folder, formats) writing its files."
 
@@ -249,6 +261,7 @@ REPORTS = {"table2": table2, "fig4": fig4, "fig5": fig5, "fig6": fig6, "table1":
 FORMATS = ("md", "html", "csv")
 "Table formats of `report`."
 
+# %% ../nbs/10d_report.ipynb #c2cb6e04
 def report(store, # a store folder or `Store`
            out, # folder for the tables and figures (created)
            formats=FORMATS, # table formats: any of 'md', 'html', 'csv'
@@ -289,6 +302,7 @@ def add_report_args(p):
                    help="comma-separated reports to make: " + ", ".join(REPORTS) + " (default: all)")
     return p
 
+# %% ../nbs/10d_report.ipynb #7bd57058
 def run_report(args) -> int:
     "`synthbridge report`: the paper's tables and figures from a results store."
     from synthbridge.cli import UsageError

@@ -66,6 +66,7 @@ class RunContext:
             if torch.cuda.is_available(): torch.cuda.empty_cache()
         except ImportError: pass
 
+# %% ../nbs/10c_runner.ipynb #08870e71
 def real_dataset(name: str, # a registry name (`name` or `name:subset`) or a folder with train/ and test/
                  root, # folder of the registry's datasets
                 ):
@@ -77,6 +78,7 @@ def real_dataset(name: str, # a registry name (`name` or `name:subset`) or a fol
         return ds.subset(sub) if sub else ds
     return _folder_dataset(name)
 
+# %% ../nbs/10c_runner.ipynb #3db2934b
 def _folder_dataset(path):
     "A `RealDataset` from `path/train/<class>/*` and `path/test/<class>/*` (or `valid/`); classes: the train folders."
     from synthbridge.data import RealDataset
@@ -90,7 +92,7 @@ def _folder_dataset(path):
         return [(f, i) for i, c in enumerate(classes) if (d/c).is_dir() for f in sorted((d/c).iterdir()) if is_image(f)]
     return RealDataset(path.name, classes, items(path/"train"), items(test_dir), "top1", root=path)
 
-
+# %% ../nbs/10c_runner.ipynb #2e655ea1
 def make_style(spec: StyleSpec, ctx: RunContext) -> dict:
     "Learn the style token of `spec` by dataset style inversion into the store."
     from synthbridge.dsi import invert_style
@@ -106,6 +108,7 @@ def make_style(spec: StyleSpec, ctx: RunContext) -> dict:
     ctx.close()            # the pipeline now carries the token: do not reuse it for other sets
     return dict(path=str(out.relative_to(ctx.store.path)))
 
+# %% ../nbs/10c_runner.ipynb #ff5d7f9f
 def make_synth(spec: SynthSpec, ctx: RunContext) -> dict:
     "Generate the synthetic set of `spec` into the store (resumes a partial set)."
     from synthbridge.generate import generate
@@ -120,6 +123,7 @@ def make_synth(spec: SynthSpec, ctx: RunContext) -> dict:
              shard=(0, 1))     # the whole set: this process holds its claim (no auto-sharding under accelerate)
     return dict(path=str(out.relative_to(ctx.store.path)), images=spec.volume * len(ds.classes))
 
+# %% ../nbs/10c_runner.ipynb #89f55e22
 def _as_record(res) -> dict:
     "A JSON-able dict of a `TransferResult` (or of a dict a custom runner returned)."
     if isinstance(res, dict): d = dict(res)
@@ -151,6 +155,7 @@ def _synth_dls(spec: SynthSpec, volume: int, bs: int, size: int, ctx: RunContext
         if seen[l] < 2: val.append((it, l)); seen[l] += 1
     return make_dls(items, val, synth.classes, bs=bs, size=size, device=ctx.device, path=synth.path)
 
+# %% ../nbs/10c_runner.ipynb #04dd39d9
 def make_stage1(spec: Stage1Spec, ctx: RunContext) -> dict:
     "Stage 1 of bridged transfer on a synthetic set (`synthbridge.transfer.synthetic_stage`), saved as safetensors."
     from synthbridge.transfer import synthetic_stage
@@ -163,10 +168,12 @@ def make_stage1(spec: Stage1Spec, ctx: RunContext) -> dict:
     res.save(out/"model.safetensors")
     return {k: v for k, v in _as_record(res).items() if k in ("metric", "metric_name", "history", "seconds")}
 
+# %% ../nbs/10c_runner.ipynb #cce661e4
 EVAL_SETTINGS = ("test_per_class", "curve_per_class")
 ("`Grid.extra` keys that `train_run` reads itself: evaluate on a stratified subset of `test_per_class` test images per "
  "class, and record the per-epoch curve on `curve_per_class` of them (None or absent: the whole test set).")
 
+# %% ../nbs/10c_runner.ipynb #898b7419
 def eval_split(test: list, # the dataset's (item, label) test pairs
                test_per_class: int | None = None, # test images per class to evaluate on (None: all)
                curve_per_class: int | None = None, # of those, per class for the per-epoch curve (None: all)
@@ -176,6 +183,7 @@ def eval_split(test: list, # the dataset's (item, label) test pairs
     test = [test[i] for i in stratified_subset([l for _, l in test], test_per_class)]
     return test, [test[i] for i in stratified_subset([l for _, l in test], curve_per_class)]
 
+# %% ../nbs/10c_runner.ipynb #2986f757
 def _scores(preds, targs) -> dict:
     p, t = preds.argmax(-1).numpy(), targs.numpy()
     per = [float((p[t == c] == c).mean()) for c in np.unique(t)]
@@ -213,6 +221,7 @@ def train_run(run: Run, ctx: RunContext) -> dict:
         d = ctx.store.path/"runs"/run.id; d.mkdir(parents=True, exist_ok=True); res.save(d/"model.safetensors")
     return rec
 
+# %% ../nbs/10c_runner.ipynb #e9980019
 def execute_task(task, ctx: RunContext) -> dict:
     "Do one task of a plan: `make_style`, `make_synth`, `make_stage1` or `train_run`, by its kind."
     if isinstance(task, StyleSpec): return make_style(task, ctx)
@@ -241,6 +250,7 @@ def _describe(task) -> str:
         return f"{task.id}: stage 1 on {task.dataset} synthetic x{task.volume}/class{mix} seed={task.seed}"
     return f"{task.id}: style token of {task.dataset} (shots={task.shots})"
 
+# %% ../nbs/10c_runner.ipynb #8827ab65
 def run_grid(grid: Grid, # the grid to run
              store, # the results store (a folder path or a `Store`)
              runner: Callable | None = None, # `runner(task, ctx) -> dict` (default: `execute_task`)
@@ -319,6 +329,7 @@ def run_grid(grid: Grid, # the grid to run
 EXECUTORS = ("processes", "local", "slurm")
 "Where `synthbridge sweep --executor` runs its workers: processes here, submitit's local executor, a SLURM job array."
 
+# %% ../nbs/10c_runner.ipynb #d248f2a6
 def _release_claims():
     "Stop the heartbeats of this process's tasks and give their claims back (before the process is requeued)."
     _STOP.set()
@@ -363,6 +374,7 @@ def _minutes(t) -> int:
     if s <= 0: raise ValueError(f"time {t!r}: give a time limit > 0")
     return -(-s // 60)
 
+# %% ../nbs/10c_runner.ipynb #ca3c5750
 def sweep_executor(kind: str = "slurm", # 'slurm' (a job array) or 'local' (the same jobs as processes here)
                    folder="submitit", # submitit's folder for job files and logs: on a file system the nodes share
                    partition: str | None = None, # SLURM partition
@@ -426,6 +438,7 @@ def submit_grid(grid: Grid, # the grid to run
     if not wait: return dict(jobs=jobs, workers=workers)
     return _gather(jobs, st, grid.plan(), say)
 
+# %% ../nbs/10c_runner.ipynb #772ab8f1
 def _gather(jobs, st: Store, plan: Plan, say=print) -> dict:
     "Wait for worker jobs; merge their stats with what the store holds."
     stats = dict(done=0, elsewhere=0, lost=[], jobs=[j.job_id for j in jobs])
@@ -478,6 +491,7 @@ def add_sweep_args(p):
                    "(--executor local always waits)")
     return p
 
+# %% ../nbs/10c_runner.ipynb #e3715819
 _CLUSTER_OPTS = dict(partition=None, gpus=None, cpus=None, mem=None, time="24:00:00", max_running=None,
                      max_requeues=20, slurm=[], wait=False)
 
@@ -510,6 +524,7 @@ def run_sweep(args) -> int:
                      stale_after=args.stale_after)
     return 1 if stats["failed"] else 0
 
+# %% ../nbs/10c_runner.ipynb #5b621dbe
 def _spawn_workers(args, st) -> int:
     import subprocess
     devs = args.device.split(",") if args.device else []
@@ -561,4 +576,3 @@ def _submit_sweep(args, grid, st) -> int:
               f"what is done; `synthbridge report --store {st.path} --out DIR` when they end")
         return 0
     return 1 if r["failed"] or r["lost"] or r["remaining"] else 0
-

@@ -34,6 +34,7 @@ def _pid_alive(pid: int, start=None) -> bool:
     except (OSError, IndexError): pass
     return start is None or _pid_start(pid) in (None, start)
 
+# %% ../nbs/10b_store.ipynb #9b081758
 def _write_tmp(folder: Path, name: str, text: str, sync: bool = False) -> Path:
     from synthbridge.core import temp_file                      # the umask's mode, not mkstemp's 0600: a shared store
     return temp_file(folder, name, text, sync)
@@ -56,8 +57,6 @@ def publish(path: Path, # the file to write
             os.close(fd); os.replace(tmp, path); return True
     finally: tmp.unlink(missing_ok=True)
 
-
-
 # %% ../nbs/10b_store.ipynb #ec8fee54
 class Claim:
     "A task claimed by this process; refresh with `heartbeat()` while working, `release()` when done."
@@ -75,6 +74,7 @@ class Claim:
         "Give the task back (only if the claim is still ours)."
         if self.owned(): self.path.unlink(missing_ok=True)
 
+# %% ../nbs/10b_store.ipynb #52431bda
 class Store:
     "A results store folder (created if missing); see the layout above."
     def __init__(self, path, # the store folder
@@ -155,6 +155,7 @@ def grid_fingerprint(grid_or_plan) -> str:
     plan = grid_or_plan.plan() if isinstance(grid_or_plan, Grid) else grid_or_plan
     return json_hash({"tasks": sorted(getattr(t, "folder_id", t.id) for t in plan.tasks)}, 16)
 
+# %% ../nbs/10b_store.ipynb #8c0ca997
 def open_store(path, # the store folder (created if missing)
                grid: Grid | None = None, # the grid that writes into it (None: only read)
                adopt: bool = False, # take a store written by another grid

@@ -38,6 +38,7 @@ FINDINGS = (
 )
 "The scoreboard's rows: key, the paper's reference, what the paper reports, and the expected sign of the effect."
 
+# %% ../nbs/09a_study.ipynb #e52e0371
 STUDY_SETTINGS = dict(fewshot=(1, 2, 4, 8, 16), volumes=(10, 25, 50, 100), guidance=(1.0, 2.0, 3.5, 7.5),
                       dsi_steps=300, gap_per_class=20, flat_points=3.0)
 "The study's axes around Table 2's setting (the demo's default preset): Fig. 4's shots, Fig. 5's synthetic volumes per "
@@ -45,6 +46,7 @@ STUDY_SETTINGS = dict(fewshot=(1, 2, 4, 8, 16), volumes=(10, 25, 50, 100), guida
  "flatness "
  "margin.")
 
+# %% ../nbs/09a_study.ipynb #f2cc8933
 STUDY_PARTS = ("table2", "fig4", "fig5", "fig6", "table3")
 "The grids of the study, in the order they run (Table 2 first: Fig. 3 and Table 1 are read from its runs)."
 

@@ -117,6 +117,7 @@ class SyntheticSet:
     def __repr__(self):
         return f"SyntheticSet({str(self.path)!r}, {len(self.classes)} classes, {len(self.items):,} images)"
 
+# %% ../nbs/02c_synthetic.ipynb #ae2241db
 def _match_classes(real, synth, real_name, synth_path, check_names=True):
     "None if `synth` names the classes of `real` in their order; the synthetic -> real label map if in another."
     if len(real) != len(synth):
@@ -144,6 +145,7 @@ def hf_features(self: SyntheticSet):
         if k not in ("file", "label") and type(v) in _HF_TYPES: f[k] = datasets.Value(_HF_TYPES[type(v)])
     return datasets.Features(f)
 
+# %% ../nbs/02c_synthetic.ipynb #f163172e
 @patch
 def to_hf(self: SyntheticSet):
     "The set as a `datasets.Dataset` (one row per image, in label order), e.g. to `push_to_hub`."

