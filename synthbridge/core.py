@@ -6,13 +6,13 @@ Docs: https://synthbridge.github.io/synthbridge/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #3c696d6e
 from __future__ import annotations
-import contextlib, hashlib, inspect, json, numbers, os, tempfile, threading
+import contextlib, hashlib, inspect, json, numbers, os, socket, tempfile, threading, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'PAPER_EPOCHS', 'file_mode', 'atomic_path', 'temp_file', 'atomic_write_bytes', 'atomic_write_text',
-           'atomic_write_json', 'atomic_save_safetensors', 'user_cache', 'is_image', 'is_int', 'kwargs_for',
-           'paper_epochs', 'read_json', 'json_hash']
+__all__ = ['IMAGE_EXTS', 'PAPER_EPOCHS', 'file_mode', 'atomic_path', 'temp_file', 'stale_temp', 'atomic_write_bytes',
+           'atomic_write_text', 'atomic_write_json', 'atomic_save_safetensors', 'user_cache', 'is_image', 'is_int',
+           'kwargs_for', 'paper_epochs', 'read_json', 'json_hash']
 
 # %% ../nbs/00_core.ipynb #e017a174
 _UMASK_LOCK = threading.Lock()
@@ -31,7 +31,7 @@ def atomic_path(path, # the file to (re)place
     "A temporary path beside `path` to write to; on success it gets the umask's mode and replaces `path`."
     path = Path(path)
     if mkdir: path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path.name), suffix=".tmp")
     os.close(fd)
     try:
         yield Path(tmp)
@@ -47,7 +47,7 @@ def temp_file(folder, # the folder of the file's final name (same file system)
               sync: bool = False, # fsync before returning
              ) -> Path:
     "A complete temporary file with the umask's mode, for the caller to link or rename (e.g. no-clobber publishing)."
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=_temp_prefix(name), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
@@ -56,6 +56,28 @@ def temp_file(folder, # the folder of the file's final name (same file system)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
     return Path(tmp)
+
+# %% ../nbs/00_core.ipynb #5606d2cb
+def _host() -> str: return socket.gethostname().split(".")[0].replace("-", "_") or "host"
+
+def _temp_prefix(name: str) -> str: return f".{name}.{_host()}-{os.getpid()}."
+
+# %% ../nbs/00_core.ipynb #6b74d796
+def stale_temp(path, # a temporary file written by `atomic_path` or `temp_file`
+               max_age: float = 3600., # seconds after which a file from another host counts as left behind
+              ) -> bool:
+    "Whether the temporary file at `path` was left by a dead writer: its process on this host is gone, or it is old."
+    path = Path(path)
+    try: age = time.time() - path.stat().st_mtime
+    except FileNotFoundError: return False
+    parts = path.name.removesuffix(".tmp").rsplit(".", 2)       # .name . host-pid . random
+    host, _, pid = parts[1].rpartition("-") if len(parts) == 3 else ("", "", "")
+    if host == _host() and pid.isdigit():
+        try: os.kill(int(pid), 0)
+        except ProcessLookupError: return True
+        except PermissionError: return False                # alive, another user's
+        return False
+    return age > max_age
 
 # %% ../nbs/00_core.ipynb #7fed8480
 def atomic_write_bytes(path, data: bytes) -> Path:

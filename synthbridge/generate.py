@@ -36,7 +36,7 @@ def image_seed(seed: int, # run seed
     return stable_hash("image", seed, label, index, attempt) & (2**63 - 1)
 
 # %% ../nbs/03_generate.ipynb #9aa787b2
-from .core import atomic_write_text as _atomic_write_text, atomic_path
+from .core import atomic_write_text as _atomic_write_text, atomic_path, stale_temp
 
 def _parts(out: Path) -> list[Path]: return sorted(out.glob("manifest.*-of-*.jsonl"))
 
@@ -403,10 +403,8 @@ def _run(plan, progress: bool = True, summary: bool | None = None):
     if summ.complete:
         merge_manifests(out)
         for sl in slugs:                                     # temporary files left by killed runs
-            for t in (out/sl).glob(".*.tmp"):
-                try:
-                    if time.time() - t.stat().st_mtime > 60: t.unlink()
-                except FileNotFoundError: pass
+            for t in (out/sl).glob(".*.tmp"):                # a dead writer's, or another host's after 60 s
+                if stale_temp(t, max_age=60): t.unlink(missing_ok=True)
     if summ.failed:
         warnings.warn(f"{len(summ.failed)} image(s) still black or non-finite after {plan['retries']} retries, not "
                       f"written: "

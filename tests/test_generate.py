@@ -3,7 +3,7 @@
 Every run here uses one torch thread (OMP_NUM_THREADS=1 in subprocesses, `torch.set_num_threads(1)` in this process):
 byte-identical output assumes the same hardware, library versions and thread count.
 """
-import json, signal, subprocess, time
+import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 from conftest import ROOT, SYNTHBRIDGE, offline_env, python_cmd
@@ -55,6 +55,10 @@ def test_sigkill_then_resume_is_identical(setup):
     assert 5 <= len(made) < len(ref), len(made)                 # killed mid-run
     assert all(ref[k] == v for k, v in made.items())           # every file there is complete and right
     assert not (out/"manifest.jsonl").exists()                  # no manifest claims a complete set
+    from synthbridge.core import _temp_prefix                   # a temporary file the killed writer may leave
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = next(out.glob("*/"))/f"{_temp_prefix('0.png').replace(str(os.getpid()), dead.stdout.strip())}x1.tmp"
+    left.write_bytes(b"half a png")
     from synthbridge.generate import load_pipeline, generate            # the rerun (in this process: same thread count)
     res = generate(load_pipeline(tmp/"tiny"), CLASSES, out, n_per_class=N, batch_size=BS, height=32, width=32,
                    num_inference_steps=2, progress=False)
