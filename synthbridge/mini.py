@@ -108,18 +108,19 @@ def _scheduler_config():
     return dict(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", beta_start=0.00085, beta_end=0.012,
                 clip_sample=False, steps_offset=1, prediction_type="epsilon")
 
-def _make_vae(image_size, channels=(16, 32, 32), norm_groups=16):
+def _make_vae(image_size, channels=(16, 32, 32), norm_groups=16, latent_channels=4):
     from diffusers import AutoencoderKL
     k = len(channels)
-    return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=tuple(channels),
+    return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=latent_channels, block_out_channels=tuple(channels),
                          down_block_types=("DownEncoderBlock2D",)*k, up_block_types=("UpDecoderBlock2D",)*k,
                          layers_per_block=1, norm_num_groups=min(norm_groups, channels[0]), sample_size=image_size,
                          mid_block_add_attention=False)
 
-def _make_unet(latent_size, hidden, channels=(64, 64)):
+def _make_unet(latent_size, hidden, channels=(64, 64), latent_channels=4):
     from diffusers import UNet2DConditionModel
     k = len(channels)
-    return UNet2DConditionModel(sample_size=latent_size, in_channels=4, out_channels=4, layers_per_block=1,
+    return UNet2DConditionModel(sample_size=latent_size, in_channels=latent_channels, out_channels=latent_channels,
+                                layers_per_block=1,
                                 block_out_channels=tuple(channels), cross_attention_dim=hidden, attention_head_dim=8,
                                 down_block_types=("DownBlock2D",) + ("CrossAttnDownBlock2D",)*(k - 1),
                                 up_block_types=("CrossAttnUpBlock2D",)*(k - 1) + ("UpBlock2D",),
@@ -175,8 +176,8 @@ def _progress(it, total, progress, desc):
     return tqdm(it, total=total, desc=desc, unit="step", mininterval=5, file=sys.stderr)
 
 def _train_vae(images, work, *, steps, batch_size, lr, seed, ckpt_every, resume, progress, log, image_size, channels,
-               norm_groups=16, chroma=0.):
-    vae = _make_vae(image_size, channels, norm_groups)
+               norm_groups=16, chroma=0., latent_channels=4):
+    vae = _make_vae(image_size, channels, norm_groups, latent_channels)
     opt = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=0.0)
     ck, start, losses, secs = work/"vae.safetensors", 0, [], 0.0
     if resume and ck.exists():
@@ -228,7 +229,7 @@ def _look_caption_ids(tokenizer, classes, looks, y, tmpl, drop, colour, backgrou
 def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size, lr, seed, cfg_drop, hidden,
                 ckpt_every, resume, progress, log, ema_decay, channels, looks=None, name_colour=0., name_background=0.):
     from diffusers import DDPMScheduler
-    unet = _make_unet(latents.shape[-1], hidden, channels)
+    unet = _make_unet(latents.shape[-1], hidden, channels, latents.shape[1])
     te = _make_text_encoder(len(tokenizer), hidden)
     params = list(unet.parameters()) + list(te.parameters())
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
@@ -346,6 +347,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                vae_norm_groups: int = 4, # AutoencoderKL `norm_num_groups` (16 with 16 channels loses the colours)
                # weight of the colour term of stage A (MSE of each pixel's deviation from its grey)
                vae_chroma: float = 5.,
+               vae_latent_channels: int = 4, # latent channels of the autoencoder (the UNet's in/out channels)
                unet_channels=(64, 64), # UNet2DConditionModel `block_out_channels` (cross-attention below the top level)
                ema_decay: float = 0.995, # EMA of the stage-B weights (warmed up)
                root=None, # Fashion-MNIST folder (see `load_fashion_mnist`)
@@ -376,6 +378,8 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
         raise ValueError(f"vae_norm_groups={vae_norm_groups!r}: must divide every one of "
                          f"vae_channels={tuple(vae_channels)}")
     if not vae_chroma >= 0: raise ValueError(f"vae_chroma={vae_chroma!r}: must be >= 0")
+    if not (isinstance(vae_latent_channels, int) and vae_latent_channels >= 1):
+        raise ValueError(f"vae_latent_channels={vae_latent_channels!r}: must be an integer >= 1")
     vae_channels, unet_channels = check_train_args(steps=steps, batch_size=batch_size, vae_steps=vae_steps,
         vae_batch_size=vae_batch_size, n_source=n_source, ckpt_every=ckpt_every, image_size=image_size,
                                                    cfg_drop=cfg_drop,
@@ -392,6 +396,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                   unet_channels=list(unet_channels),
                   classes=list(MINI_CLASSES))
     if (vae_norm_groups, vae_chroma) != (16, 0.): config |= dict(vae_norm_groups=vae_norm_groups, vae_chroma=vae_chroma)
+    if vae_latent_channels != 4: config |= dict(vae_latent_channels=vae_latent_channels)   # v4's config: no key
     if corpus == "web": config |= dict(corpus=corpus, world_version=world.WORLD_VERSION, world_seed=world_seed,
                                        name_colour=name_colour, name_background=name_background)
     if resume and (out/"training.json").exists() and \
@@ -422,7 +427,8 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                                                seed=seed,
                                      ckpt_every=ckpt_every, resume=resume, progress=progress, log=log,
                                                image_size=image_size,
-                                     channels=vae_channels, norm_groups=vae_norm_groups, chroma=vae_chroma)
+                                     channels=vae_channels, norm_groups=vae_norm_groups, chroma=vae_chroma,
+                                     latent_channels=vae_latent_channels)
         t1 = time.time()
         lat = _encode(vae, images)
         scale = 1/lat.std().item()

@@ -38,11 +38,12 @@ def _folder_mb(path: Path) -> float:
 
 def _arch_rows(c, info, lat, f) -> list:
     "The text encoder, denoiser, autoencoder and scheduler rows of a card's architecture table, then a blank line."
+    lc = c.get("vae_latent_channels", 4)
     return [
             f"| text encoder | `CLIPTextModel` | width {c['hidden']}, 2 layers, 4 heads |",
-            f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×4 latents, channels {tuple(c['unet_channels'])}, 1 "
+            f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×{lc} latents, channels {tuple(c['unet_channels'])}, 1 "
             f"layer per block, cross-attention width {c['hidden']} |",
-            f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×4 latents (×{f}), channels "
+            f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×{lc} latents (×{f}), channels "
             f"{tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
             "| scheduler | `DDPMScheduler` | 1,000 steps, cosine betas (`squaredcos_cap_v2`), ε-prediction |", ""]
 
@@ -283,7 +284,7 @@ def _predict(model, images, batch_size=1000):
 
 # %% ../nbs/08a_mini_eval.ipynb #4b05ffa0
 def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images are upsampled like the generator's)
-                       # training epochs (None: 2, or 1 over the 50,000 images of the 'web' corpus)
+                       # training epochs (None: 2, or 5 over the 50,000 images of the 'web' corpus)
                        epochs: int | None = None,
                        seed: int = 0,
                        root=None, # Fashion-MNIST folder (see `load_fashion_mnist`)
@@ -296,7 +297,7 @@ def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images
      "accuracy)`.")
     from safetensors.torch import load_file
     from synthbridge.core import user_cache
-    if epochs is None: epochs = 1 if look == "web" else 2
+    if epochs is None: epochs = 5 if look == "web" else 2
     if epochs < 1: raise ValueError(f"epochs={epochs}: must be >= 1")
     if look not in CLASSIFIER_LOOKS: raise ValueError(f"look={look!r}: allowed are {', '.join(CLASSIFIER_LOOKS)}")
     from synthbridge.world import WORLD_VERSION
@@ -488,6 +489,7 @@ def run_train_mini(args) -> int:
     if out.exists() and any(out.iterdir()) and not (out/"model_index.json").exists() and not args.overwrite:
         raise UsageError(f"--out {out} exists and is not a pipeline folder; pick another folder or pass --overwrite")
     if args.threads < 1: raise UsageError(f"--threads {args.threads}: must be >= 1")
+    if args.latent_channels < 1: raise UsageError(f"--latent-channels {args.latent_channels}: must be >= 1")
     if args.eval_n_per_class < 1: raise UsageError(f"--eval-n-per-class {args.eval_n_per_class}: must be >= 1")
     try:
         check_train_args(steps=args.steps, batch_size=args.batch_size, vae_steps=args.vae_steps, vae_batch_size=32,
@@ -497,7 +499,8 @@ def run_train_mini(args) -> int:
     except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from e
     train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
                cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
-               resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus)
+               resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus,
+               vae_latent_channels=args.latent_channels)
     atomic_write_text(out/"README.md", _model_card(out))          # the card; `evaluate_mini` rewrites it with the scores
     if not args.no_eval:
         ev = evaluate_mini(out, n_per_class=args.eval_n_per_class)
