@@ -111,7 +111,8 @@ def _scheduler_config():
 def _make_vae(image_size, channels=(16, 32, 32), norm_groups=16, latent_channels=4):
     from diffusers import AutoencoderKL
     k = len(channels)
-    return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=latent_channels, block_out_channels=tuple(channels),
+    return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=latent_channels,
+                         block_out_channels=tuple(channels),
                          down_block_types=("DownEncoderBlock2D",)*k, up_block_types=("UpDecoderBlock2D",)*k,
                          layers_per_block=1, norm_num_groups=min(norm_groups, channels[0]), sample_size=image_size,
                          mid_block_add_attention=False)

@@ -41,8 +41,8 @@ def _arch_rows(c, info, lat, f) -> list:
     lc = c.get("vae_latent_channels", 4)
     return [
             f"| text encoder | `CLIPTextModel` | width {c['hidden']}, 2 layers, 4 heads |",
-            f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×{lc} latents, channels {tuple(c['unet_channels'])}, 1 "
-            f"layer per block, cross-attention width {c['hidden']} |",
+            f"| denoiser | `UNet2DConditionModel` | {lat}×{lat}×{lc} latents, channels {tuple(c['unet_channels'])}, "
+            f"1 layer per block, cross-attention width {c['hidden']} |",
             f"| autoencoder | `AutoencoderKL` | {c['image_size']} px ↔ {lat}×{lat}×{lc} latents (×{f}), channels "
             f"{tuple(c['vae_channels'])}, scaling factor {info['scaling_factor']:.4f} |",
             "| scheduler | `DDPMScheduler` | 1,000 steps, cosine betas (`squaredcos_cap_v2`), ε-prediction |", ""]
