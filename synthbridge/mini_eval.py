@@ -15,14 +15,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import atomic_path, atomic_save_safetensors, atomic_write_text
+from .core import atomic_path, atomic_save_safetensors, atomic_write_text, is_int
 from .prompts import make_prompt
 from .mini import (MINI_CLASSES, check_train_args, fashion_mnist_root, load_fashion_mnist, mini_fashion_path,
                               mini_pipeline, mini_web_path, step_generator, train_mini, upsample)
 
 # %% auto #0
-__all__ = ['CLASSIFIER_LOOKS', 'fashion_classifier', 'classification_accuracy_score', 'evaluate_mini', 'world_figure',
-           'add_train_mini_args', 'run_train_mini']
+__all__ = ['CLASSIFIER_LOOKS', 'fashion_classifier', 'classification_accuracy_score', 'autoencoder_ceiling', 'evaluate_mini',
+           'world_figure', 'add_train_mini_args', 'run_train_mini']
 
 # %% ../nbs/08a_mini_eval.ipynb #a1e0c005
 def _progress(it, total, progress, desc):
@@ -149,6 +149,17 @@ def _cas_table(ev, classes) -> list:
                        + " | ".join(f"{x:.0%}" for x in v["per_class"].values()) + " |")
     return out
 
+def _ceiling_lines(ev) -> list:
+    "The card's sentence on the autoencoder's ceiling (`autoencoder_ceiling`), if it was measured."
+    ce = ev.get("autoencoder_ceiling")
+    if not ce: return []
+    part = lambda k, v: (f"{v['reconstructions']:.1%} by the {k} classifier (on the originals {v['originals']:.1%}; "
+                         f"reconstruction MSE {v['mse']:.4f} on [-1, 1])")
+    n = next(iter(ce.values()))["n"]
+    return [f"**The autoencoder's ceiling**: after one encode–decode round trip, {n:,} test images in each look are "
+            "labelled correctly " + " and ".join(part(k, v) for k, v in ce.items()) + ". No CAS can exceed what the "
+            "autoencoder keeps.", ""]
+
 def _web_card(path: Path, info: dict) -> str:
     from synthbridge import world
     ev, c, s, total, f, lat = _card_facts(path, info)
@@ -220,8 +231,8 @@ def _web_card(path: Path, info: dict) -> str:
                   f"{acc.get('house', float('nan')):.1%} "
                   "on its test set). The gap between the two rows is the style gap the paper's pipelines must bridge.",
                   ""]
-        lines += _cas_table(ev, c["classes"])
-        lines += ["", f"Generation speed on the same shared CPU: {ev['images_per_s']:.1f} images/s at guidance 3.5 "
+        lines += _cas_table(ev, c["classes"]) + [""] + _ceiling_lines(ev)
+        lines += [f"Generation speed on the same shared CPU: {ev['images_per_s']:.1f} images/s at guidance 3.5 "
                   f"and {k[0]['num_inference_steps']} steps (batch {ev['batch_size']}).", "",
                   "![samples](samples.png)", "",
                   f"`samples.png`: one row per class in label order, guidance 3.5, "
@@ -263,18 +274,28 @@ CLASSIFIER_LOOKS = ("grey", "web", "house")
 "What a CAS classifier is trained on: grey Fashion-MNIST, the corpus rendering (random looks), or the house look."
 
 # %% ../nbs/08a_mini_eval.ipynb #a290aebd
+def _nchw(a): return torch.from_numpy(a).permute(0, 3, 1, 2).contiguous()
+
+def _classifier_test_data(look, image_size, root, n=None):
+    "(test x, test y) of a CAS classifier of `look`: the first `n` (default all) official test images in that look."
+    from synthbridge import world
+    xte, yte = load_fashion_mnist("test", root)
+    xte, yte = xte[:n], yte[:n]
+    if look == "grey": return upsample(xte, image_size), yte
+    if look == "web":                                                    # fresh random looks, one per test image
+        test_looks = [world.sample_look(np.random.default_rng([1, 10**6 + i])) for i in range(len(xte))]
+        return _nchw(world.render(xte, test_looks, image_size)), yte
+    return _nchw(world.render_house(xte, 100000, image_size)), yte
+
 def _classifier_data(look, image_size, root):
     "(train x, train y, test x, test y) uint8 (N, C, H, W) / int64 for a CAS classifier of `look`."
     from synthbridge import world
-    x, y = load_fashion_mnist("train", root); xte, yte = load_fashion_mnist("test", root)
-    t = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).contiguous()
-    if look == "grey": return upsample(x, image_size), torch.from_numpy(y), upsample(xte, image_size), yte
-    if look == "web":                   # the corpus's 50,000 images; tested on the test set in fresh random looks
-        test_looks = [world.sample_look(np.random.default_rng([1, 10**6 + i])) for i in range(len(xte))]
-        return (t(world.render_corpus(x[:50000], 0, image_size)), torch.from_numpy(y[:50000]),
-                t(world.render(xte, test_looks, image_size)), yte)
-    return (t(world.render_house(x[50000:], 50000, image_size)), torch.from_numpy(y[50000:]),   # fashion-catalog
-            t(world.render_house(xte, 100000, image_size)), yte)
+    x, y = load_fashion_mnist("train", root)
+    xte, yte = _classifier_test_data(look, image_size, root)
+    if look == "grey": return upsample(x, image_size), torch.from_numpy(y), xte, yte
+    if look == "web":                                                    # the corpus's 50,000 images
+        return _nchw(world.render_corpus(x[:50000], 0, image_size)), torch.from_numpy(y[:50000]), xte, yte
+    return _nchw(world.render_house(x[50000:], 50000, image_size)), torch.from_numpy(y[50000:]), xte, yte   # catalog
 
 @torch.no_grad()
 def _predict(model, images, batch_size=1000):
@@ -373,6 +394,32 @@ def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_p
                 n_per_class=n_per_class, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps,
                 seed=seed, seconds=round(secs, 1), images_per_s=round(len(jobs)/secs, 2))
 
+# %% ../nbs/08a_mini_eval.ipynb #c3e1a002
+@torch.no_grad()
+def autoencoder_ceiling(vae, # an `AutoencoderKL` (e.g. `mini_pipeline().vae`), images in [-1, 1]
+                        classifiers: dict, # look (`CLASSIFIER_LOOKS`) -> classifier (as from `fashion_classifier`)
+                        n: int = 2000, # the first `n` official test images, in each classifier's look
+                        image_size: int = 32, root=None, batch_size: int = 250,
+                       ) -> dict:
+    "Per look: classifier accuracy on test images and on their VAE reconstructions, and the reconstruction MSE."
+    if not (is_int(n) and n >= 1): raise ValueError(f"n={n!r}: must be an integer >= 1")
+    bad = [k for k in classifiers if k not in CLASSIFIER_LOOKS]
+    if bad: raise ValueError(f"looks {bad}: allowed are {', '.join(CLASSIFIER_LOOKS)}")
+    out = {}
+    for look, clf in classifiers.items():
+        x, y = _classifier_test_data(look, image_size, root, n)
+        if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
+        rec = []
+        for i in range(0, len(x), batch_size):
+            r = vae.decode(vae.encode(x[i:i + batch_size].float()/127.5 - 1).latent_dist.mean).sample
+            rec.append(((r.clamp(-1, 1) + 1)*127.5).round().to(torch.uint8))
+        rec, y = torch.cat(rec), torch.from_numpy(y)
+        acc = lambda ims: round((_predict(clf, ims) == y).float().mean().item(), 4)
+        out[look] = dict(n=len(y), originals=acc(x), reconstructions=acc(rec),
+                         mse=round(((rec.float() - x.float())/127.5).pow(2).mean().item(), 5))
+    return out
+
+
 # %% ../nbs/08a_mini_eval.ipynb #04b319f9
 def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_path()`
                   n_per_class: int = 100, # images per class for each CAS
@@ -397,8 +444,9 @@ def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_pa
                                                                                        (m, _) in clfs.items()},
                                          progress=progress) for g in guidance_scales]
     g35 = next((r for r in cas if r["guidance_scale"] == 3.5), cas[-1])
+    ceiling = autoencoder_ceiling(pipe.vae, {k: m for k, (m, _) in clfs.items()})
     ev = dict(classifier_accuracy={k: a for k, (_, a) in clfs.items()}, cas=cas, images_per_s=g35["images_per_s"],
-              batch_size=batch_size,
+              autoencoder_ceiling=ceiling, batch_size=batch_size,
               torch_threads=torch.get_num_threads(), seconds=round(time.time() - t0, 1))
     _save_samples(pipe, path/"samples.png", num_inference_steps=num_inference_steps, seed=seed)
     atomic_write_text(path/"evaluation.json", json.dumps(ev, indent=1) + "\n")
