@@ -331,6 +331,29 @@ def check_train_args(*, steps, batch_size, vae_steps, vae_batch_size, n_source, 
     if hidden % 4: raise ValueError(f"hidden={hidden}: must be a multiple of 4 (4 attention heads)")
     return vae_channels, unet_channels
 
+# %% ../nbs/08_mini.ipynb #f1a2b3c4
+_VAE_KEYS = ("vae_steps", "vae_batch_size", "vae_lr", "vae_channels", "vae_norm_groups", "vae_chroma",
+             "vae_latent_channels")
+_DATA_KEYS = ("image_size", "n_source", "corpus", "world_version", "world_seed")
+
+def _vae_from(src, config: dict) -> tuple:
+    ("(autoencoder, stage-A losses, stage-A seconds) of the `train_mini` folder `src`; `config` takes its stage-A "
+     "settings.")
+    src = Path(src).expanduser()
+    weights = src/"vae"/"diffusion_pytorch_model.safetensors"
+    if not ((src/"training.json").exists() and weights.exists()):
+        raise ValueError(f"vae_from={str(src)!r}: not a folder written by `train_mini` (needs training.json and vae/)")
+    info = json.loads((src/"training.json").read_text()); sc = info["config"]
+    diff = [k for k in _DATA_KEYS if sc.get(k) != config.get(k)]
+    if diff: raise ValueError(f"vae_from={str(src)!r} was trained on other data: " + ", ".join(
+        f"{k}={sc.get(k)!r} there, {config.get(k)!r} here" for k in diff))
+    for k in _VAE_KEYS: config.pop(k, None)
+    config |= {k: sc[k] for k in _VAE_KEYS if k in sc}
+    config |= dict(vae_from=str(src.resolve()), vae_from_sha256=hashlib.sha256(weights.read_bytes()).hexdigest()[:16])
+    from diffusers import AutoencoderKL
+    return AutoencoderKL.from_pretrained(src/"vae").float(), list(info["vae_losses"]), float(info["seconds"]["vae"])
+
+
 # %% ../nbs/08_mini.ipynb #b78c5554
 def train_mini(out, # folder to write the pipeline into (replaced when training ends)
                steps: int = 2000, # UNet + text-encoder steps (stage B)
@@ -365,6 +388,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                name_colour: float | None = None,
                name_background: float | None = None, # 'web': share naming the background (None: the world's)
                world_seed: int = 0, # 'web': seed of the corpus's looks
+               vae_from=None, # a `train_mini` folder: reuse its autoencoder (stage A skipped; its settings apply)
               ) -> Path:
     "Train the mini text-to-image pipeline on a Fashion-MNIST corpus and save it as a `StableDiffusionPipeline` folder."
     if corpus not in ("web", "fashion-mnist"):
@@ -400,6 +424,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     if vae_latent_channels != 4: config |= dict(vae_latent_channels=vae_latent_channels)   # v4's config: no key
     if corpus == "web": config |= dict(corpus=corpus, world_version=world.WORLD_VERSION, world_seed=world_seed,
                                        name_colour=name_colour, name_background=name_background)
+    vae_src = _vae_from(vae_from, config) if vae_from is not None else None   # fails early; updates `config`
     if resume and (out/"training.json").exists() and \
             json.loads((out/"training.json").read_text()).get("config") == config:
         log(f"{out} already holds a pipeline trained with these settings"); return out
@@ -424,12 +449,12 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
             looks = world.corpus_looks(n_source, world_seed)
             log(f"corpus: {n_source:,} images rendered in random looks ({time.time() - t0:.0f} s)")
         torch.manual_seed(seed)
-        vae, vae_losses, vae_secs = _train_vae(images, work, steps=vae_steps, batch_size=vae_batch_size, lr=vae_lr,
-                                               seed=seed,
-                                     ckpt_every=ckpt_every, resume=resume, progress=progress, log=log,
-                                               image_size=image_size,
-                                     channels=vae_channels, norm_groups=vae_norm_groups, chroma=vae_chroma,
-                                     latent_channels=vae_latent_channels)
+        if vae_src is None:
+            vae_src = _train_vae(images, work, steps=vae_steps, batch_size=vae_batch_size, lr=vae_lr, seed=seed,
+                                 ckpt_every=ckpt_every, resume=resume, progress=progress, log=log,
+                                 image_size=image_size, channels=vae_channels, norm_groups=vae_norm_groups,
+                                 chroma=vae_chroma, latent_channels=vae_latent_channels)
+        vae, vae_losses, vae_secs = vae_src
         t1 = time.time()
         lat = _encode(vae, images)
         scale = 1/lat.std().item()
