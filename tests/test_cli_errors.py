@@ -100,3 +100,11 @@ def test_shard_errors(tmp_path, capsys, shard, message):
                                   "--out", tmp_path/"out")
     _one_line_error(rc, err)
     assert message in err and "0..-1" not in err and not (tmp_path/"out").exists()
+
+@pytest.mark.parametrize("argv, says", [(("--latent-channels", "0"), "--latent-channels 0"),
+                                        (("--vae-from", "no-such-folder"), "--vae-from no-such-folder")])
+def test_train_mini_autoencoder_options_are_checked_first(tmp_path, capsys, argv, says):
+    rc, _, err = synthbridge_main(capsys, "train-mini", "--out", tmp_path/"out", "--no-eval", *argv)
+    _one_line_error(rc, err)
+    assert says in err
+    assert not (tmp_path/"out").exists()
