@@ -19,7 +19,7 @@ from .prompts import IMAGENET_TEMPLATES, make_prompt
 
 # %% auto #0
 __all__ = ['MINI_CLASSES', 'load_fashion_mnist', 'fashion_mnist_root', 'upsample', 'step_generator', 'check_train_args',
-           'train_mini', 'mini_web_path', 'mini_fashion_path', 'mini_pipeline']
+           'check_vae_from', 'train_mini', 'mini_web_path', 'mini_fashion_path', 'mini_pipeline']
 
 # %% ../nbs/08_mini.ipynb #9bf74884
 MINI_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -134,7 +134,7 @@ def _make_text_encoder(vocab_size, hidden, layers=2):
                                         bos_token_id=49406, eos_token_id=49407, pad_token_id=49407))
 
 # %% ../nbs/08_mini.ipynb #988396aa
-from .core import atomic_save_safetensors, atomic_write_text
+from .core import atomic_save_safetensors, atomic_write_text, is_int
 def _atomic_save_file(tensors: dict, path: Path, meta: dict): atomic_save_safetensors(path, tensors,
                                                                                       {"meta": json.dumps(meta)})
 
@@ -336,13 +336,23 @@ _VAE_KEYS = ("vae_steps", "vae_batch_size", "vae_lr", "vae_channels", "vae_norm_
              "vae_latent_channels")
 _DATA_KEYS = ("image_size", "n_source", "corpus", "world_version", "world_seed")
 
+# %% ../nbs/08_mini.ipynb #d7cfc6af
+def check_vae_from(src, # a folder written by `train_mini`
+                   label: str | None = None, # how the error names the value (default `vae_from='<src>'`)
+                  ) -> Path:
+    "`src` expanded, or a `ValueError` naming it when it lacks `training.json` or the `vae/` weights."
+    src = Path(src).expanduser()
+    if not ((src/"training.json").exists() and (src/"vae"/"diffusion_pytorch_model.safetensors").exists()):
+        raise ValueError(f"{label or f'vae_from={str(src)!r}'}: not a folder written by `train_mini` "
+                         "(needs training.json and vae/)")
+    return src
+
+# %% ../nbs/08_mini.ipynb #ba6bfd1e
 def _vae_from(src, config: dict) -> tuple:
     ("(autoencoder, stage-A losses, stage-A seconds) of the `train_mini` folder `src`; `config` takes its stage-A "
      "settings.")
-    src = Path(src).expanduser()
+    src = check_vae_from(src)
     weights = src/"vae"/"diffusion_pytorch_model.safetensors"
-    if not ((src/"training.json").exists() and weights.exists()):
-        raise ValueError(f"vae_from={str(src)!r}: not a folder written by `train_mini` (needs training.json and vae/)")
     info = json.loads((src/"training.json").read_text()); sc = info["config"]
     diff = [k for k in _DATA_KEYS if sc.get(k) != config.get(k)]
     if diff: raise ValueError(f"vae_from={str(src)!r} was trained on other data: " + ", ".join(
@@ -352,7 +362,6 @@ def _vae_from(src, config: dict) -> tuple:
     config |= dict(vae_from=str(src.resolve()), vae_from_sha256=hashlib.sha256(weights.read_bytes()).hexdigest()[:16])
     from diffusers import AutoencoderKL
     return AutoencoderKL.from_pretrained(src/"vae").float(), list(info["vae_losses"]), float(info["seconds"]["vae"])
-
 
 # %% ../nbs/08_mini.ipynb #b78c5554
 def train_mini(out, # folder to write the pipeline into (replaced when training ends)
@@ -398,12 +407,12 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     name_background = world.NAME_BACKGROUND if name_background is None else name_background
     for k, v in (("name_colour", name_colour), ("name_background", name_background)):
         if not 0 <= v <= 1: raise ValueError(f"{k}={v!r}: must be in [0, 1]")
-    if not (isinstance(vae_norm_groups, int) and vae_norm_groups >= 1
+    if not (is_int(vae_norm_groups) and vae_norm_groups >= 1
             and all(c % vae_norm_groups == 0 for c in vae_channels)):
         raise ValueError(f"vae_norm_groups={vae_norm_groups!r}: must divide every one of "
                          f"vae_channels={tuple(vae_channels)}")
     if not vae_chroma >= 0: raise ValueError(f"vae_chroma={vae_chroma!r}: must be >= 0")
-    if not (isinstance(vae_latent_channels, int) and vae_latent_channels >= 1):
+    if not (is_int(vae_latent_channels) and vae_latent_channels >= 1):
         raise ValueError(f"vae_latent_channels={vae_latent_channels!r}: must be an integer >= 1")
     vae_channels, unet_channels = check_train_args(steps=steps, batch_size=batch_size, vae_steps=vae_steps,
         vae_batch_size=vae_batch_size, n_source=n_source, ckpt_every=ckpt_every, image_size=image_size,

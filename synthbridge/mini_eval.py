@@ -17,7 +17,8 @@ from torch import nn
 
 from .core import atomic_path, atomic_save_safetensors, atomic_write_text, is_int
 from .prompts import make_prompt
-from .mini import (MINI_CLASSES, check_train_args, fashion_mnist_root, load_fashion_mnist, mini_fashion_path,
+from .mini import (MINI_CLASSES, check_train_args, check_vae_from, fashion_mnist_root, load_fashion_mnist,
+                              mini_fashion_path,
                               mini_pipeline, mini_web_path, step_generator, train_mini, upsample)
 
 # %% auto #0
@@ -57,6 +58,18 @@ def _training_line(c) -> str:
             f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient "
             f"clipping 1, "
             f"EMA {c['ema_decay']}), seed {c['seed']}.")
+
+_CLI_DESTS = dict(seed="seed", steps="steps", batch_size="batch_size", corpus="corpus", vae_steps="vae_steps",
+                  vae_latent_channels="latent_channels", image_size="image_size", n_source="n_source", lr="lr",
+                  cfg_drop="cfg_drop")
+
+def _retrain_command(c, out: str = "mini-web") -> str:
+    "The `synthbridge train-mini` command that repeats the training config `c` (a flag only where not the default)."
+    import argparse
+    from synthbridge.cli import add_options
+    d = vars(add_options(argparse.ArgumentParser(), "train-mini").parse_args(["--out", out]))
+    flags = [f"--{dest.replace('_', '-')} {c[k]}" for k, dest in _CLI_DESTS.items() if k in c and c[k] != d[dest]]
+    return " ".join(["synthbridge train-mini --out", out, *flags])
 
 def _card_facts(path: Path, info: dict) -> tuple:
     "(evaluation or None, config, stage seconds, total seconds, VAE factor, latent side) of a trained pipeline folder."
@@ -213,8 +226,9 @@ def _web_card(path: Path, info: dict) -> str:
              f"not included). Final losses: autoencoder {np.mean(info['vae_losses'][-50:]):.4f}, denoiser "
              f"{np.mean(info['unet_losses'][-100:]):.4f} (means over the last steps).", "",
              f"Size: {_folder_mb(path):.1f} MB on disk, tokenizer included.", "",
-             "Retrain: `synthbridge train-mini --out mini-web` with the settings above (resumable: rerun the same "
-             "command after an interruption).", ""]
+             f"Retrain: `{_retrain_command(c)}` (resumable: rerun the same command after an interruption)."
+             + (f" This model reused the autoencoder of an earlier run (`--vae-from`, weights {c['vae_from_sha256']});"
+                " the command trains one again with the same recipe and seed." if c.get("vae_from") else ""), ""]
     lines += ["## Quality", ""]
     if ev is None: lines += ["Not measured yet: run `synthbridge.mini_eval.evaluate_mini(path)`.", ""]
     else:
@@ -544,8 +558,7 @@ def run_train_mini(args) -> int:
                           n_source=args.n_source, ckpt_every=100, image_size=args.image_size, cfg_drop=args.cfg_drop,
                           hidden=32, vae_channels=(16, 32, 32), unet_channels=(64, 64))
         fashion_mnist_root(args.root)
-        if args.vae_from and not (Path(args.vae_from).expanduser()/"training.json").exists():
-            raise ValueError(f"--vae-from {args.vae_from}: not a folder written by train-mini (no training.json)")
+        if args.vae_from: check_vae_from(args.vae_from, label=f"--vae-from {args.vae_from}")
     except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from e
     train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
                cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
