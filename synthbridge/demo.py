@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import synthbridge
-from .core import atomic_path, atomic_write_text, read_json
+from .core import atomic_path, atomic_write_text, is_int, read_json
 from .demo_runs import (DEMO_PIPELINES, PIPELINE_NAMES, DEMO_SETTINGS, MINIATURE, SETTING_KEYS,
                                    demo_settings, demo_grid, demo_key, stratified_subset, DemoRunner, demo_store,
-                                   setting_line)
+                                   setting_line, default_workers, run_local)
 _all_ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'demo_key',
          'stratified_subset', 'DemoRunner', 'demo_store', 'setting_line']
 
@@ -201,7 +201,8 @@ def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: d
     lines += [
               "## Time", "",
               f"- this call: {timing['wall']:.0f} s wall on {timing['device']} ({timing['cpus']} CPU cores visible, "
-              f"torch threads {timing['threads']}); {timing['runs_before']} of {timing['runs']} runs were already in "
+              f"{timing.get('workers', 1)} process(es) of {timing['threads']} torch thread(s)); "
+              f"{timing['runs_before']} of {timing['runs']} runs were already in "
               f"the store",
               f"- synthetic images: {timing['gen']:.0f} s in this call",
               f"- training and evaluation of all runs (sum over runs, whenever they ran): "
@@ -252,13 +253,16 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
          root="~/data", # folder of the real datasets (the paper's are downloaded there)
          device=None, # torch device (None: cuda if available, else cpu)
          progress: bool = True, # progress bars (generation, runs)
+         workers: int | None = None, # processes sharing the runs (None: `default_workers`, 2 on a 2-core CPU)
         ) -> DemoResult:
     ("Run vanilla, mixed, bridged and bridged++ transfer over seeds on the embedded miniature (or a paper setting) and "
      "write a report.")
     from synthbridge.report import load_results
-    from synthbridge.runner import RunContext, real_dataset, run_grid
+    from synthbridge.runner import RunContext, real_dataset
     from synthbridge.store import open_store
     t0 = time.time()
+    workers = default_workers(device) if workers is None else workers
+    if not is_int(workers) or workers < 1: raise ValueError(f"workers={workers!r}: give an integer >= 1")
     s = demo_settings(quick, dataset, model, arch, weights, root, guidance, shots=shots, n_per_class=n_per_class,
                       seeds=seeds, epochs=epochs, stage1_epochs=stage1_epochs, size=size, lr=lr, batch_size=batch_size,
                       steps=steps, test_per_class=test_per_class)
@@ -282,8 +286,10 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     from tqdm.auto import tqdm
     bar = lambda: tqdm(total=len(trainings), initial=len(trainings & done), unit="training", desc="demo",
                        disable=not progress, smoothing=0)
-    runner = DemoRunner(s, bar, progress=progress)
-    try: stats = run_grid(grid, store, runner=runner, device=device, adopt=True, log=None, progress=False)
+    runner = DemoRunner(s, bar, progress=progress, count=lambda: len(trainings & store.done_ids()))
+    import torch
+    threads = max(1, torch.get_num_threads()//workers)
+    try: stats = run_local(grid, store, runner=runner, device=device, workers=workers, threads=threads)
     finally: runner.close()
     if stats["failed"]:
         errs = [json.loads(p.read_text()).get("error", "") for p in (store.path/"failures").glob("*.json")]
@@ -294,7 +300,8 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     gen = sum(r.get("seconds", 0) for sid in plan.synths if sid not in done
               for r in [read_json(store.path/"done"/f"{sid}.json") or {}])
     dev = RunContext(grid, store, device=device).device
-    return _outputs(s, df, ds, store, plan, out, dict(t0=t0, gen=gen, before=before, device=dev))
+    return _outputs(s, df, ds, store, plan, out, dict(t0=t0, gen=gen, before=before, device=dev, workers=workers,
+                                                      threads=threads))
 
 # %% ../nbs/09_demo.ipynb #82e9f82c
 def quick_demo_dir() -> Path:
@@ -316,7 +323,7 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
             with atomic_path(out/"world.png") as tmp: shutil.copyfile(mini_web_path()/"world.png", tmp)
     timing = dict(wall=time.time() - t["t0"], gen=t["gen"], train_total=float(df["seconds"].sum()), runs=len(plan.runs),
                   runs_before=t["before"], device=str(t["device"]), cpus=os.cpu_count(),
-                  threads=torch.get_num_threads())
+                  threads=t.get("threads", torch.get_num_threads()), workers=t.get("workers", 1))
     _report(s, table, df, out, timing)
     summary = dict(label=_label(s), settings={k: v for k, v in s.items()}, table=table.to_dict(orient="records"),
                    timing=timing, synthbridge=synthbridge.__version__, python=platform.python_version())
@@ -361,6 +368,9 @@ def add_demo_args(parser):
              "preset's)")
     parser.add_argument("--weights", default=None,
         help="local ImageNet checkpoint of --arch (default: the offline EfficientNet-Lite0 weights, else timm's)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes sharing the runs (default: one per torch thread on the CPU, at most 4; "
+                             "1 on a GPU)")
     add_common(parser, "progress")
     parser.add_argument("--study", action="store_true", help="measure all the paper's findings into a scoreboard "
                         "(Table 2, Fig. 3-6, Table 3, Table 1; resumable; shares Table 2's runs with the demo in "
@@ -381,7 +391,7 @@ def _cli_kwargs(args) -> dict:
                 shots=args.shots, n_per_class=args.n_per_class, seeds=seeds, epochs=args.epochs,
                 stage1_epochs=args.stage1_epochs, size=args.size, guidance=args.guidance, lr=args.lr,
                 batch_size=args.batch_size, steps=args.steps, test_per_class=args.test_per_class, root=args.root,
-                device=args.device, progress=args.progress)
+                device=args.device, progress=args.progress, workers=getattr(args, "workers", None))
 
 def _run_study(args, kw) -> int:
     from synthbridge.cli import UsageError
@@ -395,6 +405,7 @@ def _run_study(args, kw) -> int:
     if bad or not parts: raise UsageError(f"--parts {args.parts!r}: allowed are {', '.join(STUDY_PARTS)}")
     t0 = time.time()
     study(kw["out"], seeds=kw["seeds"], parts=parts, model=kw["model"], device=kw["device"], progress=kw["progress"],
+          workers=kw["workers"],
           **{k: kw[k] for k in SETTING_KEYS if k in kw and kw[k] is not None and k != "seeds"})
     print((Path(kw["out"]).expanduser()/"scoreboard.md").read_text(encoding="utf-8"))
     print(f"scoreboard: {Path(kw['out']).expanduser()/'scoreboard.csv'} ({time.time() - t0:.0f} s)")
@@ -408,6 +419,8 @@ def run_demo(args) -> int:
         kw = _cli_kwargs(args)
         demo_settings(kw["quick"], kw["dataset"], kw["model"], kw["arch"], kw["weights"], kw["root"], kw["guidance"],
                       **{k: kw[k] for k in SETTING_KEYS if k in kw})
+        if kw["workers"] is not None and kw["workers"] < 1:
+            raise ValueError(f"--workers {kw['workers']}: give 1 or more")
         if Path(kw["out"]).expanduser().is_file(): raise ValueError(f"--out {kw['out']!r} is a file, not a folder")
         if kw["device"] is not None:
             import torch

@@ -17,7 +17,7 @@ from .registry import stratified_subset
 
 # %% auto #0
 __all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'SETTING_KEYS', 'demo_settings', 'demo_grid',
-           'DemoRunner', 'setting_line', 'demo_key', 'demo_store', 'stratified_subset']
+           'DemoRunner', 'default_workers', 'run_local', 'setting_line', 'demo_key', 'demo_store', 'stratified_subset']
 
 # %% ../nbs/09b_demo_runs.ipynb #eed84cfe
 DEMO_PIPELINES = ("vanilla", "mixed", "bridged", "bridged++")
@@ -156,8 +156,9 @@ class DemoRunner:
     def __init__(self, s: dict | None = None, # the demo's settings (kept for callers; the tasks carry what they need)
                  bar=None, # a tqdm bar counting stage-1 models and runs, or a function that makes it (at the first)
                  progress: bool = False, # show the synthetic set's generation bar
+                 count=None, # a function giving the trainings done in the store (other processes' included)
                 ):
-        self.s, self.bar, self.progress = s, bar, progress
+        self.s, self.bar, self.progress, self.count = s, bar, progress, count
 
     def close(self):
         "Close the progress bar (if it was made)."
@@ -176,8 +177,67 @@ class DemoRunner:
         rec = execute_task(task, ctx)
         if hasattr(self.bar, "update") and isinstance(task, (Run, Stage1Spec)):
             if isinstance(task, Run): self.bar.set_postfix_str(f"{what}: {rec['metric']*100:.1f}%")
-            self.bar.update(1)
+            if self.count is None: self.bar.update(1)
+            else: self.bar.n = self.count(); self.bar.refresh()
         return rec
+
+# %% ../nbs/09b_demo_runs.ipynb #c4a1d2e2
+def default_workers(device=None) -> int:
+    "Processes for a demo or study grid: one per torch thread on the CPU (at most 4), one on a GPU."
+    import torch
+    dev = str(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    return max(1, min(4, torch.get_num_threads())) if dev.startswith("cpu") else 1
+
+# %% ../nbs/09b_demo_runs.ipynb #ed09af25
+def _die_with_parent(ppid: int):
+    "Linux: be killed when the parent dies (PR_SET_PDEATHSIG), so a killed demo leaves no helper behind."
+    import ctypes, signal
+    try: ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError): pass
+    if os.getppid() != ppid: os._exit(1)                    # the parent died before the request took effect
+
+def _helper(grid, store, device, threads: int, ppid: int):
+    _die_with_parent(ppid)
+    import torch
+    torch.set_num_threads(threads)
+    from synthbridge.runner import run_grid
+    run_grid(grid, store, device=device, adopt=True, log=None, progress=False)
+
+def run_local(grid, # the grid to run
+              store, # its store: a folder or a `Store` (shared by every process)
+              runner=None, # this process's `runner(task, ctx)` (default `execute_task`); helpers run `execute_task`
+              device=None, # torch device (None: cuda if available, else cpu)
+              workers: int = 1, # processes on this machine, this one included
+              threads: int | None = None, # torch threads per process (None: this process's threads / workers)
+              log=None, # progress lines of this process's `run_grid` (None: quiet)
+             ) -> dict:
+    "Run `grid` into `store` with `workers` processes here; `run_grid`'s stats, `failed` counting every process's."
+    import multiprocessing as mp, torch
+    from synthbridge.runner import run_grid
+    from synthbridge.store import Store
+    if not is_int(workers) or workers < 1: raise ValueError(f"workers={workers!r}: give an integer >= 1")
+    if threads is not None and (not is_int(threads) or threads < 1):
+        raise ValueError(f"threads={threads!r}: give an integer >= 1")
+    old = torch.get_num_threads()
+    threads = threads or max(1, old//workers)
+    path = str(store.path if isinstance(store, Store) else store)
+    procs = [mp.get_context("spawn").Process(target=_helper, args=(grid, path, device, threads, os.getpid()))
+             for _ in range(workers - 1)]
+    torch.set_num_threads(threads)
+    try:
+        for p in procs: p.start()
+        stats = run_grid(grid, store, runner=runner, device=device, adopt=True, log=log, progress=False)
+        for p in procs: p.join()
+        # what a helper left (it failed, or died) is retried here once; this process's stats count it
+        if procs:
+            more = run_grid(grid, store, runner=runner, device=device, adopt=True, log=log, progress=False)
+            stats = more | dict(done=stats["done"] + more["done"], failed=stats["failed"] + more["failed"])
+    finally:
+        torch.set_num_threads(old)
+        for p in procs:
+            if p.is_alive(): p.kill()
+            p.join()
+    return stats
 
 # %% ../nbs/09b_demo_runs.ipynb #6d7cc71c
 def _n(k, word): return f"{k} {word}{'' if k == 1 else 's'}"

@@ -11,7 +11,7 @@ import dataclasses, json, os, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import atomic_write_json, atomic_write_text
+from .core import atomic_write_json, atomic_write_text, is_int
 
 # %% auto #0
 __all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'study_grids', 'domain_gap', 'score', 'study']
@@ -260,12 +260,13 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
           settings: dict | None = None, # `STUDY_SETTINGS` values to change
           device=None, # torch device (None: cuda if available, else cpu)
           progress: bool = True, # one line per finished task
+          workers: int | None = None, # processes sharing the runs (None: `default_workers`)
           **overrides, # Table 2's demo settings to change (`synthbridge.demo.DEMO_SETTINGS` keys, e.g. epochs=2)
          ) -> pd.DataFrame:
     "Measure the paper's findings on the CPU miniature and write `scoreboard.csv` and `scoreboard.md` into `out`."
     from synthbridge.demo_runs import demo_settings
     from synthbridge.report import load_results
-    from synthbridge.runner import run_grid
+    from synthbridge.demo_runs import default_workers, run_local
     from synthbridge.store import Store
     parts = [parts] if isinstance(parts, str) else list(parts)
     bad = [p for p in parts if p not in STUDY_PARTS]
@@ -273,6 +274,8 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
     st = STUDY_SETTINGS | (settings or {})
     unknown = [k for k in (settings or {}) if k not in STUDY_SETTINGS]
     if unknown: raise ValueError(f"unknown study setting(s) {', '.join(unknown)}; allowed: {', '.join(STUDY_SETTINGS)}")
+    nw = default_workers(device) if workers is None else workers
+    if not is_int(nw) or nw < 1: raise ValueError(f"workers={workers!r}: give an integer >= 1")
     s = demo_settings(False, "fashion-catalog", model, seeds=seeds, **overrides)
     s["metric"] = "top1"
     grids = study_grids(s, settings)
@@ -286,7 +289,7 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
     for part in [p for p in STUDY_PARTS if p in parts]:
         t0 = time.time()
         if say: say(f"synthbridge study: {part} ({grids[part].plan()})")
-        stats = run_grid(grids[part], store, device=device, adopt=True, log=say, progress=False)
+        stats = run_local(grids[part], store, device=device, workers=nw, log=say)
         timing[part] = timing.get(part, 0) + time.time() - t0
         atomic_write_json(tf, timing)
         if stats["failed"]:

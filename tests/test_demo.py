@@ -28,7 +28,8 @@ def test_help():
     assert r.returncode == 0, r.stderr
     text = " ".join(r.stdout.split())
     for opt in ("--quick", "--out", "--dataset", "--model", "--arch", "--shots", "--seeds", "--device", "--n-per-class",
-                "--epochs", "--test-per-class", "(default: synthbridge-demo)", "(default: mini-web)", "--study", "--parts"):
+                "--epochs", "--test-per-class", "(default: synthbridge-demo)", "(default: mini-web)", "--study", "--parts",
+                "--workers"):
         assert opt in text, opt
 
 @pytest.mark.parametrize("args, msg", [
@@ -47,6 +48,7 @@ def test_help():
     (["--study", "--quick"], "--study and --quick do not go together"),
     (["--study", "--parts", "table2,fig9"], "--parts 'table2,fig9': allowed are table2, fig4, fig5, fig6, table3"),
     (["--parts", "table2"], "--parts needs --study"),
+    (["--workers", "0"], "--workers 0: give 1 or more"),
 ])
 def test_bad_input_exits_2_before_any_work(tmp_path, args, msg, capsys):
     out = tmp_path/"out"
@@ -117,6 +119,42 @@ def test_killed_demo_resumes(tmp_path, tiny_model):
     assert {k: a[k]["metric"] for k in a} == {k: b[k]["metric"] for k in b}   # same as the uninterrupted demo
     assert (out/"table.md").read_text() == (ref/"table.md").read_text()
     assert_demo_sentences_match_table(out)
+    assert list((out/"store"/"claims").glob("*.claim")) == []
+
+def _children(pid: int) -> list[int]:
+    "The pids whose parent is `pid` (Linux /proc)."
+    kids = []
+    for d in Path("/proc").glob("[0-9]*"):
+        try: fields = (d/"stat").read_text().rsplit(")", 1)[1].split()
+        except OSError: continue
+        if int(fields[1]) == pid: kids.append(int(d.name))
+    return kids
+
+def _running(pid: int) -> bool:
+    try: return (Path("/proc")/str(pid)/"stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError: return False
+
+def test_killed_two_process_demo_leaves_no_helper(tmp_path, tiny_model):
+    "SIGKILL a `--workers 2` demo once a run is finished: its helper process dies with it; the rerun finishes the rest."
+    out = tmp_path/"run"
+    p = subprocess.Popen([*SYNTHBRIDGE, "demo", "--out", str(out), "--model", str(tiny_model), *SMALL, "--workers", "2"],
+                         cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while time.time() - t0 < 600 and p.poll() is None and not list((out/"store"/"results").glob("*.json")): time.sleep(0.2)
+    assert p.poll() is None, "the demo ended before it could be killed"
+    kids = _children(p.pid)
+    assert kids, "no helper process was started"
+    p.send_signal(signal.SIGKILL); p.wait(); killed = time.time()
+    time.sleep(5)
+    assert not any(_running(k) for k in kids), "a helper outlived the killed demo"
+    late = [f.name for d in ("results", "done") for f in (out/"store"/d).glob("*.json") if f.stat().st_mtime > killed + 1]
+    assert not late, f"written after the kill: {late}"
+    first = _results(out)
+    r = _cli("--out", out, "--model", tiny_model, *SMALL, "--workers", "2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    done = _results(out)
+    assert len(done) == 4 and all(done[k] == v for k, v in first.items())
+    assert "2 process(es)" in (out/"report.md").read_text()
     assert list((out/"store"/"claims").glob("*.claim")) == []
 
 def test_paper_setting_offline(tmp_path, tiny_model):

@@ -16,22 +16,28 @@ from fastai.callback.core import Callback
 # Every calibrated number of the test suite, in one place. Re-measure with `python tools/calibrate_bands.py` (it prints
 # the per-seed values and the bands below) after changing the embedded generator, the demo presets or the backbone.
 # Rule: band = mean ± 3 × max(std over seeds, 2 points); a floor = mean - 3 × max(std, 2 points).
-# Measured 2026-11-25 on the 2-core CPU machine (torch 1 thread, other jobs running), embedded generator `mini-web` v4:
+# Measured 2026-12-03 on the 2-core CPU machine (torch 1 thread, another 1-thread job running), embedded generator
+# `mini-web` v8 (`tools/calibrate_bands.py`, then 5 more seeds of the embedded run):
 BANDS = {
-    # bridged++ on the embedded model (EMBEDDED below), top-1 on 200 `fashion-catalog` test images, seeds 0/1/2:
-    # 0.235, 0.280, 0.215 (mean 0.243, std 0.027; the 4-shot subset changes with the seed). The test runs seed 0; the
-    # floor is chance (0.10) + 0.05, below the lowest seed minus one std (0.188 = chance + 0.088).
-    # LEEP (50 real images per class) was NOT higher after stage 1 than for ImageNet at this scale: ImageNet -1.63,
-    # -1.55, -1.61 vs stage 1 -2.00, -1.58, -1.83, so `leep_synthetic > leep_imagenet` (Table 1) is not asserted.
-    "embedded_bridged_pp": dict(margin=0.05),
+    # bridged++ on the embedded model (EMBEDDED below), top-1 on 200 `fashion-catalog` test images, seeds 0-7:
+    # 0.155, 0.170, 0.090, 0.155, 0.115, 0.105, 0.190, 0.125 (mean 0.138, sample std 0.035; 95 % t-interval of the mean
+    # 0.109-0.167; the 4-shot subset changes with the seed). v4 gave 0.235, 0.280, 0.215 on seeds 0-2 (why v8 starts
+    # the house look weaker at 10 synthetic images per class and 6 epochs was not measured; its CAS is 74 % by the
+    # corpus classifier and 10 % by the house one, v4's 56 % and 11 %). Above chance on
+    # average, single seeds near it: the test runs seed 0 (0.155) and asserts chance + 0.03 (5 test images below it).
+    # The quick-demo bands below carry the stronger claim (1,000 test images, bridged++ 22-34 % against chance 10 %).
+    # LEEP (50 real images per class) was NOT higher after stage 1 than for ImageNet at this scale (seeds 0-2:
+    # ImageNet -1.63, -1.55, -1.61 vs stage 1 -2.30, -1.69, -2.30), so `leep_synthetic > leep_imagenet` (Table 1)
+    # is not asserted.
+    "embedded_bridged_pp": dict(margin=0.03),
     # CAS of the embedded model, 10 images per class, 10 DDPM steps, guidance 3.5, pinned silhouette classifier
-    # (0.623 on 2,000 test images in fresh random looks): seeds 0/1/2 gave 0.52, 0.56, 0.47 (std 0.037):
-    # floor 0.517 - 3 × 0.037 = 0.40; the classifier's own floor sits below its pinned 0.623
-    "cas_small": dict(cas_min=0.40, classifier_min=0.58),
+    # (0.623 on 2,000 test images in fresh random looks): seeds 0/1/2 gave 0.61, 0.58, 0.57 (std 0.017; v4: 0.52,
+    # 0.56, 0.47): floor 0.587 - 3 × 0.02 = 0.527 -> 0.52; the classifier's own floor sits below its pinned 0.623
+    "cas_small": dict(cas_min=0.52, classifier_min=0.58),
     # the quick demo (`synthbridge demo --quick`, seed 0), test accuracy (%) on 1,000 `fashion-catalog` test images,
-    # (low, high) = mean ± 3 × max(std, 2) over seeds 0/1/2: vanilla 23.1/11.7/19.6, mixed 30.9/34.3/36.1, bridged
-    # 40.8/33.7/47.0, bridged++ 33.4/26.9/33.6 (`tools/calibrate_bands.py`, 1,243 s for the three seeds, machine shared)
-    "quick_demo": {"vanilla": (3.8, 32.4), "mixed": (27.3, 40.2), "bridged": (24.2, 56.8), "bridged++": (22.0, 40.6)},
+    # (low, high) = mean ± 3 × max(std, 2) over seeds 0/1/2: vanilla 23.1/11.7/19.6, mixed 38.2/33.0/28.1, bridged
+    # 34.5/32.5/38.3, bridged++ 27.2/27.4/29.7 (`tools/calibrate_bands.py`, 635 s for the three seeds, machine shared)
+    "quick_demo": {"vanilla": (3.8, 32.4), "mixed": (20.7, 45.5), "bridged": (27.9, 42.3), "bridged++": (22.1, 34.1)},
 }
 
 # The embedded-model run of `test_bridged_pp_on_the_embedded_model_beats_chance` (and of tools/calibrate_bands.py).
