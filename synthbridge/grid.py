@@ -237,13 +237,19 @@ def load_grid(path, # a TOML file, or a shipped grid's name
     except GridError as e: raise ValueError(f"{p} line {lines.get(e.key, '?')}: {e}") from None
 
 # %% ../nbs/10a_grid.ipynb #b98aa7a4
+def _without_none_rev(d: dict) -> dict:
+    "`d` without a `model_rev` of None: the ids of hub models (and of stores made before revisions) stay the same."
+    return {k: v for k, v in d.items() if not (k == "model_rev" and v is None)}
+
+# %% ../nbs/10a_grid.ipynb #efc883e3
 @dataclass(frozen=True)
 class StyleSpec:
     "A style token to learn by dataset style inversion (`synthbridge.dsi.invert_style`)."
     dataset: str; model: str; scheduler: str; shots: Any; subset_seed: int | None; steps: int; seed: int
     resolution: int | None = None # image side for the VAE (None: inversion's default, 512)
+    model_rev: str | None = None # `model_revision` of a local model (None: a hub id)
     @property
-    def id(self) -> str: return "style-" + json_hash(dataclasses.asdict(self))
+    def id(self) -> str: return "style-" + json_hash(_without_none_rev(dataclasses.asdict(self)))
     @property
     def token(self) -> str: return "<dataset-style>"
 
@@ -253,9 +259,10 @@ class SynthSpec:
     "A synthetic set to generate (`synthbridge.generate.generate`); `volume`: the most images per class a run needs."
     dataset: str; model: str; scheduler: str; method: str; guidance: float; steps: int; image_size: int | None
     seed: int; style: StyleSpec | None = None; volume: int = 0
+    model_rev: str | None = None # `model_revision` of a local model (None: a hub id)
     @property
     def key(self) -> dict:
-        d = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("volume", "style")}
+        d = {k: v for k, v in _without_none_rev(dataclasses.asdict(self)).items() if k not in ("volume", "style")}
         return d | {"style": self.style.id if self.style else None}
     @property
     def folder_id(self) -> str:
@@ -329,6 +336,8 @@ def _dataset_lr(name) -> float:
 def _plan(g: Grid) -> Plan:
     import itertools
     styles, synths, runs, seen = {}, {}, [], set()
+    from synthbridge.pipeline import model_revision
+    rev = model_revision(g.model)          # a local model's weights are part of every id that uses them
     for ds, pipe, shots, vol, gs, method, arch, seed in itertools.product(
             g.datasets, g.pipelines, g.shots, g.volumes, g.guidance, g.methods, g.archs, g.seeds):
         needs_synth, two_stage, mixup = _kind(pipe)
@@ -344,12 +353,14 @@ def _plan(g: Grid) -> Plan:
             style = None
             if method == "dsi":
                 style = StyleSpec(ds, g.model, g.scheduler, shots, None if full else seed, g.dsi_steps, g.synth_seed,
-                                  g.image_size)
+                                  g.image_size, model_rev=rev)
                 styles.setdefault(style.id, style)
-            spec = SynthSpec(ds, g.model, g.scheduler, method, gs, g.steps, g.image_size, g.synth_seed, style)
+            spec = SynthSpec(ds, g.model, g.scheduler, method, gs, g.steps, g.image_size, g.synth_seed, style,
+                             model_rev=rev)
             cfg |= dict(model=g.model, scheduler=g.scheduler, steps=g.steps, image_size=g.image_size,
                         synth_seed=g.synth_seed, method=method, guidance=gs, volume=vol,
                         dsi_steps=g.dsi_steps if style else None)
+            if rev: cfg["model_rev"] = rev
             if two_stage: cfg["stage1_epochs"] = g.stage1_epochs or paper_epochs(None, g.epochs)
             prev = synths.get(spec.id)
             synths[spec.id] = dataclasses.replace(spec, volume=max(vol, prev.volume if prev else 0))

@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 
 # %% auto #0
 __all__ = ['SCHEDULERS', 'EMBEDDED', 'STYLE_EMBEDS', 'check_scheduler', 'set_scheduler', 'default_device', 'resolve_dtype',
-           'embedded_path', 'load_pipeline', 'style_token_strings', 'load_style_token']
+           'embedded_path', 'model_revision', 'load_pipeline', 'style_token_strings', 'load_style_token']
 
 # %% ../nbs/03a_pipeline.ipynb #4674a18c
 SCHEDULERS = {
@@ -106,6 +106,31 @@ def _check_model(model) -> str:
         raise FileNotFoundError(f"model {name!r}: no such folder, not the embedded 'mini-web' and not a hub id "
                                 f"'owner/name'{close_names(name, list(EMBEDDED))}")
     return name
+
+# %% ../nbs/03a_pipeline.ipynb #d5e1f0a2
+_REV_CACHE = {}
+
+def _file_digest(f: Path, h, chunk: int = 2 << 20):
+    size = f.stat().st_size
+    h.update(f"{f.name}:{size}:".encode())
+    with open(f, "rb") as fh:
+        if size <= 2*chunk: h.update(fh.read()); return
+        h.update(fh.read(chunk)); fh.seek(size - chunk); h.update(fh.read(chunk))
+
+def model_revision(model) -> str | None:
+    "A 12-character hash of a local pipeline folder's components (an embedded name included); None for a hub id."
+    import hashlib
+    name = str(model)
+    local = embedded_path(name) if name in EMBEDDED else Path(os.path.expanduser(name))
+    if not (local/"model_index.json").is_file(): return None
+    comps = [d for d in sorted(local.iterdir()) if d.is_dir() and not d.name.startswith(".")]
+    files = [local/"model_index.json"] + [f for d in comps for f in sorted(d.rglob("*")) if f.is_file()]
+    key = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    if key not in _REV_CACHE:
+        h = hashlib.sha256()
+        for f in files: h.update(str(f.relative_to(local)).encode()); _file_digest(f, h)
+        _REV_CACHE[key] = h.hexdigest()[:12]
+    return _REV_CACHE[key]
 
 # %% ../nbs/03a_pipeline.ipynb #8b4b14bb
 def _load_config(model, name, kwargs):
