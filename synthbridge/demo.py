@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import synthbridge
-from .core import atomic_path, atomic_write_text, is_int, read_json
+from .core import atomic_path, atomic_write_text, read_json
 from .demo_runs import (DEMO_PIPELINES, PIPELINE_NAMES, DEMO_SETTINGS, MINIATURE, SETTING_KEYS,
                                    demo_settings, demo_grid, demo_key, stratified_subset, DemoRunner, demo_store,
-                                   setting_line, default_workers, run_local)
+                                   setting_line, resolve_workers, run_local)
 _all_ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'demo_key',
          'stratified_subset', 'DemoRunner', 'demo_store', 'setting_line']
 
@@ -261,8 +261,7 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     from synthbridge.runner import RunContext, real_dataset
     from synthbridge.store import open_store
     t0 = time.time()
-    workers = default_workers(device) if workers is None else workers
-    if not is_int(workers) or workers < 1: raise ValueError(f"workers={workers!r}: give an integer >= 1")
+    workers = resolve_workers(workers, device)           # bad input fails here, before any work
     s = demo_settings(quick, dataset, model, arch, weights, root, guidance, shots=shots, n_per_class=n_per_class,
                       seeds=seeds, epochs=epochs, stage1_epochs=stage1_epochs, size=size, lr=lr, batch_size=batch_size,
                       steps=steps, test_per_class=test_per_class)
@@ -287,9 +286,7 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     bar = lambda: tqdm(total=len(trainings), initial=len(trainings & done), unit="training", desc="demo",
                        disable=not progress, smoothing=0)
     runner = DemoRunner(s, bar, progress=progress, count=lambda: len(trainings & store.done_ids()))
-    import torch
-    threads = max(1, torch.get_num_threads()//workers)
-    try: stats = run_local(grid, store, runner=runner, device=device, workers=workers, threads=threads)
+    try: stats = run_local(grid, store, runner=runner, device=device, workers=workers)
     finally: runner.close()
     if stats["failed"]:
         errs = [json.loads(p.read_text()).get("error", "") for p in (store.path/"failures").glob("*.json")]
@@ -301,7 +298,7 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
               for r in [read_json(store.path/"done"/f"{sid}.json") or {}])
     dev = RunContext(grid, store, device=device).device
     return _outputs(s, df, ds, store, plan, out, dict(t0=t0, gen=gen, before=before, device=dev, workers=workers,
-                                                      threads=threads))
+                                                      threads=stats["threads"]))
 
 # %% ../nbs/09_demo.ipynb #82e9f82c
 def quick_demo_dir() -> Path:

@@ -17,7 +17,8 @@ from .registry import stratified_subset
 
 # %% auto #0
 __all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'SETTING_KEYS', 'demo_settings', 'demo_grid',
-           'DemoRunner', 'default_workers', 'run_local', 'setting_line', 'demo_key', 'demo_store', 'stratified_subset']
+           'DemoRunner', 'default_workers', 'resolve_workers', 'run_local', 'setting_line', 'demo_key', 'demo_store',
+           'stratified_subset']
 
 # %% ../nbs/09b_demo_runs.ipynb #eed84cfe
 DEMO_PIPELINES = ("vanilla", "mixed", "bridged", "bridged++")
@@ -188,6 +189,13 @@ def default_workers(device=None) -> int:
     dev = str(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     return max(1, min(4, torch.get_num_threads())) if dev.startswith("cpu") else 1
 
+# %% ../nbs/09b_demo_runs.ipynb #8ec03916
+def resolve_workers(workers=None, device=None) -> int:
+    "`workers` checked (an integer >= 1), or `default_workers(device)` for None."
+    if workers is None: return default_workers(device)
+    if not is_int(workers) or workers < 1: raise ValueError(f"workers={workers!r}: give an integer >= 1")
+    return workers
+
 # %% ../nbs/09b_demo_runs.ipynb #ed09af25
 def _die_with_parent(ppid: int):
     "Linux: be killed when the parent dies (PR_SET_PDEATHSIG), so a killed demo leaves no helper behind."
@@ -211,11 +219,12 @@ def run_local(grid, # the grid to run
               threads: int | None = None, # torch threads per process (None: this process's threads / workers)
               log=None, # progress lines of this process's `run_grid` (None: quiet)
              ) -> dict:
-    "Run `grid` into `store` with `workers` processes here; `run_grid`'s stats, `failed` counting every process's."
+    ("Run `grid` into `store` with `workers` processes here; `run_grid`'s stats (`failed` counting every "
+     "process's) with the `workers` and `threads` used.")
     import multiprocessing as mp, torch
     from synthbridge.runner import run_grid
     from synthbridge.store import Store
-    if not is_int(workers) or workers < 1: raise ValueError(f"workers={workers!r}: give an integer >= 1")
+    workers = resolve_workers(workers)
     if threads is not None and (not is_int(threads) or threads < 1):
         raise ValueError(f"threads={threads!r}: give an integer >= 1")
     old = torch.get_num_threads()
@@ -237,7 +246,7 @@ def run_local(grid, # the grid to run
         for p in procs:
             if p.is_alive(): p.kill()
             p.join()
-    return stats
+    return stats | dict(workers=workers, threads=threads)
 
 # %% ../nbs/09b_demo_runs.ipynb #6d7cc71c
 def _n(k, word): return f"{k} {word}{'' if k == 1 else 's'}"

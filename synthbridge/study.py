@@ -11,7 +11,7 @@ import dataclasses, json, os, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import atomic_write_json, atomic_write_text, is_int
+from .core import atomic_write_json, atomic_write_text
 
 # %% auto #0
 __all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'study_grids', 'domain_gap', 'score', 'study']
@@ -266,7 +266,7 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
     "Measure the paper's findings on the CPU miniature and write `scoreboard.csv` and `scoreboard.md` into `out`."
     from synthbridge.demo_runs import demo_settings
     from synthbridge.report import load_results
-    from synthbridge.demo_runs import default_workers, run_local
+    from synthbridge.demo_runs import resolve_workers, run_local
     from synthbridge.store import Store
     parts = [parts] if isinstance(parts, str) else list(parts)
     bad = [p for p in parts if p not in STUDY_PARTS]
@@ -274,8 +274,7 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
     st = STUDY_SETTINGS | (settings or {})
     unknown = [k for k in (settings or {}) if k not in STUDY_SETTINGS]
     if unknown: raise ValueError(f"unknown study setting(s) {', '.join(unknown)}; allowed: {', '.join(STUDY_SETTINGS)}")
-    nw = default_workers(device) if workers is None else workers
-    if not is_int(nw) or nw < 1: raise ValueError(f"workers={workers!r}: give an integer >= 1")
+    nw = resolve_workers(workers, device)
     s = demo_settings(False, "fashion-catalog", model, seeds=seeds, **overrides)
     s["metric"] = "top1"
     grids = study_grids(s, settings)
