@@ -31,11 +31,13 @@ def _label(s: dict) -> str:
     if s["miniature"]: return MINIATURE
     return f"paper setting: {Path(s['dataset']).name}, {s['model']}, {s['arch']}"
 
+def _split_word(s: dict) -> str: return "Validation" if s.get("split", "test") == "val" else "Test"
+
 def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
     from synthbridge.experiment import summarize, render_table
     d = df.assign(row=df["pipeline"].map(PIPELINE_NAMES), col="accuracy")
     long = summarize(d, "row", "col")
-    caption = f"Test {'accuracy' if s['metric'] == 'top1' else 'mean per-class accuracy'} (%) — {_label(s)}"
+    caption = f"{_split_word(s)} {'accuracy' if s['metric'] == 'top1' else 'mean per-class accuracy'} (%) — {_label(s)}"
     md = render_table(long, "row", "col", "md", row_order=[PIPELINE_NAMES[p] for p in DEMO_PIPELINES],
                       caption=f"**{caption}**", row_label="Pipeline",
                       col_names={"accuracy": f"{Path(s['dataset']).name.replace(':pool', '')}, "
@@ -82,7 +84,7 @@ def _bars(table: pd.DataFrame, s: dict, out: Path):
     ax.set_ylim(lo, min(100, float(table["mean"].max() + table["std"].max()) + 6))
     ax.set_xticks(x); ax.set_xticklabels([PIPELINE_NAMES[p].replace(" (", "\n(") for p in table["pipeline"]],
                                          fontsize=8)
-    ax.set_ylabel("test accuracy (%)"); ax.grid(axis="y", alpha=.3)
+    ax.set_ylabel(f"{_split_word(s).lower()} accuracy (%)"); ax.grid(axis="y", alpha=.3)
     ax.set_title(f"{_label(s)}\n{'full' if s['shots'] == 'full' else str(s['shots']) + '-shot'}, mean ± std over "
                  f"{len(s['seeds'])} seed(s)", fontsize=8)
     fig.tight_layout(); _savefig(fig, out/"accuracy.png")
@@ -250,6 +252,8 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
          steps: int | None = None, # DDPM steps per synthetic image (None: the preset's)
          # evaluate on a fixed stratified subset of this many test images per class (0: all; None: the preset's)
          test_per_class: int | None = None,
+         # 'test', or 'val': train on the rest of the training images, evaluate on a held-out part (to choose settings)
+         split: str | None = None,
          root="~/data", # folder of the real datasets (the paper's are downloaded there)
          device=None, # torch device (None: cuda if available, else cpu)
          progress: bool = True, # progress bars (generation, runs)
@@ -264,7 +268,7 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     workers = resolve_workers(workers, device)           # bad input fails here, before any work
     s = demo_settings(quick, dataset, model, arch, weights, root, guidance, shots=shots, n_per_class=n_per_class,
                       seeds=seeds, epochs=epochs, stage1_epochs=stage1_epochs, size=size, lr=lr, batch_size=batch_size,
-                      steps=steps, test_per_class=test_per_class)
+                      steps=steps, test_per_class=test_per_class, split=split)
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
     grid = demo_grid(s); plan = grid.plan()
@@ -363,6 +367,9 @@ def add_demo_args(parser):
     parser.add_argument("--test-per-class", type=int, default=None,
         help="evaluate on a fixed stratified subset of this many test images per class; 0: all of them (default: the "
              "preset's)")
+    parser.add_argument("--split", default=None, choices=("test", "val"),
+        help="where to evaluate: test (the default), or val: train on the rest of the training images and evaluate on "
+             "a held-out part of them, to choose settings without the test set")
     parser.add_argument("--weights", default=None,
         help="local ImageNet checkpoint of --arch (default: the offline EfficientNet-Lite0 weights, else timm's)")
     parser.add_argument("--workers", type=int, default=None,
@@ -387,7 +394,8 @@ def _cli_kwargs(args) -> dict:
                 weights=args.weights,
                 shots=args.shots, n_per_class=args.n_per_class, seeds=seeds, epochs=args.epochs,
                 stage1_epochs=args.stage1_epochs, size=args.size, guidance=args.guidance, lr=args.lr,
-                batch_size=args.batch_size, steps=args.steps, test_per_class=args.test_per_class, root=args.root,
+                batch_size=args.batch_size, steps=args.steps, test_per_class=args.test_per_class,
+                split=args.split, root=args.root,
                 device=args.device, progress=args.progress, workers=getattr(args, "workers", None))
 
 def _run_study(args, kw) -> int:

@@ -31,12 +31,13 @@ PIPELINE_NAMES = {"vanilla": "Vanilla Transfer", "mixed": "Mixed Transfer", "bri
 
 # %% ../nbs/09b_demo_runs.ipynb #805883a9
 DEMO_SETTINGS = {
-    "default": dict(shots=10, n_per_class=100, seeds=(0, 1, 2), epochs=12, stage1_epochs=4, size=48, batch_size=25,
-                    lr=0.01, steps=25, test_per_class=200, curve_per_class=10, gen_batch_size=50),
+    "default": dict(shots=10, n_per_class=100, seeds=(0, 1, 2), epochs=24, stage1_epochs=4, size=48, batch_size=25,
+                    lr=0.01, steps=25, test_per_class=200, curve_per_class=10, gen_batch_size=50, split="test"),
     "quick": dict(shots=4, n_per_class=40, seeds=(0,), epochs=10, stage1_epochs=3, size=48, batch_size=25,
-                  lr=0.01, steps=25, test_per_class=100, curve_per_class=10, gen_batch_size=40),
+                  lr=0.01, steps=25, test_per_class=100, curve_per_class=10, gen_batch_size=40, split="test"),
     "paper": dict(shots="full", n_per_class=1000, seeds=(0, 1, 2), epochs=150, stage1_epochs=None, size=224,
-                  batch_size=64, lr=None, steps=50, test_per_class=None, curve_per_class=None, gen_batch_size=8),
+                  batch_size=64, lr=None, steps=50, test_per_class=None, curve_per_class=None, gen_batch_size=8,
+                  split="test"),
 }
 ("Preset values: 'default' and 'quick' (the CPU miniature: `fashion-catalog` and `mini-web`) and 'paper' (any other "
  "dataset).")
@@ -47,7 +48,7 @@ MINIATURE = "CPU miniature (fashion-catalog, mini-web generator, EfficientNet-Li
 
 # %% ../nbs/09b_demo_runs.ipynb #48c1974e
 SETTING_KEYS = ("shots", "n_per_class", "seeds", "epochs", "stage1_epochs", "size", "batch_size", "lr", "steps",
-                "test_per_class", "curve_per_class", "gen_batch_size")
+                "test_per_class", "curve_per_class", "gen_batch_size", "split")
 "The settings of a preset that `demo_settings` takes as keywords."
 
 # %% ../nbs/09b_demo_runs.ipynb #0e798b0c
@@ -122,6 +123,10 @@ def demo_settings(quick: bool = False, # the quick preset (miniature only)
     for k in ("stage1_epochs", "test_per_class", "curve_per_class"):
         if s[k] is not None and (not is_int(s[k]) or s[k] < 1):
             raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1 or None")
+    from synthbridge.runner import SPLITS
+    if s["split"] not in SPLITS:
+        raise ValueError(f"split={s['split']!r}: allowed are {', '.join(map(repr, SPLITS))} ('val': trained on the "
+                         "rest of the training images, evaluated on a held-out part of them, to choose settings)")
     if s["size"] < 16: raise ValueError(f"size={s['size']}: images must be at least 16 px")
     if s["lr"] is not None and (isinstance(s["lr"], bool) or not isinstance(s["lr"], (int, float)) or not s["lr"] > 0):
         raise ValueError(f"lr={s['lr']!r}: must be a number > 0 (or None: the paper's Table 5 value)")
@@ -149,7 +154,8 @@ def demo_grid(s: dict):
                 synth_seed=0, gen_batch_size=s["gen_batch_size"], epochs=s["epochs"], few_shot_epochs=s["epochs"],
                 stage1_epochs=s["stage1_epochs"], lr=s["lr"], size=s["size"], batch_size=s["batch_size"],
                 pretrained=True, weights=s["weights"], root=s["root"], leep=s["miniature"],
-                extra={k: s[k] for k in EVAL_SETTINGS if s[k] is not None})
+                extra={k: s[k] for k in EVAL_SETTINGS if s[k] is not None}
+                      | ({"split": s["split"]} if s.get("split", "test") != "test" else {}))
 
 # %% ../nbs/09b_demo_runs.ipynb #9cde16c3
 class DemoRunner:
@@ -255,9 +261,12 @@ def setting_line(s: dict, df=None) -> str:
     "One sentence that states the setting `s` (and the test images of the results `df`)."
     shots = "all real training images" if s["shots"] == "full" else f"{s['shots']} real images per class"
     n_test = int(df["test_images"].iloc[0]) if df is not None and len(df) else None
-    sub = " (a fixed stratified subset of the official test set)" if s["test_per_class"] else " (the official test set)"
-    test = (f"{n_test:,} test images{sub}" if n_test else
-            f"{s['test_per_class']} test images per class{sub}" if s["test_per_class"] else "all the test images")
+    val = s.get("split", "test") == "val"
+    sub = (" (the validation split: held out of the training images, not the test set)" if val else
+           " (a fixed stratified subset of the official test set)" if s["test_per_class"] else " (the official test set)")
+    what = "validation images" if val else "test images"
+    test = (f"{n_test:,} {what}{sub}" if n_test else
+            f"{s['test_per_class']} {what} per class{sub}" if s["test_per_class"] else f"all the {what}{sub}")
     return (f"{shots}, {s['n_per_class']} synthetic images per class (guidance {s['guidance']:g}, {s['steps']} DDPM "
             f"steps), "
             f"{s['size']} px, {_n(s['epochs'], 'epoch')} on the real images"

@@ -298,6 +298,16 @@ def _set_module(model, name, new):
     parent, _, attr = name.rpartition(".")
     setattr(model.get_submodule(parent) if parent else model, attr, new)
 
+def _fresh_head(model, name: str, n: int):
+    "The `n`-way head that `timm.create_model` initialises for this model's architecture (None if not a timm model)."
+    arch = getattr(model, "pretrained_cfg", {}).get("architecture")
+    if not arch: return None
+    try: fresh = timm.create_model(arch, pretrained=False, num_classes=n).get_submodule(name)
+    except Exception: return None
+    old = model.get_submodule(name)
+    ok = isinstance(fresh, nn.Linear) and fresh.in_features == old.in_features and fresh.out_features == n
+    return fresh if ok else None
+
 class FCReset(Callback):
     "Re-initialise the final linear layer for `n_out` (default `dls.c`) classes and recreate the optimiser, once."
     order = -8
@@ -315,6 +325,10 @@ class FCReset(Callback):
             if self.seed is not None: torch.manual_seed(self.seed)
             if hasattr(model, "reset_classifier") and name in L(getattr(model, "pretrained_cfg", {}).get("classifier")):
                 model.reset_classifier(n)
+                fresh = _fresh_head(model, name, n)
+                # the head a new model of this architecture gets (timm's EfficientNets initialise theirs 11x wider than
+                # `reset_classifier`'s nn.Linear default): bridged++ starts stage 2 from the same kind of head as vanilla
+                if fresh is not None: _set_module(model, name, fresh)
             else: _set_module(model, name, nn.Linear(old.in_features, n, bias=old.bias is not None))
         new = model.get_submodule(name)
         if new is old or not isinstance(new, nn.Linear): raise RuntimeError(f"could not replace the head {name!r}")

@@ -187,6 +187,29 @@ class RealDataset:
             raise KeyError(f"{self.name} has no subset {name!r}; it has: {', '.join(self.subsets) or 'none'}")
         return RealDataset(self.name, self.classes, self.subsets[name], self.test, self.metric, self.subsets, self.root)
 
+    def validation(self, frac: float = 0.2, # the share of each class held out (when the dataset names no split)
+                   seed: int = 0, # the seed of that stratified hold-out
+                  ) -> RealDataset:
+        """The validation setting, for choosing settings without the test set: training items from the dataset's
+        `fit` subset and evaluation on its `heldout` subset where it names them (`fashion-catalog`), else a
+        stratified `frac` of each class of `train` held out; `test` is never used."""
+        if "fit" in self.subsets and "heldout" in self.subsets: fit, held = self.subsets["fit"], self.subsets["heldout"]
+        else:
+            if not isinstance(frac, (int, float)) or not 0 < frac < 1:
+                raise ValueError(f"frac={frac!r}: give the held-out share of each class, between 0 and 1")
+            labels = np.asarray([l for _, l in self.train])
+            out = set()
+            for c in np.unique(labels):
+                idx = np.flatnonzero(labels == c)
+                n = int(round(frac*len(idx)))
+                if n < 1 or n >= len(idx):
+                    raise ValueError(f"frac={frac}: class {c} has {len(idx)} training items, too few to hold out a "
+                                     "share and keep the rest")
+                out |= set(idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:n]].tolist())
+            fit = [it for i, it in enumerate(self.train) if i not in out]
+            held = [it for i, it in enumerate(self.train) if i in out]
+        return RealDataset(self.name, self.classes, fit, held, self.metric, self.subsets, self.root)
+
     def shots(self, k: int, seed: int = 0) -> list:
         "The nested k-shot training subset (`few_shot` on `train`)."
         return [self.train[i] for i in few_shot([l for _, l in self.train], k, seed)]

@@ -17,9 +17,9 @@ from .store import Store, open_store
 from .core import kwargs_for
 
 # %% auto #0
-__all__ = ['EVAL_SETTINGS', 'EXECUTORS', 'RunContext', 'real_dataset', 'make_style', 'make_synth', 'make_stage1', 'eval_split',
-           'train_run', 'execute_task', 'run_grid', 'SweepWorker', 'sweep_executor', 'submit_grid', 'add_sweep_args',
-           'run_sweep']
+__all__ = ['EVAL_SETTINGS', 'SPLITS', 'EXECUTORS', 'RunContext', 'real_dataset', 'make_style', 'make_synth', 'make_stage1',
+           'eval_split', 'train_run', 'execute_task', 'run_grid', 'SweepWorker', 'sweep_executor', 'submit_grid',
+           'add_sweep_args', 'run_sweep']
 
 # %% ../nbs/10c_runner.ipynb #63caacd9
 class RunContext:
@@ -173,6 +173,11 @@ EVAL_SETTINGS = ("test_per_class", "curve_per_class")
 ("`Grid.extra` keys that `train_run` reads itself: evaluate on a stratified subset of `test_per_class` test images per "
  "class, and record the per-epoch curve on `curve_per_class` of them (None or absent: the whole test set).")
 
+SPLITS = ("test", "val")
+("Where `train_run` evaluates (`Grid.extra['split']`): 'test' (the default), or 'val': trained on the rest of the "
+ "training items and evaluated on a held-out part of them (`RealDataset.validation`), to choose settings without the "
+ "test set.")
+
 # %% ../nbs/10c_runner.ipynb #898b7419
 def eval_split(test: list, # the dataset's (item, label) test pairs
                test_per_class: int | None = None, # test images per class to evaluate on (None: all)
@@ -197,6 +202,9 @@ def train_run(run: Run, ctx: RunContext) -> dict:
     ctx.close()
     ds = ctx.dataset(run.dataset)
     extra = dict(run.config.get("extra", {}))
+    split = extra.pop("split", "test")
+    if split not in SPLITS: raise ValueError(f"split={split!r}: allowed are {', '.join(map(repr, SPLITS))}")
+    if split == "val": ds = ds.validation()           # train on the rest of the training items, evaluate on a hold-out
     test, curve = eval_split(ds.test, *(extra.pop(k, None) for k in EVAL_SETTINGS))
     shots = None if run.shots == "full" else run.shots
     train = ds.train if shots is None else ds.shots(shots, run.seed)
