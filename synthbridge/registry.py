@@ -167,10 +167,8 @@ class RealDataset:
                 ):
         if metric not in ("top1", "mean_per_class"):
             raise ValueError(f"metric={metric!r}: allowed are 'top1', 'mean_per_class'")
-        self.name, self.classes, self.metric = name, list(classes), metric
-        self.train, self.test = list(train), list(test)
-        self.subsets, self.root = dict(subsets or {}), root
-        self.info = DATASETS.get(name)
+        self.name, self.classes, self.metric, self.root = name, list(classes), metric, root
+        self.train, self.test, self.subsets, self.info = list(train), list(test), dict(subsets or {}), DATASETS.get(name)
 
     @property
     def lr(self) -> float | None:
@@ -188,26 +186,16 @@ class RealDataset:
         return RealDataset(self.name, self.classes, self.subsets[name], self.test, self.metric, self.subsets, self.root)
 
     def validation(self, frac: float = 0.2, # the share of each class held out (when the dataset names no split)
-                   seed: int = 0, # the seed of that stratified hold-out
-                  ) -> RealDataset:
-        """The validation setting, for choosing settings without the test set: training items from the dataset's
-        `fit` subset and evaluation on its `heldout` subset where it names them (`fashion-catalog`), else a
-        stratified `frac` of each class of `train` held out; `test` is never used."""
+                   seed: int = 0) -> RealDataset: # the seed of that stratified hold-out
+        """The validation setting, to choose settings without the test set: train on the `fit` subset and evaluate on
+        `heldout` where the dataset names them (`fashion-catalog`), else hold out a stratified `frac` of each class."""
         if "fit" in self.subsets and "heldout" in self.subsets: fit, held = self.subsets["fit"], self.subsets["heldout"]
+        elif not isinstance(frac, float) or not 0 < frac < 1: raise ValueError(f"frac={frac!r}: give a share in (0, 1)")
         else:
-            if not isinstance(frac, (int, float)) or not 0 < frac < 1:
-                raise ValueError(f"frac={frac!r}: give the held-out share of each class, between 0 and 1")
             labels = np.asarray([l for _, l in self.train])
-            out = set()
-            for c in np.unique(labels):
-                idx = np.flatnonzero(labels == c)
-                n = int(round(frac*len(idx)))
-                if n < 1 or n >= len(idx):
-                    raise ValueError(f"frac={frac}: class {c} has {len(idx)} training items, too few to hold out a "
-                                     "share and keep the rest")
-                out |= set(idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:n]].tolist())
-            fit = [it for i, it in enumerate(self.train) if i not in out]
-            held = [it for i, it in enumerate(self.train) if i in out]
+            out = {int(i) for c in np.unique(labels) for idx in [np.flatnonzero(labels == c)]
+                   for i in idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:round(frac*len(idx))]]}
+            fit, held = [it for i, it in enumerate(self.train) if i not in out], [self.train[i] for i in sorted(out)]
         return RealDataset(self.name, self.classes, fit, held, self.metric, self.subsets, self.root)
 
     def shots(self, k: int, seed: int = 0) -> list:
@@ -215,10 +203,9 @@ class RealDataset:
         return [self.train[i] for i in few_shot([l for _, l in self.train], k, seed)]
 
     def __repr__(self):
+        subs = f", subsets={ {k: len(v) for k, v in self.subsets.items()} }" if self.subsets else ""
         return (f"RealDataset({self.name!r}, {len(self.classes)} classes, train={len(self.train):,}, "
-                f"test={len(self.test):,}, "
-                f"metric={self.metric!r}" + (f", subsets={ {k: len(v) for k, v in self.subsets.items()} }"
-                                             if self.subsets else "") + ")")
+                f"test={len(self.test):,}, metric={self.metric!r}{subs})")
 
 # %% ../nbs/02a_registry.ipynb #8e4056f9
 FASHION_MNIST_DIRS = ("/usr/share/datasets/fashion-mnist",)
