@@ -263,7 +263,8 @@ def setting_line(s: dict, df=None) -> str:
     n_test = int(df["test_images"].iloc[0]) if df is not None and len(df) else None
     val = s.get("split", "test") == "val"
     sub = (" (the validation split: held out of the training images, not the test set)" if val else
-           " (a fixed stratified subset of the official test set)" if s["test_per_class"] else " (the official test set)")
+           " (a fixed stratified subset of the official test set)" if s["test_per_class"] else
+           " (the official test set)")
     what = "validation images" if val else "test images"
     test = (f"{n_test:,} {what}{sub}" if n_test else
             f"{s['test_per_class']} {what} per class{sub}" if s["test_per_class"] else f"all the {what}{sub}")

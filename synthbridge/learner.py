@@ -326,8 +326,8 @@ class FCReset(Callback):
             if hasattr(model, "reset_classifier") and name in L(getattr(model, "pretrained_cfg", {}).get("classifier")):
                 model.reset_classifier(n)
                 fresh = _fresh_head(model, name, n)
-                # the head a new model of this architecture gets (timm's EfficientNets initialise theirs 11x wider than
-                # `reset_classifier`'s nn.Linear default): bridged++ starts stage 2 from the same kind of head as vanilla
+                # the head a new model of this architecture gets (timm's EfficientNets initialise theirs 11x wider
+                # than `reset_classifier`'s nn.Linear default): bridged++ starts stage 2 from vanilla's kind of head
                 if fresh is not None: _set_module(model, name, fresh)
             else: _set_module(model, name, nn.Linear(old.in_features, n, bias=old.bias is not None))
         new = model.get_submodule(name)

@@ -168,7 +168,8 @@ class RealDataset:
         if metric not in ("top1", "mean_per_class"):
             raise ValueError(f"metric={metric!r}: allowed are 'top1', 'mean_per_class'")
         self.name, self.classes, self.metric, self.root = name, list(classes), metric, root
-        self.train, self.test, self.subsets, self.info = list(train), list(test), dict(subsets or {}), DATASETS.get(name)
+        self.train, self.test, self.subsets = list(train), list(test), dict(subsets or {})
+        self.info = DATASETS.get(name)
 
     @property
     def lr(self) -> float | None:
