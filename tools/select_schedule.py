@@ -10,7 +10,7 @@ the choice.
 A variant is a JSON object of `demo_settings` keys (epochs, lr, stage1_epochs, batch_size, ...). The criterion, fixed
 before any result was seen: the highest mean validation accuracy over the four pipelines (one recipe for every
 pipeline, as the paper's Table 5 gives one learning rate per dataset, chosen 'for maximum performance'). Each variant
-is a plain `synthbridge demo --split val` grid in its own store under --out, so a rerun resumes. Run it with the
+is a plain `demo(split='val')` in its own folder under --out (report included), so a rerun resumes. Run it with the
 environment of CI (OMP_NUM_THREADS=1, HF_HUB_OFFLINE=1) on the 2-core CPU machine."""
 import argparse, hashlib, json, time
 from pathlib import Path
@@ -24,19 +24,15 @@ def main():
     ap.add_argument("--out", default="/tmp/select-schedule")
     ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
-    from synthbridge.demo_runs import demo_settings, demo_grid, run_local
-    from synthbridge.report import load_results
+    from synthbridge.demo import demo
     rows = []
     for v in a.variant:
         over = json.loads(v)
-        s = demo_settings(split="val", seeds=[int(x) for x in a.seeds.split(",")], **over)
-        g = demo_grid(s)
-        store = Path(a.out)/hashlib.sha1(json.dumps(over, sort_keys=True).encode()).hexdigest()[:10]
+        out = Path(a.out)/hashlib.sha1(json.dumps(over, sort_keys=True).encode()).hexdigest()[:10]
         t = time.time()
-        run_local(g, store, workers=a.workers)
-        df = load_results(store)
-        df = df[df["id"].isin({r.id for r in g.plan().runs})]
-        acc = {p: float(x.mean())*100 for p, x in df.groupby("pipeline")["metric"]}
+        res = demo(out, split="val", seeds=[int(x) for x in a.seeds.split(",")], workers=a.workers, progress=False,
+                   **over)
+        acc = dict(zip(res.table["pipeline"], res.table["mean"]))
         row = dict(variant=over, **{p: round(acc[p], 1) for p in PIPES if p in acc},
                    mean=round(sum(acc.values())/len(acc), 2), wall_s=round(time.time() - t))
         print(json.dumps(row), flush=True); rows.append(row)
