@@ -243,6 +243,8 @@ OPTIONS = {
         (("--n-source",), dict(type=int, default=50_000, help="train on the first N Fashion-MNIST training images")),
         (("--lr",), dict(type=float, default=1e-3, help="peak learning rate of the UNet + text encoder")),
         (("--cfg-drop",), dict(type=float, default=0.1, help="share of empty captions (classifier-free guidance)")),
+        (("--noise-offset",), dict(type=float, default=0., help="std of a per-channel constant added to the "
+                                   "UNet's training noise (lets captions set colours)")),
         (("--threads",), dict(type=int, default=2, help="torch CPU threads")),
         (("--no-resume",), dict(action="store_true", help="discard checkpoints of an interrupted run and start over")),
         (("--no-eval",), dict(action="store_true", help="skip the quality measurement and model-card figures")),

@@ -254,6 +254,7 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
          test_per_class: int | None = None,
          # 'test', or 'val': train on the rest of the training images, evaluate on a held-out part (to choose settings)
          split: str | None = None,
+         min_scale: float | None = None, # the real images' random crop: smallest share of the area (None: the preset's)
          root="~/data", # folder of the real datasets (the paper's are downloaded there)
          device=None, # torch device (None: cuda if available, else cpu)
          progress: bool = True, # progress bars (generation, runs)
@@ -268,7 +269,8 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     workers = resolve_workers(workers, device)           # bad input fails here, before any work
     s = demo_settings(quick, dataset, model, arch, weights, root, guidance, shots=shots, n_per_class=n_per_class,
                       seeds=seeds, epochs=epochs, stage1_epochs=stage1_epochs, size=size, lr=lr, batch_size=batch_size,
-                      steps=steps, test_per_class=test_per_class, split=split)
+                      steps=steps, test_per_class=test_per_class, split=split,
+                      min_scale=min_scale)
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
     grid = demo_grid(s); plan = grid.plan()
@@ -370,6 +372,9 @@ def add_demo_args(parser):
     parser.add_argument("--split", default=None, choices=("test", "val"),
         help="where to evaluate: test (the default), or val: train on the rest of the training images and evaluate on "
              "a held-out part of them, to choose settings without the test set")
+    parser.add_argument("--min-scale", type=float, default=None,
+        help="smallest share of the image area that the random training crop keeps, in (0, 1]; 1: no crop "
+             "(default: the preset's)")
     parser.add_argument("--weights", default=None,
         help="local ImageNet checkpoint of --arch (default: the offline EfficientNet-Lite0 weights, else timm's)")
     parser.add_argument("--workers", type=int, default=None,
@@ -395,7 +400,7 @@ def _cli_kwargs(args) -> dict:
                 shots=args.shots, n_per_class=args.n_per_class, seeds=seeds, epochs=args.epochs,
                 stage1_epochs=args.stage1_epochs, size=args.size, guidance=args.guidance, lr=args.lr,
                 batch_size=args.batch_size, steps=args.steps, test_per_class=args.test_per_class,
-                split=args.split, root=args.root,
+                split=args.split, min_scale=getattr(args, "min_scale", None), root=args.root,
                 device=args.device, progress=args.progress, workers=getattr(args, "workers", None))
 
 def _run_study(args, kw) -> int:

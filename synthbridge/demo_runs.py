@@ -32,12 +32,14 @@ PIPELINE_NAMES = {"vanilla": "Vanilla Transfer", "mixed": "Mixed Transfer", "bri
 # %% ../nbs/09b_demo_runs.ipynb #805883a9
 DEMO_SETTINGS = {
     "default": dict(shots=10, n_per_class=100, seeds=(0, 1, 2), epochs=24, stage1_epochs=4, size=48, batch_size=25,
-                    lr=0.01, steps=25, test_per_class=200, curve_per_class=10, gen_batch_size=50, split="test"),
+                    lr=0.01, steps=25, test_per_class=200, curve_per_class=10, gen_batch_size=50, split="test",
+                    min_scale=0.08),
     "quick": dict(shots=4, n_per_class=40, seeds=(0,), epochs=10, stage1_epochs=3, size=48, batch_size=25,
-                  lr=0.01, steps=25, test_per_class=100, curve_per_class=10, gen_batch_size=40, split="test"),
+                  lr=0.01, steps=25, test_per_class=100, curve_per_class=10, gen_batch_size=40, split="test",
+                  min_scale=0.08),
     "paper": dict(shots="full", n_per_class=1000, seeds=(0, 1, 2), epochs=150, stage1_epochs=None, size=224,
                   batch_size=64, lr=None, steps=50, test_per_class=None, curve_per_class=None, gen_batch_size=8,
-                  split="test"),
+                  split="test", min_scale=0.08),
 }
 ("Preset values: 'default' and 'quick' (the CPU miniature: `fashion-catalog` and `mini-web`) and 'paper' (any other "
  "dataset).")
@@ -48,7 +50,7 @@ MINIATURE = "CPU miniature (fashion-catalog, mini-web generator, EfficientNet-Li
 
 # %% ../nbs/09b_demo_runs.ipynb #48c1974e
 SETTING_KEYS = ("shots", "n_per_class", "seeds", "epochs", "stage1_epochs", "size", "batch_size", "lr", "steps",
-                "test_per_class", "curve_per_class", "gen_batch_size", "split")
+                "test_per_class", "curve_per_class", "gen_batch_size", "split", "min_scale")
 "The settings of a preset that `demo_settings` takes as keywords."
 
 # %% ../nbs/09b_demo_runs.ipynb #0e798b0c
@@ -128,6 +130,11 @@ def demo_settings(quick: bool = False, # the quick preset (miniature only)
         raise ValueError(f"split={s['split']!r}: allowed are {', '.join(map(repr, SPLITS))} ('val': trained on the "
                          "rest of the training images, evaluated on a held-out part of them, to choose settings)")
     if s["size"] < 16: raise ValueError(f"size={s['size']}: images must be at least 16 px")
+    m = s["min_scale"]
+    if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 < m <= 1:
+        raise ValueError(f"min_scale={m!r}: must be a number in (0, 1] (the random crop's smallest share of the "
+                         "image area; 1: no crop)")
+    s["min_scale"] = float(m)
     if s["lr"] is not None and (isinstance(s["lr"], bool) or not isinstance(s["lr"], (int, float)) or not s["lr"] > 0):
         raise ValueError(f"lr={s['lr']!r}: must be a number > 0 (or None: the paper's Table 5 value)")
     if (isinstance(guidance, bool) or not isinstance(guidance, (int, float)) or not math.isfinite(guidance)
@@ -155,7 +162,8 @@ def demo_grid(s: dict):
                 stage1_epochs=s["stage1_epochs"], lr=s["lr"], size=s["size"], batch_size=s["batch_size"],
                 pretrained=True, weights=s["weights"], root=s["root"], leep=s["miniature"],
                 extra={k: s[k] for k in EVAL_SETTINGS if s[k] is not None}
-                      | ({"split": s["split"]} if s.get("split", "test") != "test" else {}))
+                      | ({"split": s["split"]} if s.get("split", "test") != "test" else {})
+                      | ({"min_scale": s["min_scale"]} if s.get("min_scale", .08) != .08 else {}))
 
 # %% ../nbs/09b_demo_runs.ipynb #9cde16c3
 class DemoRunner:
@@ -270,7 +278,9 @@ def setting_line(s: dict, df=None) -> str:
             f"{s['test_per_class']} {what} per class{sub}" if s["test_per_class"] else f"all the {what}{sub}")
     return (f"{shots}, {s['n_per_class']} synthetic images per class (guidance {s['guidance']:g}, {s['steps']} DDPM "
             f"steps), "
-            f"{s['size']} px, {_n(s['epochs'], 'epoch')} on the real images"
+            f"{s['size']} px" + (f" (random crops of at least {s['min_scale']:.0%} of the image)"
+                                 if s.get('min_scale', .08) != .08 else "")
+            + f", {_n(s['epochs'], 'epoch')} on the real images"
             + (f" ({_n(s['stage1_epochs'], 'epoch')} on the synthetic images first)" if s['stage1_epochs'] else "")
             + f", seeds {', '.join(map(str, s['seeds']))}; evaluated on {test}")
 

@@ -60,6 +60,7 @@ def load_image(item, # an image path or an HxW / HxWx3 uint8 array
                resize: int | None = None, # eval: short side before the centre crop (None: size*256/224, as ImageNet)
                train: bool = False, # random resized crop + flip, else resize + centre crop
                rng=random, # source of randomness for the crop and flip
+               min_scale: float = 0.08, # train: the crop's smallest share of the image area (torchvision's 0.08)
               ) -> torch.Tensor:
     "Decode `item` and crop-resize it to a 3 x `size` x `size` uint8 tensor in one resampling step."
     resize = eval_resize(size, resize)
@@ -76,7 +77,7 @@ def load_image(item, # an image path or an HxW / HxWx3 uint8 array
         except Exception as e: raise OSError(f"cannot read image {item}: {e}") from e
     try:
         W, H = im.size
-        box = _rrc_box(W, H, rng) if train else _center_box(W, H, size, resize)
+        box = _rrc_box(W, H, rng, (min_scale, 1.)) if train else _center_box(W, H, size, resize)
         if im.format == "JPEG":
             f = size/min(box[2] - box[0], box[3] - box[1])
             if f < 1:
@@ -138,8 +139,10 @@ class ImageItems:
                  train: bool = False, # random resized crop + flip, else resize + centre crop
                  size: int = 224, # output side, px
                  resize: int | None = None, # eval: short side before the centre crop (None: size*256/224, as ImageNet)
+                 min_scale: float = 0.08, # train: the random crop's smallest share of the image area
                 ):
         self.items, self.train, self.size, self.resize = list(items), train, size, eval_resize(size, resize)
+        self.min_scale = _check_min_scale(min_scale)
         self.vocab = CategoryMap(list(classes),
                                  sort=False)                # fastai's vocab type (interpretation reads it)
         self.c = len(self.vocab)
@@ -154,11 +157,13 @@ class ImageItems:
     def __len__(self): return len(self.items)
     def __getitem__(self, i):
         it, l = self.items[i]
-        return TensorImage(load_image(it, self.size, self.resize, self.train)), TensorCategory(l)
+        x = load_image(it, self.size, self.resize, self.train, min_scale=self.min_scale)
+        return TensorImage(x), TensorCategory(l)
     def decode(self, o, full=True): return (TensorImage(o[0]), Category(self.vocab[int(o[1])]))
     def new(self, items, train=None):
         "The same classes, crop and size over other `(item, label)` pairs (eval crop unless `train`)."
-        return ImageItems(items, self.vocab, self.train if train is None else train, self.size, self.resize)
+        return ImageItems(items, self.vocab, self.train if train is None else train, self.size, self.resize,
+                          self.min_scale)
     def new_empty(self): return self.new([])
     def __repr__(self):
         return f"ImageItems({len(self)} items, {self.c} classes, {'train' if self.train else 'eval'} {self.size}px)"
@@ -167,11 +172,13 @@ class ImageItems:
 class _BatchCrop(Transform):
     "Random resized crop + flip (train) or resize + centre crop (eval) of a whole float batch with `roi_align`."
     order = 15
-    def __init__(self, size, resize, train): self.size, self.resize, self.train = size, resize, train
+    def __init__(self, size, resize, train, min_scale=0.08):
+        self.size, self.resize, self.train, self.min_scale = size, resize, train, min_scale
     def encodes(self, x: TensorImage):
         from torchvision.ops import roi_align
         n, c, H, W = x.shape
-        boxes = [_rrc_box(W, H) if self.train else _center_box(W, H, self.size, self.resize) for _ in range(n)]
+        boxes = [_rrc_box(W, H, scale=(self.min_scale, 1.)) if self.train else
+                 _center_box(W, H, self.size, self.resize) for _ in range(n)]
         b = torch.tensor([[i, *bx] for i, bx in enumerate(boxes)], dtype=x.dtype, device=x.device)
         out = roi_align(x.as_subclass(torch.Tensor), b, output_size=self.size, spatial_scale=1.0, sampling_ratio=-1,
                         aligned=True)
@@ -197,12 +204,13 @@ def _workers(items, num_workers):
     except AttributeError: n = os.cpu_count() or 1
     return min(8, n)
 
-def _item_dl(items, classes, train, bs, size, resize, num_workers, device):
-    ds = ImageItems(items, classes, train, size, resize)
+def _item_dl(items, classes, train, bs, size, resize, num_workers, device, min_scale=0.08):
+    ds = ImageItems(items, classes, train, size, resize, min_scale)
     n = len(ds)
     kw = dict(bs=bs, shuffle=train, drop_last=train and n > bs and n % bs == 1, device=device)
     if ds.x is not None:
-        return _ArrayDL(ds, num_workers=0, after_batch=[IntToFloatTensor(), _BatchCrop(size, resize, train)], **kw)
+        crop = _BatchCrop(size, resize, train, min_scale)
+        return _ArrayDL(ds, num_workers=0, after_batch=[IntToFloatTensor(), crop], **kw)
     return TfmdDL(ds, num_workers=_workers(items, num_workers), after_batch=[IntToFloatTensor()], **kw)
 
 # %% ../nbs/02b_loaders.ipynb #17d5f4fd
@@ -226,6 +234,12 @@ def _check_sizes(size, resize, bs):
     if resize < size:
         raise ValueError(f"resize={resize} < size={size}: the eval crop is taken from the image resized to `resize`")
 
+def _check_min_scale(m):
+    if isinstance(m, bool) or not isinstance(m, (int, float, np.floating)) or not 0 < m <= 1:
+        raise ValueError(f"min_scale={m!r}: must be a number in (0, 1] (the random crop's smallest share of the "
+                         "image area; torchvision's default 0.08)")
+    return float(m)
+
 def make_dls(train: list, # (item, label) training pairs
              valid: list, # (item, label) validation pairs (the test split)
              classes: Sequence[str], # class names in label order
@@ -236,17 +250,18 @@ def make_dls(train: list, # (item, label) training pairs
              skip_bad: bool = False, # drop unreadable files (with a warning) instead of raising
              device=None, # None: fastai's `default_device()` (the GPU if there is one)
              path: str | Path = ".", # `DataLoaders.path` (where a Learner saves models)
+             min_scale: float = 0.08, # train: the random crop's smallest share of the image area (1: whole image)
             ) -> DataLoaders:
     "fastai `DataLoaders` (train: random resized crop + flip, shuffled; valid: resize + centre crop), floats in [0, 1]."
     resize = eval_resize(size, resize)
-    _check_sizes(size, resize, bs)
+    _check_sizes(size, resize, bs); _check_min_scale(min_scale)
     if not train: raise ValueError("no training images")
     bad = sorted({l for _, l in list(train) + list(valid) if not 0 <= l < len(classes)})
     if bad: raise ValueError(f"labels {bad[:5]} out of range for {len(classes)} classes")
     train, valid = check_images(train, skip_bad), check_images(valid, skip_bad)
     if not train: raise ValueError("no readable training images")
     device = default_device() if device is None else device
-    return ItemDataLoaders(_item_dl(train, classes, True, bs, size, resize, num_workers, device),
+    return ItemDataLoaders(_item_dl(train, classes, True, bs, size, resize, num_workers, device, min_scale),
                            _item_dl(valid, classes, False, bs, size, resize, num_workers, device), path=path,
                            device=device)
 
@@ -255,10 +270,11 @@ def make_dls(train: list, # (item, label) training pairs
 def dls(self: RealDataset, shots: int | None = None, # images per class (nested k-shot subset of `train`), None: all
               seed: int = 0, # k-shot seed
               bs: int = 64, size: int = 224, resize: int | None = None, num_workers: int | None = None,
-              skip_bad: bool = False, device=None, path: str | Path = ".") -> DataLoaders:
+              skip_bad: bool = False, device=None, path: str | Path = ".",
+              min_scale: float = 0.08) -> DataLoaders:
     "DataLoaders of this dataset: train = the `shots`-shot subset of `train` (all of it if None), valid = `test`."
     train = self.train if shots is None else self.shots(shots, seed)
-    return make_dls(train, self.test, self.classes, bs, size, resize, num_workers, skip_bad, device, path)
+    return make_dls(train, self.test, self.classes, bs, size, resize, num_workers, skip_bad, device, path, min_scale)
 
 # %% ../nbs/02b_loaders.ipynb #d7bbed6d
 def load_in_memory(items: list, # (image path or array, label) pairs

@@ -228,7 +228,8 @@ def _look_caption_ids(tokenizer, classes, looks, y, tmpl, drop, colour, backgrou
                      return_tensors="pt").input_ids
 
 def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size, lr, seed, cfg_drop, hidden,
-                ckpt_every, resume, progress, log, ema_decay, channels, looks=None, name_colour=0., name_background=0.):
+                ckpt_every, resume, progress, log, ema_decay, channels, looks=None, name_colour=0., name_background=0.,
+                noise_offset=0.):
     from diffusers import DDPMScheduler
     unet = _make_unet(latents.shape[-1], hidden, channels, latents.shape[1])
     te = _make_text_encoder(len(tokenizer), hidden)
@@ -261,6 +262,9 @@ def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size,
                                     torch.rand(batch_size, generator=g) < name_background)
         ts = torch.randint(0, sched.config.num_train_timesteps, (batch_size,), generator=g)
         noise = torch.randn(x0.shape, generator=g)
+        # offset noise: a per-channel constant hides each image's mean colour even at low noise levels, so the
+        # colour must come from the caption (without it, 8x8 latents keep their mean visible and captions are ignored)
+        if noise_offset: noise = noise + noise_offset*torch.randn(*x0.shape[:2], 1, 1, generator=g)
         a = acp[ts].view(-1, 1, 1, 1)
         xt = a.sqrt()*x0 + (1 - a).sqrt()*noise
         uniq, inv = torch.unique(cap, return_inverse=True, dim=0 if cap.ndim == 2 else None)
@@ -397,6 +401,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                name_colour: float | None = None,
                name_background: float | None = None, # 'web': share naming the background (None: the world's)
                world_seed: int = 0, # 'web': seed of the corpus's looks
+               noise_offset: float = 0., # stage B: std of a per-latent-channel constant added to the noise
                vae_from=None, # a `train_mini` folder: reuse its autoencoder (stage A skipped; its settings apply)
               ) -> Path:
     "Train the mini text-to-image pipeline on a Fashion-MNIST corpus and save it as a `StableDiffusionPipeline` folder."
@@ -412,6 +417,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
         raise ValueError(f"vae_norm_groups={vae_norm_groups!r}: must divide every one of "
                          f"vae_channels={tuple(vae_channels)}")
     if not vae_chroma >= 0: raise ValueError(f"vae_chroma={vae_chroma!r}: must be >= 0")
+    if not 0 <= noise_offset <= 1: raise ValueError(f"noise_offset={noise_offset!r}: must be in [0, 1]")
     if not (is_int(vae_latent_channels) and vae_latent_channels >= 1):
         raise ValueError(f"vae_latent_channels={vae_latent_channels!r}: must be an integer >= 1")
     vae_channels, unet_channels = check_train_args(steps=steps, batch_size=batch_size, vae_steps=vae_steps,
@@ -431,6 +437,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                   classes=list(MINI_CLASSES))
     if (vae_norm_groups, vae_chroma) != (16, 0.): config |= dict(vae_norm_groups=vae_norm_groups, vae_chroma=vae_chroma)
     if vae_latent_channels != 4: config |= dict(vae_latent_channels=vae_latent_channels)   # v4's config: no key
+    if noise_offset: config |= dict(noise_offset=noise_offset)                              # v8's config: no key
     if corpus == "web": config |= dict(corpus=corpus, world_version=world.WORLD_VERSION, world_seed=world_seed,
                                        name_colour=name_colour, name_background=name_background)
     vae_src = _vae_from(vae_from, config) if vae_from is not None else None   # fails early; updates `config`
@@ -475,7 +482,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                                                               steps=steps,
             batch_size=batch_size, lr=lr, seed=seed, cfg_drop=cfg_drop, hidden=hidden, ckpt_every=ckpt_every,
             resume=resume, progress=progress, log=log, ema_decay=ema_decay, channels=unet_channels, looks=looks,
-            name_colour=name_colour, name_background=name_background)
+            name_colour=name_colour, name_background=name_background, noise_offset=noise_offset)
         info = dict(config=config, scaling_factor=scale, torch_threads=torch.get_num_threads(),
                     seconds=dict(vae=round(vae_secs, 1), encode=round(t2 - t1, 1), unet=round(unet_secs, 1)),
                     vae_losses=vae_losses, unet_losses=unet_losses)

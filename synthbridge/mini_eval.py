@@ -55,13 +55,15 @@ def _training_line(c) -> str:
                else "")
             + f", AdamW, lr {c['vae_lr']}). Stage B: text encoder and UNet on the cached latents, {c['steps']:,} "
               f"steps of batch "
-            f"{c['batch_size']} (ε-prediction MSE, AdamW, lr {c['lr']} with warm-up and cosine decay, gradient "
+            f"{c['batch_size']} (ε-prediction MSE"
+            + (f" with offset noise {c['noise_offset']:g}" if c.get("noise_offset") else "")
+            + f", AdamW, lr {c['lr']} with warm-up and cosine decay, gradient "
             f"clipping 1, "
             f"EMA {c['ema_decay']}), seed {c['seed']}.")
 
 _CLI_DESTS = dict(seed="seed", steps="steps", batch_size="batch_size", corpus="corpus", vae_steps="vae_steps",
                   vae_latent_channels="latent_channels", image_size="image_size", n_source="n_source", lr="lr",
-                  cfg_drop="cfg_drop")
+                  cfg_drop="cfg_drop", noise_offset="noise_offset")
 
 def _retrain_command(c, out: str = "mini-web") -> str:
     "The `synthbridge train-mini` command that repeats the training config `c` (a flag only where not the default)."
@@ -162,6 +164,17 @@ def _cas_table(ev, classes) -> list:
                        + " | ".join(f"{x:.0%}" for x in v["per_class"].values()) + " |")
     return out
 
+def _look_lines(ev) -> list:
+    "The card's look-word probe (`synthbridge.mini_probe.look_word_response`), when measured."
+    w = ev.get("look_words")
+    if not w: return []
+    row = lambda hit, base: ", ".join(f"{k} {hit[k]:.0%} ({base[k]:.0%})" for k in hit)
+    return [f"**Does it listen to look words?** (`look_word_response`, {w['images']} images, guidance "
+            f"{w['guidance_scale']:g}): the share of images in the prompted colour, and in brackets the share of "
+            f"plain-prompt images with the same seeds in that colour. Garment: {row(w['garment'], w['garment_base'])}. "
+            f"Background: {row(w['background'], w['background_base'])}. Mean lift: **{w['lift']:+.2f}** (0: the "
+            "words change nothing).", ""]
+
 def _ceiling_lines(ev) -> list:
     "The card's sentence on the autoencoder's ceiling (`autoencoder_ceiling`), if it was measured."
     ce = ev.get("autoencoder_ceiling")
@@ -245,7 +258,7 @@ def _web_card(path: Path, info: dict) -> str:
                   f"{acc.get('house', float('nan')):.1%} "
                   "on its test set). The gap between the two rows is the style gap the paper's pipelines must bridge.",
                   ""]
-        lines += _cas_table(ev, c["classes"]) + [""] + _ceiling_lines(ev)
+        lines += _cas_table(ev, c["classes"]) + [""] + _ceiling_lines(ev) + _look_lines(ev)
         lines += [f"Generation speed on the same shared CPU: {ev['images_per_s']:.1f} images/s at guidance 3.5 "
                   f"and {k[0]['num_inference_steps']} steps (batch {ev['batch_size']}).", "",
                   "![samples](samples.png)", "",
@@ -459,8 +472,10 @@ def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_pa
                                          progress=progress) for g in guidance_scales]
     g35 = next((r for r in cas if r["guidance_scale"] == 3.5), cas[-1])
     ceiling = autoencoder_ceiling(pipe.vae, {k: m for k, (m, _) in clfs.items()})
+    from synthbridge.mini_probe import look_word_response
+    words = look_word_response(pipe, seed=seed, num_inference_steps=num_inference_steps)
     ev = dict(classifier_accuracy={k: a for k, (_, a) in clfs.items()}, cas=cas, images_per_s=g35["images_per_s"],
-              autoencoder_ceiling=ceiling, batch_size=batch_size,
+              autoencoder_ceiling=ceiling, look_words=words, batch_size=batch_size,
               torch_threads=torch.get_num_threads(), seconds=round(time.time() - t0, 1))
     _save_samples(pipe, path/"samples.png", num_inference_steps=num_inference_steps, seed=seed)
     atomic_write_text(path/"evaluation.json", json.dumps(ev, indent=1) + "\n")
@@ -563,7 +578,8 @@ def run_train_mini(args) -> int:
     train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
                cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
                resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus,
-               vae_latent_channels=args.latent_channels, vae_from=args.vae_from)
+               vae_latent_channels=args.latent_channels, vae_from=args.vae_from,
+               noise_offset=args.noise_offset)
     atomic_write_text(out/"README.md", _model_card(out))          # the card; `evaluate_mini` rewrites it with the scores
     if not args.no_eval:
         ev = evaluate_mini(out, n_per_class=args.eval_n_per_class)

@@ -143,7 +143,7 @@ def _weights(w):
         return str(efficientnet_lite0_weights())
     return w
 
-def _synth_dls(spec: SynthSpec, volume: int, bs: int, size: int, ctx: RunContext):
+def _synth_dls(spec: SynthSpec, volume: int, bs: int, size: int, ctx: RunContext, min_scale: float = 0.08):
     """DataLoaders on the first `volume` images per class of a set, in memory when they fit (valid: 2 of them per
     class, for monitoring only)."""
     from synthbridge.loaders import load_in_memory, make_dls
@@ -153,7 +153,8 @@ def _synth_dls(spec: SynthSpec, volume: int, bs: int, size: int, ctx: RunContext
     seen, val = collections.Counter(), []
     for it, l in items:
         if seen[l] < 2: val.append((it, l)); seen[l] += 1
-    return make_dls(items, val, synth.classes, bs=bs, size=size, device=ctx.device, path=synth.path)
+    return make_dls(items, val, synth.classes, bs=bs, size=size, device=ctx.device, path=synth.path,
+                    min_scale=min_scale)
 
 # %% ../nbs/10c_runner.ipynb #04dd39d9
 def make_stage1(spec: Stage1Spec, ctx: RunContext) -> dict:
@@ -204,18 +205,19 @@ def train_run(run: Run, ctx: RunContext) -> dict:
     extra = dict(run.config.get("extra", {}))
     split = extra.pop("split", "test")
     if split not in SPLITS: raise ValueError(f"split={split!r}: allowed are {', '.join(map(repr, SPLITS))}")
+    min_scale = extra.pop("min_scale", 0.08)          # the random crop of the real (and mixed's synthetic) images
     if split == "val": ds = ds.validation()           # train on the rest of the training items, evaluate on a hold-out
     test, curve = eval_split(ds.test, *(extra.pop(k, None) for k in EVAL_SETTINGS))
     shots = None if run.shots == "full" else run.shots
     train = ds.train if shots is None else ds.shots(shots, run.seed)
-    real = make_dls(train, curve, ds.classes, bs=run.batch_size, size=run.size, device=ctx.device)
+    real = make_dls(train, curve, ds.classes, bs=run.batch_size, size=run.size, device=ctx.device, min_scale=min_scale)
     fn = PIPELINES[run.pipeline]
     kw = dict(arch=run.arch, epochs=run.epochs, lr=run.lr, seed=run.seed, pretrained=run.pretrained,
               weights=_weights(run.config.get("weights")), shots=run.shots, dataset=ds.name, metric=ds.metric,
               leep=run.leep, device=ctx.device, progress=ctx.progress)
     synth = None
     if run.stage1 is not None: kw["stage1"] = str(ctx.store.artifact_path(run.stage1)/"model.safetensors")
-    elif run.synth is not None: synth = _synth_dls(run.synth, run.volume, run.batch_size, run.size, ctx)
+    elif run.synth is not None: synth = _synth_dls(run.synth, run.volume, run.batch_size, run.size, ctx, min_scale)
     kw = extra | {k: v for k, v in kw.items() if v is not None}   # the grid's extra settings too
     res = fn(real, synth, **kwargs_for(fn, **kw))
     rec = _as_record(res)

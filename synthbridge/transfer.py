@@ -178,7 +178,7 @@ def _align(real, synth):
     vocab = [vs[perm.index(i)] for i in range(len(vs))]
     relabel = lambda items: [(it, perm[l]) for it, l in items]
     return make_dls(relabel(t.items), relabel(v.items), vocab, bs=synth.train.bs, size=t.size, resize=t.resize,
-                    num_workers=synth.train.num_workers, device=synth.device, path=synth.path)
+                    num_workers=synth.train.num_workers, device=synth.device, path=synth.path, min_scale=t.min_scale)
 
 def _check_dls(dls, what):
     if not isinstance(dls, DataLoaders): raise TypeError(f"{what} must be fastai DataLoaders, got {type(dls).__name__}")
@@ -255,7 +255,7 @@ def _union_dls(real, synth):
     rt, st = real.train_ds, synth.train_ds
     if isinstance(rt, ImageItems) and isinstance(st, ImageItems):
         return make_dls(list(rt.items) + list(st.items), list(real.valid_ds.items), rt.vocab, bs=real.train.bs,
-                        size=rt.size, resize=rt.resize, device=real.device)
+                        size=rt.size, resize=rt.resize, device=real.device, min_scale=rt.min_scale)
     from torch.utils.data import ConcatDataset
     train = real.train.new(dataset=ConcatDataset([rt, st]), shuffle=True)
     out = DataLoaders(train, real.valid, device=real.device)
