@@ -29,7 +29,7 @@ def test_help():
     text = " ".join(r.stdout.split())
     for opt in ("--quick", "--out", "--dataset", "--model", "--arch", "--shots", "--seeds", "--device", "--n-per-class",
                 "--epochs", "--test-per-class", "(default: synthbridge-demo)", "(default: mini-web)", "--study", "--parts",
-                "--workers"):
+                "--workers", "--min-scale", "--split"):
         assert opt in text, opt
 
 @pytest.mark.parametrize("args, msg", [
@@ -49,6 +49,8 @@ def test_help():
     (["--study", "--parts", "table2,fig9"], "--parts 'table2,fig9': allowed are table2, fig4, fig5, fig6, table3"),
     (["--parts", "table2"], "--parts needs --study"),
     (["--workers", "0"], "--workers 0: give 1 or more"),
+    (["--min-scale", "0"], "min_scale=0.0: must be a number in (0, 1]"),
+    (["--min-scale", "1.5"], "min_scale=1.5: must be a number in (0, 1]"),
 ])
 def test_bad_input_exits_2_before_any_work(tmp_path, args, msg, capsys):
     out = tmp_path/"out"
