@@ -10,9 +10,9 @@ import contextlib, hashlib, inspect, json, numbers, os, socket, tempfile, thread
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'PAPER_EPOCHS', 'file_mode', 'atomic_path', 'temp_file', 'stale_temp', 'atomic_write_bytes',
+__all__ = ['IMAGE_EXTS', 'PAPER_EPOCHS', 'MIN_SCALE', 'file_mode', 'atomic_path', 'temp_file', 'stale_temp', 'atomic_write_bytes',
            'atomic_write_text', 'atomic_write_json', 'atomic_save_safetensors', 'user_cache', 'is_image', 'is_int',
-           'kwargs_for', 'paper_epochs', 'read_json', 'json_hash']
+           'kwargs_for', 'paper_epochs', 'check_min_scale', 'read_json', 'json_hash']
 
 # %% ../nbs/00_core.ipynb #e017a174
 _UMASK_LOCK = threading.Lock()
@@ -145,6 +145,19 @@ def paper_epochs(shots=None, # None or 'full': the full training set; an integer
     "`epochs` if given, else the paper's default for `shots`: 150 full-shot, 100 few-shot."
     if epochs is not None: return epochs
     return PAPER_EPOCHS["full" if shots in (None, "full") else "few"]
+
+# %% ../nbs/00_core.ipynb #8108b726
+MIN_SCALE = 0.08
+"ImageNet's random-resized-crop lower bound (torchvision's and fastai's): a training crop keeps at least 8 % of the image area."
+
+# %% ../nbs/00_core.ipynb #c6ac9967
+def check_min_scale(m, # the random crop's smallest share of the image area
+                   ) -> float:
+    "`m` as a float when it is a number in (0, 1]; else a `ValueError` that names it and the allowed range."
+    if isinstance(m, bool) or not isinstance(m, numbers.Real) or not 0 < m <= 1:
+        raise ValueError(f"min_scale={m!r}: must be a number in (0, 1] (the random crop's smallest share of the "
+                         f"image area; ImageNet's {MIN_SCALE}; 1: the whole image)")
+    return float(m)
 
 # %% ../nbs/00_core.ipynb #ac1c7e15
 def read_json(path, # a JSON file

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import synthbridge
-from .core import is_int
+from .core import MIN_SCALE, check_min_scale, is_int
 from .registry import stratified_subset
 
 # %% auto #0
@@ -36,10 +36,10 @@ DEMO_SETTINGS = {
                     min_scale=0.35),
     "quick": dict(shots=4, n_per_class=40, seeds=(0,), epochs=10, stage1_epochs=3, size=48, batch_size=25,
                   lr=0.01, steps=25, test_per_class=100, curve_per_class=10, gen_batch_size=40, split="test",
-                  min_scale=0.08),
+                  min_scale=MIN_SCALE),
     "paper": dict(shots="full", n_per_class=1000, seeds=(0, 1, 2), epochs=150, stage1_epochs=None, size=224,
                   batch_size=64, lr=None, steps=50, test_per_class=None, curve_per_class=None, gen_batch_size=8,
-                  split="test", min_scale=0.08),
+                  split="test", min_scale=MIN_SCALE),
 }
 ("Preset values: 'default' and 'quick' (the CPU miniature: `fashion-catalog` and `mini-web`) and 'paper' (any other "
  "dataset).")
@@ -125,16 +125,10 @@ def demo_settings(quick: bool = False, # the quick preset (miniature only)
     for k in ("stage1_epochs", "test_per_class", "curve_per_class"):
         if s[k] is not None and (not is_int(s[k]) or s[k] < 1):
             raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1 or None")
-    from synthbridge.runner import SPLITS
-    if s["split"] not in SPLITS:
-        raise ValueError(f"split={s['split']!r}: allowed are {', '.join(map(repr, SPLITS))} ('val': trained on the "
-                         "rest of the training images, evaluated on a held-out part of them, to choose settings)")
+    from synthbridge.grid import check_split
+    check_split(s["split"])
     if s["size"] < 16: raise ValueError(f"size={s['size']}: images must be at least 16 px")
-    m = s["min_scale"]
-    if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 < m <= 1:
-        raise ValueError(f"min_scale={m!r}: must be a number in (0, 1] (the random crop's smallest share of the "
-                         "image area; 1: no crop)")
-    s["min_scale"] = float(m)
+    s["min_scale"] = check_min_scale(s["min_scale"])
     if s["lr"] is not None and (isinstance(s["lr"], bool) or not isinstance(s["lr"], (int, float)) or not s["lr"] > 0):
         raise ValueError(f"lr={s['lr']!r}: must be a number > 0 (or None: the paper's Table 5 value)")
     if (isinstance(guidance, bool) or not isinstance(guidance, (int, float)) or not math.isfinite(guidance)
@@ -163,7 +157,7 @@ def demo_grid(s: dict):
                 pretrained=True, weights=s["weights"], root=s["root"], leep=s["miniature"],
                 extra={k: s[k] for k in EVAL_SETTINGS if s[k] is not None}
                       | ({"split": s["split"]} if s.get("split", "test") != "test" else {})
-                      | ({"min_scale": s["min_scale"]} if s.get("min_scale", .08) != .08 else {}))
+                      | ({"min_scale": s["min_scale"]} if s.get("min_scale", MIN_SCALE) != MIN_SCALE else {}))
 
 # %% ../nbs/09b_demo_runs.ipynb #9cde16c3
 class DemoRunner:
@@ -279,7 +273,7 @@ def setting_line(s: dict, df=None) -> str:
     return (f"{shots}, {s['n_per_class']} synthetic images per class (guidance {s['guidance']:g}, {s['steps']} DDPM "
             f"steps), "
             f"{s['size']} px" + (f" (random crops of at least {s['min_scale']:.0%} of the image)"
-                                 if s.get('min_scale', .08) != .08 else "")
+                                 if s.get('min_scale', MIN_SCALE) != MIN_SCALE else "")
             + f", {_n(s['epochs'], 'epoch')} on the real images"
             + (f" ({_n(s['stage1_epochs'], 'epoch')} on the synthetic images first)" if s['stage1_epochs'] else "")
             + f", seeds {', '.join(map(str, s['seeds']))}; evaluated on {test}")

@@ -13,12 +13,12 @@ from typing import Any
 try: import tomllib
 except ImportError: import tomli as tomllib
 import synthbridge
-from .core import is_int, paper_epochs
+from .core import check_min_scale, is_int, paper_epochs
 from .core import json_hash
 
 # %% auto #0
-__all__ = ['TABLE_DATASETS', 'METHODS', 'GRID_KEYS', 'GridError', 'Grid', 'shipped_grids', 'grid_path', 'load_grid', 'StyleSpec',
-           'SynthSpec', 'Stage1Spec', 'Run', 'Plan', 'task_deps']
+__all__ = ['TABLE_DATASETS', 'METHODS', 'SPLITS', 'GRID_KEYS', 'GridError', 'check_split', 'Grid', 'shipped_grids', 'grid_path',
+           'load_grid', 'StyleSpec', 'SynthSpec', 'Stage1Spec', 'Run', 'Plan', 'task_deps']
 
 # %% ../nbs/10a_grid.ipynb #7b3658d3
 TABLE_DATASETS = ("aircraft", "caltech101", "cars", "cub", "dtd", "flowers", "food", "pets", "dogs", "sun397")
@@ -50,6 +50,18 @@ class GridError(ValueError):
 
 # %% ../nbs/10a_grid.ipynb #c04617bb
 _LIST_FIELDS = ("datasets", "pipelines", "shots", "volumes", "guidance", "methods", "archs", "seeds")
+
+# %% ../nbs/10a_grid.ipynb #b34ef950
+SPLITS = ("test", "val")
+("Where a run evaluates (`Grid.extra['split']`): 'test' (the default), or 'val': trained on the rest of the training "
+ "items and evaluated on a held-out part of them (`RealDataset.validation`), to choose settings without the test set.")
+
+def check_split(split) -> str:
+    "`split` when it is one of `SPLITS`; else a `ValueError` that names it and the allowed values."
+    if split not in SPLITS:
+        raise ValueError(f"split={split!r}: allowed are {', '.join(map(repr, SPLITS))} ('val': trained on the rest "
+                         "of the training images, evaluated on a held-out part of them, to choose settings)")
+    return split
 
 # %% ../nbs/10a_grid.ipynb #b1910ad5
 @dataclass
@@ -161,6 +173,10 @@ def _check(key, v):
         ok = lambda x: isinstance(x, (str, int, float, bool))   # what TOML can hold
         v = _one(key, v, lambda d: isinstance(d, dict) and all(isinstance(k, str) and ok(x) for k, x in d.items()),
                  "a table of names to numbers, strings or booleans (leave out a setting that is None)")
+        for name, check in (("split", check_split), ("min_scale", check_min_scale)):   # the run settings read below
+            try:
+                if name in v: check(v[name])
+            except ValueError as e: raise GridError(key, f"extra: {e}") from None
         return dict(v)
     raise GridError(key, f"unknown key {key!r}; allowed keys: {', '.join(GRID_KEYS)}")
 

@@ -17,13 +17,14 @@ from fastai.data.transforms import Category, CategoryMap, IntToFloatTensor
 from fastai.torch_core import TensorCategory, TensorImage, default_device
 from fastcore.basics import patch
 from fasttransform import Transform
+from .core import MIN_SCALE, check_min_scale
 from .registry import RealDataset
 
 # %% auto #0
 __all__ = ['eval_resize', 'load_image', 'check_images', 'ImageItems', 'ItemDataLoaders', 'make_dls', 'load_in_memory']
 
 # %% ../nbs/02b_loaders.ipynb #6dcd22c0
-def _rrc_box(W: int, H: int, rng=random, scale=(0.08, 1.0), ratio=(3/4, 4/3)):
+def _rrc_box(W: int, H: int, rng=random, scale=(MIN_SCALE, 1.0), ratio=(3/4, 4/3)):
     "torchvision's `RandomResizedCrop.get_params`, as a (left, top, right, bottom) box."
     area, logr = W*H, (math.log(ratio[0]), math.log(ratio[1]))
     for _ in range(10):
@@ -60,7 +61,7 @@ def load_image(item, # an image path or an HxW / HxWx3 uint8 array
                resize: int | None = None, # eval: short side before the centre crop (None: size*256/224, as ImageNet)
                train: bool = False, # random resized crop + flip, else resize + centre crop
                rng=random, # source of randomness for the crop and flip
-               min_scale: float = 0.08, # train: the crop's smallest share of the image area (torchvision's 0.08)
+               min_scale: float = MIN_SCALE, # train: the crop's smallest share of the image area (ImageNet's 0.08)
               ) -> torch.Tensor:
     "Decode `item` and crop-resize it to a 3 x `size` x `size` uint8 tensor in one resampling step."
     resize = eval_resize(size, resize)
@@ -139,10 +140,10 @@ class ImageItems:
                  train: bool = False, # random resized crop + flip, else resize + centre crop
                  size: int = 224, # output side, px
                  resize: int | None = None, # eval: short side before the centre crop (None: size*256/224, as ImageNet)
-                 min_scale: float = 0.08, # train: the random crop's smallest share of the image area
+                 min_scale: float = MIN_SCALE, # train: the random crop's smallest share of the image area
                 ):
         self.items, self.train, self.size, self.resize = list(items), train, size, eval_resize(size, resize)
-        self.min_scale = _check_min_scale(min_scale)
+        self.min_scale = check_min_scale(min_scale)
         self.vocab = CategoryMap(list(classes),
                                  sort=False)                # fastai's vocab type (interpretation reads it)
         self.c = len(self.vocab)
@@ -172,7 +173,7 @@ class ImageItems:
 class _BatchCrop(Transform):
     "Random resized crop + flip (train) or resize + centre crop (eval) of a whole float batch with `roi_align`."
     order = 15
-    def __init__(self, size, resize, train, min_scale=0.08):
+    def __init__(self, size, resize, train, min_scale=MIN_SCALE):
         self.size, self.resize, self.train, self.min_scale = size, resize, train, min_scale
     def encodes(self, x: TensorImage):
         from torchvision.ops import roi_align
@@ -204,7 +205,7 @@ def _workers(items, num_workers):
     except AttributeError: n = os.cpu_count() or 1
     return min(8, n)
 
-def _item_dl(items, classes, train, bs, size, resize, num_workers, device, min_scale=0.08):
+def _item_dl(items, classes, train, bs, size, resize, num_workers, device, min_scale=MIN_SCALE):
     ds = ImageItems(items, classes, train, size, resize, min_scale)
     n = len(ds)
     kw = dict(bs=bs, shuffle=train, drop_last=train and n > bs and n % bs == 1, device=device)
@@ -234,12 +235,6 @@ def _check_sizes(size, resize, bs):
     if resize < size:
         raise ValueError(f"resize={resize} < size={size}: the eval crop is taken from the image resized to `resize`")
 
-def _check_min_scale(m):
-    if isinstance(m, bool) or not isinstance(m, (int, float, np.floating)) or not 0 < m <= 1:
-        raise ValueError(f"min_scale={m!r}: must be a number in (0, 1] (the random crop's smallest share of the "
-                         "image area; torchvision's default 0.08)")
-    return float(m)
-
 def make_dls(train: list, # (item, label) training pairs
              valid: list, # (item, label) validation pairs (the test split)
              classes: Sequence[str], # class names in label order
@@ -250,11 +245,11 @@ def make_dls(train: list, # (item, label) training pairs
              skip_bad: bool = False, # drop unreadable files (with a warning) instead of raising
              device=None, # None: fastai's `default_device()` (the GPU if there is one)
              path: str | Path = ".", # `DataLoaders.path` (where a Learner saves models)
-             min_scale: float = 0.08, # train: the random crop's smallest share of the image area (1: whole image)
+             min_scale: float = MIN_SCALE, # train: the random crop's smallest share of the image area (1: whole image)
             ) -> DataLoaders:
     "fastai `DataLoaders` (train: random resized crop + flip, shuffled; valid: resize + centre crop), floats in [0, 1]."
     resize = eval_resize(size, resize)
-    _check_sizes(size, resize, bs); _check_min_scale(min_scale)
+    _check_sizes(size, resize, bs); check_min_scale(min_scale)
     if not train: raise ValueError("no training images")
     bad = sorted({l for _, l in list(train) + list(valid) if not 0 <= l < len(classes)})
     if bad: raise ValueError(f"labels {bad[:5]} out of range for {len(classes)} classes")
@@ -271,7 +266,7 @@ def dls(self: RealDataset, shots: int | None = None, # images per class (nested 
               seed: int = 0, # k-shot seed
               bs: int = 64, size: int = 224, resize: int | None = None, num_workers: int | None = None,
               skip_bad: bool = False, device=None, path: str | Path = ".",
-              min_scale: float = 0.08) -> DataLoaders:
+              min_scale: float = MIN_SCALE) -> DataLoaders:
     "DataLoaders of this dataset: train = the `shots`-shot subset of `train` (all of it if None), valid = `test`."
     train = self.train if shots is None else self.shots(shots, seed)
     return make_dls(train, self.test, self.classes, bs, size, resize, num_workers, skip_bad, device, path, min_scale)

@@ -143,15 +143,20 @@ def few_shot(labels: Sequence[int], # the label of every item, in item order
 def stratified_subset(labels: Sequence[int], # the label of every item, in item order
                       n: int | None, # items per class (a smaller class gives all of its items); None: every item
                       seed: int = 20231, # the same seed gives the same subset
+                      frac: float | None = None, # instead of `n`: this share of each class's items (rounded)
                      ) -> list[int]:
-    "Indices (ascending) of up to `n` items per class, fixed by `seed`; all indices if `n` is None."
+    "Indices (ascending) of up to `n` items per class (or a `frac` of each class), fixed by `seed`; all if both are None."
     labels = np.asarray(labels)
-    if n is None: return list(range(len(labels)))
-    if not is_int(n) or n < 1: raise ValueError(f"n={n!r}: give an integer >= 1 (items per class) or None")
+    if frac is not None and (isinstance(frac, bool) or not isinstance(frac, float) or not 0 < frac < 1):
+        raise ValueError(f"frac={frac!r}: give a share in (0, 1)")
+    if n is None and frac is None: return list(range(len(labels)))
+    if frac is None and (not is_int(n) or n < 1):
+        raise ValueError(f"n={n!r}: give an integer >= 1 (items per class) or None")
     out = []
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
-        out += idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:n]].tolist()
+        k = n if frac is None else round(frac*len(idx))
+        out += idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:k]].tolist()
     return sorted(out)
 
 # %% ../nbs/02a_registry.ipynb #3ee0943c
@@ -191,11 +196,8 @@ class RealDataset:
         """The validation setting, to choose settings without the test set: train on the `fit` subset and evaluate on
         `heldout` where the dataset names them (`fashion-catalog`), else hold out a stratified `frac` of each class."""
         if "fit" in self.subsets and "heldout" in self.subsets: fit, held = self.subsets["fit"], self.subsets["heldout"]
-        elif not isinstance(frac, float) or not 0 < frac < 1: raise ValueError(f"frac={frac!r}: give a share in (0, 1)")
         else:
-            labels = np.asarray([l for _, l in self.train])
-            out = {int(i) for c in np.unique(labels) for idx in [np.flatnonzero(labels == c)]
-                   for i in idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:round(frac*len(idx))]]}
+            out = set(stratified_subset([l for _, l in self.train], None, seed, frac=frac))
             fit, held = [it for i, it in enumerate(self.train) if i not in out], [self.train[i] for i in sorted(out)]
         return RealDataset(self.name, self.classes, fit, held, self.metric, self.subsets, self.root)
 

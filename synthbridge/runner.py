@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Callable
 import numpy as np
 import synthbridge
-from .core import is_image, is_int
-from .grid import Grid, Plan, Run, Stage1Spec, StyleSpec, SynthSpec, task_deps, load_grid, grid_path, shipped_grids
+from .core import MIN_SCALE, is_image, is_int
+from .grid import SPLITS, Grid, Plan, Run, Stage1Spec, StyleSpec, SynthSpec, check_split, task_deps
+from .grid import load_grid, grid_path, shipped_grids
 from .store import Store, open_store
 from .core import kwargs_for
 
 # %% auto #0
-__all__ = ['EVAL_SETTINGS', 'SPLITS', 'EXECUTORS', 'RunContext', 'real_dataset', 'make_style', 'make_synth', 'make_stage1',
-           'eval_split', 'train_run', 'execute_task', 'run_grid', 'SweepWorker', 'sweep_executor', 'submit_grid',
-           'add_sweep_args', 'run_sweep']
+__all__ = ['EVAL_SETTINGS', 'EXECUTORS', 'RunContext', 'real_dataset', 'make_style', 'make_synth', 'make_stage1', 'eval_split',
+           'train_run', 'execute_task', 'run_grid', 'SweepWorker', 'sweep_executor', 'submit_grid', 'add_sweep_args',
+           'run_sweep']
 
 # %% ../nbs/10c_runner.ipynb #63caacd9
 class RunContext:
@@ -143,7 +144,7 @@ def _weights(w):
         return str(efficientnet_lite0_weights())
     return w
 
-def _synth_dls(spec: SynthSpec, volume: int, bs: int, size: int, ctx: RunContext, min_scale: float = 0.08):
+def _synth_dls(spec: SynthSpec, volume: int, bs: int, size: int, ctx: RunContext, min_scale: float = MIN_SCALE):
     """DataLoaders on the first `volume` images per class of a set, in memory when they fit (valid: 2 of them per
     class, for monitoring only)."""
     from synthbridge.loaders import load_in_memory, make_dls
@@ -174,11 +175,6 @@ EVAL_SETTINGS = ("test_per_class", "curve_per_class")
 ("`Grid.extra` keys that `train_run` reads itself: evaluate on a stratified subset of `test_per_class` test images per "
  "class, and record the per-epoch curve on `curve_per_class` of them (None or absent: the whole test set).")
 
-SPLITS = ("test", "val")
-("Where `train_run` evaluates (`Grid.extra['split']`): 'test' (the default), or 'val': trained on the rest of the "
- "training items and evaluated on a held-out part of them (`RealDataset.validation`), to choose settings without the "
- "test set.")
-
 # %% ../nbs/10c_runner.ipynb #898b7419
 def eval_split(test: list, # the dataset's (item, label) test pairs
                test_per_class: int | None = None, # test images per class to evaluate on (None: all)
@@ -203,9 +199,8 @@ def train_run(run: Run, ctx: RunContext) -> dict:
     ctx.close()
     ds = ctx.dataset(run.dataset)
     extra = dict(run.config.get("extra", {}))
-    split = extra.pop("split", "test")
-    if split not in SPLITS: raise ValueError(f"split={split!r}: allowed are {', '.join(map(repr, SPLITS))}")
-    min_scale = extra.pop("min_scale", 0.08)          # the random crop of the real (and mixed's synthetic) images
+    split = check_split(extra.pop("split", "test"))  # as the grid checks it (a `Run` may be made by hand)
+    min_scale = extra.pop("min_scale", MIN_SCALE)          # the random crop of the real (and mixed's synthetic) images
     if split == "val": ds = ds.validation()           # train on the rest of the training items, evaluate on a hold-out
     test, curve = eval_split(ds.test, *(extra.pop(k, None) for k in EVAL_SETTINGS))
     shots = None if run.shots == "full" else run.shots
