@@ -31,7 +31,7 @@ PIPELINE_NAMES = {"vanilla": "Vanilla Transfer", "mixed": "Mixed Transfer", "bri
 
 # %% ../nbs/09b_demo_runs.ipynb #805883a9
 DEMO_SETTINGS = {
-    "default": dict(shots=10, n_per_class=100, seeds=(0, 1, 2), epochs=24, stage1_epochs=4, size=48, batch_size=25,
+    "default": dict(shots=10, n_per_class=100, seeds=(0, 1, 2), epochs=24, stage1_epochs=8, size=48, batch_size=25,
                     lr=0.01, steps=25, test_per_class=200, curve_per_class=10, gen_batch_size=50, split="test",
                     min_scale=0.35),
     "quick": dict(shots=4, n_per_class=40, seeds=(0,), epochs=10, stage1_epochs=3, size=48, batch_size=25,
