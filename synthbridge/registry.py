@@ -147,15 +147,13 @@ def stratified_subset(labels: Sequence[int], # the label of every item, in item 
                      ) -> list[int]:
     "Indices (ascending) of up to `n` items per class (or a `frac` of each class), fixed by `seed`; all if both are None."
     labels = np.asarray(labels)
-    if frac is not None and (isinstance(frac, bool) or not isinstance(frac, float) or not 0 < frac < 1):
+    if frac is not None and not (isinstance(frac, float) and 0 < frac < 1):
         raise ValueError(f"frac={frac!r}: give a share in (0, 1)")
-    if n is None and frac is None: return list(range(len(labels)))
-    if frac is None and (not is_int(n) or n < 1):
+    if frac is None and n is not None and (not is_int(n) or n < 1):
         raise ValueError(f"n={n!r}: give an integer >= 1 (items per class) or None")
     out = []
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        k = n if frac is None else round(frac*len(idx))
+    for c in np.unique(labels):                                     # n and frac None: k is None, every item
+        idx = np.flatnonzero(labels == c); k = n if frac is None else round(frac*len(idx))
         out += idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:k]].tolist()
     return sorted(out)
 
