@@ -173,7 +173,7 @@ def _check(key, v):
         ok = lambda x: isinstance(x, (str, int, float, bool))   # what TOML can hold
         v = _one(key, v, lambda d: isinstance(d, dict) and all(isinstance(k, str) and ok(x) for k, x in d.items()),
                  "a table of names to numbers, strings or booleans (leave out a setting that is None)")
-        for name, check in (("split", check_split), ("min_scale", check_min_scale)):   # the run settings read below
+        for name, check in (("split", check_split), ("min_scale", check_min_scale)):   # settings that runs read
             try:
                 if name in v: check(v[name])
             except ValueError as e: raise GridError(key, f"extra: {e}") from None
