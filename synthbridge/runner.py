@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import synthbridge
 from .core import MIN_SCALE, is_image, is_int
-from .grid import SPLITS, Grid, Plan, Run, Stage1Spec, StyleSpec, SynthSpec, check_split, task_deps
+from .grid import Grid, Plan, Run, Stage1Spec, StyleSpec, SynthSpec, check_split, task_deps
 from .grid import load_grid, grid_path, shipped_grids
 from .store import Store, open_store
 from .core import kwargs_for
@@ -200,7 +200,7 @@ def train_run(run: Run, ctx: RunContext) -> dict:
     ds = ctx.dataset(run.dataset)
     extra = dict(run.config.get("extra", {}))
     split = check_split(extra.pop("split", "test"))  # as the grid checks it (a `Run` may be made by hand)
-    min_scale = extra.pop("min_scale", MIN_SCALE)          # the random crop of the real (and mixed's synthetic) images
+    min_scale = extra.pop("min_scale", MIN_SCALE)  # the random crop of the real (and mixed's synthetic) images
     if split == "val": ds = ds.validation()           # train on the rest of the training items, evaluate on a hold-out
     test, curve = eval_split(ds.test, *(extra.pop(k, None) for k in EVAL_SETTINGS))
     shots = None if run.shots == "full" else run.shots
