@@ -239,6 +239,8 @@ OPTIONS = {
         (("--vae-steps",), dict(type=int, default=500, help="autoencoder training steps")),
         (("--latent-channels",), dict(type=int, default=4, help="autoencoder latent channels (UNet in/out)")),
         (("--vae-from",), dict(default=None, help="reuse the autoencoder of this train-mini folder (no stage A)")),
+        (("--unet-from",), dict(default=None, help="fine-tune the UNet and text encoder of this train-mini folder "
+                                "(e.g. the shipped mini-web: synthbridge.mini.mini_web_path()); reuses its autoencoder")),
         (("--image-size",), dict(type=int, default=32, help="image side in px")),
         (("--n-source",), dict(type=int, default=50_000, help="train on the first N Fashion-MNIST training images")),
         (("--lr",), dict(type=float, default=1e-3, help="peak learning rate of the UNet + text encoder")),

@@ -229,10 +229,12 @@ def _look_caption_ids(tokenizer, classes, looks, y, tmpl, drop, colour, backgrou
 
 def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size, lr, seed, cfg_drop, hidden,
                 ckpt_every, resume, progress, log, ema_decay, channels, looks=None, name_colour=0., name_background=0.,
-                noise_offset=0.):
+                noise_offset=0., init=None):
     from diffusers import DDPMScheduler
     unet = _make_unet(latents.shape[-1], hidden, channels, latents.shape[1])
     te = _make_text_encoder(len(tokenizer), hidden)
+    if init is not None:                                   # a fine-tune: start from another pipeline's weights
+        unet.load_state_dict(init[0]); te.load_state_dict(init[1])
     params = list(unet.parameters()) + list(te.parameters())
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     ema = [p.detach().clone() for p in params]
@@ -367,6 +369,23 @@ def _vae_from(src, config: dict) -> tuple:
     from diffusers import AutoencoderKL
     return AutoencoderKL.from_pretrained(src/"vae").float(), list(info["vae_losses"]), float(info["seconds"]["vae"])
 
+# %% ../nbs/08_mini.ipynb #3d010d7c
+def _unet_from(src, config: dict, hidden: int, channels) -> tuple:
+    "(UNet state dict, text-encoder state dict) in float32 of the `train_mini` folder `src`; `config` records it."
+    src = check_vae_from(src, label=f"unet_from={str(src)!r}")
+    weights = src/"unet"/"diffusion_pytorch_model.safetensors"
+    sc = json.loads((src/"training.json").read_text())["config"]
+    if (sc.get("hidden"), list(sc.get("unet_channels", ()))) != (hidden, list(channels)):
+        raise ValueError(f"unet_from={str(src)!r} has hidden={sc.get('hidden')!r}, "
+                         f"unet_channels={sc.get('unet_channels')!r}; this run asks for hidden={hidden!r}, "
+                         f"unet_channels={list(channels)!r}")
+    from diffusers import UNet2DConditionModel
+    from transformers import CLIPTextModel
+    unet = UNet2DConditionModel.from_pretrained(src/"unet").float()
+    te = CLIPTextModel.from_pretrained(src/"text_encoder").float()
+    config |= dict(unet_from=str(src.resolve()), unet_from_sha256=hashlib.sha256(weights.read_bytes()).hexdigest()[:16])
+    return unet.state_dict(), te.state_dict()
+
 # %% ../nbs/08_mini.ipynb #b78c5554
 def train_mini(out, # folder to write the pipeline into (replaced when training ends)
                steps: int = 2000, # UNet + text-encoder steps (stage B)
@@ -403,6 +422,8 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                world_seed: int = 0, # 'web': seed of the corpus's looks
                noise_offset: float = 0., # stage B: std of a per-latent-channel constant added to the noise
                vae_from=None, # a `train_mini` folder: reuse its autoencoder (stage A skipped; its settings apply)
+               # a `train_mini` folder: fine-tune its UNet and text encoder (its autoencoder is reused as `vae_from`)
+               unet_from=None,
               ) -> Path:
     "Train the mini text-to-image pipeline on a Fashion-MNIST corpus and save it as a `StableDiffusionPipeline` folder."
     if corpus not in ("web", "fashion-mnist"):
@@ -440,7 +461,13 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     if noise_offset: config |= dict(noise_offset=noise_offset)                              # v8's config: no key
     if corpus == "web": config |= dict(corpus=corpus, world_version=world.WORLD_VERSION, world_seed=world_seed,
                                        name_colour=name_colour, name_background=name_background)
+    if unet_from is not None:
+        if vae_from is not None and Path(vae_from).expanduser().resolve() != Path(unet_from).expanduser().resolve():
+            raise ValueError(f"unet_from={str(unet_from)!r} and vae_from={str(vae_from)!r}: a fine-tuned UNet needs "
+                             "its own autoencoder; give unet_from alone")
+        vae_from = unet_from
     vae_src = _vae_from(vae_from, config) if vae_from is not None else None   # fails early; updates `config`
+    init = _unet_from(unet_from, config, hidden, unet_channels) if unet_from is not None else None
     if resume and (out/"training.json").exists() and \
             json.loads((out/"training.json").read_text()).get("config") == config:
         log(f"{out} already holds a pipeline trained with these settings"); return out
@@ -482,7 +509,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
                                                               steps=steps,
             batch_size=batch_size, lr=lr, seed=seed, cfg_drop=cfg_drop, hidden=hidden, ckpt_every=ckpt_every,
             resume=resume, progress=progress, log=log, ema_decay=ema_decay, channels=unet_channels, looks=looks,
-            name_colour=name_colour, name_background=name_background, noise_offset=noise_offset)
+            name_colour=name_colour, name_background=name_background, noise_offset=noise_offset, init=init)
         info = dict(config=config, scaling_factor=scale, torch_threads=torch.get_num_threads(),
                     seconds=dict(vae=round(vae_secs, 1), encode=round(t2 - t1, 1), unet=round(unet_secs, 1)),
                     vae_losses=vae_losses, unet_losses=unet_losses)

@@ -574,11 +574,12 @@ def run_train_mini(args) -> int:
                           hidden=32, vae_channels=(16, 32, 32), unet_channels=(64, 64))
         fashion_mnist_root(args.root)
         if args.vae_from: check_vae_from(args.vae_from, label=f"--vae-from {args.vae_from}")
+        if args.unet_from: check_vae_from(args.unet_from, label=f"--unet-from {args.unet_from}")
     except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from e
     train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
                cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
                resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus,
-               vae_latent_channels=args.latent_channels, vae_from=args.vae_from,
+               vae_latent_channels=args.latent_channels, vae_from=args.vae_from, unet_from=args.unet_from,
                noise_offset=args.noise_offset)
     atomic_write_text(out/"README.md", _model_card(out))          # the card; `evaluate_mini` rewrites it with the scores
     if not args.no_eval:
