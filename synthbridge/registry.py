@@ -216,7 +216,14 @@ class RealDataset:
 
     def shots(self, k: int, seed: int = 0) -> list:
         "The nested k-shot training subset (`few_shot` on `train`)."
-        return [self.train[i] for i in few_shot([l for _, l in self.train], k, seed)]
+        labels = [l for _, l in self.train]
+        counts = np.bincount(labels, minlength=len(self.classes)) if labels else np.zeros(0, int)
+        small = [c for c in np.flatnonzero(counts) if is_int(k) and counts[c] < k]
+        if small:
+            c = min(small, key=lambda c: counts[c])
+            raise ValueError(f"shots={k} is larger than the smallest class: {self.classes[c]!r} has {counts[c]} "
+                             "training images")
+        return [self.train[i] for i in few_shot(labels, k, seed)]
 
     def __repr__(self):
         subs = f", subsets={ {k: len(v) for k, v in self.subsets.items()} }" if self.subsets else ""
