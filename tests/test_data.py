@@ -280,8 +280,8 @@ def test_folder_recipe_is_the_registry_recipe(tmp_path):
     assert not torch.equal(dls.train.one_batch()[0], dls.train.one_batch()[0])   # random-resized crop + flip
     assert torch.equal(dls.valid.one_batch()[0], dls.valid.one_batch()[0])       # resize 256/224 + centre crop
     assert dls.valid_ds.resize == 37 and dls.train_ds.train and not dls.valid_ds.train
-    k = folder_dls(d, size=32, shots=3, seed=5)                                    # the registry's k-shot rule
-    assert k.train_ds.items == [ds.train[i] for i in few_shot([l for _, l in ds.train], 3, 5)]
+    k, ds5 = folder_dls(d, size=32, shots=3, seed=5), D.read_folder(d, seed=5)     # the registry's k-shot rule
+    assert k.train_ds.items == [ds5.train[i] for i in few_shot([l for _, l in ds5.train], 3, 5)] == ds5.shots(3, 5)
 
 
 def test_invert_learns_only_on_the_training_split_of_a_root(tmp_path, capsys):
