@@ -510,23 +510,15 @@ def _versions():
     return dict(torch=torch.__version__, diffusers=diffusers.__version__, transformers=transformers.__version__)
 
 # %% ../nbs/07_dsi.ipynb #ae8f16b6
-def _image_folder(path):
-    "(files, labels, classes) of an image folder with one subfolder per class (names from classes.json if present)."
-    from synthbridge.prompts import slugify
+def _image_folder(path, seed: int = 0):
+    "(files, labels, classes, what is learned on) of `--real`: a root's training split only, or every image of a folder."
+    from synthbridge.data import read_folder
     path = Path(path).expanduser()
     if not path.is_dir(): raise FileNotFoundError(f"--real {path}: no such folder")
-    subs = sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
-    names = {d.name: d.name for d in subs}
-    if (path/"classes.json").exists():
-        cj = json.loads((path/"classes.json").read_text())
-        names = dict(zip(cj.get("slugs") or [slugify(c) for c in cj["classes"]], cj["classes"]))
-        subs = [path/s for s in names if (path/s).is_dir()]
-    if not subs: raise ValueError(f"--real {path}: no class subfolders (expected {path}/<class>/<image>)")
-    files, labels, classes = [], [], []
-    for d in subs:
-        fs = sorted(f for f in d.rglob("*") if is_image(f))
-        classes.append(names[d.name]); files += fs; labels += [len(classes) - 1]*len(fs)
-    return files, labels, classes
+    ds = read_folder(path, seed=seed, valid_pct=0)            # no hold-out: a root's test split is the only one left out
+    lay = ds.layout
+    where = f"{lay['train']}; {lay['test']} is not used" if lay["test"] is not None else str(path)
+    return [f for f, _ in ds.train], [l for _, l in ds.train], list(ds.classes), where
 
 # %% ../nbs/07_dsi.ipynb #e547538d
 def add_invert_args(parser):
@@ -547,7 +539,7 @@ def run_invert(args) -> int:
             raise UsageError(f"--shots {args.shots!r}: 'full' or an integer >= 1") from None
     if args.steps < 1: raise UsageError(f"--steps {args.steps}: need >= 1")
     try:
-        if args.real is not None: items, labels, classes = _image_folder(args.real)
+        if args.real is not None: items, labels, classes, where = _image_folder(args.real, args.seed)
         else:
             from synthbridge.data import get_dataset
             ds = get_dataset(args.dataset, root=args.root)
@@ -556,6 +548,7 @@ def run_invert(args) -> int:
     if shots is not None:
         from synthbridge.data import few_shot
         idx = few_shot(labels, shots, args.seed); items, labels = [items[i] for i in idx], [labels[i] for i in idx]
+    if args.real is not None: print(f"learning the style on {len(items)} training images of {where}")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     try: pipe = load_pipeline(args.model, device=device)
     except (OSError, ValueError) as e: raise UsageError(f"--model {args.model!r} cannot be loaded: {e}") from e

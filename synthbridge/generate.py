@@ -69,7 +69,7 @@ def _manifest_lines(out: Path, files: set) -> dict:
 # %% ../nbs/03_generate.ipynb #417b37c3
 def merge_manifests(out, # a folder written by `generate`
                    ) -> int:
-    "Write `out/manifest.jsonl` (and `metadata.jsonl`) from all manifest parts: one row per existing image, sorted."
+    "Write `out/manifest.jsonl` (and `metadata.parquet`) from all manifest parts: one row per existing image, sorted."
     out = Path(out)
     slugs = json.loads((out/"classes.json").read_text(encoding="utf-8"))["slugs"]
     lines = sorted(_manifest_lines(out, _existing_files(out, slugs)).values())
@@ -79,10 +79,19 @@ def merge_manifests(out, # a folder written by `generate`
 
 # %% ../nbs/03_generate.ipynb #e250fedf
 def _write_hf_metadata(out: Path, rows: list[dict]):
-    "`out/metadata.jsonl` for Hugging Face's `imagefolder`: the manifest's rows with `file` as `file_name`, first."
-    text = "".join(json.dumps({"file_name": r["file"], **{k: v for k, v in r.items() if k != "file"}},
-                              ensure_ascii=False) + "\n" for r in rows)
-    _atomic_write_text(out/"metadata.jsonl", text)
+    "`out/metadata.parquet` for Hugging Face's `imagefolder`: the manifest's rows, `file` as `file_name`, `label` named."
+    try: import pyarrow as pa, pyarrow.parquet as pq
+    except ImportError: return                           # only `datasets` reads it, and `datasets` needs pyarrow
+    from synthbridge.core import atomic_write_bytes
+    classes = json.loads((out/"classes.json").read_text(encoding="utf-8"))["classes"]
+    keys = [k for k in (rows[0] if rows else {"label": 0}) if k != "file"]
+    table = pa.table({"file_name": pa.array([r["file"] for r in rows], pa.string()),
+                      **{k: [r.get(k) for r in rows] for k in keys}})
+    feats = {"file_name": {"dtype": "string", "_type": "Value"}, "label": {"names": classes, "_type": "ClassLabel"}}
+    table = table.replace_schema_metadata({"huggingface": json.dumps({"info": {"features": feats}})})  # datasets' key
+    sink = pa.BufferOutputStream(); pq.write_table(table, sink)
+    atomic_write_bytes(out/"metadata.parquet", sink.getvalue().to_pybytes())
+    if (out/"metadata.jsonl").exists(): (out/"metadata.jsonl").unlink()   # an older run's: imagefolder reads one kind
 
 # %% ../nbs/03_generate.ipynb #838eefbf
 @dataclass
@@ -269,7 +278,8 @@ def _remove_old_run(out: Path):
             f = (out/r["file"]).resolve()
             if out.resolve() in f.parents: f.unlink(missing_ok=True)
         p.unlink(missing_ok=True)
-    for p in [*out.glob("done.*-of-*.json"), out/"classes.json", out/"run.json", out/"metadata.jsonl"]:
+    for p in [*out.glob("done.*-of-*.json"), out/"classes.json", out/"run.json", out/"metadata.jsonl",
+              out/"metadata.parquet"]:
         p.unlink(missing_ok=True)
     for s in slugs:
         d = out/s

@@ -357,88 +357,25 @@ class FixedFeatures(Callback):
         for p in self.learn.model.parameters(): p.requires_grad_(True)
 
 # %% ../nbs/04_learner.ipynb #19bd6e2b
-def _image_files(d: Path) -> list[Path]:
-    return sorted(p for p in d.iterdir() if p.is_file() and is_image(p))
+from .core import MIN_SCALE
+from .synthetic import read_folder
 
-def _class_files(d: Path) -> dict:
-    "{class folder name: its image files} of `d`; a nested folder or a class folder without images is an error."
-    out = {}
-    for c in sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        nested = sorted(q for q in c.iterdir() if q.is_dir() and not q.name.startswith("."))
-        if nested: raise ValueError(f"{nested[0]}: a folder inside the class folder {c.name!r}; class folders must "
-                                    "hold the image files themselves (one folder level per class)")
-        fs = _image_files(c)
-        if not fs: raise ValueError(f"{c}: the class folder {c.name!r} holds no images ({', '.join(IMAGE_EXTS)})")
-        out[c.name] = fs
-    return out
-
-def _split_dirs(path: Path):
-    "(training root, test folder or None) of an image folder, or a clear error for a half-made layout."
-    sub = next((path/s for s in ("valid", "test", "val") if (path/s).is_dir()), None)
-    if (path/"train").is_dir() and sub is None:
-        raise ValueError(f"{path/'train'} has no test split beside it: add {path/'test'} (or valid/) with the same "
-                         f"class "
-                         f"folders, or give {path/'train'} itself for a seeded split")
-    if sub is not None and not (path/"train").is_dir():
-        raise ValueError(f"{sub} has no train/ folder beside it: add {path/'train'} with the same class folders")
-    return (path/"train", sub) if sub is not None else (path, None)
-
-def folder_dls(path, # image folder: `train/` + `valid/` (or `test/`) of class folders, or class folders only
-               size: int = 224, # image side, px
-               bs: int = 64, # batch size (lowered to the training set size when that is smaller)
-               shots: int | None = None, # training images per class (seeded choice); None: all
-               seed: int = 0, # seed of the k-shot choice and of the 80/20 split
-               valid_pct: float = 0.2, # held-out share when there is no valid/test folder
-               classes=None, # class folder names in label order (default: sorted, or `classes.json`'s slugs)
-               num_workers: int = 0, # DataLoader workers
+def folder_dls(path, # a dataset root (train/ + test/ or valid/), a folder of class folders, or a generated set
+               size: int = 224, # crop side, px
+               bs: int = 64, # batch size
+               shots: int | None = None, # training images per class (`few_shot`'s nested draw); None: all
+               seed: int = 0, # seed of the k-shot draw and of the held-out share
+               valid_pct: float = 0.2, # held-out share of each class when there is no test split
+               classes=None, # class names in label order (kept as given); default: the folders sorted, or classes.json
+               num_workers: int | None = None, # DataLoader workers (None: 0 for in-memory data, else min(8, CPUs))
                device=None, # torch device
+               resize: int | None = None, # eval: short side before the centre crop (None: size*256/224)
+               min_scale: float = MIN_SCALE, # train: the random crop's smallest share of the image area
               ):
-    "fastai DataLoaders (images in [0, 1], not normalised) of an image folder, optionally k-shot."
-    from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, IndexSplitter, Resize, parent_label
-    path = Path(path).expanduser()
-    if not path.is_dir(): raise FileNotFoundError(f"image folder {str(path)!r} does not exist")
-    root, sub = _split_dirs(path)
-    found = _class_files(root)
-    if classes is None and (root/"classes.json").exists():
-        classes = json.loads((root/"classes.json").read_text()).get("slugs")
-    classes = list(classes or found)
-    if not classes: raise ValueError(f"{str(root)!r} holds no class folders with images")
-    missing = [c for c in classes if c not in found]
-    if missing: raise ValueError(f"{root}: no folder for the classes {', '.join(map(repr, missing[:5]))}")
-    if sub is not None:
-        test = _class_files(sub)
-        only_test, no_test = [c for c in test if c not in classes], [c for c in classes if c not in test]
-        if only_test or no_test:
-            raise ValueError(f"the class folders of {sub} and {root} differ: only in {sub.name}/: "
-                             f"{', '.join(map(repr, only_test[:5])) or 'none'}; no {sub.name}/ images for: "
-                             f"{', '.join(map(repr, no_test[:5])) or 'none'}")
-    rng = np.random.default_rng(seed)
-    per = {c: found[c] for c in classes}
-    if root is path:                                              # no valid folder: a seeded split per class
-        train, valid = [], []
-        for c, fs in per.items():
-            perm = rng.permutation(len(fs)); nv = int(round(valid_pct*len(fs)))
-            valid += [fs[i] for i in sorted(perm[:nv])]; train += [fs[i] for i in sorted(perm[nv:])]
-    else:
-        train = [f for fs in per.values() for f in fs]
-        valid = [f for c in classes for f in test[c]]
-    if shots is not None:
-        if int(shots) < 1: raise ValueError(f"shots={shots!r}: must be a positive integer or None (all)")
-        byc = {c: [f for f in train if f.parent.name == c] for c in classes}
-        short = {c: len(v) for c, v in byc.items() if len(v) < shots}
-        if short:
-            c, n = min(short.items(), key=lambda x: x[1])
-            raise ValueError(f"shots={shots} is larger than the smallest class: {c!r} has {n} training images")
-        train = [f for c in classes
-                 for f in sorted(np.random.default_rng([seed, classes.index(c)]).permutation(byc[c])[:shots].tolist())]
-        train = [Path(f) for f in train]
-    if not train: raise ValueError(f"{str(path)!r}: no training images")
-    from synthbridge.data import check_images
-    check_images(train + valid)                     # a corrupt or unreadable file is named now, not mid-epoch
-    items = train + valid
-    db = DataBlock(blocks=(ImageBlock, CategoryBlock(vocab=classes)), get_items=lambda _: items, get_y=parent_label,
-                   splitter=IndexSplitter(list(range(len(train), len(items)))), item_tfms=Resize(size))
-    return db.dataloaders(path, bs=min(bs, len(train)), num_workers=num_workers, device=device)
+    "`read_folder(path).dls(...)`: the registry's recipe (random-resized crop + flip, 256/224 centre crop) on a folder."
+    ds = read_folder(path, classes, seed, valid_pct)
+    return ds.dls(shots, seed, bs=bs, size=size, resize=resize, num_workers=num_workers, device=device,
+                  min_scale=min_scale)
 
 # %% ../nbs/04_learner.ipynb #6eb933ba
 def add_data_args(parser, # an argparse parser
@@ -499,25 +436,24 @@ def real_dls_from_args(args) -> tuple:
         return ds.dls(**kw), dict(name=ds.name, metric=ds.metric, shots=shots, lr=getattr(ds, "lr", None),
                                   split="train")
     if getattr(args, "real", None):
-        dls = folder_dls(args.real, size=args.size, bs=args.batch_size, shots=shots, seed=args.seed,
-                         num_workers=nw or 0, device=dev)
-        return dls, dict(name=Path(args.real).name, metric="top1", shots=shots, lr=None, split="train")
+        ds = read_folder(args.real, seed=args.seed)           # a root's test split, else a seeded hold-out
+        kw = dict(shots=shots, seed=args.seed, bs=args.batch_size, size=args.size,
+                  resize=max(args.size, round(args.size*256/224)))
+        if nw is not None: kw["num_workers"] = nw
+        if dev: kw["device"] = dev
+        return ds.dls(**kw), dict(name=ds.name, metric="top1", shots=shots, lr=None, split="train")
     raise ValueError("give the real data: --dataset NAME or --real FOLDER")
 
 # %% ../nbs/04_learner.ipynb #bbd181f7
 def synthetic_dls_from_args(args):
-    "The synthetic DataLoaders from `--synthetic` (a `generate` folder via `synthbridge.data`, else any class folder)."
+    "The synthetic DataLoaders from `--synthetic` (a `generate` folder or any class folder, through `read_folder`)."
     p = Path(args.synthetic).expanduser()
     if not p.is_dir(): raise FileNotFoundError(f"--synthetic {str(p)!r} is not a folder")
     dev, nw = getattr(args, "device", None), getattr(args, "num_workers", None)
-    if (p/"classes.json").exists():
-        from synthbridge.data import SyntheticSet
-        kw = dict(bs=args.batch_size, size=args.size, resize=max(args.size, round(args.size*256/224)), seed=args.seed)
-        if nw is not None: kw["num_workers"] = nw
-        if dev: kw["device"] = dev
-        return SyntheticSet(p).dls(**kw)
-    return folder_dls(p, size=args.size, bs=args.batch_size, seed=args.seed, valid_pct=0.1, num_workers=nw or 0,
-                      device=dev)
+    kw = dict(bs=args.batch_size, size=args.size, resize=max(args.size, round(args.size*256/224)), seed=args.seed)
+    if nw is not None: kw["num_workers"] = nw
+    if dev: kw["device"] = dev
+    return read_folder(p, seed=args.seed, valid_pct=0.1).dls(**kw)      # 10 % of each class held out
 
 # %% ../nbs/04_learner.ipynb #ac5b1ff5
 def _write_json(path, obj): return atomic_write_json(path, obj, ensure_ascii=True)

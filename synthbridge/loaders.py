@@ -7,6 +7,7 @@ Docs: https://synthbridge.github.io/synthbridge/loaders.html.md"""
 # %% ../nbs/02b_loaders.ipynb #56fe41f5
 from __future__ import annotations
 import math, os, random, warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 import numpy as np
@@ -14,11 +15,13 @@ import torch
 from PIL import Image
 from fastai.data.core import DataLoaders, TfmdDL
 from fastai.data.transforms import Category, CategoryMap, IntToFloatTensor
+from fastai.losses import CrossEntropyLossFlat
 from fastai.torch_core import TensorCategory, TensorImage, default_device
 from fastcore.basics import patch
 from fasttransform import Transform
 from .core import MIN_SCALE, check_min_scale
 from .registry import RealDataset
+from .prompts import folder_class
 
 # %% auto #0
 __all__ = ['eval_resize', 'load_image', 'check_images', 'ImageItems', 'ItemDataLoaders', 'make_dls', 'load_in_memory']
@@ -155,6 +158,16 @@ class ImageItems:
             self.y = torch.tensor([l for _, l in self.items])
 
     n_inp = 1
+    @property
+    def loss_func(self):
+        "fastai's loss for a category target (`Learner` and `vision_learner` take it from `dls.train_ds`)."
+        return CrossEntropyLossFlat()
+    @contextmanager
+    def set_split_idx(self, i: int): # 0: the training crop (random), 1: the eval crop, as fastai's `Datasets`
+        "Use the training (0) or eval (1) crop inside the `with` block (`Learner.tta` augments the eval set this way)."
+        old, self.train = self.train, i == 0
+        try: yield self
+        finally: self.train = old
     def __len__(self): return len(self.items)
     def __getitem__(self, i):
         it, l = self.items[i]
@@ -173,8 +186,10 @@ class ImageItems:
 class _BatchCrop(Transform):
     "Random resized crop + flip (train) or resize + centre crop (eval) of a whole float batch with `roi_align`."
     order = 15
-    def __init__(self, size, resize, train, min_scale=MIN_SCALE):
-        self.size, self.resize, self.train, self.min_scale = size, resize, train, min_scale
+    def __init__(self, size, resize, ds, min_scale=MIN_SCALE):   # `ds.train` chooses the crop (`set_split_idx`)
+        self.size, self.resize, self.ds, self.min_scale = size, resize, ds, min_scale
+    @property
+    def train(self): return self.ds.train
     def encodes(self, x: TensorImage):
         from torchvision.ops import roi_align
         n, c, H, W = x.shape
@@ -190,7 +205,13 @@ class _BatchCrop(Transform):
         return TensorImage(out)
     def decodes(self, x: TensorImage): return x
 
-class _ArrayDL(TfmdDL):
+class _ItemDL(TfmdDL):
+    "A `TfmdDL` over `ImageItems` whose `show_batch`, `show_results` and `plot_top_losses` find fastai's image methods."
+    def _pre_show_batch(self, b, max_n=9):
+        import fastai.vision.learner  # registers show_results / plot_top_losses for images (slow: loaded on first show)
+        return super()._pre_show_batch(b, max_n=max_n)
+
+class _ArrayDL(_ItemDL):
     "A `TfmdDL` over an in-memory `ImageItems`: a batch is one tensor index, cropped on the device afterwards."
     def create_item(self, s): return 0 if s is None else s
     def create_batch(self, b):
@@ -210,22 +231,36 @@ def _item_dl(items, classes, train, bs, size, resize, num_workers, device, min_s
     n = len(ds)
     kw = dict(bs=bs, shuffle=train, drop_last=train and n > bs and n % bs == 1, device=device)
     if ds.x is not None:
-        crop = _BatchCrop(size, resize, train, min_scale)
+        crop = _BatchCrop(size, resize, ds, min_scale)
         return _ArrayDL(ds, num_workers=0, after_batch=[IntToFloatTensor(), crop], **kw)
-    return TfmdDL(ds, num_workers=_workers(items, num_workers), after_batch=[IntToFloatTensor()], **kw)
+    return _ItemDL(ds, num_workers=_workers(items, num_workers), after_batch=[IntToFloatTensor()], **kw)
 
 # %% ../nbs/02b_loaders.ipynb #17d5f4fd
+def _is_pair(it) -> bool: return isinstance(it, tuple) and len(it) == 2
+
 class ItemDataLoaders(DataLoaders):
     "fastai `DataLoaders` over `ImageItems`: `test_dl` (hence `predict`, interpretation) uses the validation crop."
-    def test_dl(self, test_items, # paths, PIL images, uint8 arrays or image tensors; `(item, label)` with `with_labels`
+    def test_dl(self, test_items, # paths, PIL images, uint8 arrays or image tensors (or `(item, label)` pairs)
                 rm_type_tfms=None, # unused (fastai's signature)
-                with_labels: bool = False, # `test_items` are `(item, label)` pairs
+                with_labels: bool = False, # label the items: a file by its class folder, as fastai's `parent_label`
                 **kwargs): # `bs`, `num_workers`, `device`; other fastai keywords are ignored
         v = self.valid_ds
-        items = [(it, int(l)) for it, l in test_items] if with_labels else [(it, 0) for it in test_items]
+        items = [(it[0] if _is_pair(it) else it, self._label(it) if with_labels else 0) for it in test_items]
         nw = kwargs.get("num_workers", 0 if all(not isinstance(it, (str, Path)) for it, _ in items) else None)
         return _item_dl(items, v.vocab, False, kwargs.get("bs", self.valid.bs), v.size, v.resize, nw,
                         kwargs.get("device", self.device))
+    def _label(self, it) -> int:
+        "The label index of a test item: the label of an `(item, label)` pair (index or name), else its folder's class."
+        if _is_pair(it): it, l = it
+        elif isinstance(it, (str, Path)): l = folder_class(Path(it).parent.name)
+        else: raise ValueError(f"with_labels=True: a {type(it).__name__} has no folder to name its class; give "
+                               "(item, label) pairs")
+        vocab = list(self.valid_ds.vocab)
+        if isinstance(l, str):
+            if l not in vocab: raise ValueError(f"{it}: class {l!r} is not one of {', '.join(map(repr, vocab[:10]))}")
+            return vocab.index(l)
+        if not 0 <= int(l) < len(vocab): raise ValueError(f"{it}: label {l} out of range for {len(vocab)} classes")
+        return int(l)
 
 # %% ../nbs/02b_loaders.ipynb #63dfde87
 def _check_sizes(size, resize, bs):

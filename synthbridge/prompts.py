@@ -7,11 +7,12 @@ Docs: https://synthbridge.github.io/synthbridge/prompts.html.md"""
 # %% ../nbs/00_prompts.ipynb #32bcf409
 from __future__ import annotations
 import hashlib, re, unicodedata
+from urllib.parse import unquote
 from typing import Sequence
 
 # %% auto #0
-__all__ = ['IMAGENET_TEMPLATES', 'SINGLE_TEMPLATE', 'DSI_TEMPLATE', 'PROMPT_METHODS', 'clean_classname', 'slugify', 'class_slugs',
-           'stable_hash', 'template_index', 'make_prompt']
+__all__ = ['IMAGENET_TEMPLATES', 'SINGLE_TEMPLATE', 'DSI_TEMPLATE', 'PROMPT_METHODS', 'clean_classname', 'slugify',
+           'folder_class', 'class_slugs', 'stable_hash', 'template_index', 'make_prompt']
 
 # %% ../nbs/00_prompts.ipynb #2ae51fc5
 IMAGENET_TEMPLATES = (
@@ -53,21 +54,29 @@ def clean_classname(name: str, # an official class name, folder name or label
     return s
 
 # %% ../nbs/00_prompts.ipynb #02ec169a
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|%]')
 _WIN_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 
 def slugify(name: str, # any class name
-            max_len: int = 80, # longest slug (characters) before a hash suffix keeps it unique
+            max_len: int = 80, # longest folder name (characters) before a hash suffix keeps it unique
            ) -> str:
-    "A readable, safe folder name for `name`: no separators, no leading dots, never empty."
+    "The class name itself as a safe folder name: unsafe characters percent-escaped (`T-shirt/top` -> `T-shirt%2Ftop`)."
     if not isinstance(name, str): raise TypeError(f"class name must be a str, got {type(name).__name__}: {name!r}")
     s = unicodedata.normalize("NFC", name).strip()
-    s = re.sub(r"[^\w.+-]+", "_", s, flags=re.UNICODE)   # separators, spaces, control and punctuation -> _
-    s = re.sub(r"_+", "_", s).strip("._-")
-    if not s: s = "class"
-    if s.lower().split(".")[0] in _WIN_RESERVED: s = s + "_"
+    if not s: return "class"
+    s = _UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", s)        # separators, reserved and control characters
+    if s[0] == ".": s = "%2E" + s[1:]                              # no hidden or dot names ('.', '..')
+    if s[-1] in ". ": s = s[:-1] + f"%{ord(s[-1]):02X}"           # Windows drops a trailing dot or space
+    if s.lower().split(".")[0] in _WIN_RESERVED: s = f"%{ord(s[0]):02X}" + s[1:]
     if len(s) > max_len:
-        s = s[:max_len - 9].rstrip("._-") + "-" + hashlib.sha1(name.encode()).hexdigest()[:8]
+        s = re.sub(r"%[0-9A-F]?$", "", s[:max_len - 9]).rstrip(". ") + "-" + hashlib.sha1(name.encode()).hexdigest()[:8]
     return s
+
+def folder_class(folder: str, # a class folder's name
+                ) -> str:
+    "The class name a folder stands for: `slugify` undone (`T-shirt%2Ftop` -> `T-shirt/top`), any other name as it is."
+    name = unquote(folder)
+    return name if name != folder and slugify(name) == folder else folder
 
 # %% ../nbs/00_prompts.ipynb #ae9fd83d
 def class_slugs(names: Sequence[str]) -> list[str]:

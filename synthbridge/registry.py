@@ -17,7 +17,7 @@ from .core import is_image, is_int
 
 # %% auto #0
 __all__ = ['FASHION_CLASSES', 'DATASETS', 'PAPER_DATASETS', 'FASHION_MNIST_DIRS', 'CALTECH_TRAIN_PER_CLASS', 'DatasetInfo',
-           'class_names', 'few_shot', 'stratified_subset', 'RealDataset', 'read_idx', 'get_dataset']
+           'class_names', 'few_shot', 'stratified_subset', 'hold_out', 'RealDataset', 'read_idx', 'get_dataset']
 
 # %% ../nbs/02a_registry.ipynb #5e23e9c8
 def _classnames_dir() -> Path:
@@ -157,6 +157,21 @@ def stratified_subset(labels: Sequence[int], # the label of every item, in item 
         out += idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:k]].tolist()
     return sorted(out)
 
+# %% ../nbs/02a_registry.ipynb #584b3aed
+def hold_out(labels: Sequence[int], # the label of every item, in item order
+             frac: float, # the share of each class to hold out, in [0, 1) (rounded; 0: none)
+             seed: int = 0, # the same seed gives the same hold-out
+            ) -> list[int]:
+    "Indices (ascending) of a seeded `frac` of each class, at least one and never all of a class with several items."
+    if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac < 1:
+        raise ValueError(f"frac={frac!r}: give a share in (0, 1)")
+    labels, out = np.asarray(labels), []
+    for c in np.unique(labels) if frac else []:
+        idx = np.flatnonzero(labels == c); k = round(frac*len(idx))
+        if len(idx) > 1: k = min(max(k, 1), len(idx) - 1)         # something to check, something to train on
+        out += idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:k]].tolist()
+    return sorted(out)
+
 # %% ../nbs/02a_registry.ipynb #3ee0943c
 class RealDataset:
     "A labelled real dataset: `classes`, `train` and `test` lists of `(item, label)`, its `metric` and registry `info`."
@@ -195,13 +210,20 @@ class RealDataset:
         `heldout` where the dataset names them (`fashion-catalog`), else hold out a stratified `frac` of each class."""
         if "fit" in self.subsets and "heldout" in self.subsets: fit, held = self.subsets["fit"], self.subsets["heldout"]
         else:
-            out = set(stratified_subset([l for _, l in self.train], None, seed, frac=frac))
+            out = set(hold_out([l for _, l in self.train], frac, seed))
             fit, held = [it for i, it in enumerate(self.train) if i not in out], [self.train[i] for i in sorted(out)]
         return RealDataset(self.name, self.classes, fit, held, self.metric, self.subsets, self.root)
 
     def shots(self, k: int, seed: int = 0) -> list:
         "The nested k-shot training subset (`few_shot` on `train`)."
-        return [self.train[i] for i in few_shot([l for _, l in self.train], k, seed)]
+        labels = [l for _, l in self.train]
+        counts = np.bincount(labels, minlength=len(self.classes)) if labels else np.zeros(0, int)
+        small = [c for c in np.flatnonzero(counts) if is_int(k) and counts[c] < k]
+        if small:
+            c = min(small, key=lambda c: counts[c])
+            raise ValueError(f"shots={k} is larger than the smallest class: {self.classes[c]!r} has {counts[c]} "
+                             "training images")
+        return [self.train[i] for i in few_shot(labels, k, seed)]
 
     def __repr__(self):
         subs = f", subsets={ {k: len(v) for k, v in self.subsets.items()} }" if self.subsets else ""

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 from fastai.data.core import DataLoaders
 from fastcore.basics import patch
-from .prompts import class_slugs, clean_classname
-from .core import is_image
-from .registry import RealDataset
+from .prompts import class_slugs, clean_classname, folder_class, slugify
+from .core import IMAGE_EXTS, is_image
+from .registry import RealDataset, hold_out
 from .loaders import ImageItems, make_dls
 
 # %% auto #0
-__all__ = ['SyntheticSet', 'mixed_dls']
+__all__ = ['SyntheticSet', 'read_folder', 'mixed_dls']
 
 # %% ../nbs/02c_synthetic.ipynb #bce6f33b
 class SyntheticSet:
@@ -96,13 +96,7 @@ class SyntheticSet:
         items = self.select(n_per_class)
         if valid is None:
             if not 0 <= valid_pct < 1: raise ValueError(f"valid_pct={valid_pct!r}: must be in [0, 1)")
-            labels = np.array([l for _, l in items]); hold = set()
-            for c in range(len(self.classes)):
-                idx = np.flatnonzero(labels == c)
-                perm = np.random.default_rng([seed, c]).permutation(len(idx))
-                nv = int(round(valid_pct*len(idx)))
-                if valid_pct > 0 and len(idx) > 1: nv = min(max(nv, 1), len(idx) - 1)   # >= 1 held out, >= 1 trained on
-                hold |= set(idx[perm[:nv]].tolist())
+            hold = set(hold_out([l for _, l in items], valid_pct, seed))   # >= 1 held out, >= 1 trained on
             train = [it for i, it in enumerate(items)
                      if i not in hold]; val = [it for i, it in enumerate(items) if i in hold]
         else:
@@ -132,6 +126,80 @@ def _match_classes(real, synth, real_name, synth_path, check_names=True):
                      f"{', '.join(map(repr, only_r[:5]))}; only in the synthetic set: "
                      f"{', '.join(map(repr, only_s[:5]))} "
                      "(pass check_names=False if the names differ on purpose)")
+
+# %% ../nbs/02c_synthetic.ipynb #c636f557
+def _class_files(d: Path) -> dict:
+    "{class folder name: its image files}, sorted by folder name; a nested folder or an empty class folder is an error."
+    out = {}
+    for c in sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        nested = sorted(q for q in c.iterdir() if q.is_dir() and not q.name.startswith("."))
+        if nested: raise ValueError(f"{nested[0]}: a folder inside the class folder {c.name!r}; class folders must "
+                                    "hold the image files themselves (one folder level per class)")
+        fs = sorted(p for p in c.iterdir() if p.is_file() and is_image(p))
+        if not fs: raise ValueError(f"{c}: the class folder {c.name!r} holds no images ({', '.join(IMAGE_EXTS)})")
+        out[c.name] = fs
+    return out
+
+def _split_dirs(path: Path):
+    "(training folder, test folder or None) of an image folder, or a clear error for a half-made layout."
+    sub = next((path/s for s in ("valid", "test", "val") if (path/s).is_dir()), None)
+    if (path/"train").is_dir() and sub is None:
+        raise ValueError(f"{path/'train'} has no test split beside it: add {path/'test'} (or valid/) with the same "
+                         f"class folders, or give {path/'train'} itself for a seeded split")
+    if sub is not None and not (path/"train").is_dir():
+        raise ValueError(f"{sub} has no train/ folder beside it: add {path/'train'} with the same class folders")
+    return (path/"train", sub) if sub is not None else (path, None)
+
+def _folders_of(classes, found: dict, where: Path) -> list[str]:
+    "The class folder of each name in `classes`: the name itself or the folder `generate` would make for it."
+    folders = [c if c in found else slugify(c) for c in classes]
+    missing = [c for c, f in zip(classes, folders) if f not in found]
+    if missing: raise ValueError(f"{where}: no folder for the classes {', '.join(map(repr, missing[:5]))}")
+    return folders
+
+def _split(items: list, valid_pct: float, seed: int) -> tuple[list, list]:
+    if isinstance(valid_pct, bool) or not isinstance(valid_pct, (int, float)) or not 0 <= valid_pct < 1:
+        raise ValueError(f"valid_pct={valid_pct!r}: must be in [0, 1)")
+    held = set(hold_out([l for _, l in items], valid_pct, seed))
+    return [it for i, it in enumerate(items) if i not in held], [items[i] for i in sorted(held)]
+
+def read_folder(path, # a dataset root (train/ + test/, valid/ or val/), a folder of class folders, or a generated set
+                classes=None, # class names in label order (kept as given); default: the folders sorted, or classes.json
+                seed: int = 0, # seed of the held-out share where the folder has no test split
+                valid_pct: float = 0.2, # held-out share of each class where the folder has no test split (0: none)
+               ) -> RealDataset:
+    "A folder of images as a `RealDataset`, read the same way by every entry point; `layout` says what it was."
+    path = Path(path).expanduser()
+    if not path.is_dir(): raise FileNotFoundError(f"image folder {str(path)!r} does not exist")
+    if classes is not None and len(set(classes)) != len(list(classes)):
+        raise ValueError(f"classes={list(classes)!r}: a class is named twice")
+    if (path/"classes.json").exists():                              # a generated set: its manifest, its class names
+        s = SyntheticSet(path); names = list(classes or s.classes)
+        missing = [c for c in s.classes if c not in names] + [c for c in names if c not in s.classes]
+        if missing: raise ValueError(f"{path}: classes {', '.join(map(repr, missing[:5]))} are not in both "
+                                     "classes.json and classes=")
+        items = [(it, names.index(s.classes[l])) for it, l in s.select()]
+        (train, test), layout = _split(items, valid_pct, seed), dict(kind="generated", train=path, test=None)
+    else:
+        root, sub = _split_dirs(path)
+        found = _class_files(root)
+        if not found: raise ValueError(f"{str(root)!r} holds no class folders with images")
+        names = list(classes) if classes is not None else [folder_class(f) for f in found]
+        folders = _folders_of(names, found, root)
+        items = [(f, c) for c, d in enumerate(folders) for f in found[d]]
+        if sub is None: (train, test), layout = _split(items, valid_pct, seed), dict(kind="split", train=root, test=None)
+        else:
+            tf = _class_files(sub)
+            only = [f for f in tf if f not in folders]; none = [f for f in folders if f not in tf]
+            if only or none:
+                raise ValueError(f"the class folders of {sub} and {root} differ: only in {sub.name}/: "
+                                 f"{', '.join(map(repr, only[:5])) or 'none'}; no {sub.name}/ images for: "
+                                 f"{', '.join(map(repr, none[:5])) or 'none'}")
+            train, test = items, [(f, c) for c, d in enumerate(folders) for f in tf[d]]
+            layout = dict(kind="root", train=root, test=sub)
+    ds = RealDataset(path.name, names, train, test, "top1", root=path)
+    ds.layout = layout
+    return ds
 
 # %% ../nbs/02c_synthetic.ipynb #da0ef445
 _HF_TYPES = {bool: "bool", int: "int64", float: "float64", str: "string"}

@@ -80,7 +80,12 @@ def _read_synth(path: Path):
     return classes, slugs, rows
 
 
-def _key(name) -> str: return slugify(str(name)).lower()
+def _key(name) -> str:
+    "A loose key matching a class to a folder: its name, `generate`'s escaped folder or an older `_`-joined folder."
+    import re, unicodedata
+    from synthbridge.prompts import folder_class
+    s = unicodedata.normalize("NFC", folder_class(str(name))).strip()
+    return re.sub(r"_+", "_", re.sub(r"[^\w.+-]+", "_", s)).strip("._-").lower()
 
 def _real_by_class(real, classes, slugs) -> dict[int, list]:
     "Real items per synthetic label, from a folder, a dataset with `.classes`/`.train`, or (item, label) pairs."

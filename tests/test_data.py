@@ -223,3 +223,132 @@ def test_few_shot_independent_of_other_classes():
     a = few_shot([0]*10 + [1]*10, 3, seed=5)
     b = few_shot([0]*10 + [1]*10 + [2]*4, 3, seed=5)
     assert a == b[:6]
+
+
+# ---- one reading of a dataset: every entry point, the same classes, splits and recipe
+
+NAMES = ["T-shirt/top", "Ankle boot", "Bag"]
+
+
+def _args(**kw):
+    from types import SimpleNamespace
+    base = dict(dataset=None, real=None, synthetic=None, shots=None, seed=0, batch_size=4, size=32, device="cpu",
+                num_workers=0, root=None)
+    return SimpleNamespace(**{**base, **kw})
+
+
+def test_generated_folders_keep_the_real_class_names(tmp_path):
+    from synthbridge.testing import synthetic_folder
+    s = synthetic_folder(tmp_path/"s", NAMES, n=3)
+    assert sorted(p.name for p in s.iterdir() if p.is_dir()) == ["Ankle boot", "Bag", "T-shirt%2Ftop"]
+
+
+def test_same_vocab_through_every_entry_point(tmp_path, capsys):
+    from conftest import synthbridge_main
+    from synthbridge.testing import synthetic_folder, tiny_image_folder
+    from synthbridge.learner import folder_dls, real_dls_from_args, synthetic_dls_from_args
+    gen = synthetic_folder(tmp_path/"gen", NAMES, n=5)
+    vocabs = [list(folder_dls(gen, size=32, num_workers=0).vocab), list(D.read_folder(gen).dls(size=32).vocab),
+              list(real_dls_from_args(_args(real=gen))[0].vocab), list(SyntheticSet(gen).dls(size=32).vocab),
+              list(synthetic_dls_from_args(_args(synthetic=gen)).vocab)]
+    assert all(v == NAMES for v in vocabs), vocabs                    # real names, classes.json's order, no slugs
+    # a user's own root with the same classes (folders escaped as generate escapes them): the same names
+    for split, n in (("train", 4), ("test", 2)): tiny_image_folder(tmp_path/"own"/split, NAMES, n=n, size=32)
+    own = D.read_folder(tmp_path/"own")
+    assert sorted(own.classes) == sorted(NAMES) and own.classes == sorted(NAMES, key=lambda c: c.replace("/", "%2F"))
+    vocabs = [list(folder_dls(tmp_path/"own", size=32, num_workers=0).vocab), list(own.dls(size=32).vocab),
+              list(real_dls_from_args(_args(real=tmp_path/"own"))[0].vocab)]
+    assert all(v == own.classes for v in vocabs), vocabs
+    rc, out, err = synthbridge_main(capsys, "train", "--real", tmp_path/"own", "--arch", "test_resnet",
+                                    "--no-pretrained", "--size", 32, "--batch-size", 4, "--epochs", 1, "--pipeline", "vanilla",
+                                    "--out", tmp_path/"run", "--device", "cpu", "--no-progress")
+    assert rc == 0, err
+    from synthbridge.learner import read_weights
+    assert json.loads(read_weights(tmp_path/"run"/"model.safetensors")[1]["vocab"]) == own.classes
+    given = ["Bag", "T-shirt/top", "Ankle boot"]                     # the user's order is kept, never sorted
+    assert list(folder_dls(tmp_path/"own", size=32, classes=given).vocab) == given
+    assert D.read_folder(gen, classes=given).classes == given
+
+
+def test_folder_recipe_is_the_registry_recipe(tmp_path):
+    from synthbridge.testing import tiny_image_folder
+    from synthbridge.learner import folder_dls
+    d = tiny_image_folder(tmp_path/"f", ("red", "green", "blue"), n=10, size=40)
+    ds = D.read_folder(d)
+    assert ds.layout["kind"] == "split" and (len(ds.train), len(ds.test)) == (24, 6)
+    dls = folder_dls(d, size=32, bs=8, num_workers=0, device="cpu")
+    assert not torch.equal(dls.train.one_batch()[0], dls.train.one_batch()[0])   # random-resized crop + flip
+    assert torch.equal(dls.valid.one_batch()[0], dls.valid.one_batch()[0])       # resize 256/224 + centre crop
+    assert dls.valid_ds.resize == 37 and dls.train_ds.train and not dls.valid_ds.train
+    k, ds5 = folder_dls(d, size=32, shots=3, seed=5), D.read_folder(d, seed=5)     # the registry's k-shot rule
+    assert k.train_ds.items == [ds5.train[i] for i in few_shot([l for _, l in ds5.train], 3, 5)] == ds5.shots(3, 5)
+
+
+def test_invert_learns_only_on_the_training_split_of_a_root(tmp_path, capsys):
+    from conftest import synthbridge_main
+    from synthbridge.testing import tiny_image_folder, tiny_pipeline
+    classes = ("red", "green", "blue")
+    tiny_image_folder(tmp_path/"root"/"train", classes, n=3, size=32)
+    tiny_image_folder(tmp_path/"root"/"test", classes, n=2, size=32, seed=1)
+    tiny_pipeline().save_pretrained(tmp_path/"pipe")
+    rc, out, err = synthbridge_main(capsys, "invert", "--model", tmp_path/"pipe", "--real", tmp_path/"root", "--out",
+                                    tmp_path/"out", "--steps", 2, "--batch-size", 2, "--resolution", 32,
+                                    "--no-progress", "--device", "cpu")
+    assert rc == 0, err
+    assert (f"learning the style on 9 training images of {tmp_path/'root'/'train'}; {tmp_path/'root'/'test'} is not "
+            "used") in out
+    data = json.loads((tmp_path/"out"/"dsi.json").read_text())["data"]
+    assert data["n_images"] == 9 and data["classes"] == ["blue", "green", "red"]     # not 'train' and 'test'
+
+
+def _learner(dls):
+    from synthbridge.learner import synth_learner
+    return synth_learner(dls, "test_resnet", pretrained=False)
+
+
+@pytest.mark.parametrize("kind", ["grey arrays", "rgb arrays", "files", "synthetic", "mixed"])
+def test_interpretation_dispatches_for_every_kind(kind, tmp_path):
+    import matplotlib; matplotlib.use("Agg")
+    from fastai.interpret import ClassificationInterpretation
+    from synthbridge.testing import synthetic_folder
+    rng = np.random.default_rng(0)
+    shape = (28, 28) if kind == "grey arrays" else (28, 28, 3)
+    arrays = [(rng.integers(0, 255, shape, dtype=np.uint8), i % 3) for i in range(18)]
+    syn = synthetic_folder(tmp_path/"s", ["a", "b", "c"], n=4)
+    if kind.endswith("arrays"): dls = make_dls(arrays[:12], arrays[12:], ["a", "b", "c"], bs=4, size=32, device="cpu")
+    elif kind == "files": dls = D.read_folder(syn, valid_pct=0.25).dls(bs=4, size=32, num_workers=0, device="cpu")
+    elif kind == "synthetic": dls = SyntheticSet(syn).dls(bs=4, size=32, valid_pct=0.25, num_workers=0, device="cpu")
+    else: dls = mixed_dls(RealDataset("r", ["a", "b", "c"], arrays[:12], arrays[12:]), syn, bs=4, size=32,
+                          num_workers=0, device="cpu")
+    learn = _learner(dls)
+    ClassificationInterpretation.from_learner(learn).plot_top_losses(2)
+    learn.show_results(max_n=2); dls.show_batch(max_n=2)
+    import matplotlib.pyplot as plt; plt.close("all")
+
+
+def test_fastai_parity_loss_tta_test_dl_export(tmp_path):
+    from fastai.vision.learner import vision_learner
+    from fastai.learner import load_learner
+    from fastai.losses import CrossEntropyLossFlat
+    from torchvision.models import resnet18
+    from synthbridge.testing import tiny_image_folder
+    for split, n, seed in (("train", 4, 0), ("test", 2, 1)):
+        tiny_image_folder(tmp_path/"r"/split, ("red", "green", "blue"), n=n, size=32, seed=seed)
+    dls = D.read_folder(tmp_path/"r").dls(bs=4, size=32, num_workers=0, device="cpu")
+    assert isinstance(vision_learner(dls, resnet18, pretrained=False).loss_func, CrossEntropyLossFlat)
+    learn = _learner(dls)
+    preds, targs = learn.tta(n=2)
+    assert preds.shape == (6, 3) and targs.tolist() == [l for _, l in dls.valid_ds.items]
+    arr = make_dls([(np.zeros((20, 20), np.uint8), i % 3) for i in range(6)], [(np.zeros((20, 20), np.uint8), 1)],
+                   ["a", "b", "c"], bs=2, size=16, device="cpu")
+    assert _learner(arr).tta(n=2)[0].shape == (1, 3)                        # in-memory batches too
+    files = sorted((tmp_path/"r"/"test").rglob("*.png"))
+    labelled = dls.test_dl(files, with_labels=True)                          # fastai's meaning: the folder's class
+    assert [int(y) for y in labelled.one_batch()[1]] == [dls.vocab.o2i[f.parent.name] for f in files[:4]]
+    assert [int(y) for y in dls.test_dl([(f, 2) for f in files], with_labels=True).one_batch()[1]] == [2]*4
+    assert [int(y) for y in dls.test_dl([(f, "red") for f in files], with_labels=True).one_batch()[1]] == [2]*4
+    assert len(dls.test_dl(files).one_batch()) == 2 and len(dls.test_dl(files)) == 2
+    with pytest.raises(ValueError, match="'purple' is not one of"):
+        dls.test_dl([(files[0], "purple")], with_labels=True)
+    learn.export(tmp_path/"m.pkl")
+    assert load_learner(tmp_path/"m.pkl").predict(files[0])[0] in dls.vocab
