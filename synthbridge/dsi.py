@@ -556,6 +556,9 @@ def run_invert(args) -> int:
     if shots is not None:
         from synthbridge.data import few_shot
         idx = few_shot(labels, shots, args.seed); items, labels = [items[i] for i in idx], [labels[i] for i in idx]
+    if args.estimate:                                                      # before the model loads; writes nothing
+        from synthbridge.estimate import estimate_invert
+        print(estimate_invert(args, len(items))); return 0
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     try: pipe = load_pipeline(args.model, device=device)
     except (OSError, ValueError) as e: raise UsageError(f"--model {args.model!r} cannot be loaded: {e}") from e
