@@ -50,3 +50,15 @@ def test_gpu_check_without_gpu_says_so_in_one_line(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "no CUDA GPU: the GPU check measures nothing on this machine"
     assert not (tmp_path/"f.json").exists()
+
+
+def test_gpu_check_measuring_path_runs_on_cpu_tiny(tmp_path):
+    "The measuring code itself, on a tiny pipeline and tiny images on the CPU (the figures mean nothing)."
+    r = run([sys.executable, ROOT/"bench"/"gpu_check.py", "--device", "cpu", "--tiny", "--inversion-steps", "1",
+             "--out", tmp_path/"f.json"], timeout=600)
+    assert r.returncode == 0, r.stderr
+    import json
+    f = json.loads((tmp_path/"f.json").read_text())
+    assert f["generation"]["images_per_s"] > 0 and f["bridged"]["images_per_s"] > 0
+    assert f["inversion"]["plain"]["step_s"] > 0 and f["inversion"]["checkpointing"]["step_s"] > 0
+    assert "style inversion checkpointing" in r.stdout
