@@ -212,6 +212,10 @@ OPTIONS = {
         (("--scale-lr",), dict(action="store_true", help="multiply --lr by --batch-size")),
         (("--no-cache-latents",), dict(action="store_true",
                                        help="VAE-encode the images at every step instead of once")),
+        (("--quality-images",), dict(type=int, default=8, help="real and generated images per class behind the "
+                                     "style gap printed after training and written to quality.json (0: skip)")),
+        (("--quality-steps",), dict(type=int, default=25, help="denoising steps of the quality check's images")),
+        (("--check",), dict(action="store_true", help="no training: the quality of the token already in --out")),
         "progress", "estimate", "probe"],
     "train": [(("--pipeline",), dict(default="bridged++", choices=list(_PIPELINE_NAMES), help="transfer pipeline")),
         *_data_options(True), "arch", "out", "seed", "device", "overwrite", "weights",
