@@ -22,6 +22,7 @@ from .leep import *
 from .transfer import *
 from .latents import *
 from .dsi import *
+from .quality import *
 from .world import *
 from .mini import *
 from .mini_eval import *
@@ -29,6 +30,7 @@ from .mini_probe import *
 from .grid import *
 from .store import *
 from .runner import *
+from .estimate import *
 from .report import *
 from .experiment import *
 from .demo_runs import *
@@ -38,7 +40,7 @@ from .widgets import *
 
 import importlib as _importlib
 _MODULES = ('core', 'prompts', 'testing', 'registry', 'loaders', 'synthetic', 'data', 'pipeline', 'generate',
-            'learner', 'leep', 'transfer', 'latents', 'dsi', 'world', 'mini', 'mini_eval', 'mini_probe', 'grid', 'store',
-            'runner', 'report', 'experiment', 'demo_runs', 'demo', 'study', 'widgets')
+            'learner', 'leep', 'transfer', 'latents', 'dsi', 'quality', 'world', 'mini', 'mini_eval', 'mini_probe', 'grid',
+            'store', 'runner', 'estimate', 'report', 'experiment', 'demo_runs', 'demo', 'study', 'widgets')
 __all__ = list(dict.fromkeys(_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__))
 "The public names: every module's `__all__`, in module order, each once (a name re-exported from its former home too)."

@@ -109,6 +109,10 @@ COMMON_OPTIONS = {
                 "'efficientnet-lite0' (the offline ImageNet weights, with --arch tf_efficientnet_lite0); "
                 "default: timm's ImageNet weights of --arch")),
     "size": (("--size",), dict(type=int, default=224, help="side of the images the classifier sees, px")),
+    "estimate": (("--estimate",), dict(action="store_true", help="print images, training image-steps, disk and time "
+                 "per device (published GPU rates with their sources), less what --out already holds; write nothing")),
+    "probe": (("--probe",), dict(action="store_true", help="with --estimate: also time this machine (a small "
+              "generation batch, a few training steps)")),
 }
 "Shared option definitions: name -> (flags, argparse keyword arguments)."
 
@@ -185,7 +189,7 @@ OPTIONS = {
         (("--attention-slicing",), dict(action="store_true", help="attention in slices (less GPU memory)")),
         (("--vae-slicing",), dict(action="store_true", help="decode one image at a time (less GPU memory)")),
         (("--retries",), dict(type=int, default=3, help="regenerations of a black or non-finite image with new seeds")),
-        "progress"],
+        "progress", "estimate", "probe"],
     "invert": [("model", {}), ("dataset", {}), "root", "real", "shots", "out",
         ("steps", dict(default=20_000, help="optimisation steps (the paper: 20,000)")),
         ("batch_size", dict(default=4, help="real images per step")), "seed", "device",
@@ -208,7 +212,11 @@ OPTIONS = {
         (("--scale-lr",), dict(action="store_true", help="multiply --lr by --batch-size")),
         (("--no-cache-latents",), dict(action="store_true",
                                        help="VAE-encode the images at every step instead of once")),
-        "progress"],
+        (("--quality-images",), dict(type=int, default=8, help="real and generated images per class behind the "
+                                     "style gap printed after training and written to quality.json (0: skip)")),
+        (("--quality-steps",), dict(type=int, default=25, help="denoising steps of the quality check's images")),
+        (("--check",), dict(action="store_true", help="no training: the quality of the token already in --out")),
+        "progress", "estimate", "probe"],
     "train": [(("--pipeline",), dict(default="bridged++", choices=list(_PIPELINE_NAMES), help="transfer pipeline")),
         *_data_options(True), "arch", "out", "seed", "device", "overwrite", "weights",
         (("--no-pretrained",), dict(action="store_true", help="start from random weights (tests)")),
@@ -225,7 +233,7 @@ OPTIONS = {
         (("--mixup-alpha",), dict(type=float, default=0.4, help="MixUp Beta(alpha, alpha) in stage 1 of bridged++")),
         (("--stage1",), dict(default=None, help="a stage1.safetensors from an earlier run to start stage 2 from")),
         (("--leep",), dict(action="store_true", help="also compute LEEP of the ImageNet and stage-1 models")),
-        "progress"],
+        "progress", "estimate", "probe"],
     "leep": [*_data_options(False), "arch", "seed", "device", "weights",
         (("--json",), dict(default=None, help="also write the result as JSON to this file"))],
     "train-mini": ["out", "seed", ("steps", dict(default=2000, help="UNet + text-encoder training steps")),

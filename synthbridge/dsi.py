@@ -548,6 +548,13 @@ def run_invert(args) -> int:
     if shots is not None:
         from synthbridge.data import few_shot
         idx = few_shot(labels, shots, args.seed); items, labels = [items[i] for i in idx], [labels[i] for i in idx]
+    if args.estimate:                                                      # before the model loads; writes nothing
+        from synthbridge.estimate import estimate_invert
+        print(estimate_invert(args, len(items))); return 0
+    if args.check:                                                         # the quality of an existing token
+        from synthbridge.quality import check_token
+        return check_token(args, items, labels, classes)
+    if args.quality_images < 0: raise UsageError(f"--quality-images {args.quality_images}: give 0 (skip) or more")
     if args.real is not None: print(f"learning the style on {len(items)} training images of {where}")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     try: pipe = load_pipeline(args.model, device=device)
@@ -568,4 +575,8 @@ def run_invert(args) -> int:
     l = res.losses
     print(f"{res.token}: {res.path} ({len(l)} steps, loss {np.mean(l[:50]):.4f} -> {np.mean(l[-50:]):.4f}, "
           f"{res.steps_per_s:.2f} steps/s on {device})")
+    if args.quality_images:                                                # is the token any good?
+        from synthbridge.quality import report_quality
+        report_quality(pipe, res.token, list(zip(items, labels)), classes, args.out, n_per_class=args.quality_images,
+                       steps=args.quality_steps, seed=args.seed)
     return 0

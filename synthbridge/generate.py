@@ -482,6 +482,9 @@ def run_generate(args) -> int:
             if getattr(args, k) < 1: raise ValueError(f"--{k.replace('_', '-')} {getattr(args, k)}: must be >= 1")
         if args.guidance < 0:
             raise ValueError(f"--guidance {args.guidance}: must be >= 0 (0 or 1: no classifier-free guidance)")
+        if args.estimate:                                                  # before the model loads; writes nothing
+            from synthbridge.estimate import estimate_generate
+            print(estimate_generate(args, classes)); return 0
         resolve_dtype(None if args.dtype == "auto" else args.dtype, torch.device("cpu"))
         pipe = load_pipeline(args.model, scheduler=None if args.scheduler == "none" else args.scheduler,
                              dtype=None if args.dtype == "auto" else args.dtype, device=args.device,

@@ -334,6 +334,10 @@ class Plan:
     def __repr__(self):
         return (f"Plan({len(self.runs)} runs, {len(self.synths)} synthetic sets, {len(self.stage1s)} stage-1 models, "
                 f"{len(self.styles)} style tokens)")
+    def estimate(self, store=None, **kwargs):
+        "Images, training image-steps, disk and time per device still to do (`synthbridge.estimate.estimate_plan`)."
+        from synthbridge.estimate import estimate_plan
+        return estimate_plan(self, store, **kwargs)
 
 # %% ../nbs/10a_grid.ipynb #ce88401d
 def task_deps(task) -> tuple:

@@ -255,6 +255,18 @@ def _describe(task) -> str:
         return f"{task.id}: stage 1 on {task.dataset} synthetic x{task.volume}/class{mix} seed={task.seed}"
     return f"{task.id}: style token of {task.dataset} (shots={task.shots})"
 
+# %% ../nbs/10c_runner.ipynb #ed94a4e8
+def _estimate_line(plan: Plan, st: Store) -> str:
+    "One line of what is left to do, printed before the runner starts (`synthbridge.estimate`); it never fails a run."
+    try:
+        from synthbridge.estimate import GPUS, _dur, _human
+        e = plan.estimate(st)
+        hours = ", ".join(f"{d} {_dur(e.seconds(d)['total'])}" for d in GPUS)
+        return (f"synthbridge sweep: estimate: {e.images:,} images to generate, {e.train_image_steps:,} training "
+                f"image-steps, {_human(e.disk_bytes)} on disk; on one GPU (the rates and their sources: "
+                f"`synthbridge sweep GRID --estimate`): {hours}")
+    except Exception as ex: return f"synthbridge sweep: no estimate ({type(ex).__name__}: {ex})"
+
 # %% ../nbs/10c_runner.ipynb #8827ab65
 def run_grid(grid: Grid, # the grid to run
              store, # the results store (a folder path or a `Store`)
@@ -285,6 +297,7 @@ def run_grid(grid: Grid, # the grid to run
     todo = [t for t in plan.tasks if t.id not in done]
     say = log or (lambda *a, **k: None)
     say(f"synthbridge sweep: {plan}; {len(plan.tasks) - len(todo)} tasks already done, {len(todo)} to do")
+    if todo and log is not None: say(_estimate_line(plan, st))
     stats = dict(done=0, skipped=len(plan.tasks) - len(todo), failed=[], elsewhere=0)
     while todo and (max_tasks is None or n < max_tasks) and not _STOP.is_set():
         done |= st.done_ids()
@@ -474,6 +487,8 @@ def add_sweep_args(p):
     add_common(p, "root", root=dict(default=None, help="folder of the real datasets (default: the grid's `root`)"))
     p.add_argument("--adopt", action="store_true", help="take a store written by another grid (its results stay)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and what is done, then exit")
+    add_common(p, "estimate", "probe", estimate=dict(help="print images, runs, training image-steps, disk and GPU-hours "
+               "per device (published rates with their sources), less what the store holds; write nothing"))
     p.add_argument("--max-tasks", type=int, default=None, help="stop after this many tasks (default: all)")
     p.add_argument("--stale-after", type=float, default=600,
                    help="seconds without heartbeat after which another host's claim is taken over")
@@ -517,6 +532,11 @@ def _sweep_setup(args):
 
 def run_sweep(args) -> int:
     "`synthbridge sweep`: run a grid into a results store; 0 when no task failed."
+    if args.estimate:                                   # before the store is opened: nothing is written
+        from synthbridge.cli import usage_errors
+        from synthbridge.estimate import estimate_sweep
+        with usage_errors(): print(estimate_sweep(args))
+        return 0
     grid, st = _sweep_setup(args)
     if args.dry_run:
         plan, done = grid.plan(), st.done_ids()

@@ -435,8 +435,11 @@ def run_train(args) -> int:
         if args.epochs is not None and args.epochs < 1: raise ValueError(f"--epochs {args.epochs}: must be >= 1")
         if args.stage1_epochs is not None and args.stage1_epochs < 1:
             raise ValueError(f"--stage1-epochs {args.stage1_epochs}: must be >= 1")
+        if args.estimate:                                                  # before any data loads; writes nothing
+            from synthbridge.estimate import estimate_train
+            print(estimate_train(args)); return 0
         settings = {k: v for k, v in vars(args).items()
-                    if k not in ("run", "command", "overwrite", "progress", "device", "num_workers")}
+                    if k not in ("run", "command", "overwrite", "progress", "device", "num_workers", "estimate", "probe")}
         done = out/"result.json"
         if done.exists():
             old = json.loads(done.read_text()).get("settings")

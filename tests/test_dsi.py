@@ -51,7 +51,7 @@ def test_cli_runs_and_rerun_resumes(data, tmp_path):
     from synthbridge.testing import tiny_pipeline
     model = tmp_path/"tiny"; tiny_pipeline().save_pretrained(model)
     args = ["--model", model, "--real", data, "--out", tmp_path/"out", "--steps", "6", "--batch-size", "2",
-            "--resolution", "16", "--lr", "0.05", "--checkpoint-every", "3", "--no-progress"]
+            "--resolution", "16", "--lr", "0.05", "--checkpoint-every", "3", "--no-progress", "--quality-images", "0"]
     r = _cli(*args, "--token", "photo")
     assert r.returncode == 2 and "already in the tokenizer vocabulary" in r.stderr
     r = _cli(*args); assert r.returncode == 0, r.stderr
@@ -63,6 +63,23 @@ def test_cli_runs_and_rerun_resumes(data, tmp_path):
     assert (e1["<dataset-style>"] == e2["<dataset-style>"]).all() and j1["loss"] == j2["loss"]
     r = _cli(*args, "--lr", "0.1")
     assert r.returncode == 2 and "other settings" in r.stderr
+
+
+def test_cli_reports_the_tokens_quality_and_checks_it_again(data, tmp_path):
+    "After training, `invert` prints the style gap with and without the token and writes quality.json; --check redoes it."
+    args = ["--model", "mini-web", "--real", data, "--out", tmp_path/"q", "--steps", "2", "--batch-size", "2",
+            "--resolution", "32", "--no-progress", "--quality-images", "3", "--quality-steps", "2"]
+    r = _cli(*args, timeout=300); assert r.returncode == 0, r.stderr
+    assert "style gap" in r.stdout and "with <dataset-style>" in r.stdout and "single template" in r.stdout
+    assert "the token helped" in r.stdout or "did not measurably help" in r.stdout
+    assert "look-word probe of the model: lift" in r.stdout
+    q = json.loads((tmp_path/"q"/"quality.json").read_text())
+    assert 0 <= q["gap_token"] <= 100 and 0 <= q["gap_single"] <= 100 and q["real_images"] == 9
+    (tmp_path/"q"/"quality.json").unlink()
+    r = _cli(*args, "--check", timeout=300); assert r.returncode == 0, r.stderr
+    assert "style gap" in r.stdout and (tmp_path/"q"/"quality.json").exists()
+    r = _cli("--model", "mini-web", "--real", data, "--out", tmp_path/"none", "--check")
+    assert r.returncode == 2 and "holds no learned_embeds.safetensors" in r.stderr
 
 
 LEARN = """
