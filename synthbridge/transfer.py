@@ -15,15 +15,16 @@ from fastcore.foundation import L
 from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.mixup import MixUp
+from fastai.callback.core import Callback, CancelEpochException
 from fastai.torch_core import set_seed
 from .learner import synth_learner, FCReset, FixedFeatures, save_weights, read_weights, timm_model, paper_lr
 from .leep import model_leep, leep_dl
-from .core import atomic_write_json, paper_epochs
+from .core import atomic_path, atomic_write_json, paper_epochs
 
 # %% auto #0
 __all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'TransferResult', 'TransferConfig', 'vanilla', 'mixed', 'synthetic_stage',
            'bridged', 'bridged_pp', 'bridged_fc', 'fixed_vanilla', 'fixed_bridged', 'fixed_bridged_fc',
-           'add_train_args', 'run_train']
+           'EpochCheckpoint', 'add_train_args', 'run_train']
 
 # %% ../nbs/06_transfer.ipynb #1b46d2c9
 METRICS = {"top1": "accuracy", "mean_per_class": "mean_per_class_accuracy"}
@@ -348,7 +349,7 @@ def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = te
     t0 = time.perf_counter()
     c = config.resolved()
     stage1_lr = c.lr if stage1_lr is None else stage1_lr
-    if stage1_epochs is None: stage1_epochs = paper_epochs(None, c.epochs)
+    if stage1_epochs is None: stage1_epochs = paper_epochs(None, config.epochs)   # not few-shot's: stage 1 is full
     leep_in = _imagenet_leep(c, real) if c.leep else None
     if stage1 is None:                                  # stage 1 gets none of the callbacks (they watch stage 2)
         stage1 = synthetic_stage(synth, config=replace(c, epochs=stage1_epochs, lr=stage1_lr, cbs=None), mixup=mixup,
@@ -410,6 +411,63 @@ PIPELINES = {"vanilla": vanilla, "mixed": mixed, "bridged": bridged, "bridged+fc
 TWO_STAGE = {"bridged": False, "bridged+fc": False, "bridged++": True, "fixed-bridged": False,
              "fixed-bridged+fc": False}
 "Two-stage pipelines -> whether their stage 1 uses MixUp (pipelines with the same value can share one stage 1)."
+
+# %% ../nbs/06_transfer.ipynb #cdc7de02
+def _to_device(o, dev):
+    if torch.is_tensor(o): return o.to(dev)
+    if isinstance(o, dict): return {k: _to_device(v, dev) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return type(o)(_to_device(v, dev) for v in o)
+    return o
+
+class EpochCheckpoint(Callback):
+    "Save model, optimiser, random states and history after every epoch to `path`; a fit that finds it resumes there."
+    order = 70 # after the `Recorder` (50): an epoch's values are recorded before they are saved
+    def __init__(self, path, # the checkpoint file (written atomically; the caller removes it when its outputs are out)
+                 key: str = "", # the settings of the fit: a checkpoint made with another key is not resumed
+                ):
+        self.path, self.key = Path(path), str(key)
+
+    def before_fit(self):
+        self.state, self.resumed = None, 0
+        if self.path.exists():
+            st = torch.load(self.path, map_location="cpu", weights_only=False)
+            if st.get("key") == self.key and st.get("n_epoch") == self.n_epoch: self.state, self.resumed = st, st["epoch"] + 1
+
+    def before_epoch(self):
+        if self.epoch < self.resumed: raise CancelEpochException     # done before the interruption
+        if self.state is not None: self._restore()
+
+    def after_epoch(self):
+        if self.epoch >= self.resumed: self._save()
+
+    def after_fit(self):
+        if self.state is not None: self._restore()                 # every epoch was in the checkpoint
+
+    def _loaders(self): return [dl for dl in self.dls.loaders if hasattr(dl, "rng")]
+
+    def _save(self):
+        rec, tacc, sm = self.learn.recorder, getattr(self.learn, "train_accuracy", None), self.learn.recorder.smooth_loss
+        st = dict(key=self.key, n_epoch=self.n_epoch, epoch=self.epoch, model=self.learn.model.state_dict(),
+                  opt=self.learn.opt.state_dict(), values=[list(v) for v in rec.values],
+                  train_accuracy=list(getattr(tacc, "values", [])), smooth=(sm.count, sm.val),
+                  rng=dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate(),
+                           cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+                           loaders=[dl.rng.getstate() for dl in self._loaders()]))
+        with atomic_path(self.path) as tmp: torch.save(st, tmp)
+
+    def _restore(self):
+        st, self.state = self.state, None
+        dev = next(self.learn.model.parameters()).device
+        self.learn.model.load_state_dict(st["model"])
+        self.learn.opt.load_state_dict(_to_device(st["opt"], dev))
+        rec, tacc = self.learn.recorder, getattr(self.learn, "train_accuracy", None)
+        rec.values = [L(v) for v in st["values"]]
+        rec.smooth_loss.count, rec.smooth_loss.val = st["smooth"]
+        if tacc is not None: tacc.values = list(st["train_accuracy"])
+        r = st["rng"]
+        torch.set_rng_state(r["torch"]); np.random.set_state(r["numpy"]); random.setstate(r["python"])
+        if r["cuda"] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(r["cuda"])
+        for dl, s in zip(self._loaders(), r["loaders"]): dl.rng.setstate(s)
 
 # %% ../nbs/06_transfer.ipynb #4f75eccc
 def add_train_args(parser):
