@@ -19,7 +19,7 @@ from fastai.callback.core import Callback, CancelEpochException
 from fastai.torch_core import set_seed
 from .learner import synth_learner, FCReset, FixedFeatures, save_weights, read_weights, timm_model, paper_lr
 from .leep import model_leep, leep_dl
-from .core import atomic_path, atomic_write_json, paper_epochs
+from .core import atomic_path, atomic_write_json, paper_epochs, file_sha256, json_hash, read_json
 
 # %% auto #0
 __all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'TransferResult', 'TransferConfig', 'vanilla', 'mixed', 'synthetic_stage',
@@ -469,6 +469,52 @@ class EpochCheckpoint(Callback):
         if r["cuda"] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(r["cuda"])
         for dl, s in zip(self._loaders(), r["loaders"]): dl.rng.setstate(s)
 
+# %% ../nbs/06_transfer.ipynb #16bbdb6b
+def _settings_key(settings: dict) -> str: return json_hash(json.loads(json.dumps(settings, default=str)))
+
+def _check_checkpoint(path: Path, key: str, overwrite: bool):
+    "Refuse (unless `overwrite`) an epoch checkpoint made with other settings: an interrupted run's work."
+    if overwrite or not path.exists(): return
+    if torch.load(path, map_location="cpu", weights_only=False).get("key") != key:
+        raise ValueError(f"{path} holds an interrupted run with other settings: rerun it with those, or pass "
+                         f"--overwrite to start over")
+
+_STAGE2_ONLY = ("pipeline", "epochs", "lr", "shots", "metric", "leep", "stage1", "stage1_epochs", "stage1_lr")
+
+class _Stage1:
+    "Stage 1 of `synthbridge train` in `out`: stage1.safetensors, reused when stage1.json holds its hash and settings."
+    def __init__(self, out: Path, settings: dict, cfg: TransferConfig, mixup: bool, overwrite: bool):
+        self.path, self.meta, self.ckpt, self.cfg, self.mixup = out/"stage1.safetensors", out/"stage1.json", \
+            out/"stage1.ckpt", cfg, mixup
+        self.settings = {k: v for k, v in json.loads(json.dumps(settings, default=str)).items()
+                         if k not in _STAGE2_ONLY} | dict(epochs=cfg.epochs, lr=cfg.lr, mixup=mixup)
+        self.key = json_hash(self.settings)
+        _check_checkpoint(self.ckpt, self.key, overwrite)
+        if self.path.exists() and not self.done():
+            ours = (read_json(self.meta) or {}).get("sha256") == file_sha256(self.path)
+            if not ours and not self.ckpt.exists():        # (a checkpoint: stopped between the file and stage1.json)
+                raise ValueError(f"{self.path} was not written by synthbridge train (no stage1.json with its "
+                                 f"SHA-256): move it away, or choose another --out")
+            if ours and not overwrite:
+                raise ValueError(f"{self.path} was made with other stage-1 settings: pass --overwrite to replace it")
+
+    def done(self) -> bool:
+        "Whether the finished stage 1 in `out` has these settings and the bytes stage1.json records."
+        m = read_json(self.meta) or {}
+        return self.path.is_file() and m.get("key") == self.key and m.get("sha256") == file_sha256(self.path)
+
+    def history(self) -> list: return read_json(self.meta)["history"]
+
+    def train(self, synth, mixup_alpha: float) -> TransferResult:
+        "Fit stage 1 (resuming its checkpoint), save it and its record; the checkpoint goes once both are out."
+        cfg = replace(self.cfg, cbs=[EpochCheckpoint(self.ckpt, self.key)])
+        s1 = synthetic_stage(synth, config=cfg, mixup=self.mixup, mixup_alpha=mixup_alpha)
+        s1.save(self.path)
+        atomic_write_json(self.meta, dict(sha256=file_sha256(self.path), key=self.key, settings=self.settings,
+                                          history=s1.history), ensure_ascii=True)
+        self.ckpt.unlink(missing_ok=True)
+        return s1
+
 # %% ../nbs/06_transfer.ipynb #4f75eccc
 def add_train_args(parser):
     "Options of `synthbridge train` (declared in `synthbridge.cli.OPTIONS`)."
@@ -517,16 +563,26 @@ def run_train(args) -> int:
         if synth is not None:
             _match(real, synth, need_same=args.pipeline == "mixed" or not args.pipeline.endswith(("+fc", "++")))
             synth = _align(real, synth)                  # same classes in another label order: mapped by name
+        if two and synth is not None:
+            s1cfg = replace(cfg, epochs=args.stage1_epochs or paper_epochs(None, args.epochs),
+                            lr=args.stage1_lr if args.stage1_lr is not None else args.lr)
+            s1 = _Stage1(out, settings, s1cfg, TWO_STAGE[args.pipeline], args.overwrite)
+        key = _settings_key(settings)
+        _check_checkpoint(out/"train.ckpt", key, args.overwrite)
     out.mkdir(parents=True, exist_ok=True)
+    s1hist = []
     if two and synth is not None:
-        mix = TWO_STAGE[args.pipeline]
-        s1cfg = replace(cfg, epochs=args.stage1_epochs or paper_epochs(None, args.epochs),
-                        lr=args.stage1_lr if args.stage1_lr is not None else args.lr)
-        s1 = synthetic_stage(synth, config=s1cfg, mixup=mix, mixup_alpha=args.mixup_alpha)
-        s1.save(out/"stage1.safetensors")
-        kw["stage1"] = s1
+        if s1.done():
+            kw["stage1"], s1hist = str(s1.path), s1.history()
+            print(f"stage 1: {s1.path} reused (its SHA-256 and settings are those in {s1.meta.name})")
+        else: kw["stage1"] = s1.train(synth, args.mixup_alpha)
+    ck = EpochCheckpoint(out/"train.ckpt", key)
+    kw["config"] = replace(cfg, cbs=[ck])
     res = PIPELINES[args.pipeline](real, synth, **kw)
+    if ck.resumed: print(f"{out/'train.ckpt'}: resumed after epoch {ck.resumed} of {res.config['epochs']}")
+    res.history = s1hist + res.history                  # a reused stage 1's epochs, as a run that trained it has them
     res.save(out/"model.safetensors")
     atomic_write_json(out/"result.json", dict(res.to_dict(), settings=settings, data=info), ensure_ascii=True)
+    (out/"train.ckpt").unlink(missing_ok=True)
     print(f"{res.pipeline}: {res.metric_name} {res.metric:.4f} on {info['name']} in {res.seconds:.1f}s -> {out}")
     return 0
