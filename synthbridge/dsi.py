@@ -572,7 +572,8 @@ def run_invert(args) -> int:
     except (ValueError, FileNotFoundError, KeyError, TypeError) as e:
         if not checked: raise UsageError(str(e)) from e
         raise
-    l = res.losses
+    l, rate = res.losses, res.steps_per_s
+    speed = f"{rate:.2f} steps/s" if np.isfinite(rate) else "finished before, nothing trained now"   # a no-op rerun
     print(f"{res.token}: {res.path} ({len(l)} steps, loss {np.mean(l[:50]):.4f} -> {np.mean(l[-50:]):.4f}, "
-          f"{res.steps_per_s:.2f} steps/s on {device})")
+          f"{speed} on {device})")
     return 0

@@ -6,7 +6,7 @@ Docs: https://synthbridge.github.io/synthbridge/runner.html.md"""
 
 # %% ../nbs/10c_runner.ipynb #155a82f3
 from __future__ import annotations
-import collections, dataclasses, os, re, socket, sys, threading, time, uuid
+import collections, dataclasses, os, re, socket, sys, threading, time, types, uuid
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -515,6 +515,8 @@ def _sweep_setup(args):
     if args.root: grid.root = args.root
     if args.workers < 1: raise UsageError(f"--workers {args.workers}: give 1 or more")
     store = Path(args.store or grid.out or Path("synthbridge-store")/grid.name)
+    if args.dry_run and not store.expanduser().exists():  # --dry-run writes nothing: no store yet, so nothing is done
+        return grid, types.SimpleNamespace(path=store.expanduser(), done_ids=set)
     try: st = open_store(store, grid, adopt=args.adopt, stale_after=args.stale_after)
     except ValueError as e: raise UsageError(str(e)) from None
     return grid, st
