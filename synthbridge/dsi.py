@@ -177,7 +177,7 @@ def dsi_loss(pipe, # the pipeline, holding `token` (e.g. after `invert_style` or
 # %% ../nbs/07_dsi.ipynb #2a099200
 _CHECKPOINT = "checkpoint/state.safetensors"
 
-from .core import atomic_save_safetensors, atomic_write_text as _atomic_write_text
+from .core import atomic_save_safetensors, atomic_write_text as _atomic_write_text, OwnedFiles
 def _atomic_save(tensors: dict, path: Path, metadata: dict | None = None):
     atomic_save_safetensors(path, tensors, metadata)
 
@@ -345,6 +345,7 @@ def _check(a) -> _Run:
 def _resume(run: _Run):
     "Step 2 of `invert_style`: `run` starts from the checkpoint in `out` if it has these settings (else an error)."
     a, ck_path = run.args, run.args.out/_CHECKPOINT
+    OwnedFiles(a.out, "invert").check(_EMBEDS, "dsi.json")   # a user's file of these names is never replaced
     if not ck_path.exists(): return
     ck_t, ck = _read_checkpoint(ck_path)
     if ck["fingerprint"] != run.fingerprint:
@@ -447,6 +448,7 @@ def _train(run: _Run, ids: list[int], emb) -> StyleInversion:
         e = emb.weight[ids].detach().float().cpu()
         _atomic_save({token: e}, out/_EMBEDS)
         _atomic_write_text(out/"dsi.json", json.dumps(summary(step, status, rate), indent=1))
+        OwnedFiles(out, "invert").record(_EMBEDS, "dsi.json")
         st = opt.state.get(emb.weight, {})
         t = dict(embeds=e, losses=torch.tensor(losses, dtype=torch.float64), rng_cpu=torch.get_rng_state(),
                  exp_avg=(st["exp_avg"][ids] if st else torch.zeros_like(e)).float(),
@@ -546,6 +548,8 @@ def run_invert(args) -> int:
         except (ValueError, AssertionError):
             raise UsageError(f"--shots {args.shots!r}: 'full' or an integer >= 1") from None
     if args.steps < 1: raise UsageError(f"--steps {args.steps}: need >= 1")
+    try: OwnedFiles(Path(args.out).expanduser(), "invert").check(_EMBEDS, "dsi.json")   # before the model loads
+    except ValueError as e: raise UsageError(str(e)) from None
     try:
         if args.real is not None: items, labels, classes = _image_folder(args.real)
         else:

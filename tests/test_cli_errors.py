@@ -167,3 +167,31 @@ def test_quiet_import_and_no_bars_with_no_progress(tmp_path):
                         "--n-per-class", 1, "--steps", 2, "--no-progress")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "Warning" not in r.stderr and "it/s" not in r.stderr and "%|" not in r.stderr, r.stderr[-2000:]
+
+# ---- no command replaces a file it did not write (issue 27)
+
+@pytest.mark.parametrize("cmd,name,argv", [
+    ("invert", "learned_embeds.safetensors", ["--model", "mini-web", "--dataset", "digits", "--steps", "1"]),
+    ("invert", "dsi.json", ["--model", "mini-web", "--dataset", "digits", "--steps", "1"]),
+    ("report", "index.md", ["--store", "STORE"]),
+    ("report", "table2.csv", ["--store", "STORE"]),
+    ("demo", "report.md", ["--quick"]),
+    ("demo", "table.csv", ["--quick"]),
+    ("demo", "samples.png", ["--quick"]),
+])
+def test_a_foreign_file_in_out_survives(tmp_path, capsys, cmd, name, argv):
+    out = tmp_path/"out"; out.mkdir()
+    mine = out/name; mine.write_bytes(b"the user's own file")
+    argv = [str(tmp_path/"store") if a == "STORE" else a for a in argv]
+    rc, _, err = synthbridge_main(capsys, cmd, *argv, "--out", out)
+    assert rc == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert f"{mine} was not written by synthbridge {cmd}" in err, err
+    assert mine.read_bytes() == b"the user's own file" and sorted(p.name for p in out.iterdir()) == [name]
+
+def test_report_replaces_its_own_files(tmp_path):
+    "A report's own earlier outputs are recognised (their SHA-256 in .synthbridge-outputs.json) and replaced."
+    from synthbridge.core import OwnedFiles, atomic_write_text
+    out = tmp_path/"out"; atomic_write_text(out/"index.md", "an earlier report"); OwnedFiles(out, "report").record("index.md")
+    OwnedFiles(out, "report").check("index.md")
+    (out/"index.md").write_text("edited by the user")
+    with pytest.raises(ValueError, match="changed since"): OwnedFiles(out, "report").check("index.md")
