@@ -34,10 +34,12 @@ def test_one_meaning_per_option_name():
     # the real image folder is --real everywhere (invert had --images)
     for cmd in ("train", "leep", "invert"): assert _parse(cmd, "--real", "f", *(["--out", "o"] if cmd != "leep" else [])).real == "f"
     with pytest.raises(SystemExit): _parse("invert", "--images", "f", "--out", "o")
-    # progress bars: --progress / --no-progress, on by default, in every subcommand that shows them
+    # progress bars: --progress / --no-progress in every subcommand that shows them; unset, `main` turns them on when
+    # stderr is a terminal (not into a log file)
     for cmd in ("generate", "invert", "train", "demo"):
         out = [] if cmd == "demo" else ["--out", "o"]
-        assert _parse(cmd, *out).progress is True and _parse(cmd, *out, "--no-progress").progress is False
+        assert _parse(cmd, *out).progress is None and _parse(cmd, *out, "--no-progress").progress is False
+        assert _parse(cmd, *out, "--progress").progress is True
     # --size is the classifier's image side; generate's resize-on-save is --save-size
     assert _parse("train", "--out", "o", "--size", "64").size == 64
     assert _parse("generate", "--out", "o", "--save-size", "256").save_size == 256
