@@ -431,7 +431,8 @@ class EpochCheckpoint(Callback):
         self.state, self.resumed = None, 0
         if self.path.exists():
             st = torch.load(self.path, map_location="cpu", weights_only=False)
-            if st.get("key") == self.key and st.get("n_epoch") == self.n_epoch: self.state, self.resumed = st, st["epoch"] + 1
+            if st.get("key") == self.key and st.get("n_epoch") == self.n_epoch:
+                self.state, self.resumed = st, st["epoch"] + 1
 
     def before_epoch(self):
         if self.epoch < self.resumed: raise CancelEpochException     # done before the interruption
@@ -446,7 +447,8 @@ class EpochCheckpoint(Callback):
     def _loaders(self): return [dl for dl in self.dls.loaders if hasattr(dl, "rng")]
 
     def _save(self):
-        rec, tacc, sm = self.learn.recorder, getattr(self.learn, "train_accuracy", None), self.learn.recorder.smooth_loss
+        rec, tacc = self.learn.recorder, getattr(self.learn, "train_accuracy", None)
+        sm = rec.smooth_loss
         st = dict(key=self.key, n_epoch=self.n_epoch, epoch=self.epoch, model=self.learn.model.state_dict(),
                   opt=self.learn.opt.state_dict(), values=[list(v) for v in rec.values],
                   train_accuracy=list(getattr(tacc, "values", [])), smooth=(sm.count, sm.val),
