@@ -18,3 +18,11 @@ Modules:
 - `synthbridge.world`: The CPU miniature's copy of the paper's premise: a broad corpus of looks for the generator ("the web") and one target dataset with a house look of its own that no caption names."""
 
 __version__ = "0.1.0"
+
+import warnings as _warnings
+# fastai scripts a few layers with `torch.jit.script` at import, which torch now deprecates: a notice about fastai's
+# internals that no synthbridge user can act on (filtered here, before any module imports fastai)
+_warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=FutureWarning)
+# and fastai.tabular sets a pandas option that pandas 3 deprecates (fastai.vision imports it)
+_warnings.filterwarnings("ignore", message=r".*'mode\.chained_assignment' option is deprecated",
+                         category=DeprecationWarning)

@@ -7,11 +7,12 @@ Docs: https://synthbridge.github.io/synthbridge/cli.html.md"""
 # %% ../nbs/11_cli.ipynb #12c91f8f
 from __future__ import annotations
 import argparse, contextlib, difflib, importlib, re, sys, warnings
+from pathlib import Path
 import synthbridge
 
 # %% auto #0
 __all__ = ['COMMANDS', 'COMMON_OPTIONS', 'OPTIONS', 'UsageError', 'HelpFormatter', 'build_parser', 'main', 'add_common',
-           'usage_errors', 'close_names', 'add_options', 'add_data_options']
+           'usage_errors', 'close_names', 'check_device', 'check_values', 'add_options', 'add_data_options']
 
 # %% ../nbs/11_cli.ipynb #db0059a4
 COMMANDS = {
@@ -77,10 +78,12 @@ def main(argv=None) -> int:
         p.print_help(); return 2
     # a library's notice about its own internals (torch.jit.script, used by timm at import) is not the user's business
     warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=FutureWarning)
+    if getattr(args, "progress", False) is None: args.progress = sys.stderr.isatty()   # no bars in a log file
     try:
+        check_values(args)
         return int(args.run(args) or 0)
     except UsageError as e:
-        print(f"synthbridge {args.command}: error: {_one_line(e)}", file=sys.stderr); return 2
+        print(f"synthbridge {args.command}: error: {_cli_words(_one_line(e))}", file=sys.stderr); return 2
     except KeyboardInterrupt:
         print(f"synthbridge {args.command}: interrupted; rerun the same command to resume", file=sys.stderr); return 1
 
@@ -101,8 +104,8 @@ COMMON_OPTIONS = {
     "shots": (("--shots",), dict(default="full", help="real images per class: 'full' or an integer k")),
     "overwrite": (("--overwrite",), dict(action="store_true",
                                          help="replace an existing output made with other settings")),
-    "progress": (("--progress",), dict(action=argparse.BooleanOptionalAction, default=True,
-                 help="progress bars (--no-progress: none)")),
+    "progress": (("--progress",), dict(action=argparse.BooleanOptionalAction, default=None,
+                 help="progress bars (default: when stderr is a terminal, not into a log file; --no-progress: none)")),
     "real": (("--real",), dict(default=None, help="real image folder: train/ and test/ (or valid/) of class folders, "
              "or class folders only (seeded 80/20 split); instead of --dataset")),
     "weights": (("--weights",), dict(default=None, help="local checkpoint (.safetensors/.pth) of --arch, or "
@@ -125,6 +128,17 @@ def add_common(parser, *names, **overrides):
     return parser
 
 # %% ../nbs/11_cli.ipynb #25d62355
+_CLI_WORDS = {"overwrite=True (--overwrite)": "--overwrite", "overwrite=True": "--overwrite",
+              "`adopt=True`, `synthbridge sweep --adopt`": "--adopt",
+              "(`load_style_token(pipe, 'learned_embeds.safetensors')` or `pipe.load_textual_inversion(...)`)":
+                  "(--style-embeds learned_embeds.safetensors)",
+              "Replace or delete it, or pass skip_bad=True to skip bad files": "Replace or delete it"}
+
+def _cli_words(msg: str) -> str:
+    "`msg` with the Python spellings of the library's keywords replaced by the command line's."
+    for py, cli in _CLI_WORDS.items(): msg = msg.replace(py, cli)
+    return msg
+
 def _one_line(e) -> str:
     "The message of `e` on one line (a `KeyError`'s own text, without the quotes `str` adds)."
     msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
@@ -145,6 +159,56 @@ def close_names(name, names, n: int = 3) -> str:
     low = {str(x).lower(): str(x) for x in names}
     close = [low[c] for c in difflib.get_close_matches(str(name).lower(), list(low), n=n, cutoff=0.6)]
     return f"; close names: {', '.join(close)}" if close else ""
+
+# %% ../nbs/11_cli.ipynb #e2b59730
+_AT_LEAST = {1: ("size", "batch_size", "steps", "epochs", "stage1_epochs", "n_per_class", "num_vectors",
+                 "checkpoint_every", "validate_every", "resolution", "image_size", "threads", "eval_n_per_class",
+                 "n_source", "max_tasks", "workers", "height", "width", "save_size"),
+             0: ("num_workers", "retries")}
+_POSITIVE = ("lr", "stage1_lr", "mixup_alpha", "heartbeat", "stale_after")
+_NON_NEGATIVE = ("wd", "guidance", "cfg_drop", "noise_offset")
+_WEIGHT_FILES = {"style_embeds": "learned_embeds.safetensors", "stage1": None, "weights": None}
+
+def _flag(dest): return "--" + dest.replace("_", "-")
+
+def check_device(device: str) -> str:
+    "`device` (a torch device, or a comma list of them) if torch knows it and this machine has it, else a `ValueError`."
+    import torch
+    for d in str(device).split(","):
+        try: dev = torch.device(d.strip())
+        except (RuntimeError, TypeError, ValueError):
+            raise ValueError(f"--device {d!r}: not a torch device; give cpu, cuda, cuda:N or mps") from None
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"--device {d}: torch sees no CUDA GPU on this machine; give --device cpu")
+        if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"--device {d}: this machine has {torch.cuda.device_count()} CUDA GPUs (cuda:0 ...)")
+        if dev.type == "mps" and not torch.backends.mps.is_available():
+            raise ValueError(f"--device {d}: MPS is not available on this machine; give --device cpu")
+    return device
+
+def check_values(args):
+    "A `UsageError` for the first option of `args` out of range, an unknown device or an unreadable weight file."
+    v = vars(args)
+    with usage_errors():
+        for least, dests in _AT_LEAST.items():
+            for d in dests:
+                if isinstance(v.get(d), int) and v[d] < least:
+                    raise ValueError(f"{_flag(d)} {v[d]}: must be >= {least}")
+        for d in _POSITIVE + _NON_NEGATIVE:
+            x = v.get(d)
+            if isinstance(x, (int, float)) and not (x > 0 if d in _POSITIVE else x >= 0):
+                raise ValueError(f"{_flag(d)} {x}: must be {'> 0' if d in _POSITIVE else '>= 0'}")
+        if v.get("device"): check_device(v["device"])
+        for d, inside in _WEIGHT_FILES.items():
+            p = Path(str(v.get(d) or "")).expanduser()
+            if inside and p.is_dir(): p = p/inside
+            if not v.get(d) or not p.is_file() or p.suffix != ".safetensors": continue
+            from safetensors import safe_open
+            try:
+                with safe_open(str(p), "pt") as f: f.keys()
+            except Exception as e:
+                raise ValueError(f"{_flag(d)} {str(p)!r}: not a readable safetensors file ({e}); was it written "
+                                 f"completely?") from None
 
 # %% ../nbs/11_cli.ipynb #967f7b89
 _SCHEDULER_NAMES = ("ddpm", "ddim", "pndm", "lms", "euler", "euler-a", "heun", "dpm++", "dpm++-karras", "dpm++-sde",

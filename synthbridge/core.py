@@ -12,7 +12,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'PAPER_EPOCHS', 'MIN_SCALE', 'file_mode', 'atomic_path', 'temp_file', 'stale_temp', 'atomic_write_bytes',
            'atomic_write_text', 'atomic_write_json', 'atomic_save_safetensors', 'user_cache', 'is_image', 'is_int',
-           'kwargs_for', 'paper_epochs', 'check_min_scale', 'read_json', 'json_hash']
+           'kwargs_for', 'paper_epochs', 'check_min_scale', 'read_json', 'json_hash', 'file_sha256', 'OwnedFiles']
 
 # %% ../nbs/00_core.ipynb #e017a174
 _UMASK_LOCK = threading.Lock()
@@ -172,3 +172,44 @@ def json_hash(d, # JSON-able settings (a dict, list, ...)
              ) -> str:
     "A short stable id of `d`: the first `n` hex digits of the SHA-256 of its canonical JSON (keys sorted)."
     return hashlib.sha256(json.dumps(d, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:n]
+
+# %% ../nbs/00_core.ipynb #c9490476
+def file_sha256(path, # a file
+               ) -> str:
+    "The SHA-256 of the file's bytes, in hex."
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""): h.update(b)
+    return h.hexdigest()
+
+# %% ../nbs/00_core.ipynb #169b9c3c
+class OwnedFiles:
+    "The files `command` writes into `folder`: refuse a file it did not write (`check`), know those it did (`record`)."
+    NAME = ".synthbridge-outputs.json"
+    def __init__(self, folder, # the output folder
+                 command: str, # the subcommand, as the messages name it: 'invert', 'report', 'demo'
+                ):
+        self.folder, self.command = Path(folder), command
+
+    def _records(self) -> dict: return read_json(self.folder/self.NAME) or {}
+
+    def foreign(self, *names) -> list:
+        "The paths of `names` (relative to the folder) that exist but were not written by synthbridge as they are."
+        rec, out = self._records(), []
+        for n in names:
+            p = self.folder/n
+            if p.exists() and (not p.is_file() or rec.get(str(n), {}).get("sha256") != file_sha256(p)): out.append(p)
+        return out
+
+    def check(self, *names):
+        "A `ValueError` naming the first of `names` that the command may not replace."
+        bad = self.foreign(*names)
+        if bad:
+            raise ValueError(f"{bad[0]} was not written by synthbridge {self.command} (or was changed since): move it "
+                             f"away, or choose another --out")
+
+    def record(self, *names):
+        "Record the files `names` (just written by the command) with their SHA-256."
+        rec = self._records()
+        for n in names: rec[str(n)] = dict(sha256=file_sha256(self.folder/n), command=self.command)
+        atomic_write_json(self.folder/self.NAME, rec)

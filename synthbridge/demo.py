@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import synthbridge
-from .core import atomic_path, atomic_write_text, read_json
+from .core import atomic_path, atomic_write_text, read_json, OwnedFiles
 from .demo_runs import (DEMO_PIPELINES, PIPELINE_NAMES, DEMO_SETTINGS, MINIATURE, SETTING_KEYS,
                                    demo_settings, demo_grid, demo_key, stratified_subset, DemoRunner, demo_store,
                                    setting_line, resolve_workers, run_local)
@@ -22,7 +22,7 @@ _all_ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo
 
 
 # %% auto #0
-__all__ = ['DemoResult', 'demo', 'quick_demo_dir', 'add_demo_args', 'run_demo', 'DEMO_PIPELINES', 'PIPELINE_NAMES',
+__all__ = ['DEMO_FILES', 'DemoResult', 'demo', 'quick_demo_dir', 'add_demo_args', 'run_demo', 'DEMO_PIPELINES', 'PIPELINE_NAMES',
            'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'demo_key', 'stratified_subset', 'DemoRunner',
            'demo_store', 'setting_line']
 
@@ -44,7 +44,7 @@ def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
                                              f"{'full' if s['shots'] == 'full' else str(s['shots']) + '-shot'}"})
     ns = sorted(set(long["n"]))
     md += f"\nMean ± std over {'/'.join(map(str, ns))} seed(s); {setting_line(s, df)}.\n"
-    atomic_write_text(out/"table.md", md)
+    _write_text(out/"table.md", md)
     rows = []
     for p in DEMO_PIPELINES:
         x = df[df["pipeline"] == p].sort_values("seed")
@@ -56,13 +56,19 @@ def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
                          metric=s["metric"], shots=s["shots"], synthetic_per_class=s["n_per_class"],
                          test_images=int(x["test_images"].iloc[0]), setting=_label(s)))
     table = pd.DataFrame(rows)
-    atomic_write_text(out/"table.csv", table.to_csv(index=False))
+    _write_text(out/"table.csv", table.to_csv(index=False))
     return table
 
 def _savefig(fig, path: Path):
     import matplotlib.pyplot as plt
     with atomic_path(path) as tmp: fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    plt.close(fig); OwnedFiles(path.parent, "demo").record(path.name)
+
+DEMO_FILES = ("report.md", "table.md", "table.csv", "accuracy.png", "curves.png", "samples.png", "summary.json")
+"The files `demo` writes into its `--out` (beside its store): it replaces them only while they are as it wrote them."
+
+def _write_text(path: Path, text: str):
+    atomic_write_text(path, text); OwnedFiles(path.parent, "demo").record(path.name)
 
 def _plt():
     import matplotlib
@@ -212,7 +218,7 @@ def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: d
               f"Made by synthbridge {synthbridge.__version__}. Rerun the same command to resume or to rebuild this "
               f"report; "
               "the runs are in `store/results/`, the synthetic images in `store/synth/`."]
-    atomic_write_text(out/"report.md", "\n".join(lines) + "\n")
+    _write_text(out/"report.md", "\n".join(lines) + "\n")
 
 def _read(p: Path) -> str: return p.read_text(encoding="utf-8")
 
@@ -282,6 +288,7 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
         if short:
             raise ValueError(f"shots={s['shots']}: {len(short)} classes have fewer training images, e.g. {short[:3]}")
     s["metric"] = ds.metric
+    OwnedFiles(out, "demo").check(*DEMO_FILES)          # a file of the user's is never replaced
     out.mkdir(parents=True, exist_ok=True)
     store = open_store(out/"store", grid, adopt=True)      # shared with the study's grids
     ids = {r.id for r in plan.runs}
@@ -330,7 +337,7 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
     _report(s, table, df, out, timing)
     summary = dict(label=_label(s), settings={k: v for k, v in s.items()}, table=table.to_dict(orient="records"),
                    timing=timing, synthbridge=synthbridge.__version__, python=platform.python_version())
-    atomic_write_text(out/"summary.json", json.dumps(summary, indent=1, default=str))
+    _write_text(out/"summary.json", json.dumps(summary, indent=1, default=str))
     files = {n: out/n for n in ("table.md", "table.csv", "accuracy.png", "curves.png", "samples.png", "world.png",
                                 "report.md",
                                 "summary.json")
@@ -432,6 +439,7 @@ def run_demo(args) -> int:
         if kw["workers"] is not None and kw["workers"] < 1:
             raise ValueError(f"--workers {kw['workers']}: give 1 or more")
         if Path(kw["out"]).expanduser().is_file(): raise ValueError(f"--out {kw['out']!r} is a file, not a folder")
+        if not getattr(args, "study", False): OwnedFiles(Path(kw["out"]).expanduser(), "demo").check(*DEMO_FILES)
         if kw["device"] is not None:
             import torch
             torch.device(kw["device"])

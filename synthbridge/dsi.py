@@ -177,7 +177,7 @@ def dsi_loss(pipe, # the pipeline, holding `token` (e.g. after `invert_style` or
 # %% ../nbs/07_dsi.ipynb #2a099200
 _CHECKPOINT = "checkpoint/state.safetensors"
 
-from .core import atomic_save_safetensors, atomic_write_text as _atomic_write_text
+from .core import atomic_save_safetensors, atomic_write_text as _atomic_write_text, OwnedFiles
 def _atomic_save(tensors: dict, path: Path, metadata: dict | None = None):
     atomic_save_safetensors(path, tensors, metadata)
 
@@ -345,6 +345,7 @@ def _check(a) -> _Run:
 def _resume(run: _Run):
     "Step 2 of `invert_style`: `run` starts from the checkpoint in `out` if it has these settings (else an error)."
     a, ck_path = run.args, run.args.out/_CHECKPOINT
+    OwnedFiles(a.out, "invert").check(_EMBEDS, "dsi.json")   # a user's file of these names is never replaced
     if not ck_path.exists(): return
     ck_t, ck = _read_checkpoint(ck_path)
     if ck["fingerprint"] != run.fingerprint:
@@ -447,6 +448,7 @@ def _train(run: _Run, ids: list[int], emb) -> StyleInversion:
         e = emb.weight[ids].detach().float().cpu()
         _atomic_save({token: e}, out/_EMBEDS)
         _atomic_write_text(out/"dsi.json", json.dumps(summary(step, status, rate), indent=1))
+        OwnedFiles(out, "invert").record(_EMBEDS, "dsi.json")
         st = opt.state.get(emb.weight, {})
         t = dict(embeds=e, losses=torch.tensor(losses, dtype=torch.float64), rng_cpu=torch.get_rng_state(),
                  exp_avg=(st["exp_avg"][ids] if st else torch.zeros_like(e)).float(),
@@ -555,6 +557,8 @@ def run_invert(args) -> int:
         from synthbridge.quality import check_token
         return check_token(args, items, labels, classes)
     if args.quality_images < 0: raise UsageError(f"--quality-images {args.quality_images}: give 0 (skip) or more")
+    try: OwnedFiles(Path(args.out).expanduser(), "invert").check(_EMBEDS, "dsi.json", "quality.json")   # before the model loads
+    except ValueError as e: raise UsageError(str(e)) from None
     if args.real is not None: print(f"learning the style on {len(items)} training images of {where}")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     try: pipe = load_pipeline(args.model, device=device)
@@ -572,9 +576,10 @@ def run_invert(args) -> int:
     except (ValueError, FileNotFoundError, KeyError, TypeError) as e:
         if not checked: raise UsageError(str(e)) from e
         raise
-    l = res.losses
+    l, rate = res.losses, res.steps_per_s
+    speed = f"{rate:.2f} steps/s" if np.isfinite(rate) else "finished before, nothing trained now"   # a no-op rerun
     print(f"{res.token}: {res.path} ({len(l)} steps, loss {np.mean(l[:50]):.4f} -> {np.mean(l[-50:]):.4f}, "
-          f"{res.steps_per_s:.2f} steps/s on {device})")
+          f"{speed} on {device})")
     if args.quality_images:                                                # is the token any good?
         from synthbridge.quality import report_quality
         report_quality(pipe, res.token, list(zip(items, labels)), classes, args.out, n_per_class=args.quality_images,

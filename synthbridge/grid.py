@@ -245,6 +245,9 @@ def load_grid(path, # a TOML file, or a shipped grid's name
     p = grid_path(path); text = p.read_text(encoding="utf-8")
     try: data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e: raise ValueError(f"{p}: not valid TOML: {e}") from None
+    if not data:                                       # the defaults alone are the paper's whole grid: not by accident
+        raise ValueError(f"{p}: the grid file is empty: give at least its datasets (e.g. datasets = [\"pets\"]); "
+                         f"a grid of the defaults only would be the paper's whole study")
     lines = _key_lines(text)
     for k in data:
         if k not in GRID_KEYS:

@@ -151,7 +151,7 @@ def load_pipeline(model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", # 
                   attention_slicing: bool = False, # compute attention in slices (less GPU memory, a little slower)
                   vae_slicing: bool = False, # decode the batch one image at a time (less memory at large batches)
                   cpu_offload: bool = False, # keep sub-models on the CPU until used (small GPUs)
-                  progress: bool = False, # diffusers' per-call step bar (`generate` has its own)
+                  progress: bool = False, # diffusers' bars: loading and per-call steps (`generate` has its own)
                   **kwargs, # more `from_pretrained` arguments, e.g. `variant='fp16'`, `revision=...`
                  ):
     "A diffusers text-to-image pipeline (Stable Diffusion 1.x/2.x style) on `device`, with the scheduler `scheduler`."
@@ -164,7 +164,16 @@ def load_pipeline(model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", # 
     if "safety_checker" in cfg and not safety_checker: kwargs.update(safety_checker=None, requires_safety_checker=False)
     try: from diffusers.utils.deprecation_utils import _resolve_dtype as _new_api   # diffusers >= 0.36: `dtype`
     except ImportError: _new_api = None
-    pipe = AutoPipelineForText2Image.from_pretrained(model, **{"dtype" if _new_api else "torch_dtype": dtype}, **kwargs)
+    from diffusers.utils import logging as dlog
+    from transformers.utils import logging as tlog
+    bars = [(m, m.is_progress_bar_enabled()) for m in (dlog, tlog)]
+    if not progress:                                  # "Loading pipeline components", "Loading weights": only with it
+        for m, _ in bars: m.disable_progress_bar()
+    try: pipe = AutoPipelineForText2Image.from_pretrained(model, **{"dtype" if _new_api else "torch_dtype": dtype},
+                                                          **kwargs)
+    finally:
+        for m, on in bars:
+            if on: m.enable_progress_bar()
     if safety_checker and getattr(pipe, "safety_checker", None) is None:
         warnings.warn(f"{name}: safety_checker=True but the pipeline has no safety checker")
     if scheduler is not None: set_scheduler(pipe, scheduler)

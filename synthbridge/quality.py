@@ -9,7 +9,7 @@ from __future__ import annotations
 import json, math
 from pathlib import Path
 import numpy as np
-from .core import atomic_write_json
+from .core import OwnedFiles, atomic_write_json
 
 # %% auto #0
 __all__ = ['verdict', 'style_quality', 'quality_text', 'report_quality', 'check_token']
@@ -95,7 +95,10 @@ def quality_text(q: dict) -> str:
 def report_quality(pipe, token, real, classes, out, **kwargs) -> dict:
     "`style_quality`, printed and written to `out/quality.json`."
     q = style_quality(pipe, token, real, classes, **kwargs)
+    owned = OwnedFiles(Path(out), "invert")
+    owned.check("quality.json")                                   # a user's file of that name is never replaced
     atomic_write_json(Path(out)/"quality.json", q)
+    owned.record("quality.json")
     print(quality_text(q))
     return q
 
@@ -111,6 +114,8 @@ def check_token(args, # parsed `synthbridge invert` options (--check)
         raise UsageError(f"--check: {out} holds no {STYLE_EMBEDS}; learn a token first (synthbridge invert ... "
                          f"--out {args.out})")
     if args.quality_images < 1: raise UsageError(f"--quality-images {args.quality_images}: give 1 or more")
+    try: OwnedFiles(out, "invert").check("quality.json")
+    except ValueError as e: raise UsageError(str(e)) from None
     pipe = load_pipeline(args.model, device=args.device)
     token = load_style_token(pipe, out)
     report_quality(pipe, token, list(zip(items, labels)), classes, out, n_per_class=args.quality_images,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from .grid import TABLE_DATASETS
 from .store import Store, publish
-from .core import read_json
+from .core import read_json, OwnedFiles
 
 # %% auto #0
 __all__ = ['REPORTS', 'FORMATS', 'load_results', 'summarize', 'render_table', 'table2', 'table3', 'table1', 'fig4', 'fig5',
@@ -273,22 +273,27 @@ def report(store, # a store folder or `Store`
     if bad or not formats: raise ValueError(f"format(s) {bad or formats}: allowed are {', '.join(FORMATS)}")
     unknown = [n for n in (only or ()) if n not in REPORTS]
     if unknown: raise ValueError(f"report(s) {unknown}: allowed are {', '.join(REPORTS)}")
+    out = Path(out).expanduser()
+    owned = OwnedFiles(out, "report")                   # every file in `out` must be one report wrote, as it wrote it
+    if out.is_dir(): owned.check(*sorted(p.name for p in out.iterdir() if not p.name.startswith(".")))
     spath = store.path if isinstance(store, Store) else Path(store).expanduser()
     if not spath.is_dir(): raise FileNotFoundError(f"no results store at {spath}")
     df = load_results(spath)
     if df.empty:
         raise ValueError(f"store {spath} has no results yet: run `synthbridge sweep GRID --store {spath}` first")
-    out = Path(out).expanduser(); out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     written, skipped = [], {}
     for name, fn in REPORTS.items():
         if only and name not in only: continue
-        try: written += fn(df, out, formats)
-        except _Skip as e: skipped[name] = str(e)
+        try: new = fn(df, out, formats)
+        except _Skip as e: skipped[name] = str(e); continue
+        written += new; owned.record(*(p.relative_to(out) for p in new))   # each as soon as it is out
     lines = [f"# Report of {spath}", "", f"{len(df)} runs. Written:", ""] + [f"- [{p.name}]({p.name})" for p in written]
     if skipped: lines += ["", "Skipped:", ""] + [f"- {n}: {why}" for n, why in skipped.items()]
     for p in written:
         if p.suffix == ".md": lines += ["", p.read_text(encoding="utf-8")]
     idx = out/"index.md"; publish(idx, "\n".join(lines) + "\n", replace=True)
+    owned.record("index.md")
     return dict(written=written + [idx], skipped=skipped)
 
 # %% ../nbs/10d_report.ipynb #ca4a329b

@@ -6,7 +6,7 @@ Docs: https://synthbridge.github.io/synthbridge/runner.html.md"""
 
 # %% ../nbs/10c_runner.ipynb #155a82f3
 from __future__ import annotations
-import collections, dataclasses, os, re, socket, sys, threading, time, uuid
+import collections, dataclasses, os, re, socket, sys, threading, time, types, uuid
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -117,7 +117,7 @@ def make_synth(spec: SynthSpec, ctx: RunContext) -> dict:
     pipe = ctx.pipeline(spec.model, spec.scheduler, spec.style)
     out = ctx.store.artifact_path(spec)
     size = spec.image_size
-    generate(pipe, ds.classes, out, n_per_class=spec.volume, guidance_scale=spec.guidance,
+    generate(pipe, ds.classes, out, n_per_class=spec.volume + _HOLDOUT, guidance_scale=spec.guidance,
              num_inference_steps=spec.steps, prompts=spec.method, height=size, width=size,
              batch_size=ctx.grid.gen_batch_size, seed=spec.seed, style_token=spec.style.token if spec.style else None,
              progress=ctx.progress,
@@ -144,16 +144,20 @@ def _weights(w):
         return str(efficientnet_lite0_weights())
     return w
 
+_HOLDOUT = 2 # synthetic images per class generated beyond the largest volume: stage 1's validation, never trained on
+
 def _synth_dls(spec: SynthSpec, volume: int, bs: int, size: int, ctx: RunContext, min_scale: float = MIN_SCALE):
-    """DataLoaders on the first `volume` images per class of a set, in memory when they fit (valid: 2 of them per
-    class, for monitoring only)."""
+    """DataLoaders on the first `volume` images per class of a set, in memory when they fit (valid: the next
+    `_HOLDOUT` per class, which no run of this volume trains on; none when the set has no more)."""
     from synthbridge.loaders import load_in_memory, make_dls
     from synthbridge.synthetic import SyntheticSet
     synth = SyntheticSet(ctx.store.artifact_path(spec))
     items = load_in_memory(synth.select(volume))
     seen, val = collections.Counter(), []
-    for it, l in items:
-        if seen[l] < 2: val.append((it, l)); seen[l] += 1
+    for it, l in synth.items:                           # `select` keeps the first `volume` of each class, in this order
+        seen[l] += 1
+        if volume < seen[l] <= volume + _HOLDOUT: val.append((it, l))
+    val = load_in_memory(val)
     return make_dls(items, val, synth.classes, bs=bs, size=size, device=ctx.device, path=synth.path,
                     min_scale=min_scale)
 
@@ -526,6 +530,8 @@ def _sweep_setup(args):
     if args.root: grid.root = args.root
     if args.workers < 1: raise UsageError(f"--workers {args.workers}: give 1 or more")
     store = Path(args.store or grid.out or Path("synthbridge-store")/grid.name)
+    if args.dry_run and not store.expanduser().exists():  # --dry-run writes nothing: no store yet, so nothing is done
+        return grid, types.SimpleNamespace(path=store.expanduser(), done_ids=set)
     try: st = open_store(store, grid, adopt=args.adopt, stale_after=args.stale_after)
     except ValueError as e: raise UsageError(str(e)) from None
     return grid, st

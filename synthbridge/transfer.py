@@ -15,15 +15,16 @@ from fastcore.foundation import L
 from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.mixup import MixUp
+from fastai.callback.core import Callback, CancelEpochException
 from fastai.torch_core import set_seed
 from .learner import synth_learner, FCReset, FixedFeatures, save_weights, read_weights, timm_model, paper_lr
 from .leep import model_leep, leep_dl
-from .core import atomic_write_json, paper_epochs
+from .core import atomic_path, atomic_write_json, paper_epochs, file_sha256, json_hash, read_json
 
 # %% auto #0
 __all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'TransferResult', 'TransferConfig', 'vanilla', 'mixed', 'synthetic_stage',
            'bridged', 'bridged_pp', 'bridged_fc', 'fixed_vanilla', 'fixed_bridged', 'fixed_bridged_fc',
-           'add_train_args', 'run_train']
+           'EpochCheckpoint', 'add_train_args', 'run_train']
 
 # %% ../nbs/06_transfer.ipynb #1b46d2c9
 METRICS = {"top1": "accuracy", "mean_per_class": "mean_per_class_accuracy"}
@@ -348,7 +349,7 @@ def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = te
     t0 = time.perf_counter()
     c = config.resolved()
     stage1_lr = c.lr if stage1_lr is None else stage1_lr
-    if stage1_epochs is None: stage1_epochs = paper_epochs(None, c.epochs)
+    if stage1_epochs is None: stage1_epochs = paper_epochs(None, config.epochs)   # not few-shot's: stage 1 is full
     leep_in = _imagenet_leep(c, real) if c.leep else None
     if stage1 is None:                                  # stage 1 gets none of the callbacks (they watch stage 2)
         stage1 = synthetic_stage(synth, config=replace(c, epochs=stage1_epochs, lr=stage1_lr, cbs=None), mixup=mixup,
@@ -411,6 +412,111 @@ TWO_STAGE = {"bridged": False, "bridged+fc": False, "bridged++": True, "fixed-br
              "fixed-bridged+fc": False}
 "Two-stage pipelines -> whether their stage 1 uses MixUp (pipelines with the same value can share one stage 1)."
 
+# %% ../nbs/06_transfer.ipynb #cdc7de02
+def _to_device(o, dev):
+    if torch.is_tensor(o): return o.to(dev)
+    if isinstance(o, dict): return {k: _to_device(v, dev) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return type(o)(_to_device(v, dev) for v in o)
+    return o
+
+class EpochCheckpoint(Callback):
+    "Save model, optimiser, random states and history after every epoch to `path`; a fit that finds it resumes there."
+    order = 70 # after the `Recorder` (50): an epoch's values are recorded before they are saved
+    def __init__(self, path, # the checkpoint file (written atomically; the caller removes it when its outputs are out)
+                 key: str = "", # the settings of the fit: a checkpoint made with another key is not resumed
+                ):
+        self.path, self.key = Path(path), str(key)
+
+    def before_fit(self):
+        self.state, self.resumed = None, 0
+        if self.path.exists():
+            st = torch.load(self.path, map_location="cpu", weights_only=False)
+            if st.get("key") == self.key and st.get("n_epoch") == self.n_epoch:
+                self.state, self.resumed = st, st["epoch"] + 1
+
+    def before_epoch(self):
+        if self.epoch < self.resumed: raise CancelEpochException     # done before the interruption
+        if self.state is not None: self._restore()
+
+    def after_epoch(self):
+        if self.epoch >= self.resumed: self._save()
+
+    def after_fit(self):
+        if self.state is not None: self._restore()                 # every epoch was in the checkpoint
+
+    def _loaders(self): return [dl for dl in self.dls.loaders if hasattr(dl, "rng")]
+
+    def _save(self):
+        rec, tacc = self.learn.recorder, getattr(self.learn, "train_accuracy", None)
+        sm = rec.smooth_loss
+        st = dict(key=self.key, n_epoch=self.n_epoch, epoch=self.epoch, model=self.learn.model.state_dict(),
+                  opt=self.learn.opt.state_dict(), values=[list(v) for v in rec.values],
+                  train_accuracy=list(getattr(tacc, "values", [])), smooth=(sm.count, sm.val),
+                  rng=dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate(),
+                           cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+                           loaders=[dl.rng.getstate() for dl in self._loaders()]))
+        with atomic_path(self.path) as tmp: torch.save(st, tmp)
+
+    def _restore(self):
+        st, self.state = self.state, None
+        dev = next(self.learn.model.parameters()).device
+        self.learn.model.load_state_dict(st["model"])
+        self.learn.opt.load_state_dict(_to_device(st["opt"], dev))
+        rec, tacc = self.learn.recorder, getattr(self.learn, "train_accuracy", None)
+        rec.values = [L(v) for v in st["values"]]
+        rec.smooth_loss.count, rec.smooth_loss.val = st["smooth"]
+        if tacc is not None: tacc.values = list(st["train_accuracy"])
+        r = st["rng"]
+        torch.set_rng_state(r["torch"]); np.random.set_state(r["numpy"]); random.setstate(r["python"])
+        if r["cuda"] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(r["cuda"])
+        for dl, s in zip(self._loaders(), r["loaders"]): dl.rng.setstate(s)
+
+# %% ../nbs/06_transfer.ipynb #16bbdb6b
+def _settings_key(settings: dict) -> str: return json_hash(json.loads(json.dumps(settings, default=str)))
+
+def _check_checkpoint(path: Path, key: str, overwrite: bool):
+    "Refuse (unless `overwrite`) an epoch checkpoint made with other settings: an interrupted run's work."
+    if overwrite or not path.exists(): return
+    if torch.load(path, map_location="cpu", weights_only=False).get("key") != key:
+        raise ValueError(f"{path} holds an interrupted run with other settings: rerun it with those, or pass "
+                         f"--overwrite to start over")
+
+_STAGE2_ONLY = ("pipeline", "epochs", "lr", "shots", "metric", "leep", "stage1", "stage1_epochs", "stage1_lr")
+
+class _Stage1:
+    "Stage 1 of `synthbridge train` in `out`: stage1.safetensors, reused when stage1.json holds its hash and settings."
+    def __init__(self, out: Path, settings: dict, cfg: TransferConfig, mixup: bool, overwrite: bool):
+        self.path, self.meta, self.ckpt, self.cfg, self.mixup = out/"stage1.safetensors", out/"stage1.json", \
+            out/"stage1.ckpt", cfg, mixup
+        self.settings = {k: v for k, v in json.loads(json.dumps(settings, default=str)).items()
+                         if k not in _STAGE2_ONLY} | dict(epochs=cfg.epochs, lr=cfg.lr, mixup=mixup)
+        self.key = json_hash(self.settings)
+        _check_checkpoint(self.ckpt, self.key, overwrite)
+        if self.path.exists() and not self.done():
+            ours = (read_json(self.meta) or {}).get("sha256") == file_sha256(self.path)
+            if not ours and not self.ckpt.exists():        # (a checkpoint: stopped between the file and stage1.json)
+                raise ValueError(f"{self.path} was not written by synthbridge train (no stage1.json with its "
+                                 f"SHA-256): move it away, or choose another --out")
+            if ours and not overwrite:
+                raise ValueError(f"{self.path} was made with other stage-1 settings: pass --overwrite to replace it")
+
+    def done(self) -> bool:
+        "Whether the finished stage 1 in `out` has these settings and the bytes stage1.json records."
+        m = read_json(self.meta) or {}
+        return self.path.is_file() and m.get("key") == self.key and m.get("sha256") == file_sha256(self.path)
+
+    def history(self) -> list: return read_json(self.meta)["history"]
+
+    def train(self, synth, mixup_alpha: float) -> TransferResult:
+        "Fit stage 1 (resuming its checkpoint), save it and its record; the checkpoint goes once both are out."
+        cfg = replace(self.cfg, cbs=[EpochCheckpoint(self.ckpt, self.key)])
+        s1 = synthetic_stage(synth, config=cfg, mixup=self.mixup, mixup_alpha=mixup_alpha)
+        s1.save(self.path)
+        atomic_write_json(self.meta, dict(sha256=file_sha256(self.path), key=self.key, settings=self.settings,
+                                          history=s1.history), ensure_ascii=True)
+        self.ckpt.unlink(missing_ok=True)
+        return s1
+
 # %% ../nbs/06_transfer.ipynb #4f75eccc
 def add_train_args(parser):
     "Options of `synthbridge train` (declared in `synthbridge.cli.OPTIONS`)."
@@ -462,16 +568,26 @@ def run_train(args) -> int:
         if synth is not None:
             _match(real, synth, need_same=args.pipeline == "mixed" or not args.pipeline.endswith(("+fc", "++")))
             synth = _align(real, synth)                  # same classes in another label order: mapped by name
+        if two and synth is not None:
+            s1cfg = replace(cfg, epochs=args.stage1_epochs or paper_epochs(None, args.epochs),
+                            lr=args.stage1_lr if args.stage1_lr is not None else args.lr)
+            s1 = _Stage1(out, settings, s1cfg, TWO_STAGE[args.pipeline], args.overwrite)
+        key = _settings_key(settings)
+        _check_checkpoint(out/"train.ckpt", key, args.overwrite)
     out.mkdir(parents=True, exist_ok=True)
+    s1hist = []
     if two and synth is not None:
-        mix = TWO_STAGE[args.pipeline]
-        s1cfg = replace(cfg, epochs=args.stage1_epochs or paper_epochs(None, args.epochs),
-                        lr=args.stage1_lr if args.stage1_lr is not None else args.lr)
-        s1 = synthetic_stage(synth, config=s1cfg, mixup=mix, mixup_alpha=args.mixup_alpha)
-        s1.save(out/"stage1.safetensors")
-        kw["stage1"] = s1
+        if s1.done():
+            kw["stage1"], s1hist = str(s1.path), s1.history()
+            print(f"stage 1: {s1.path} reused (its SHA-256 and settings are those in {s1.meta.name})")
+        else: kw["stage1"] = s1.train(synth, args.mixup_alpha)
+    ck = EpochCheckpoint(out/"train.ckpt", key)
+    kw["config"] = replace(cfg, cbs=[ck])
     res = PIPELINES[args.pipeline](real, synth, **kw)
+    if ck.resumed: print(f"{out/'train.ckpt'}: resumed after epoch {ck.resumed} of {res.config['epochs']}")
+    res.history = s1hist + res.history                  # a reused stage 1's epochs, as a run that trained it has them
     res.save(out/"model.safetensors")
     atomic_write_json(out/"result.json", dict(res.to_dict(), settings=settings, data=info), ensure_ascii=True)
+    (out/"train.ckpt").unlink(missing_ok=True)
     print(f"{res.pipeline}: {res.metric_name} {res.metric:.4f} on {info['name']} in {res.seconds:.1f}s -> {out}")
     return 0

@@ -151,7 +151,7 @@ def _blur(img, sigma):
 def _render_chunk(x, looks, size):
     import torch, torch.nn.functional as F
     n = len(looks)
-    m = torch.from_numpy(np.ascontiguousarray(x)).float()[:, None]/255                      # (N, 1, 28, 28)
+    m = torch.from_numpy(np.require(x, requirements=("C", "W"))).float()[:, None]/255   # (N, 1, 28, 28), writable
     s = torch.tensor([l.scale for l in looks]); dx = torch.tensor([l.dx for l in looks]); dy = torch.tensor([l.dy
         for l in looks])
     theta = torch.zeros(n, 2, 3); theta[:, 0, 0] = theta[:, 1, 1] = 1/s; theta[:, 0, 2] = -dx/s; theta[:, 1, 2] = -dy/s

@@ -34,10 +34,12 @@ def test_one_meaning_per_option_name():
     # the real image folder is --real everywhere (invert had --images)
     for cmd in ("train", "leep", "invert"): assert _parse(cmd, "--real", "f", *(["--out", "o"] if cmd != "leep" else [])).real == "f"
     with pytest.raises(SystemExit): _parse("invert", "--images", "f", "--out", "o")
-    # progress bars: --progress / --no-progress, on by default, in every subcommand that shows them
+    # progress bars: --progress / --no-progress in every subcommand that shows them; unset, `main` turns them on when
+    # stderr is a terminal (not into a log file)
     for cmd in ("generate", "invert", "train", "demo"):
         out = [] if cmd == "demo" else ["--out", "o"]
-        assert _parse(cmd, *out).progress is True and _parse(cmd, *out, "--no-progress").progress is False
+        assert _parse(cmd, *out).progress is None and _parse(cmd, *out, "--no-progress").progress is False
+        assert _parse(cmd, *out, "--progress").progress is True
     # --size is the classifier's image side; generate's resize-on-save is --save-size
     assert _parse("train", "--out", "o", "--size", "64").size == 64
     assert _parse("generate", "--out", "o", "--save-size", "256").save_size == 256
@@ -108,3 +110,90 @@ def test_train_mini_autoencoder_options_are_checked_first(tmp_path, capsys, argv
     _one_line_error(rc, err)
     assert says in err
     assert not (tmp_path/"out").exists()
+
+# ---- one line for every bad value, before any work (issue 27)
+
+def _corrupt(tmp_path):
+    p = tmp_path/"broken.safetensors"; p.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not a header")
+    return p
+
+@pytest.mark.parametrize("cmd,argv,says", [
+    ("train", ["--device", "cdua"], "--device 'cdua': not a torch device; give cpu, cuda, cuda:N or mps"),
+    ("train", ["--device", "cuda"], "--device cuda: torch sees no CUDA GPU"),
+    ("train", ["--stage1", "CORRUPT"], "--stage1 'TMP/broken.safetensors': not a readable safetensors file"),
+    ("train", ["--weights", "CORRUPT"], "--weights 'TMP/broken.safetensors': not a readable safetensors file"),
+    ("generate", ["--style-embeds", "CORRUPT", "--classes", "TMP/c.txt"], "--style-embeds 'TMP/broken.safetensors'"),
+    ("train", ["--size", "0"], "--size 0: must be >= 1"),
+    ("train", ["--batch-size", "0"], "--batch-size 0: must be >= 1"),
+    ("train", ["--lr", "-0.1"], "--lr -0.1: must be > 0"),
+    ("invert", ["--lr", "-1", "--dataset", "digits"], "--lr -1.0: must be > 0"),
+    ("sweep", ["GRID", "--max-tasks", "-1"], "--max-tasks -1: must be >= 1"),
+    ("sweep", ["EMPTY"], "TMP/empty.toml: the grid file is empty"),
+])
+def test_bad_value_is_one_line_exit_2(tmp_path, capsys, cmd, argv, says):
+    import torch
+    if "cuda" in argv and torch.cuda.is_available(): pytest.skip("this machine has a CUDA GPU")
+    (tmp_path/"empty.toml").write_text("# nothing\n"); (tmp_path/"c.txt").write_text("Bag\n")
+    (tmp_path/"g.toml").write_text('datasets = ["digits"]\n')
+    subs = {"CORRUPT": str(_corrupt(tmp_path)), "GRID": str(tmp_path/"g.toml"), "EMPTY": str(tmp_path/"empty.toml")}
+    argv = [subs.get(a, a).replace("TMP", str(tmp_path)) for a in argv]
+    out = tmp_path/"out"
+    base = {"train": ["--real", str(tmp_path), "--out", str(out)], "generate": ["--out", str(out)],
+            "invert": ["--out", str(out)], "sweep": ["--store", str(out)]}[cmd]
+    rc, _, err = synthbridge_main(capsys, cmd, *argv, *base)
+    assert rc == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"synthbridge {cmd}: error: ") and says.replace("TMP", str(tmp_path)) in err, err
+    assert not out.exists()
+
+def test_sweep_dry_run_writes_nothing(tmp_path, capsys):
+    (tmp_path/"g.toml").write_text('datasets = ["digits"]\npipelines = ["vanilla"]\n')
+    rc, stdout, err = synthbridge_main(capsys, "sweep", tmp_path/"g.toml", "--store", tmp_path/"store", "--dry-run")
+    assert rc == 0 and "vanilla" in stdout + err and not (tmp_path/"store").exists(), err
+
+def test_error_texts_name_cli_options():
+    from synthbridge.cli import _cli_words
+    assert _cli_words("use another folder, or overwrite=True (--overwrite) to replace it").endswith("or --overwrite to replace it")
+    assert "skip_bad" not in _cli_words("x.png: not a readable image (bad). Replace or delete it, or pass skip_bad=True "
+                                        "to skip bad files")
+    assert "load_style_token" not in _cli_words("load it first (`load_style_token(pipe, 'learned_embeds.safetensors')` "
+                                                "or `pipe.load_textual_inversion(...)`)")
+
+def test_quiet_import_and_no_bars_with_no_progress(tmp_path):
+    "No warning on `import synthbridge.all`; a subcommand's stderr with --no-progress holds no bar and no warning."
+    import sys
+    from conftest import run, synthbridge_cmd
+    r = run([sys.executable, "-W", "error::UserWarning", "-W", "error::FutureWarning", "-c", "import synthbridge.all"])
+    assert r.returncode == 0 and r.stderr == "", r.stderr[-2000:]
+    (tmp_path/"c.txt").write_text("Bag\n")
+    r = synthbridge_cmd("generate", "--model", "mini-web", "--classes", tmp_path/"c.txt", "--out", tmp_path/"g",
+                        "--n-per-class", 1, "--steps", 2, "--no-progress")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "Warning" not in r.stderr and "it/s" not in r.stderr and "%|" not in r.stderr, r.stderr[-2000:]
+
+# ---- no command replaces a file it did not write (issue 27)
+
+@pytest.mark.parametrize("cmd,name,argv", [
+    ("invert", "learned_embeds.safetensors", ["--model", "mini-web", "--dataset", "digits", "--steps", "1"]),
+    ("invert", "dsi.json", ["--model", "mini-web", "--dataset", "digits", "--steps", "1"]),
+    ("report", "index.md", ["--store", "STORE"]),
+    ("report", "table2.csv", ["--store", "STORE"]),
+    ("demo", "report.md", ["--quick"]),
+    ("demo", "table.csv", ["--quick"]),
+    ("demo", "samples.png", ["--quick"]),
+])
+def test_a_foreign_file_in_out_survives(tmp_path, capsys, cmd, name, argv):
+    out = tmp_path/"out"; out.mkdir()
+    mine = out/name; mine.write_bytes(b"the user's own file")
+    argv = [str(tmp_path/"store") if a == "STORE" else a for a in argv]
+    rc, _, err = synthbridge_main(capsys, cmd, *argv, "--out", out)
+    assert rc == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert f"{mine} was not written by synthbridge {cmd}" in err, err
+    assert mine.read_bytes() == b"the user's own file" and sorted(p.name for p in out.iterdir()) == [name]
+
+def test_report_replaces_its_own_files(tmp_path):
+    "A report's own earlier outputs are recognised (their SHA-256 in .synthbridge-outputs.json) and replaced."
+    from synthbridge.core import OwnedFiles, atomic_write_text
+    out = tmp_path/"out"; atomic_write_text(out/"index.md", "an earlier report"); OwnedFiles(out, "report").record("index.md")
+    OwnedFiles(out, "report").check("index.md")
+    (out/"index.md").write_text("edited by the user")
+    with pytest.raises(ValueError, match="changed since"): OwnedFiles(out, "report").check("index.md")

@@ -127,3 +127,32 @@ def test_cli_weights_that_do_not_fit_exit_2(folders, tmp_path, capsys):
     rc, err = _main(capsys, "--real", folders[0], "--arch", "test_resnet", "--weights", tmp_path/"w.safetensors",
                     "--size", 32, "--epochs", 1, "--pipeline", "vanilla", "--out", tmp_path/"x")
     assert rc == 2 and "missing keys: conv1.0.weight" in err, err[-2000:]
+
+def test_cli_train_sigint_after_stage1_then_rerun_reuses_it(folders, tmp_path):
+    "SIGINT in stage 2: the rerun loads stage 1 (same bytes, same mtime, not retrained) and resumes stage 2."
+    import signal, subprocess
+    from conftest import SYNTHBRIDGE
+    real, synth, _ = folders
+    out = tmp_path/"pp"
+    args = ["train", "--real", real, "--synthetic", synth, "--arch", "test_resnet", "--no-pretrained", "--size", 32,
+            "--batch-size", 8, "--stage1-epochs", 1, "--epochs", 60, "--lr", 0.05, "--out", out, "--no-progress"]
+    env = offline_env(OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"), MKL_NUM_THREADS=INHERIT)
+    p = subprocess.Popen([*SYNTHBRIDGE, *map(str, args)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    t0 = time.time()
+    while not (out/"train.ckpt").exists() and p.poll() is None and time.time() - t0 < 240: time.sleep(0.05)
+    p.send_signal(signal.SIGINT); _, err = p.communicate(timeout=120)
+    assert p.returncode == 1 and "interrupted; rerun the same command to resume" in err, err[-2000:]
+    s1, meta = out/"stage1.safetensors", json.loads((out/"stage1.json").read_text())
+    before, st = s1.read_bytes(), s1.stat()
+    import hashlib
+    assert meta["sha256"] == hashlib.sha256(before).hexdigest() and not (out/"stage1.ckpt").exists()
+    import torch
+    done = torch.load(out/"train.ckpt", map_location="cpu", weights_only=False)["epoch"] + 1
+    r = _train(*args[1:], timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "stage1.safetensors reused" in r.stdout and f"resumed after epoch {done} of 60" in r.stdout, r.stdout
+    assert s1.read_bytes() == before and s1.stat().st_mtime_ns == st.st_mtime_ns
+    res = json.loads((out/"result.json").read_text())
+    assert [h["stage"] for h in res["history"]] == [1] + [2]*60 and 1 <= done < 60
+    assert not (out/"train.ckpt").exists()

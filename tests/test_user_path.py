@@ -6,7 +6,8 @@ so a README edit that drops one fails here rather than silently running somethin
 
 - the hub model id -> `mini-web`, the embedded text-to-image model;
 - `resnet18.tv_in1k` (hub weights) -> `tf_efficientnet_lite0` with the offline EfficientNet-Lite0 weights;
-- Aircraft (a download) -> the offline `digits` dataset;
+- Aircraft (a download) -> the offline `fashion-catalog` dataset: the ten garment classes `mini-web` draws, so the
+  synthetic images mean something for the real ones (digits would pair garments with labels 0-9);
 - 1,000 images per class, 150/100 epochs, 224 px -> 2 images per class (5 denoising steps), 1 epoch, 32 px.
 """
 import os, re
@@ -17,7 +18,7 @@ from conftest import ROOT
 OFFLINE = [  # (as written in the README, offline stand-in)
     ("'stable-diffusion-v1-5/stable-diffusion-v1-5'", "'mini-web'"),
     ("'resnet18.tv_in1k'", "'tf_efficientnet_lite0', weights=efficientnet_lite0_weights()"),
-    ("get_dataset('aircraft'", "get_dataset('digits'"),
+    ("get_dataset('aircraft'", "get_dataset('fashion-catalog'"),
     ("n_per_class=1000", "n_per_class=2, num_inference_steps=5"),
     ("synth.dls()", "synth.dls(size=32)"),
     ("ds.dls(shots=4)", "ds.dls(shots=4, size=32)"),
@@ -62,3 +63,9 @@ def test_readme_code_blocks_run_as_written(tmp_path, monkeypatch):
     assert learn.dls.c == len(ds.classes) and len(learn.recorder.values) == 1
     with learn.no_bar(): cls, _, probs = learn.predict(ds.test[0][0])   # the README's promise: fastai's tools work
     assert cls in ds.classes and abs(float(probs.sum()) - 1) < 1e-4
+    assert ds.name == "fashion-catalog" and ns["lite"].arch == "tf_efficientnet_lite0"   # the Python spelling runs
+
+def test_readme_spells_the_offline_weights_both_ways():
+    text = (ROOT/"README.md").read_text()
+    assert "--weights efficientnet-lite0" in text
+    assert any("weights=efficientnet_lite0_weights()" in b for b in python_blocks(text))
