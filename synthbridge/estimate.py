@@ -12,9 +12,9 @@ from pathlib import Path
 from .core import is_image
 
 # %% auto #0
-__all__ = ['UNITS', 'RATES', 'GPUS', 'BYTES_PER_PIXEL', 'Rate', 'gen_units', 'Estimate', 'dataset_size', 'model_shape',
-           'model_bytes', 'existing_images', 'estimate_plan', 'estimate_grid', 'probe_rates', 'probe_label',
-           'estimate_generate', 'estimate_invert', 'estimate_train', 'estimate_sweep']
+__all__ = ['UNITS', 'RATES', 'GPUS', 'BYTES_PER_PIXEL', 'Rate', 'gen_units', 'Estimate', 'estimate_line', 'dataset_size',
+           'model_shape', 'model_bytes', 'existing_images', 'estimate_plan', 'estimate_grid', 'probe_rates',
+           'probe_label', 'estimate_generate', 'estimate_invert', 'estimate_train', 'estimate_sweep']
 
 # %% ../nbs/10e_estimate.ipynb #f9e3d852
 @dataclass(frozen=True)
@@ -184,6 +184,15 @@ def _table(e: Estimate) -> str:
     L += [f"  note: {n}" for n in e.notes]
     return "\n".join(L)
 
+# %% ../nbs/10e_estimate.ipynb #5d6c5bea
+def estimate_line(e: Estimate, # what is left to do
+                  devices=None, # GPU names of `GPUS` (default: all of them)
+                 ) -> str:
+    "One line of what is left to do and its time on one GPU of each kind, e.g. for a log before a grid starts."
+    hours = ", ".join(f"{d} {_dur(e.seconds(d)['total'])}" for d in (devices or GPUS))
+    return (f"estimate: {e.images:,} images to generate, {e.train_image_steps:,} training image-steps, "
+            f"{_human(e.disk_bytes)} on disk; on one GPU: {hours}")
+
 # %% ../nbs/10e_estimate.ipynb #bdc5f850
 def _count(d: Path) -> tuple[int, list]:
     "(image files under the class folders of `d`, class names)."
@@ -254,9 +263,9 @@ def existing_images(out, # a folder written by `generate` (or a store's syntheti
     out = Path(out).expanduser()
     if not out.is_dir(): return 0, None
     from synthbridge.prompts import class_slugs
-    from synthbridge.generate import _existing_files, _manifest_lines
+    from synthbridge.generate import finished_images
     slugs = class_slugs(list(classes))
-    done = set(_manifest_lines(out, _existing_files(out, slugs)))
+    done = finished_images(out, slugs)
     want = [f"{s}/{i}.{fmt}" for s in slugs for i in range(n_per_class)]
     have = [f for f in want if f in done]
     size = sum((out/f).stat().st_size for f in have[:200])/min(len(have), 200) if have else None
@@ -477,17 +486,10 @@ def estimate_train(args) -> Estimate:
     return e
 
 # %% ../nbs/10e_estimate.ipynb #b4ef3a03
-def estimate_sweep(args) -> Estimate:
+def estimate_sweep(args, # parsed `synthbridge sweep` options (--store, --probe)
+                   grid, # the loaded `Grid` (`synthbridge.grid.load_grid(args.grid)`)
+                  ) -> Estimate:
     "The estimate of `synthbridge sweep GRID --estimate`: the grid's plan less what its store holds (read only)."
-    from synthbridge.grid import grid_path, load_grid
-    try: import tomllib
-    except ImportError: import tomli as tomllib
-    p = grid_path(args.grid)
-    if not tomllib.loads(p.read_text(encoding="utf-8")):
-        raise ValueError(f"grid {p}: the file sets no keys; it would mean the defaults, the paper's whole grid "
-                         "(give datasets, pipelines, ... or name a shipped grid such as paper-full-shot)")
-    grid = load_grid(args.grid)
-    if args.root: grid.root = args.root
     store = Path(args.store or grid.out or Path("synthbridge-store")/grid.name)
     probe = _probe_from_args(args, grid.model) if getattr(args, "probe", False) else None
     e = estimate_grid(grid, store if store.is_dir() else None, probe=probe)

@@ -19,8 +19,8 @@ from .prompts import PROMPT_METHODS, class_slugs, make_prompt, stable_hash
 from .core import is_int
 
 # %% auto #0
-__all__ = ['image_seed', 'merge_manifests', 'GenerateSummary', 'generate', 'add_generate_args', 'run_generate', 'SCHEDULERS',
-           'set_scheduler', 'load_pipeline']
+__all__ = ['image_seed', 'merge_manifests', 'finished_images', 'GenerateSummary', 'generate', 'add_generate_args', 'run_generate',
+           'SCHEDULERS', 'set_scheduler', 'load_pipeline']
 
 # %% ../nbs/03_generate.ipynb #7754a8a4
 from .pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype, set_scheduler
@@ -76,6 +76,14 @@ def merge_manifests(out, # a folder written by `generate`
     _atomic_write_text(out/"manifest.jsonl", "".join(l + "\n" for _, l in lines))
     _write_hf_metadata(out, [json.loads(l) for _, l in lines])
     return len(lines)
+
+# %% ../nbs/03_generate.ipynb #bf033256
+def finished_images(out, # a `generate` output folder
+                    slugs, # its class folders, in label order
+                   ) -> set[str]:
+    "The relative paths (`<class folder>/<index>.<ext>`) of the images a resumed `generate` counts as done."
+    out = Path(out)
+    return set(_manifest_lines(out, _existing_files(out, slugs)))
 
 # %% ../nbs/03_generate.ipynb #e250fedf
 def _write_hf_metadata(out: Path, rows: list[dict]):

@@ -81,17 +81,13 @@ def real_dataset(name: str, # a registry name (`name` or `name:subset`) or a fol
 
 # %% ../nbs/10c_runner.ipynb #3db2934b
 def _folder_dataset(path):
-    "A `RealDataset` from `path/train/<class>/*` and `path/test/<class>/*` (or `valid/`); classes: the train folders."
-    from synthbridge.data import RealDataset
-    path = Path(path)
-    test_dir = next((path/d for d in ("test", "valid", "val") if (path/d).is_dir()), None)
-    if not (path/"train").is_dir() or test_dir is None:
+    "A folder dataset read as every entry point reads it (`synthbridge.synthetic.read_folder`): train/ and test/ (or valid/)."
+    from synthbridge.synthetic import read_folder
+    ds = read_folder(path)
+    if ds.layout["test"] is None:
         raise FileNotFoundError(f"dataset folder {path}: expected train/<class>/ and test/<class>/ (or valid/) "
-                                f"subfolders")
-    classes = sorted(d.name for d in (path/"train").iterdir() if d.is_dir() and not d.name.startswith("."))
-    def items(d):
-        return [(f, i) for i, c in enumerate(classes) if (d/c).is_dir() for f in sorted((d/c).iterdir()) if is_image(f)]
-    return RealDataset(path.name, classes, items(path/"train"), items(test_dir), "top1", root=path)
+                                "subfolders: a grid evaluates on a test split of its own")
+    return ds
 
 # %% ../nbs/10c_runner.ipynb #2e655ea1
 def make_style(spec: StyleSpec, ctx: RunContext) -> dict:
@@ -263,12 +259,9 @@ def _describe(task) -> str:
 def _estimate_line(plan: Plan, st: Store) -> str:
     "One line of what is left to do, printed before the runner starts (`synthbridge.estimate`); it never fails a run."
     try:
-        from synthbridge.estimate import GPUS, _dur, _human
-        e = plan.estimate(st)
-        hours = ", ".join(f"{d} {_dur(e.seconds(d)['total'])}" for d in GPUS)
-        return (f"synthbridge sweep: estimate: {e.images:,} images to generate, {e.train_image_steps:,} training "
-                f"image-steps, {_human(e.disk_bytes)} on disk; on one GPU (the rates and their sources: "
-                f"`synthbridge sweep GRID --estimate`): {hours}")
+        from synthbridge.estimate import estimate_line, estimate_plan
+        return (f"synthbridge sweep: {estimate_line(estimate_plan(plan, st))} (the rates and their sources: "
+                "`synthbridge sweep GRID --estimate`)")
     except Exception as ex: return f"synthbridge sweep: no estimate ({type(ex).__name__}: {ex})"
 
 # %% ../nbs/10c_runner.ipynb #8827ab65
@@ -541,7 +534,10 @@ def run_sweep(args) -> int:
     if args.estimate:                                   # before the store is opened: nothing is written
         from synthbridge.cli import usage_errors
         from synthbridge.estimate import estimate_sweep
-        with usage_errors(): print(estimate_sweep(args))
+        with usage_errors():
+            grid = load_grid(args.grid)                 # an empty grid file is refused here
+            if args.root: grid.root = args.root
+            print(estimate_sweep(args, grid))
         return 0
     grid, st = _sweep_setup(args)
     if args.dry_run:

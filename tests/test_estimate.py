@@ -26,7 +26,7 @@ def test_sweep_estimate_paper_grid_writes_nothing(tmp_path):
 def test_sweep_estimate_refuses_an_empty_grid(tmp_path):
     (tmp_path/"empty.toml").write_text("# nothing\n")
     r = synthbridge_cmd("sweep", str(tmp_path/"empty.toml"), "--estimate", cwd=tmp_path, timeout=120)
-    assert r.returncode == 2 and "sets no keys" in r.stderr, r.stderr
+    assert r.returncode == 2 and "the grid file is empty" in r.stderr, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.toml"]
 
 

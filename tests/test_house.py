@@ -1,11 +1,10 @@
 """The house rules of the package, checked on the source (parsed with `ast`, nothing imported, so this is fast):
 
 (a) no module imports a private name (`_name`) from another synthbridge module, function-local imports included;
-(b) no import cycle among synthbridge's modules, function-local imports included;
-(c) no module over 600 lines;
-(d) at most 20 lines over 120 characters in the whole package. The `__all__` lists nbdev writes are not counted: nbdev
-    wraps the names at 120 characters and then puts `__all__ = ` in front, so their first line is longer whatever the
-    notebooks say. (`__init__.py` is counted: its module list is made of the notebooks' one-line summaries.)
+(b) no import cycle among synthbridge's modules, function-local imports included.
+
+Module length and line width are not rules: they are guides for readers, and code is never compacted or split to fit
+a number (a cohesive 700-line module reads better than a compacted 600-line one).
 
 `PENDING` names modules that are being rewritten on another branch; they are exempt until then, and the test fails
 when one of them no longer breaks any rule (so the exemption is removed as soon as it is not needed).
@@ -15,7 +14,6 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parent.parent/"synthbridge"
-MAX_LINES, MAX_WIDTH, MAX_LONG = 600, 120, 20
 PENDING = set()
 
 def modules(pkg=PKG) -> dict:
@@ -63,36 +61,22 @@ def cycles(g) -> list:
         if v not in index: visit(v)
     return out
 
-def long_lines(mods) -> dict:
-    "{module: line numbers over MAX_WIDTH}, nbdev's `__all__ = [...]` lines left out."
-    return {m: [i + 1 for i, l in enumerate(t.splitlines()) if len(l) > MAX_WIDTH and not l.startswith("__all__ = [")]
-            for m, t in mods.items()}
-
 def problems(mods, pending=frozenset()) -> dict:
     "{rule: [what breaks it]} over `mods`, modules in `pending` exempt."
-    mine = {m: t for m, t in mods.items() if m not in pending}
     return dict(
         private=[p for p in private_imports(mods) if p.split(":")[0] not in pending],
-        cycles=[c for c in cycles(graph(mods)) if not set(c) <= set(pending)],
-        size=[f"{m}: {len(t.splitlines())} lines" for m, t in mine.items() if len(t.splitlines()) > MAX_LINES],
-        width=[f"{m}: {len(ls)} lines over {MAX_WIDTH} characters (first at line {ls[0]})"
-               for m, ls in long_lines(mine).items() if ls])
-
-def n_long(mods, pending=frozenset()) -> int:
-    return sum(len(ls) for m, ls in long_lines(mods).items() if m not in pending)
+        cycles=[c for c in cycles(graph(mods)) if not set(c) <= set(pending)])
 
 # --- the checker itself, on a made-up package: each rule catches what it should
-def test_checker_finds_private_imports_cycles_size_and_width(tmp_path):
+def test_checker_finds_private_imports_and_cycles(tmp_path):
     (tmp_path/"a.py").write_text("from .b import f\ndef g():\n    from synthbridge.c import _h\n")
-    (tmp_path/"b.py").write_text("def f():\n    from synthbridge import a\n" + "x = 1\n"*MAX_LINES)
-    long = "z"*MAX_WIDTH
-    (tmp_path/"c.py").write_text(f"def _h(): pass\ny = '{long}'\n__all__ = ['{long}']\n")  # __all__: not counted
+    (tmp_path/"b.py").write_text("def f():\n    from synthbridge import a\n")
+    (tmp_path/"c.py").write_text("def _h(): pass\n")
     mods = modules(tmp_path)
     p = problems(mods)
     assert p["private"] == ["a:3 imports _h from c"]
     assert p["cycles"] == [["a", "b"]]                                # `from synthbridge import a` inside a function
-    assert p["size"] == [f"b: {MAX_LINES + 2} lines"] and [w.split(":")[0] for w in p["width"]] == ["c"]
-    assert problems(mods, pending={"a", "b", "c"}) == dict(private=[], cycles=[], size=[], width=[])
+    assert problems(mods, pending={"a", "b", "c"}) == dict(private=[], cycles=[])
 
 # --- the rules, on the package
 def test_no_private_name_imported_across_modules():
@@ -103,21 +87,11 @@ def test_no_import_cycle():
     bad = problems(modules(), PENDING)["cycles"]
     assert not bad, f"import cycles among synthbridge modules (function-local imports count): {bad}"
 
-def test_no_module_over_600_lines():
-    bad = problems(modules(), PENDING)["size"]
-    assert not bad, "modules over 600 lines (split them): " + "; ".join(bad)
-
-def test_at_most_20_long_lines():
-    mods = modules()
-    n = n_long(mods, PENDING)
-    assert n <= MAX_LONG, f"{n} lines over {MAX_WIDTH} characters (at most {MAX_LONG}):\n" + \
-        "\n".join(problems(mods, PENDING)["width"])
-
 def test_pending_modules_still_need_their_exemption():
     mods = modules()
     for m in sorted(PENDING):
         if m not in mods: continue
         others = PENDING - {m}
         with_m, without_m = problems(mods, PENDING), problems(mods, others)
-        assert with_m != without_m or n_long(mods, PENDING) != n_long(mods, others), \
+        assert with_m != without_m, \
             f"synthbridge.{m} keeps every house rule now: remove it from PENDING in tests/test_house.py"

@@ -65,7 +65,7 @@ def test_cli_train_mini(tmp_path, capsys):
     assert main(["train-mini", "--out", str(tmp_path/"notes"), "--steps", "2"]) == 2
     assert "not a pipeline folder" in capsys.readouterr().err
     assert main(["train-mini", "--out", str(tmp_path/"m"), "--steps", "0"]) == 2
-    assert "steps=0" in capsys.readouterr().err
+    assert "--steps 0" in capsys.readouterr().err
     assert main(["train-mini", "--out", str(tmp_path/"m"), "--root", str(tmp_path/"nothing")]) == 2
     assert "not found" in capsys.readouterr().err
     assert not (tmp_path/"m").exists()
