@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parent.parent/"synthbridge"
-PENDING = set()
+# The command adapters `run_generate`, `run_train` and `run_invert` still live in their library modules and import
+# `estimate` and `quality`, which close two cycles (estimate <-> generate, transfer; dsi -> quality -> study -> runner ->
+# dsi). They are being moved into a command layer above the library (issue "The house"); exempt until then.
+PENDING = {"estimate", "generate", "transfer", "dsi", "quality", "study", "runner", "demo_runs"}
 
 def modules(pkg=PKG) -> dict:
     "{module name: source} of the package's modules (nbdev's generated `_modidx` left out)."

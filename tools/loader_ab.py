@@ -1,5 +1,5 @@
 """Validation accuracy of bridged++ on a folder copy of fashion-catalog: the old folder loader (fastai's DataBlock with
-a plain `Resize`: no random crop, no flip, no centre crop; `folder_dls` of the `main` branch, read from git) against the
+a plain `Resize`: no random crop, no flip, no centre crop; `folder_dls` of commit 7614d9e, read from git) against the
 new one (`read_folder`: the registry's random-resized crop + flip and 256/224 centre crop). Small and CPU-cheap.
 
 The real folder: fashion-catalog's validation setting (`validation()`: train on `fit`, evaluate on `heldout`), SHOTS
@@ -16,6 +16,7 @@ from PIL import Image
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
+OLD_REF = "7614d9e"  # the last commit with the old folder loader (plain Resize)
 sys.path.insert(0, str(ROOT))
 from synthbridge.data import get_dataset, read_folder, stratified_subset, FASHION_CLASSES
 from synthbridge.prompts import slugify
@@ -25,11 +26,11 @@ from synthbridge.transfer import TransferConfig, synthetic_stage, bridged_pp
 
 
 def old_folder_dls():
-    "`folder_dls` as the `main` branch has it (plain Resize), loaded from git without touching the working tree."
-    src = subprocess.run(["git", "show", "main:synthbridge/learner.py"], cwd=ROOT, capture_output=True, text=True,
+    "`folder_dls` as commit 7614d9e has it (plain Resize), loaded from git without touching the working tree."
+    src = subprocess.run(["git", "show", f"{OLD_REF}:synthbridge/learner.py"], cwd=ROOT, capture_output=True, text=True,
                          check=True).stdout
     mod = types.ModuleType("synthbridge._learner_main"); mod.__package__ = "synthbridge"
-    exec(compile(src, "main:synthbridge/learner.py", "exec"), mod.__dict__)
+    exec(compile(src, f"{OLD_REF}:synthbridge/learner.py", "exec"), mod.__dict__)
     return mod.folder_dls
 
 
