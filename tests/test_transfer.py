@@ -135,10 +135,13 @@ def test_cli_train_sigint_after_stage1_then_rerun_reuses_it(folders, tmp_path):
     real, synth, _ = folders
     out = tmp_path/"pp"
     args = ["train", "--real", real, "--synthetic", synth, "--arch", "test_resnet", "--no-pretrained", "--size", 32,
-            "--batch-size", 8, "--stage1-epochs", 1, "--epochs", 60, "--lr", 0.05, "--out", out, "--no-progress"]
+            "--batch-size", 8, "--stage1-epochs", 1, "--epochs", 60, "--lr", 0.05, "--out", out, "--no-progress",
+            "--num-workers", 0]   # no worker forks: a SIGINT during a fork is swallowed by Python's at-fork hooks
     env = offline_env(OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"), MKL_NUM_THREADS=INHERIT)
+    # SIGINT's default action restored in the child: a shell without job control starts background jobs with SIGINT
+    # ignored, and Python then never raises KeyboardInterrupt
     p = subprocess.Popen([*SYNTHBRIDGE, *map(str, args)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+                         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     t0 = time.time()
     while not (out/"train.ckpt").exists() and p.poll() is None and time.time() - t0 < 240: time.sleep(0.05)
     p.send_signal(signal.SIGINT); _, err = p.communicate(timeout=120)
