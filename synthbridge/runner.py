@@ -82,7 +82,7 @@ def real_dataset(name: str, # a registry name (`name` or `name:subset`) or a fol
 # %% ../nbs/10c_runner.ipynb #3db2934b
 def _folder_dataset(path):
     "A `RealDataset` from `path/train/<class>/*` and `path/test/<class>/*` (or `valid/`); classes: the train folders."
-    from synthbridge.data import RealDataset
+    from synthbridge.registry import RealDataset
     path = Path(path)
     test_dir = next((path/d for d in ("test", "valid", "val") if (path/d).is_dir()), None)
     if not (path/"train").is_dir() or test_dir is None:
@@ -97,7 +97,7 @@ def _folder_dataset(path):
 def make_style(spec: StyleSpec, ctx: RunContext) -> dict:
     "Learn the style token of `spec` by dataset style inversion into the store."
     from synthbridge.dsi import invert_style
-    from synthbridge.data import few_shot
+    from synthbridge.registry import few_shot
     ds = ctx.dataset(spec.dataset)
     items = ds.train
     if spec.shots != "full": items = [items[i] for i in few_shot([l for _, l in items], spec.shots, spec.subset_seed)]
