@@ -64,13 +64,14 @@ def step_invert(work: Path, dtype: str) -> dict:
 
 
 def step_bridged(work: Path, dtype: str) -> dict:
-    from synthbridge.data import SyntheticSet, make_dls, _write_synthetic
+    from synthbridge.data import SyntheticSet, make_dls
+    from synthbridge.testing import synthetic_folder
     from synthbridge.testing import tiny_image_folder
     from synthbridge.transfer import bridged_pp
     real = tiny_image_folder(work/"real-256", classes=CLASSES, n=4, size=256)
     items = [(p, CLASSES.index(p.parent.name)) for p in sorted(real.rglob("*.png"))]
     rdls = make_dls(items, items, CLASSES, bs=4, size=224, num_workers=0, device="cpu")
-    sdls = SyntheticSet(_write_synthetic(work/"synth-256", CLASSES, n=8, size=256)).dls(bs=4, size=224, valid_pct=0.25,
+    sdls = SyntheticSet(synthetic_folder(work/"synth-256", CLASSES, n=8, size=256)).dls(bs=4, size=224, valid_pct=0.25,
                                                                                        num_workers=0, device="cpu")
     t0 = time.perf_counter()
     r = bridged_pp(rdls, sdls, arch="resnet18", pretrained=False, epochs=1, stage1_epochs=1, lr=0.01, seed=0)

@@ -43,4 +43,4 @@ _MODULES = ('core', 'prompts', 'testing', 'registry', 'loaders', 'synthetic', 'd
             'learner', 'leep', 'transfer', 'latents', 'dsi', 'quality', 'world', 'mini', 'mini_eval', 'mini_probe', 'grid',
             'store', 'runner', 'estimate', 'report', 'experiment', 'demo_runs', 'demo', 'study', 'widgets')
 __all__ = list(dict.fromkeys(_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__))
-"The public names: every module's `__all__`, in module order, each once (a name re-exported from its former home too)."
+"The public names: every module's `__all__`, in module order, each once (a name that another module re-exports too)."

@@ -15,8 +15,7 @@ __all__ = ['FASHION_CLASSES', 'DATASETS', 'PAPER_DATASETS', 'FASHION_MNIST_DIRS'
 from .registry import *
 from .loaders import *
 from .synthetic import *
-from .testing import synthetic_folder as _write_synthetic   # its former name here
 _all_ = ['FASHION_CLASSES', 'DATASETS', 'PAPER_DATASETS', 'FASHION_MNIST_DIRS', 'CALTECH_TRAIN_PER_CLASS',
-         'DatasetInfo', 'class_names', 'few_shot', 'stratified_subset', 'hold_out', 'RealDataset', 'read_idx', 'get_dataset',
-         'eval_resize', 'load_image', 'check_images', 'ImageItems', 'ItemDataLoaders', 'make_dls', 'load_in_memory',
-         'SyntheticSet', 'mixed_dls', 'read_folder']   # every public name of the parts
+         'DatasetInfo', 'class_names', 'few_shot', 'stratified_subset', 'hold_out', 'RealDataset', 'read_idx',
+         'get_dataset', 'eval_resize', 'load_image', 'check_images', 'ImageItems', 'ItemDataLoaders', 'make_dls',
+         'load_in_memory', 'SyntheticSet', 'mixed_dls', 'read_folder']   # every public name of the parts

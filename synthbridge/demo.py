@@ -15,16 +15,14 @@ import pandas as pd
 import synthbridge
 from .core import atomic_path, atomic_write_text, read_json, OwnedFiles
 from .demo_runs import (DEMO_PIPELINES, PIPELINE_NAMES, DEMO_SETTINGS, MINIATURE, SETTING_KEYS,
-                                   demo_settings, demo_grid, demo_key, stratified_subset, DemoRunner, demo_store,
-                                   setting_line, resolve_workers, run_local)
-_all_ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'demo_key',
-         'stratified_subset', 'DemoRunner', 'demo_store', 'setting_line']
+                                   demo_settings, demo_grid, DemoRunner, setting_line, resolve_workers, run_local)
+_all_ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'DemoRunner',
+         'setting_line']
 
 
 # %% auto #0
 __all__ = ['DEMO_FILES', 'DemoResult', 'demo', 'quick_demo_dir', 'add_demo_args', 'run_demo', 'DEMO_PIPELINES', 'PIPELINE_NAMES',
-           'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'demo_key', 'stratified_subset', 'DemoRunner',
-           'demo_store', 'setting_line']
+           'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'DemoRunner', 'setting_line']
 
 # %% ../nbs/09_demo.ipynb #0afa116d
 def _label(s: dict) -> str:
@@ -34,7 +32,7 @@ def _label(s: dict) -> str:
 def _split_word(s: dict) -> str: return "Validation" if s.get("split", "test") == "val" else "Test"
 
 def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
-    from synthbridge.experiment import summarize, render_table
+    from synthbridge.report import summarize, render_table
     d = df.assign(row=df["pipeline"].map(PIPELINE_NAMES), col="accuracy")
     long = summarize(d, "row", "col")
     caption = f"{_split_word(s)} {'accuracy' if s['metric'] == 'top1' else 'mean per-class accuracy'} (%) — {_label(s)}"
@@ -112,7 +110,8 @@ def _curves(df: pd.DataFrame, s: dict, out: Path):
 
 def _samples(s: dict, ds, synth_path: Path, out: Path, n: int = 4, px: int = 64):
     "A grid: one row per class (at most 10), `n` real (k-shot, seed of the first run) then `n` synthetic images."
-    from synthbridge.data import SyntheticSet, load_image
+    from synthbridge.synthetic import SyntheticSet
+    from synthbridge.loaders import load_image
     plt = _plt()
     synth = SyntheticSet(synth_path)
     shots = None if s["shots"] == "full" else s["shots"]
@@ -327,7 +326,7 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
     _bars(table, s, out); _curves(df, s, out)
     synth = next(iter(plan.synths.values()), None)
     if synth is not None: _samples(s, ds, store.artifact_path(synth), out)
-    if s["miniature"] and s["model"] in ("mini-web", "mini-fashion"):
+    if s["miniature"] and s["model"] == "mini-web":
         from synthbridge.mini import mini_web_path
         if (mini_web_path()/"world.png").exists():
             with atomic_path(out/"world.png") as tmp: shutil.copyfile(mini_web_path()/"world.png", tmp)

@@ -6,19 +6,17 @@ Docs: https://synthbridge.github.io/synthbridge/demo_runs.html.md"""
 
 # %% ../nbs/09b_demo_runs.ipynb #68182d4e
 from __future__ import annotations
-import hashlib, json, math, os, warnings
+import json, math, os
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import synthbridge
 from .core import MIN_SCALE, check_min_scale, is_int
-from .registry import stratified_subset
 
 # %% auto #0
 __all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'SETTING_KEYS', 'demo_settings', 'demo_grid',
-           'DemoRunner', 'default_workers', 'resolve_workers', 'run_local', 'setting_line', 'demo_key', 'demo_store',
-           'stratified_subset']
+           'DemoRunner', 'default_workers', 'resolve_workers', 'run_local', 'setting_line']
 
 # %% ../nbs/09b_demo_runs.ipynb #eed84cfe
 DEMO_PIPELINES = ("vanilla", "mixed", "bridged", "bridged++")
@@ -56,7 +54,7 @@ SETTING_KEYS = ("shots", "n_per_class", "seeds", "epochs", "stage1_epochs", "siz
 # %% ../nbs/09b_demo_runs.ipynb #0e798b0c
 def _dataset_spec(dataset, root) -> tuple[str, bool]:
     "(grid dataset string, is the miniature) for a registry name or a folder."
-    from synthbridge.data import DATASETS
+    from synthbridge.registry import DATASETS
     if not isinstance(dataset, (str, os.PathLike)) or not str(dataset).strip():
         raise ValueError(f"dataset={dataset!r}: give a dataset name ({', '.join(DATASETS)}) or a folder with "
                          "train/<class>/ and test/<class>/ image folders")
@@ -74,13 +72,13 @@ def _dataset_spec(dataset, root) -> tuple[str, bool]:
 def _check_model(model: str, miniature: bool):
     if not isinstance(model, str) or not model.strip():
         raise ValueError(f"model={model!r}: give 'mini-web', a pipeline folder or a hub id")
-    if model in ("mini-web", "mini-fashion"):
+    if model == "mini-web":
         if not miniature: raise ValueError(f"model={model!r} only knows Fashion-MNIST's ten classes: for another "
                                            "dataset give a text-to-image model (e.g. "
                                            "stable-diffusion-v1-5/stable-diffusion-v1-5)")
-        from synthbridge.mini import mini_fashion_path
-        if not (mini_fashion_path()/"model_index.json").exists():
-            raise FileNotFoundError(f"the embedded model is missing ({mini_fashion_path()} has no model_index.json): "
+        from synthbridge.mini import mini_web_path
+        if not (mini_web_path()/"model_index.json").exists():
+            raise FileNotFoundError(f"the embedded model is missing ({mini_web_path()} has no model_index.json): "
                                     "reinstall synthbridge, or train it with `synthbridge train-mini`")
         return
     p = Path(model).expanduser()
@@ -278,20 +276,3 @@ def setting_line(s: dict, df=None) -> str:
             + (f" ({_n(s['stage1_epochs'], 'epoch')} on the synthetic images first)" if s['stage1_epochs'] else "")
             + f", seeds {', '.join(map(str, s['seeds']))}; evaluated on {test}")
 
-
-# %% ../nbs/09b_demo_runs.ipynb #dd03a96b
-_all_ = ["stratified_subset"]
-
-# %% ../nbs/09b_demo_runs.ipynb #5b5b5a24
-def demo_key(s: dict) -> str:
-    "Deprecated: a short hash of the demo's evaluation subsets (they are now part of every run's id)."
-    warnings.warn("demo_key is deprecated: the evaluation subsets are part of every run's id", FutureWarning, 2)
-    extra = {k: s[k] for k in ("test_per_class", "curve_per_class")}
-    return hashlib.sha256(json.dumps(extra, sort_keys=True).encode()).hexdigest()[:10]
-
-# %% ../nbs/09b_demo_runs.ipynb #af9b3ec3
-def demo_store(path, key=None):
-    "Deprecated: the demo's results store is a plain `Store` in `path` (`key` is ignored)."
-    warnings.warn("demo_store is deprecated: use synthbridge.store.Store(path)", FutureWarning, 2)
-    from synthbridge.store import Store
-    return Store(path)

@@ -23,12 +23,11 @@ from .prompts import DSI_TEMPLATE, clean_classname
 from .core import is_image
 from .pipeline import STYLE_EMBEDS as _EMBEDS, load_pipeline, load_style_token
 from .pipeline import style_token_strings as _token_strings
-_all_ = ["load_style_token"]   # its former home: importable from here for one release
 from .latents import CACHE_DTYPES as _CACHE_DTYPES, LatentCache as _LatentCache, latent_scale as _latent_scale
 from .latents import open_rgb as _open_image, vae_input as _preprocess, vae_posterior as _encode
 
 # %% auto #0
-__all__ = ['dsi_loss', 'StyleInversion', 'invert_style', 'add_invert_args', 'run_invert', 'load_style_token']
+__all__ = ['dsi_loss', 'StyleInversion', 'invert_style', 'add_invert_args', 'run_invert']
 
 # %% ../nbs/07_dsi.ipynb #a7726b01
 def _image_name(item, i: int) -> str:
@@ -514,7 +513,7 @@ def _versions():
 # %% ../nbs/07_dsi.ipynb #ae8f16b6
 def _image_folder(path, seed: int = 0):
     "(files, labels, classes, what is learned on) of `--real`: a root's training split only, or every image of a folder."
-    from synthbridge.data import read_folder
+    from synthbridge.synthetic import read_folder
     path = Path(path).expanduser()
     if not path.is_dir(): raise FileNotFoundError(f"--real {path}: no such folder")
     ds = read_folder(path, seed=seed, valid_pct=0)            # no hold-out: a root's test split is the only one left out
@@ -543,12 +542,12 @@ def run_invert(args) -> int:
     try:
         if args.real is not None: items, labels, classes, where = _image_folder(args.real, args.seed)
         else:
-            from synthbridge.data import get_dataset
+            from synthbridge.registry import get_dataset
             ds = get_dataset(args.dataset, root=args.root)
             items, labels, classes = [x for x, _ in ds.train], [int(y) for _, y in ds.train], list(ds.classes)
     except (KeyError, ValueError, FileNotFoundError) as e: raise UsageError(str(e).strip("'\"")) from e
     if shots is not None:
-        from synthbridge.data import few_shot
+        from synthbridge.registry import few_shot
         idx = few_shot(labels, shots, args.seed); items, labels = [items[i] for i in idx], [labels[i] for i in idx]
     if args.estimate:                                                      # before the model loads; writes nothing
         from synthbridge.estimate import estimate_invert

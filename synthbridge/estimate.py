@@ -203,7 +203,7 @@ def _count(d: Path) -> tuple[int, list]:
 def dataset_size(name: str, # a registry name (`name` or `name:subset`) or an image folder
                 ) -> dict:
     "classes (n), train and test images of a dataset, from the registry or by counting files (no download)."
-    from synthbridge.data import DATASETS
+    from synthbridge.registry import DATASETS
     base = str(name).partition(":")[0]
     if base in DATASETS:
         i = DATASETS[base]
@@ -282,7 +282,7 @@ def _store_done(store) -> tuple[set, Path | None]:
 
 # %% ../nbs/10e_estimate.ipynb #e6c9f424
 def _synth_classes(dataset):
-    from synthbridge.data import DATASETS
+    from synthbridge.registry import DATASETS
     base = str(dataset).partition(":")[0]
     if base in DATASETS: return DATASETS[base].classes
     return _count(Path(dataset).expanduser()/"train")[1] or _count(Path(dataset).expanduser())[1]

@@ -19,12 +19,10 @@ from .prompts import PROMPT_METHODS, class_slugs, make_prompt, stable_hash
 from .core import is_int
 
 # %% auto #0
-__all__ = ['image_seed', 'merge_manifests', 'finished_images', 'GenerateSummary', 'generate', 'add_generate_args', 'run_generate',
-           'SCHEDULERS', 'set_scheduler', 'load_pipeline']
+__all__ = ['image_seed', 'merge_manifests', 'finished_images', 'GenerateSummary', 'generate', 'add_generate_args', 'run_generate']
 
 # %% ../nbs/03_generate.ipynb #7754a8a4
-from .pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype, set_scheduler
-_all_ = ["SCHEDULERS", "set_scheduler", "load_pipeline"]   # their former home: importable from here for one release
+from .pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype
 
 # %% ../nbs/03_generate.ipynb #6e93cd41
 def image_seed(seed: int, # run seed
@@ -429,7 +427,7 @@ def _run(plan, progress: bool = True, summary: bool | None = None):
                       + ", ".join(f"{d['class']}#{d['index']} ({d['reason']})" for d in summ.failed[:5]))
     if progress if summary is None else summary: print(summ, flush=True)
     if not summ.complete: return None
-    from synthbridge.data import SyntheticSet
+    from synthbridge.synthetic import SyntheticSet
     res = SyntheticSet(out)
     try: res.summary = summ
     except AttributeError: pass
@@ -453,7 +451,7 @@ def _read_classes(path) -> list[str]:
     return [l.strip() for l in text.splitlines() if l.strip() and not l.lstrip().startswith("#")]
 
 def _dataset_classes(name: str) -> list[str]:
-    from synthbridge.data import DATASETS
+    from synthbridge.registry import DATASETS
     if name not in DATASETS:
         from synthbridge.cli import close_names
         raise KeyError(f"--dataset {name!r}: allowed are {', '.join(DATASETS)}{close_names(name, DATASETS)}")

@@ -35,7 +35,7 @@ def _pipelines() -> dict:
     return dict(PIPELINES)
 
 def _registry() -> dict:
-    from synthbridge.data import DATASETS
+    from synthbridge.registry import DATASETS
     return dict(DATASETS)
 
 def _kind(name: str) -> tuple[bool, bool, bool]:

@@ -267,7 +267,7 @@ def synth_learner(dls, # fastai DataLoaders of images in [0, 1] (not normalised)
 def paper_lr(dataset: str, # a dataset name of `synthbridge.data.DATASETS`
             ) -> float:
     "The paper's learning rate for `dataset` (Table 5), from the dataset registry."
-    from synthbridge.data import DATASETS
+    from synthbridge.registry import DATASETS
     if dataset in DATASETS and getattr(DATASETS[dataset], "lr", None): return float(DATASETS[dataset].lr)
     names = sorted(k for k, v in DATASETS.items() if getattr(v, "lr", None))
     raise KeyError(f"dataset={dataset!r} has no paper learning rate; known: {', '.join(names)} (or pass lr=)")
@@ -408,9 +408,6 @@ def resolve_weights(arch: str, # a timm architecture name
                          "--no-pretrained") from None
     return weights
 
-# %% ../nbs/04_learner.ipynb #8fa57de5
-_cli_weights = resolve_weights   # its former name, for one release
-
 # %% ../nbs/04_learner.ipynb #13161a8e
 def _shots(v):
     if v in (None, "full", "all"): return None
@@ -427,7 +424,7 @@ def real_dls_from_args(args) -> tuple:
     if getattr(args, "dataset", None) and getattr(args, "real", None):
         raise ValueError("give --dataset or --real, not both")
     if getattr(args, "dataset", None):
-        from synthbridge.data import get_dataset
+        from synthbridge.registry import get_dataset
         ds = get_dataset(args.dataset, root=args.root)
         kw = dict(shots=shots, seed=args.seed, bs=args.batch_size, size=args.size,
                   resize=max(args.size, round(args.size*256/224)))

@@ -79,16 +79,13 @@ def leep_dl(dls, # the target's DataLoaders
            ):
     "The training images of `dls` with the evaluation transforms, in order, all of them: LEEP's data."
     ds = dls.train_ds
-    from synthbridge.data import ImageItems, make_dls
+    from synthbridge.loaders import ImageItems, make_dls
     if isinstance(ds, ImageItems):
         return make_dls(ds.items, ds.items, ds.vocab, bs=dls.train.bs, size=ds.size, resize=ds.resize,
                         device=dls.device)[1]
     if getattr(dls.valid, "after_item", None) is not None and len(dls.valid.after_item.fs):
         return dls.valid.new(dataset=ds, shuffle=False, drop_last=False)
     return dls.train.new(shuffle=False, drop_last=False)
-
-# %% ../nbs/05_leep.ipynb #3ed4b05d
-_eval_dl = leep_dl   # its former name, for one release
 
 # %% ../nbs/05_leep.ipynb #9cfa5505
 def model_leep(model_or_learner, # a `Learner`, or an `nn.Module` (e.g. a timm ImageNet classifier)

@@ -19,7 +19,7 @@ from .prompts import IMAGENET_TEMPLATES, make_prompt
 
 # %% auto #0
 __all__ = ['MINI_CLASSES', 'load_fashion_mnist', 'fashion_mnist_root', 'upsample', 'step_generator', 'check_train_args',
-           'check_vae_from', 'train_mini', 'mini_web_path', 'mini_fashion_path', 'mini_pipeline']
+           'check_vae_from', 'train_mini', 'mini_web_path', 'mini_pipeline']
 
 # %% ../nbs/08_mini.ipynb #9bf74884
 MINI_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -294,7 +294,7 @@ def _train_unet(latents, labels, tokenizer, work, *, classes, steps, batch_size,
 # %% ../nbs/08_mini.ipynb #c0de4872
 def _save_pipeline(out: Path, vae, te, tokenizer, unet, sched, info: dict):
     from diffusers import DDPMScheduler, StableDiffusionPipeline
-    from synthbridge.testing import clip_tokenizer_dir
+    from synthbridge.testing import clip_tokenizer_dir   # the real CLIP tokenizer files (built offline), saved with it
     tmp = out.with_name(f".{out.name}.tmp")
     if tmp.exists(): shutil.rmtree(tmp)
     from diffusers.utils import logging as dlogging
@@ -449,7 +449,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     work = Path(work_dir).expanduser() if work_dir is not None else out.with_name(f".{out.name}.train")
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
     x, y = load_fashion_mnist("train", root)                 # fails early if the data is missing
-    from synthbridge.testing import clip_tokenizer
+    from synthbridge.testing import clip_tokenizer   # the real CLIP tokenizer, built offline from a shipped vocabulary
     tokenizer = clip_tokenizer()
     config = dict(steps=steps, batch_size=batch_size, image_size=image_size, seed=seed, cfg_drop=cfg_drop,
                   vae_steps=vae_steps, vae_batch_size=vae_batch_size, n_source=n_source, lr=lr, vae_lr=vae_lr,
@@ -524,11 +524,6 @@ def mini_web_path() -> Path:
     "The folder of the shipped mini-web pipeline (package data: `synthbridge/assets/mini-web`)."
     import synthbridge
     return Path(synthbridge.__file__).resolve().parent/"assets"/"mini-web"
-
-# %% ../nbs/08_mini.ipynb #b212b0dd
-def mini_fashion_path() -> Path:
-    "Former name of `mini_web_path` (the embedded model used to be `mini-fashion`, trained on grey Fashion-MNIST)."
-    return mini_web_path()
 
 # %% ../nbs/08_mini.ipynb #d911fb32
 def mini_pipeline(device=None, # torch device; default cpu

@@ -18,7 +18,6 @@ from torch import nn
 from .core import atomic_path, atomic_save_safetensors, atomic_write_text, is_int
 from .prompts import make_prompt
 from .mini import (MINI_CLASSES, check_train_args, check_vae_from, fashion_mnist_root, load_fashion_mnist,
-                              mini_fashion_path,
                               mini_pipeline, mini_web_path, step_generator, train_mini, upsample)
 
 # %% auto #0
@@ -146,7 +145,7 @@ def _model_card(path: Path) -> str:
                   "![samples](samples.png)", "",
                   f"`samples.png`: one row per class in label order, guidance 3.5, "
                   f"{k[0]['num_inference_steps']} steps.", "",
-                  f"Reproduce: `synthbridge.mini_eval.evaluate_mini(mini_fashion_path())` ({_fmt_s(ev['seconds'])} "
+                  f"Reproduce: `synthbridge.mini_eval.evaluate_mini(path)` ({_fmt_s(ev['seconds'])} "
                   f"here).", ""]
     lines += ["## Limitations", "",
               "Greyscale 32 px garments only; it knows ten class names and the template wording, nothing else. It is a "
@@ -198,7 +197,7 @@ def _web_card(path: Path, info: dict) -> str:
              "its "
              "own that a plain prompt does not ask for. It draws 32 px colour garments from prompts such as "
              "\"a photo of a Sneaker.\" or \"a photo of a red Dress on a white background.\".", "",
-             "```python", "from synthbridge.generate import load_pipeline",
+             "```python", "from synthbridge.pipeline import load_pipeline",
              "pipe = load_pipeline('mini-web')  # StableDiffusionPipeline, float32, CPU; offline",
              "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]",
              "```", "",
@@ -511,7 +510,7 @@ def world_figure(pipe, # the mini pipeline (e.g. `mini_pipeline()`)
     looks = world.corpus_looks(2000)
     groups = {"corpus (random looks)": [], "fashion-catalog (house look)": [], "single template": []}
     if style is not None:
-        from synthbridge.dsi import load_style_token
+        from synthbridge.pipeline import load_style_token
         token = load_style_token(pipe, style); groups["style inversion"] = []
     def gen(prompts, c):
         g = [torch.Generator().manual_seed(_image_seed(seed + 7, c, i)) for i in range(n)]

@@ -80,8 +80,8 @@ def resolve_dtype(dtype, # None/'auto', a name ('fp16', 'bf16', 'fp32', ...) or 
     return _DTYPES[dtype]
 
 # %% ../nbs/03a_pipeline.ipynb #861a4733
-EMBEDDED = {"mini-web": "mini-web", "mini-fashion": "mini-web"}
-"Embedded pipeline names (package data under `synthbridge/assets`) -> their folder; 'mini-fashion': the former name."
+EMBEDDED = {"mini-web": "mini-web"}
+"Embedded pipeline names (package data under `synthbridge/assets`) -> their folder."
 
 # %% ../nbs/03a_pipeline.ipynb #ecb668e4
 def embedded_path(name: str = "mini-web") -> Path:

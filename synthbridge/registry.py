@@ -45,8 +45,10 @@ class DatasetInfo:
         return class_names(self.name)
 
     def __repr__(self):
-        return (f"DatasetInfo({self.name!r}, {self.n_classes} classes, {self.n_train:,}/{self.n_test:,}, "
-                                f"{self.metric}, lr={self.lr})")
+        return (
+            f"DatasetInfo({self.name!r}, {self.n_classes} classes, {self.n_train:,}/{self.n_test:,}, "
+            f"{self.metric}, lr={self.lr})"
+        )
 
 # %% ../nbs/02a_registry.ipynb #84d120a7
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -82,9 +84,9 @@ DATASETS = {i.name: i for i in [
                 "official train / test; train = `source` (first 50,000, the mini generator's) + `pool` (last 10,000)",
                 "fashion-mnist", "https://github.com/zalandoresearch/fashion-mnist"),
     DatasetInfo("fashion-catalog", "Fashion catalog (the CPU miniature's target)", 10, 10000, 10000, "top1", None,
-                "Fashion-MNIST's last 10,000 training images (`pool`; `fit` = its first 8,000, `heldout` = the last "
-                "2,000 "
-                "for choosing settings) / official test set, all in one house look (`synthbridge.world.HOUSE_LOOK`)",
+                "Fashion-MNIST's last 10,000 training images (`pool`; `fit` = its first 8,000, `heldout` = "
+                "the last 2,000 for choosing settings) / official test set, all in one house look "
+                "(`synthbridge.world.HOUSE_LOOK`)",
                 "fashion-mnist", "https://github.com/zalandoresearch/fashion-mnist"),
     DatasetInfo("digits", "scikit-learn digits (8x8)", 10, 1297, 500, "top1", None,
                 "first 1,297 images / last 500", "", "https://scikit-learn.org/stable/datasets/toy_dataset.html"),
@@ -112,7 +114,8 @@ def class_names(name: str, # a key of `DATASETS`
                ) -> list[str]:
     "Class names of dataset `name` in label order, from the package data (no download needed)."
     _check_name(name)
-    if kind not in ("prompt", "raw", "clip"): raise ValueError(f"kind={kind!r}: allowed are 'prompt', 'raw', 'clip'")
+    if kind not in ("prompt", "raw", "clip"):
+        raise ValueError(f"kind={kind!r}: allowed are 'prompt', 'raw', 'clip'")
     if name in ("fashion-mnist", "fashion-catalog"): return list(FASHION_CLASSES)
     if name == "digits": return [str(i) for i in range(10)]
     d = _classnames_dir()
@@ -132,11 +135,14 @@ def few_shot(labels: Sequence[int], # the label of every item, in item order
     out, short = [], []
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
-        if len(idx) < k: short.append(f"{c} ({len(idx)})"); continue
+        if len(idx) < k:
+            short.append(f"{c} ({len(idx)})")
+            continue
         perm = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(c)]).permutation(len(idx))
         out.append(idx[perm[:k]])
-    if short: raise ValueError(f"k={k}: these classes have fewer than {k} items: {', '.join(short[:10])}"
-                               + (f" and {len(short)-10} more" if len(short) > 10 else ""))
+    if short:
+        more = f" and {len(short)-10} more" if len(short) > 10 else ""
+        raise ValueError(f"k={k}: these classes have fewer than {k} items: {', '.join(short[:10])}{more}")
     return sorted(int(i) for i in np.concatenate(out)) if out else []
 
 # %% ../nbs/02a_registry.ipynb #8911203f
@@ -153,7 +159,8 @@ def stratified_subset(labels: Sequence[int], # the label of every item, in item 
         raise ValueError(f"n={n!r}: give an integer >= 1 (items per class) or None")
     out = []
     for c in np.unique(labels):                                     # n and frac None: k is None, every item
-        idx = np.flatnonzero(labels == c); k = n if frac is None else round(frac*len(idx))
+        idx = np.flatnonzero(labels == c)
+        k = n if frac is None else round(frac*len(idx))
         out += idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:k]].tolist()
     return sorted(out)
 
@@ -167,7 +174,8 @@ def hold_out(labels: Sequence[int], # the label of every item, in item order
         raise ValueError(f"frac={frac!r}: give a share in (0, 1)")
     labels, out = np.asarray(labels), []
     for c in np.unique(labels) if frac else []:
-        idx = np.flatnonzero(labels == c); k = round(frac*len(idx))
+        idx = np.flatnonzero(labels == c)
+        k = round(frac*len(idx))
         if len(idx) > 1: k = min(max(k, 1), len(idx) - 1)         # something to check, something to train on
         out += idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))[:k]].tolist()
     return sorted(out)
@@ -208,10 +216,12 @@ class RealDataset:
                    seed: int = 0) -> RealDataset: # the seed of that stratified hold-out
         """The validation setting, to choose settings without the test set: train on the `fit` subset and evaluate on
         `heldout` where the dataset names them (`fashion-catalog`), else hold out a stratified `frac` of each class."""
-        if "fit" in self.subsets and "heldout" in self.subsets: fit, held = self.subsets["fit"], self.subsets["heldout"]
+        if "fit" in self.subsets and "heldout" in self.subsets:
+            fit, held = self.subsets["fit"], self.subsets["heldout"]
         else:
             out = set(hold_out([l for _, l in self.train], frac, seed))
-            fit, held = [it for i, it in enumerate(self.train) if i not in out], [self.train[i] for i in sorted(out)]
+            fit = [it for i, it in enumerate(self.train) if i not in out]
+            held = [self.train[i] for i in sorted(out)]
         return RealDataset(self.name, self.classes, fit, held, self.metric, self.subsets, self.root)
 
     def shots(self, k: int, seed: int = 0) -> list:
@@ -221,8 +231,9 @@ class RealDataset:
         small = [c for c in np.flatnonzero(counts) if is_int(k) and counts[c] < k]
         if small:
             c = min(small, key=lambda c: counts[c])
-            raise ValueError(f"shots={k} is larger than the smallest class: {self.classes[c]!r} has {counts[c]} "
-                             "training images")
+            raise ValueError(
+                f"shots={k} is larger than the smallest class: {self.classes[c]!r} has {counts[c]} training images"
+            )
         return [self.train[i] for i in few_shot(labels, k, seed)]
 
     def __repr__(self):
@@ -242,9 +253,12 @@ _FM_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
 def read_idx(path) -> np.ndarray:
     "Read an idx file (MNIST format, optionally gzipped) into a numpy array."
     path = Path(path)
-    with (gzip.open(path) if path.suffix == ".gz" else open(path, "rb")) as f: data = f.read()
-    if len(data) < 4 or data[:2] != b"\0\0" or data[2] != 8: raise ValueError(f"{path}: not a uint8 idx file")
-    ndim = data[3]; dims = struct.unpack(f">{ndim}I", data[4:4 + 4*ndim])
+    with gzip.open(path) if path.suffix == ".gz" else open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[:2] != b"\0\0" or data[2] != 8:
+        raise ValueError(f"{path}: not a uint8 idx file")
+    ndim = data[3]
+    dims = struct.unpack(f">{ndim}I", data[4:4 + 4*ndim])
     arr = np.frombuffer(data, np.uint8, offset=4 + 4*ndim)
     if arr.size != int(np.prod(dims)):
         raise ValueError(f"{path}: truncated idx file ({arr.size} of {int(np.prod(dims))} values)")
@@ -255,7 +269,8 @@ def _find_fm(root: Path | None) -> Path | None:
     cands = [Path(d) for d in FASHION_MNIST_DIRS]
     if root is not None: cands += [root/"fashion-mnist", root/"FashionMNIST"/"raw", root]
     for d in cands:
-        if all(any((d/(f + s)).exists() for s in (".gz", "")) for pair in _FM_FILES.values() for f in pair): return d
+        if all(any((d/(f + s)).exists() for s in (".gz", "")) for pair in _FM_FILES.values() for f in pair):
+            return d
     return None
 
 @lru_cache(maxsize=4)
@@ -267,17 +282,22 @@ def _fashion_mnist(root: Path | None, download: bool) -> RealDataset:
     d = _find_fm(root)
     if d is None and download and root is not None:
         from torchvision.datasets import FashionMNIST
-        try: FashionMNIST(str(root), train=True, download=True); FashionMNIST(str(root), train=False, download=True)
+        try:
+            FashionMNIST(str(root), train=True, download=True)
+            FashionMNIST(str(root), train=False, download=True)
         except Exception as e:
             raise FileNotFoundError(f"Fashion-MNIST could not be downloaded into {root} ({e})") from e
         d = _find_fm(root)
     if d is None:
-        raise FileNotFoundError("Fashion-MNIST not found: install Debian's dataset-fashion-mnist (apt-get install "
-            f"dataset-fashion-mnist), or put the four idx .gz files from {DATASETS['fashion-mnist'].url} into "
-            f"{(root or Path('~/data'))/'fashion-mnist'}, or use download=True")
+        raise FileNotFoundError(
+            "Fashion-MNIST not found: install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist), "
+            f"or put the four idx .gz files from {DATASETS['fashion-mnist'].url} into "
+            f"{(root or Path('~/data'))/'fashion-mnist'}, or use download=True"
+        )
     arr = _fashion_arrays(d)
     (xtr, ytr), (xte, yte) = arr["train"], arr["test"]
-    train = list(zip(xtr, ytr.tolist())); test = list(zip(xte, yte.tolist()))
+    train = list(zip(xtr, ytr.tolist()))
+    test = list(zip(xte, yte.tolist()))
     return RealDataset("fashion-mnist", FASHION_CLASSES, train, test, "top1",
                        subsets=dict(source=train[:50000], pool=train[50000:]), root=d)
 
@@ -314,11 +334,15 @@ def _loadmat(p: Path):
     return loadmat(str(p), squeeze_me=True)
 
 def _parse_aircraft(base: Path):
-    d = base/"data"; names = _lines(d/"variants.txt"); _same_names("aircraft", names, d/"variants.txt")
+    d = base/"data"
+    names = _lines(d/"variants.txt")
+    _same_names("aircraft", names, d/"variants.txt")
     idx = {n: i for i, n in enumerate(names)}
+
     def split(s):
-        return [(d/"images"/f"{a}.jpg", idx[b]) for a,
-                b in (l.split(" ", 1) for l in _lines(d/f"images_variant_{s}.txt"))]
+        rows = (l.split(" ", 1) for l in _lines(d/f"images_variant_{s}.txt"))
+        return [(d/"images"/f"{a}.jpg", idx[b]) for a, b in rows]
+
     return split("trainval"), split("test")
 
 # %% ../nbs/02a_registry.ipynb #cd56c9ea
@@ -334,8 +358,8 @@ def _parse_caltech101(base: Path):
     tr = set(few_shot([l for _, l in items], CALTECH_TRAIN_PER_CLASS, seed=0))
     counts = np.bincount([l for _, l in items], minlength=len(names))
     if (counts <= CALTECH_TRAIN_PER_CLASS).any():
-        c = int(np.argmin(counts)); raise ValueError(f"{d/names[c]}: {counts[c]} images, need more than "
-                                                     f"{CALTECH_TRAIN_PER_CLASS}")
+        c = int(np.argmin(counts))
+        raise ValueError(f"{d/names[c]}: {counts[c]} images, need more than {CALTECH_TRAIN_PER_CLASS}")
     return [it for i, it in enumerate(items) if i in tr], [it for i, it in enumerate(items) if i not in tr]
 
 def _cars_images(base: Path, split: str) -> Path:
@@ -346,14 +370,15 @@ def _parse_cars(base: Path):
     names = [str(n) for n in _loadmat(base/"devkit"/"cars_meta.mat")["class_names"].tolist()]
     _same_names("cars", names, base/"devkit"/"cars_meta.mat")
     def split(mat, s):
-        ann = np.atleast_1d(_loadmat(mat)["annotations"]); d = _cars_images(base, s)
+        ann = np.atleast_1d(_loadmat(mat)["annotations"])
+        d = _cars_images(base, s)
         return [(d/str(a["fname"]), int(a["class"]) - 1) for a in ann]
     return split(base/"devkit"/"cars_train_annos.mat", "train"), split(base/"cars_test_annos_withlabels.mat", "test")
 
 def _parse_cub(base: Path):
     def table(f): return dict(l.split(" ", 1) for l in _lines(base/f))
-    classes = table("classes.txt"); _same_names("cub", [classes[k] for k in sorted(classes, key=int)],
-                                                base/"classes.txt")
+    classes = table("classes.txt")
+    _same_names("cub", [classes[k] for k in sorted(classes, key=int)], base/"classes.txt")
     images, labels, is_train = table("images.txt"), table("image_class_labels.txt"), table("train_test_split.txt")
     tr, te = [], []
     for i in sorted(images, key=int):
@@ -361,9 +386,13 @@ def _parse_cub(base: Path):
     return tr, te
 
 def _parse_dtd(base: Path):
-    d = base/"dtd"; names = class_names("dtd", "raw"); idx = {n: i for i, n in enumerate(names)}
+    d = base/"dtd"
+    names = class_names("dtd", "raw")
+    idx = {n: i for i, n in enumerate(names)}
+
     def split(s):
-        rel = _lines(d/"labels"/f"{s}1.txt"); found = sorted({r.split("/")[0] for r in rel})
+        rel = _lines(d/"labels"/f"{s}1.txt")
+        found = sorted({r.split("/")[0] for r in rel})
         if s == "test": _same_names("dtd", found, d/"labels"/f"{s}1.txt")
         return [(d/"images"/r, idx[r.split("/")[0]]) for r in rel]
     return split("train") + split("val"), split("test")
@@ -372,7 +401,9 @@ def _dogs_lists(base: Path) -> Path:
     return base/"lists" if (base/"lists"/"train_list.mat").exists() else base
 
 def _parse_dogs(base: Path):
-    names = sorted(p.name for p in (base/"Images").iterdir() if p.is_dir()); _same_names("dogs", names, base/"Images")
+    names = sorted(p.name for p in (base/"Images").iterdir() if p.is_dir())
+    _same_names("dogs", names, base/"Images")
+
     def split(s):
         m = _loadmat(_dogs_lists(base)/f"{s}_list.mat")
         files, labels = np.atleast_1d(m["file_list"]), np.atleast_1d(m["labels"])
@@ -382,12 +413,17 @@ def _parse_dogs(base: Path):
 def _parse_flowers(base: Path):
     labels = np.atleast_1d(_loadmat(base/"imagelabels.mat")["labels"]).astype(int) - 1
     ids = _loadmat(base/"setid.mat")
-    def split(*keys): return [(base/"jpg"/f"image_{int(i):05d}.jpg", int(labels[int(i) - 1]))
-                              for k in keys for i in sorted(np.atleast_1d(ids[k]).tolist())]
+
+    def split(*keys):
+        nums = [int(i) for k in keys for i in sorted(np.atleast_1d(ids[k]).tolist())]
+        return [(base/"jpg"/f"image_{i:05d}.jpg", int(labels[i - 1])) for i in nums]
+
     return split("trnid", "valid"), split("tstid")
 
 def _parse_food(base: Path):
-    names = class_names("food", "raw"); idx = {n: i for i, n in enumerate(names)}
+    names = class_names("food", "raw")
+    idx = {n: i for i, n in enumerate(names)}
+
     def split(s):
         meta = json.loads((base/"meta"/f"{s}.json").read_text())
         _same_names("food", sorted(meta), base/"meta"/f"{s}.json")
@@ -400,10 +436,11 @@ def _parse_pets(base: Path):
         out = []
         for l in _lines(base/"annotations"/f"{s}.txt"):
             if l.startswith("#"): continue
-            image_id, cls = l.split()[:2]; lab = int(cls) - 1
+            image_id, cls = l.split()[:2]
+            lab = int(cls) - 1
             if image_id.rsplit("_", 1)[0] != raw[lab]:
-                raise ValueError(f"{base/'annotations'/(s + '.txt')}: {image_id} has CLASS-ID {cls}, expected breed "
-                                 f"{raw[lab]!r}")
+                where = base/"annotations"/f"{s}.txt"
+                raise ValueError(f"{where}: {image_id} has CLASS-ID {cls}, expected breed {raw[lab]!r}")
             out.append((base/"images"/f"{image_id}.jpg", lab))
         return out
     return split("trainval"), split("test")
@@ -414,7 +451,8 @@ def _sun_partition(base: Path, f: str) -> Path:
     return base/f
 
 def _parse_sun397(base: Path):
-    names = _lines(base/"ClassName.txt"); _same_names("sun397", names, base/"ClassName.txt")
+    names = _lines(base/"ClassName.txt")
+    _same_names("sun397", names, base/"ClassName.txt")
     idx = {n: i for i, n in enumerate(names)}
     def split(f):
         return [(base/r.lstrip("/"), idx["/" + r.strip("/").rsplit("/", 1)[0]])
@@ -432,27 +470,26 @@ _HOWTO = {
     "aircraft": "fgvc-aircraft-2013b.tar.gz from https://www.robots.ox.ac.uk/~vgg/data/fgvc-aircraft/ and extract it "
                 "in {root} (giving {root}/fgvc-aircraft-2013b/data/)",
     "caltech101": "caltech-101.zip from https://data.caltech.edu/records/mzrjq-6wc02, extract it and then its "
-                  "101_ObjectCategories.tar.gz into {root}/caltech101/ (giving "
-                  "{root}/caltech101/101_ObjectCategories/<class>/)",
-    "cars": ("the Stanford Cars images (official page https://ai.stanford.edu/~jkrause/cars/car_dataset.html is "
-             "offline; "
-             "a copy: https://www.kaggle.com/datasets/jessicali9530/stanford-cars-dataset), the devkit "
-             "(https://github.com/pytorch/vision/files/11644847/car_devkit.tgz) and cars_test_annos_withlabels.mat "
-             "(see https://github.com/pytorch/vision/issues/7545), and arrange them as {root}/stanford_cars/"
-             "{{cars_train/, cars_test/, devkit/cars_meta.mat, devkit/cars_train_annos.mat, "
-             "cars_test_annos_withlabels.mat}}"),
-    "cub": "CUB_200_2011.tgz from https://data.caltech.edu/records/65de6-vp158 and extract it in {root} (giving "
-           "{root}/CUB_200_2011/images.txt)",
-    "dtd": "dtd-r1.0.1.tar.gz from https://www.robots.ox.ac.uk/~vgg/data/dtd/ and extract it in {root}/dtd/ (giving "
-           "{root}/dtd/dtd/labels/)",
+                  "101_ObjectCategories.tar.gz into {root}/caltech101/ "
+                  "(giving {root}/caltech101/101_ObjectCategories/<class>/)",
+    "cars": "the Stanford Cars images (official page https://ai.stanford.edu/~jkrause/cars/car_dataset.html is "
+            "offline; a copy: https://www.kaggle.com/datasets/jessicali9530/stanford-cars-dataset), "
+            "the devkit (https://github.com/pytorch/vision/files/11644847/car_devkit.tgz) "
+            "and cars_test_annos_withlabels.mat (see https://github.com/pytorch/vision/issues/7545), "
+            "and arrange them as {root}/stanford_cars/{{cars_train/, cars_test/, devkit/cars_meta.mat, "
+            "devkit/cars_train_annos.mat, cars_test_annos_withlabels.mat}}",
+    "cub": "CUB_200_2011.tgz from https://data.caltech.edu/records/65de6-vp158 and extract it in {root} "
+           "(giving {root}/CUB_200_2011/images.txt)",
+    "dtd": "dtd-r1.0.1.tar.gz from https://www.robots.ox.ac.uk/~vgg/data/dtd/ and extract it in {root}/dtd/ "
+           "(giving {root}/dtd/dtd/labels/)",
     "dogs": "images.tar and lists.tar from http://vision.stanford.edu/aditya86/ImageNetDogs/ and extract both in "
             "{root}/stanford_dogs/ (giving {root}/stanford_dogs/Images/ and {root}/stanford_dogs/train_list.mat)",
     "flowers": "102flowers.tgz, imagelabels.mat and setid.mat from https://www.robots.ox.ac.uk/~vgg/data/flowers/102/ "
                "into {root}/flowers-102/ (extract the .tgz there, giving {root}/flowers-102/jpg/)",
-    "food": "food-101.tar.gz from https://data.vision.ee.ethz.ch/cvl/datasets_extra/food-101/ and extract it in "
-            "{root} (giving {root}/food-101/meta/)",
-    "pets": "images.tar.gz and annotations.tar.gz from https://www.robots.ox.ac.uk/~vgg/data/pets/ and extract both "
-            "in {root}/oxford-iiit-pet/",
+    "food": "food-101.tar.gz from https://data.vision.ee.ethz.ch/cvl/datasets_extra/food-101/ "
+            "and extract it in {root} (giving {root}/food-101/meta/)",
+    "pets": "images.tar.gz and annotations.tar.gz from https://www.robots.ox.ac.uk/~vgg/data/pets/ "
+            "and extract both in {root}/oxford-iiit-pet/",
     "sun397": "SUN397.tar.gz and Partitions.zip from https://vision.princeton.edu/projects/2010/SUN/ ; extract "
               "SUN397.tar.gz in {root} (giving {root}/SUN397/ClassName.txt) and Partitions.zip in {root}/SUN397/ "
               "(giving {root}/SUN397/Training_01.txt)",
@@ -470,39 +507,45 @@ def _missing(name: str, root: Path, extra: str = "") -> FileNotFoundError:
                              + _HOWTO[name].format(root=root) + (f". {extra}" if extra else ""))
 
 def _download(name: str, root: Path):
-    if name == "cars": raise _missing(name, root, "It cannot be downloaded automatically: its official URL is dead.")
+    if name == "cars":
+        raise _missing(name, root, "It cannot be downloaded automatically: its official URL is dead.")
     from torchvision.datasets.utils import download_and_extract_archive
     try:
         if name in _TV_CLASS:
             import torchvision.datasets as tvd
             cls = getattr(tvd, _TV_CLASS[name])
-            if name == "sun397" and not (root/"SUN397"/"ClassName.txt").exists(): cls(str(root), download=True)
-            elif name != "sun397": cls(str(root), download=True)
+            if name != "sun397" or not (root/"SUN397"/"ClassName.txt").exists():
+                cls(str(root), download=True)
             if name == "sun397" and not _sun_partition(root/"SUN397", "Training_01.txt").exists():
                 download_and_extract_archive(_SUN_PARTITIONS, str(root/"SUN397"))
         else:
-            for url, sub in _URLS[name]: download_and_extract_archive(url, str(root/sub) if sub else str(root))
+            for url, sub in _URLS[name]:
+                download_and_extract_archive(url, str(root/sub) if sub else str(root))
     except Exception as e:
         raise _missing(name, root, f"The automatic download failed: {type(e).__name__}: {e}") from e
 
 _PARSERS = dict(aircraft=_parse_aircraft, caltech101=_parse_caltech101, cars=_parse_cars, cub=_parse_cub,
-                dtd=_parse_dtd,
-                dogs=_parse_dogs, flowers=_parse_flowers, food=_parse_food, pets=_parse_pets, sun397=_parse_sun397)
+                dtd=_parse_dtd, dogs=_parse_dogs, flowers=_parse_flowers, food=_parse_food, pets=_parse_pets,
+                sun397=_parse_sun397)
 
 def _check_items(name: str, classes, train, test, where):
     for split, items in (("train", train), ("test", test)):
         counts = np.bincount([l for _, l in items], minlength=len(classes))
         if len(counts) > len(classes):
-            raise ValueError(f"{where}: label {len(counts)-1} in the {split} split, but {name} has {len(classes)} "
-                             f"classes")
+            raise ValueError(
+                f"{where}: label {len(counts)-1} in the {split} split, but {name} has {len(classes)} classes"
+            )
         empty = [classes[i] for i in np.flatnonzero(counts == 0)]
         if empty:
-            raise ValueError(f"{where}: {len(empty)} classes have no {split} images, e.g. "
-                             f"{', '.join(map(repr, empty[:5]))}")
+            raise ValueError(
+                f"{where}: {len(empty)} classes have no {split} images, e.g. {', '.join(map(repr, empty[:5]))}"
+            )
         gone = [p for p, _ in items if isinstance(p, Path) and not p.exists()]
         if gone:
-            raise FileNotFoundError(f"{where}: {len(gone)} of {len(items)} {split} images listed in the annotation "
-                                         f"files are missing, e.g. {gone[0]}; the download or extraction is incomplete")
+            raise FileNotFoundError(
+                f"{where}: {len(gone)} of {len(items)} {split} images listed in the annotation files are missing, "
+                f"e.g. {gone[0]}; the download or extraction is incomplete"
+            )
 
 def get_dataset(name: str, # a key of `DATASETS`
                 root: str | Path = "~/data", # folder holding (or receiving) the official files, torchvision's layout
@@ -511,112 +554,23 @@ def get_dataset(name: str, # a key of `DATASETS`
     "A dataset of the registry with the paper's train/test split; downloads or explains what to download."
     info = _check_name(name)
     root = Path(root).expanduser()
-    if root.exists() and not root.is_dir(): raise NotADirectoryError(f"root={str(root)!r} is not a folder")
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(f"root={str(root)!r} is not a folder")
     if name == "digits": return _digits()
     if name == "fashion-mnist": return _fashion_mnist(root, download)
     if name == "fashion-catalog": return _fashion_catalog(root, download)
     if not (root/_MARKER[name]).exists():
-        if not download: raise _missing(name, root)
+        if not download:
+            raise _missing(name, root)
         root.mkdir(parents=True, exist_ok=True)
         _download(name, root)
     base = root/info.folder
-    try: train, test = _PARSERS[name](base)
+    try:
+        train, test = _PARSERS[name](base)
     except (FileNotFoundError, KeyError, IndexError) as e:
-        raise FileNotFoundError(f"{info.title} under {base} is incomplete or not the official release "
-                                f"({type(e).__name__}: {e}). "
-                                "Expected: " + _HOWTO[name].format(root=root)) from e
+        raise FileNotFoundError(
+            f"{info.title} under {base} is incomplete or not the official release ({type(e).__name__}: {e}). "
+            f"Expected: {_HOWTO[name].format(root=root)}"
+        ) from e
     _check_items(name, class_names(name), train, test, base)
     return RealDataset(name, class_names(name), train, test, info.metric, root=base)
-
-# %% ../nbs/02a_registry.ipynb #8f4b4627
-def _tiny_jpeg(size: int = 8) -> bytes:
-    import io
-    b = io.BytesIO(); Image.new("RGB", (size, size), (128, 64, 32)).save(b, "JPEG"); return b.getvalue()
-
-def _replica(name: str, root, n_train: int = 2, n_test: int = 1) -> Path:
-    "Write a replica of dataset `name`'s official layout under `root`: real class names, tiny images. Returns root."
-    from scipy.io import savemat as _sm
-    def savemat(p: Path, d: dict):
-        p.parent.mkdir(parents=True, exist_ok=True); _sm(str(p), d)
-    root = Path(root); raw = class_names(name, "raw"); jpg = _tiny_jpeg(); rows = []
-    def img(p: Path):
-        p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(jpg)
-    def wr(p: Path, text: str):
-        p.parent.mkdir(parents=True, exist_ok=True); p.write_text(text)
-    per = [(c, j, j < n_train) for c in range(len(raw)) for j in range(n_train + n_test)]
-    if name == "aircraft":
-        d = root/"fgvc-aircraft-2013b"/"data"; wr(d/"variants.txt", "\n".join(raw) + "\n")
-        for s in ("trainval", "test"):
-            ids = [(1000000 + c*100 + j, raw[c]) for c, j, tr in per if tr == (s == "trainval")]
-            wr(d/f"images_variant_{s}.txt", "".join(f"{i} {v}\n" for i, v in ids))
-            for i, _ in ids: img(d/"images"/f"{i}.jpg")
-    elif name == "caltech101":
-        d = root/"caltech101"/"101_ObjectCategories"
-        for c, n in enumerate(raw + ["BACKGROUND_Google"]):
-            for j in range(CALTECH_TRAIN_PER_CLASS + n_test): img(d/n/f"image_{j+1:04d}.jpg")
-    elif name == "cars":
-        d = root/"stanford_cars"; (d/"devkit").mkdir(parents=True, exist_ok=True)
-        savemat(d/"devkit"/"cars_meta.mat", {"class_names": np.array(raw, dtype=object).reshape(1, -1)})
-        dt = [("bbox_x1", "O"), ("bbox_y1", "O"), ("bbox_x2", "O"), ("bbox_y2", "O"), ("class", "O"), ("fname", "O")]
-        for s, mat in (("train", d/"devkit"/"cars_train_annos.mat"), ("test", d/"cars_test_annos_withlabels.mat")):
-            rows = [(c, j) for c, j, tr in per if tr == (s == "train")]
-            ann = np.array([(1, 1, 8, 8, c + 1, f"{k+1:05d}.jpg") for k, (c, j) in enumerate(rows)],
-                           dtype=dt).reshape(1, -1)
-            savemat(mat, {"annotations": ann})
-            for k in range(len(rows)): img(d/f"cars_{s}"/f"{k+1:05d}.jpg")
-    elif name == "cub":
-        d = root/"CUB_200_2011"; wr(d/"classes.txt", "".join(f"{c+1} {n}\n" for c, n in enumerate(raw)))
-        lines = [(k + 1, f"{raw[c]}/{raw[c].split('.', 1)[1]}_{j:04d}.jpg", c, tr) for k, (c, j, tr) in enumerate(per)]
-        wr(d/"images.txt", "".join(f"{k} {p}\n" for k, p, _, _ in lines))
-        wr(d/"image_class_labels.txt", "".join(f"{k} {c+1}\n" for k, _, c, _ in lines))
-        wr(d/"train_test_split.txt", "".join(f"{k} {int(tr)}\n" for k, _, _, tr in lines))
-        for _, p, _, _ in lines: img(d/"images"/p)
-    elif name == "dtd":
-        d = root/"dtd"/"dtd"
-        for s, sel in (("train", lambda j: j < n_train), ("val", lambda j: j == n_train),
-                       ("test", lambda j: j > n_train)):
-            rel = [f"{raw[c]}/{raw[c]}_{j:04d}.jpg" for c in range(len(raw)) for j in range(n_train + 1 + n_test)
-                   if sel(j)]
-            wr(d/"labels"/f"{s}1.txt", "\n".join(rel) + "\n")
-            wr(d/"labels"/f"{s}2.txt", "\n".join(reversed(rel)) + "\n")              # another partition, unused
-            for r in rel: img(d/"images"/r)
-    elif name == "dogs":
-        d = root/"stanford_dogs"
-        for s in ("train", "test"):
-            rows = [(f"{raw[c]}/{raw[c].split('-')[0]}_{j}.jpg", c + 1) for c, j, tr in per if tr == (s == "train")]
-            savemat(d/f"{s}_list.mat", {"file_list": np.array([r for r, _ in rows], dtype=object).reshape(-1, 1),
-                                        "labels": np.array([l for _, l in rows], dtype=float).reshape(-1, 1)})
-            for r, _ in rows: img(d/"Images"/r)
-    elif name == "flowers":
-        d = root/"flowers-102"; d.mkdir(parents=True, exist_ok=True)
-        labels = [c + 1 for c, j in ((c, j) for c in range(len(raw)) for j in range(n_train + 1 + n_test))]
-        pos = [j for c in range(len(raw)) for j in range(n_train + 1 + n_test)]
-        savemat(d/"imagelabels.mat", {"labels": np.array(labels, dtype=np.uint8).reshape(1, -1)})
-        ids = np.arange(1, len(labels) + 1); pos = np.array(pos)
-        savemat(d/"setid.mat", {"trnid": ids[pos < n_train].reshape(1, -1), "valid": ids[pos == n_train].reshape(1, -1),
-                                "tstid": ids[pos > n_train].reshape(1, -1)})
-        for i in ids: img(d/"jpg"/f"image_{i:05d}.jpg")
-    elif name == "food":
-        d = root/"food-101"
-        for s in ("train", "test"):
-            meta = {n: [f"{n}/{c*1000 + j}" for cc, j, tr in per if cc == c and tr == (s == "train")] for c,
-                    n in enumerate(raw)}
-            wr(d/"meta"/f"{s}.json", json.dumps(dict(sorted(meta.items(), key=lambda kv: kv[0].replace("_", "")))))
-            for rs in meta.values():
-                for r in rs: img(d/"images"/f"{r}.jpg")
-        wr(d/"meta"/"classes.txt", "\n".join(sorted(raw, key=lambda n: n.replace("_", ""))) + "\n")
-    elif name == "pets":
-        d = root/"oxford-iiit-pet"
-        for s in ("trainval", "test"):
-            rows = [(f"{raw[c]}_{j+1}", c + 1, 1 if raw[c][0].isupper() else 2) for c, j, tr in per
-                    if tr == (s == "trainval")]
-            wr(d/"annotations"/f"{s}.txt", "".join(f"{i} {c} {sp} {k+1}\n" for k, (i, c, sp) in enumerate(rows)))
-            for i, _, _ in rows: img(d/"images"/f"{i}.jpg")
-    elif name == "sun397":
-        d = root/"SUN397"; wr(d/"ClassName.txt", "\n".join(raw) + "\n")
-        for s, f in (("train", "Training_01.txt"), ("test", "Testing_01.txt")):
-            rel = [f"{raw[c]}/sun_{c:03d}{j:03d}.jpg" for c, j, tr in per if tr == (s == "train")]
-            wr(d/f, "\n".join(rel) + "\n")
-            for r in rel: img(d/r.lstrip("/"))
-    else: raise KeyError(f"no replica for {name!r}")
-    return root

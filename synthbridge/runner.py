@@ -93,7 +93,7 @@ def _folder_dataset(path):
 def make_style(spec: StyleSpec, ctx: RunContext) -> dict:
     "Learn the style token of `spec` by dataset style inversion into the store."
     from synthbridge.dsi import invert_style
-    from synthbridge.data import few_shot
+    from synthbridge.registry import few_shot
     ds = ctx.dataset(spec.dataset)
     items = ds.train
     if spec.shots != "full": items = [items[i] for i in few_shot([l for _, l in items], spec.shots, spec.subset_seed)]

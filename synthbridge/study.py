@@ -98,7 +98,7 @@ def _gain(a: dict, b: dict) -> dict: return {k: a[k] - b[k] for k in sorted(set(
 def _features(items, size=48):
     "Pooled ImageNet features (EfficientNet-Lite0, offline weights) of `(item, label)` pairs: (N, 1280) numpy."
     import torch
-    from synthbridge.data import load_image, eval_resize
+    from synthbridge.loaders import load_image, eval_resize
     from synthbridge.learner import timm_model, efficientnet_lite0_weights
     m = timm_model("tf_efficientnet_lite0", weights=str(efficientnet_lite0_weights())).eval()
     x = torch.stack([load_image(it, size, eval_resize(size)) for it, _ in items]).float()/255
@@ -181,7 +181,7 @@ def score(df: pd.DataFrame, # results of the study's runs (`load_results`), Tabl
 # %% ../nbs/09a_study.ipynb #179b1827
 def _gaps(store, grid, s, st, out: Path, progress=False) -> dict:
     "Style-gap measurements per seed for single-template and style-inversion sets (cached in `out/style_gap.json`)."
-    from synthbridge.data import SyntheticSet
+    from synthbridge.synthetic import SyntheticSet
     from synthbridge.runner import real_dataset
     f = out/"style_gap.json"
     done = json.loads(f.read_text()) if f.exists() else {}

@@ -10,15 +10,11 @@ from __future__ import annotations
 import gzip, importlib.util, json, os, tempfile
 from functools import lru_cache
 from pathlib import Path
-from .core import atomic_write_text
+from .core import atomic_write_text, user_cache
 
 # %% auto #0
 __all__ = ['bpe_vocab_path', 'write_clip_tokenizer_files', 'clip_tokenizer_dir', 'clip_tokenizer', 'tiny_pipeline',
-           'sd15_configs_dir', 'sd15_pipeline', 'tiny_image_folder', 'synthetic_folder']
-
-# %% ../nbs/01_testing.ipynb #ce5e6145
-from .core import user_cache
-_user_cache = user_cache   # its former name here, for one release
+           'sd15_configs_dir', 'sd15_pipeline', 'tiny_image_folder', 'synthetic_folder', 'replica']
 
 # %% ../nbs/01_testing.ipynb #a5746432
 def bpe_vocab_path() -> Path:
@@ -171,3 +167,151 @@ def synthetic_folder(out, # the folder to write
                 for l, (c, s) in enumerate(zip(classes, slugs)) for i in range(n)]
         (out/"manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return out
+
+# %% ../nbs/01_testing.ipynb #7e8a32e7
+def _tiny_jpeg(size: int = 8) -> bytes:
+    "The bytes of one `size`×`size` JPEG image of a single colour."
+    import io
+    from PIL import Image
+
+    b = io.BytesIO()
+    Image.new("RGB", (size, size), (128, 64, 32)).save(b, "JPEG")
+    return b.getvalue()
+
+
+def _write_mat(p: Path, d: dict):
+    from scipy.io import savemat
+
+    p.parent.mkdir(parents=True, exist_ok=True)
+    savemat(str(p), d)
+
+
+def replica(name: str, # a name of `synthbridge.registry.PAPER_DATASETS`
+            root, # the folder to write the replica into
+            n_train: int = 2, # training images per class
+            n_test: int = 1, # test images per class
+           ) -> Path:
+    "Write a replica of dataset `name`'s official layout under `root`: real class names, tiny images. Returns root."
+    import numpy as np
+    from synthbridge.registry import CALTECH_TRAIN_PER_CLASS, class_names
+
+    root = Path(root)
+    raw = class_names(name, "raw")
+    jpg = _tiny_jpeg()
+
+    def img(p: Path):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(jpg)
+
+    def wr(p: Path, text: str):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+
+    per = [(c, j, j < n_train) for c in range(len(raw)) for j in range(n_train + n_test)]
+    if name == "aircraft":
+        d = root/"fgvc-aircraft-2013b"/"data"
+        wr(d/"variants.txt", "\n".join(raw) + "\n")
+        for s in ("trainval", "test"):
+            ids = [(1000000 + c*100 + j, raw[c]) for c, j, tr in per if tr == (s == "trainval")]
+            wr(d/f"images_variant_{s}.txt", "".join(f"{i} {v}\n" for i, v in ids))
+            for i, _ in ids:
+                img(d/"images"/f"{i}.jpg")
+    elif name == "caltech101":
+        d = root/"caltech101"/"101_ObjectCategories"
+        for c, n in enumerate(raw + ["BACKGROUND_Google"]):
+            for j in range(CALTECH_TRAIN_PER_CLASS + n_test):
+                img(d/n/f"image_{j+1:04d}.jpg")
+    elif name == "cars":
+        d = root/"stanford_cars"
+        (d/"devkit").mkdir(parents=True, exist_ok=True)
+        _write_mat(d/"devkit"/"cars_meta.mat", {"class_names": np.array(raw, dtype=object).reshape(1, -1)})
+        dt = [("bbox_x1", "O"), ("bbox_y1", "O"), ("bbox_x2", "O"), ("bbox_y2", "O"), ("class", "O"), ("fname", "O")]
+        for s, mat in (("train", d/"devkit"/"cars_train_annos.mat"), ("test", d/"cars_test_annos_withlabels.mat")):
+            rows = [(c, j) for c, j, tr in per if tr == (s == "train")]
+            ann = np.array(
+                [(1, 1, 8, 8, c + 1, f"{k+1:05d}.jpg") for k, (c, j) in enumerate(rows)], dtype=dt
+            ).reshape(1, -1)
+            _write_mat(mat, {"annotations": ann})
+            for k in range(len(rows)):
+                img(d/f"cars_{s}"/f"{k+1:05d}.jpg")
+    elif name == "cub":
+        d = root/"CUB_200_2011"
+        wr(d/"classes.txt", "".join(f"{c+1} {n}\n" for c, n in enumerate(raw)))
+        lines = [(k + 1, f"{raw[c]}/{raw[c].split('.', 1)[1]}_{j:04d}.jpg", c, tr) for k, (c, j, tr) in enumerate(per)]
+        wr(d/"images.txt", "".join(f"{k} {p}\n" for k, p, _, _ in lines))
+        wr(d/"image_class_labels.txt", "".join(f"{k} {c+1}\n" for k, _, c, _ in lines))
+        wr(d/"train_test_split.txt", "".join(f"{k} {int(tr)}\n" for k, _, _, tr in lines))
+        for _, p, _, _ in lines:
+            img(d/"images"/p)
+    elif name == "dtd":
+        d = root/"dtd"/"dtd"
+        splits = (("train", lambda j: j < n_train), ("val", lambda j: j == n_train), ("test", lambda j: j > n_train))
+        for s, sel in splits:
+            rel = [
+                f"{raw[c]}/{raw[c]}_{j:04d}.jpg"
+                for c in range(len(raw))
+                for j in range(n_train + 1 + n_test)
+                if sel(j)
+            ]
+            wr(d/"labels"/f"{s}1.txt", "\n".join(rel) + "\n")
+            wr(d/"labels"/f"{s}2.txt", "\n".join(reversed(rel)) + "\n")  # another partition, unused
+            for r in rel:
+                img(d/"images"/r)
+    elif name == "dogs":
+        d = root/"stanford_dogs"
+        for s in ("train", "test"):
+            rows = [(f"{raw[c]}/{raw[c].split('-')[0]}_{j}.jpg", c + 1) for c, j, tr in per if tr == (s == "train")]
+            files = np.array([r for r, _ in rows], dtype=object).reshape(-1, 1)
+            labels = np.array([l for _, l in rows], dtype=float).reshape(-1, 1)
+            _write_mat(d/f"{s}_list.mat", {"file_list": files, "labels": labels})
+            for r, _ in rows:
+                img(d/"Images"/r)
+    elif name == "flowers":
+        d = root/"flowers-102"
+        d.mkdir(parents=True, exist_ok=True)
+        labels = [c + 1 for c in range(len(raw)) for j in range(n_train + 1 + n_test)]
+        pos = np.array([j for c in range(len(raw)) for j in range(n_train + 1 + n_test)])
+        _write_mat(d/"imagelabels.mat", {"labels": np.array(labels, dtype=np.uint8).reshape(1, -1)})
+        ids = np.arange(1, len(labels) + 1)
+        setid = {
+            "trnid": ids[pos < n_train].reshape(1, -1),
+            "valid": ids[pos == n_train].reshape(1, -1),
+            "tstid": ids[pos > n_train].reshape(1, -1),
+        }
+        _write_mat(d/"setid.mat", setid)
+        for i in ids:
+            img(d/"jpg"/f"image_{i:05d}.jpg")
+    elif name == "food":
+        d = root/"food-101"
+        for s in ("train", "test"):
+            meta = {
+                n: [f"{n}/{c*1000 + j}" for cc, j, tr in per if cc == c and tr == (s == "train")]
+                for c, n in enumerate(raw)
+            }
+            wr(d/"meta"/f"{s}.json", json.dumps(dict(sorted(meta.items(), key=lambda kv: kv[0].replace("_", "")))))
+            for rs in meta.values():
+                for r in rs:
+                    img(d/"images"/f"{r}.jpg")
+        wr(d/"meta"/"classes.txt", "\n".join(sorted(raw, key=lambda n: n.replace("_", ""))) + "\n")
+    elif name == "pets":
+        d = root/"oxford-iiit-pet"
+        for s in ("trainval", "test"):
+            rows = [
+                (f"{raw[c]}_{j+1}", c + 1, 1 if raw[c][0].isupper() else 2)
+                for c, j, tr in per
+                if tr == (s == "trainval")
+            ]
+            wr(d/"annotations"/f"{s}.txt", "".join(f"{i} {c} {sp} {k+1}\n" for k, (i, c, sp) in enumerate(rows)))
+            for i, _, _ in rows:
+                img(d/"images"/f"{i}.jpg")
+    elif name == "sun397":
+        d = root/"SUN397"
+        wr(d/"ClassName.txt", "\n".join(raw) + "\n")
+        for s, f in (("train", "Training_01.txt"), ("test", "Testing_01.txt")):
+            rel = [f"{raw[c]}/sun_{c:03d}{j:03d}.jpg" for c, j, tr in per if tr == (s == "train")]
+            wr(d/f, "\n".join(rel) + "\n")
+            for r in rel:
+                img(d/r.lstrip("/"))
+    else:
+        raise KeyError(f"no replica for {name!r}")
+    return root

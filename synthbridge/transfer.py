@@ -171,7 +171,7 @@ def _align(real, synth):
     a, b = [_norm_name(v) for v in vr], [_norm_name(v) for v in vs]
     if a == b or sorted(a) != sorted(b) or len(set(a)) != len(a): return synth
     perm = [a.index(n) for n in b]                                      # synthetic label -> real label
-    from synthbridge.data import ImageItems, make_dls
+    from synthbridge.loaders import ImageItems, make_dls
     if not isinstance(synth.train_ds, ImageItems):
         raise ValueError("the real and synthetic DataLoaders have the same classes in a different label order "
                          f"(real: {vr[:4]}..., synthetic: {vs[:4]}...): build both with one class list")
@@ -252,7 +252,7 @@ def _imagenet_leep(c: TransferConfig, real):
 # %% ../nbs/06_transfer.ipynb #cd1d63cb
 def _union_dls(real, synth):
     "DataLoaders for mixed transfer: train = real train ∪ synthetic train (shuffled together), valid = real valid."
-    from synthbridge.data import ImageItems, make_dls
+    from synthbridge.loaders import ImageItems, make_dls
     rt, st = real.train_ds, synth.train_ds
     if isinstance(rt, ImageItems) and isinstance(st, ImageItems):
         return make_dls(list(rt.items) + list(st.items), list(real.valid_ds.items), rt.vocab, bs=real.train.bs,

@@ -51,10 +51,10 @@ def _one_line_error(rc, err):
 
 def test_model_typo_suggests_the_embedded_model(tmp_path, capsys):
     cls = tmp_path/"classes.txt"; cls.write_text("Bag\n")
-    rc, _, err = synthbridge_main(capsys, "generate", "--model", "mini-fasion", "--classes", cls,
+    rc, _, err = synthbridge_main(capsys, "generate", "--model", "mini-wbe", "--classes", cls,
                                   "--out", tmp_path/"out")
     _one_line_error(rc, err)
-    assert "'mini-fasion'" in err and "close names: mini-fashion" in err
+    assert "'mini-wbe'" in err and "close names: mini-web" in err
     assert not (tmp_path/"out").exists()
 
 def test_hub_model_offline_is_one_line(tmp_path, capsys):
@@ -98,7 +98,7 @@ def test_weights_efficientnet_lite0_means_the_same_in_leep_and_train(tmp_path, c
 @pytest.mark.parametrize("shard,message", [("1", "e.g. (0, 4) or '0/4'"), ("0/0", "must be >= 1")])
 def test_shard_errors(tmp_path, capsys, shard, message):
     cls = tmp_path/"classes.txt"; cls.write_text("Bag\n")
-    rc, _, err = synthbridge_main(capsys, "generate", "--model", "mini-fashion", "--classes", cls, "--shard", shard,
+    rc, _, err = synthbridge_main(capsys, "generate", "--model", "mini-web", "--classes", cls, "--shard", shard,
                                   "--out", tmp_path/"out")
     _one_line_error(rc, err)
     assert message in err and "0..-1" not in err and not (tmp_path/"out").exists()

@@ -10,7 +10,7 @@ from PIL import Image
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from synthbridge import data as D
-from synthbridge.registry import _replica   # the official layouts, replicated with tiny images
+from synthbridge.testing import replica, synthetic_folder   # the official layouts, replicated with tiny images
 from synthbridge.data import (DATASETS, PAPER_DATASETS, RealDataset, SyntheticSet, check_images, class_names,
                               few_shot, get_dataset, load_image, make_dls, mixed_dls)
 
@@ -21,7 +21,7 @@ RAW = {k: class_names(k, "raw") for k in PAPER_DATASETS}
 def replicas(tmp_path_factory):
     "All ten replicas, written once (Caltech-101 needs 31 images in each of 101 classes)."
     root = tmp_path_factory.mktemp("replicas")
-    for k in PAPER_DATASETS: _replica(k, root/k, n_train=2, n_test=1)
+    for k in PAPER_DATASETS: replica(k, root/k, n_train=2, n_test=1)
     return root
 
 
@@ -77,12 +77,12 @@ def test_caltech_split_is_30_per_class_deterministic(replicas):
 
 
 def test_release_with_other_names_is_refused(tmp_path):
-    root = _replica("aircraft", tmp_path/"a")
+    root = replica("aircraft", tmp_path/"a")
     f = root/"fgvc-aircraft-2013b"/"data"/"variants.txt"
     f.write_text(f.read_text().replace("A340-500", "A340-555"))
     with pytest.raises(ValueError, match="do not match the aircraft release"):
         get_dataset("aircraft", root=root, download=False)
-    root = _replica("sun397", tmp_path/"s")
+    root = replica("sun397", tmp_path/"s")
     f = root/"SUN397"/"ClassName.txt"; lines = f.read_text().splitlines()
     f.write_text("\n".join(lines[:-1]) + "\n")
     with pytest.raises(ValueError, match="396 names vs 397"):
@@ -90,11 +90,11 @@ def test_release_with_other_names_is_refused(tmp_path):
 
 
 def test_missing_images_and_empty_class(tmp_path):
-    root = _replica("pets", tmp_path/"p")
+    root = replica("pets", tmp_path/"p")
     (root/"oxford-iiit-pet"/"images"/"Abyssinian_1.jpg").unlink()
     with pytest.raises(FileNotFoundError, match="1 of 74 train images .* missing, e.g. .*Abyssinian_1.jpg"):
         get_dataset("pets", root=root, download=False)
-    root = _replica("pets", tmp_path/"q")
+    root = replica("pets", tmp_path/"q")
     t = root/"oxford-iiit-pet"/"annotations"/"test.txt"
     t.write_text("".join(l + "\n" for l in t.read_text().splitlines() if not l.startswith("Bengal")))
     with pytest.raises(ValueError, match="1 classes have no test images, e.g. 'Bengal'"):
@@ -103,16 +103,16 @@ def test_missing_images_and_empty_class(tmp_path):
 
 def test_alternative_layouts(tmp_path):
     # Kaggle's Stanford Cars copy nests cars_train/cars_train
-    root = _replica("cars", tmp_path/"c")
+    root = replica("cars", tmp_path/"c")
     for s in ("train", "test"):
         d = root/"stanford_cars"/f"cars_{s}"; tmp = d.with_name("x"); d.rename(tmp); d.mkdir(); tmp.rename(d/f"cars_{s}")
     ds = get_dataset("cars", root=root, download=False)
     assert ds.train[0][0] == root/"stanford_cars"/"cars_train"/"cars_train"/"00001.jpg"
     # Stanford Dogs lists in lists/, SUN397 partitions in Partitions/
-    root = _replica("dogs", tmp_path/"d"); (root/"stanford_dogs"/"lists").mkdir()
+    root = replica("dogs", tmp_path/"d"); (root/"stanford_dogs"/"lists").mkdir()
     for s in ("train", "test"): (root/"stanford_dogs"/f"{s}_list.mat").rename(root/"stanford_dogs"/"lists"/f"{s}_list.mat")
     assert len(get_dataset("dogs", root=root, download=False).train) == 240
-    root = _replica("sun397", tmp_path/"s"); (root/"SUN397"/"Partitions").mkdir()
+    root = replica("sun397", tmp_path/"s"); (root/"SUN397"/"Partitions").mkdir()
     for f in ("Training_01.txt", "Testing_01.txt"): (root/"SUN397"/f).rename(root/"SUN397"/"Partitions"/f)
     assert len(get_dataset("sun397", root=root, download=False).test) == 397
 
@@ -197,19 +197,19 @@ def test_in_memory_batches_match_per_item_path():
 
 def test_mixed_from_dls_and_class_checks(tmp_path):
     fm = get_dataset("fashion-mnist").subset("pool")
-    syn = SyntheticSet(D._write_synthetic(tmp_path/"s", [c.lower() for c in D.FASHION_CLASSES], n=2))
+    syn = SyntheticSet(synthetic_folder(tmp_path/"s", [c.lower() for c in D.FASHION_CLASSES], n=2))
     real = fm.dls(shots=2, size=32, resize=36)
     dls = mixed_dls(real, syn, size=32, resize=36, num_workers=0)
     assert len(dls.train_ds) == 20 + 20 and len(dls.valid_ds) == 10000
     with pytest.raises(ValueError, match="shots= applies to a RealDataset"):
         mixed_dls(real, syn, shots=2)
-    other = SyntheticSet(D._write_synthetic(tmp_path/"o", [f"c{i}" for i in range(10)], n=1))
+    other = SyntheticSet(synthetic_folder(tmp_path/"o", [f"c{i}" for i in range(10)], n=1))
     with pytest.raises(ValueError, match="class mismatch .*only in fashion-mnist: 'T-shirt/top'.*only in the synthetic set: 'c0'"):
         mixed_dls(fm, other)
 
 
 def test_synthetic_manifest_resume_rows_and_partial_line(tmp_path):
-    out = D._write_synthetic(tmp_path/"s", ["a", "b"], n=3)
+    out = synthetic_folder(tmp_path/"s", ["a", "b"], n=3)
     m = out/"manifest.jsonl"; rows = m.read_text().splitlines()
     m.write_text("\n".join(rows + rows[:2]) + "\n" + rows[2][:10])        # duplicated rows + a torn last line
     with pytest.warns(UserWarning, match="incomplete last line"):

@@ -163,9 +163,9 @@ def test_paper_setting_offline(tmp_path, tiny_model):
     "dataset=aircraft, a pipeline folder for Stable Diffusion, resnet18.tv_in1k: Table 5's LR and the mean per-class metric."
     import torch, timm
     from safetensors.torch import save_file
-    from synthbridge.registry import _replica
+    from synthbridge.testing import replica
     from synthbridge.demo import demo
-    root = _replica("aircraft", tmp_path/"data", n_train=2, n_test=1)
+    root = replica("aircraft", tmp_path/"data", n_train=2, n_test=1)
     w = tmp_path/"resnet18.safetensors"                     # stands in for timm's download of the ImageNet weights
     save_file(timm.create_model("resnet18", num_classes=1000).state_dict(), str(w))
     res = demo(tmp_path/"paper", dataset="aircraft", model=str(tiny_model), arch="resnet18.tv_in1k", weights=str(w),

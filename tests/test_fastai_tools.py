@@ -13,10 +13,11 @@ import pytest
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 def _data(tmp_path, n_synth=5):
-    from synthbridge.data import get_dataset, RealDataset, SyntheticSet, _write_synthetic
+    from synthbridge.data import get_dataset, RealDataset, SyntheticSet
+    from synthbridge.testing import synthetic_folder
     ds = get_dataset("digits")
     ds = RealDataset("digits", ds.classes, ds.shots(2), ds.test[:20])
-    synth = SyntheticSet(_write_synthetic(tmp_path/"synth", ds.classes, n=n_synth, size=16))
+    synth = SyntheticSet(synthetic_folder(tmp_path/"synth", ds.classes, n=n_synth, size=16))
     return ds, synth
 
 def _dls(kind, ds, synth):

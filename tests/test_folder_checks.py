@@ -36,9 +36,9 @@ def test_corrupt_real_image_is_named_before_training(tmp_path, capsys):
     bad = real/"train"/"red"/"1.png"
     bad.write_bytes(bad.read_bytes()[:200])                                  # a truncated PNG
     assert str(bad) in _bad(capsys, tmp_path, real)
-    from synthbridge.data import _write_synthetic                            # a corrupt synthetic one too
+    from synthbridge.testing import synthetic_folder                            # a corrupt synthetic one too
     (real/"train"/"red"/"1.png").unlink()
-    synth = _write_synthetic(tmp_path/"synth", ["red", "green", "blue"], n=4)
+    synth = synthetic_folder(tmp_path/"synth", ["red", "green", "blue"], n=4)
     bad = synth/"green"/"2.png"; bad.write_bytes(bad.read_bytes()[:100])
     rc, err = _train(capsys, "--real", real, "--synthetic", synth, "--pipeline", "bridged++", *FAST, "--out", tmp_path/"out")
     assert rc == 2 and str(bad) in err and not (tmp_path/"out").exists(), err[-2000:]
@@ -68,9 +68,9 @@ def test_train_and_test_class_names_must_match(tmp_path, capsys):
     assert "'rouge'" in err and "'red'" in err
 
 def test_real_and_synthetic_class_names_mismatch_named(tmp_path, capsys):
-    from synthbridge.data import _write_synthetic
+    from synthbridge.testing import synthetic_folder
     real = _real(tmp_path)
-    synth = _write_synthetic(tmp_path/"synth", ["red", "green", "purple"], n=4)
+    synth = synthetic_folder(tmp_path/"synth", ["red", "green", "purple"], n=4)
     rc, err = _train(capsys, "--real", real, "--synthetic", synth, "--pipeline", "mixed", *FAST, "--out", tmp_path/"out")
     assert rc == 2 and "'purple'" in err and "'blue'" in err, err[-2000:]
     assert not (tmp_path/"out").exists()
@@ -78,28 +78,29 @@ def test_real_and_synthetic_class_names_mismatch_named(tmp_path, capsys):
 @pytest.mark.parametrize("pipeline", ["bridged++", "bridged", "mixed"])
 def test_other_label_order_is_mapped_by_name(tmp_path, capsys, pipeline):
     "`generate` writes the registry's order; a real folder sorts alphabetically: same classes, mapped by name."
-    from synthbridge.data import _write_synthetic
+    from synthbridge.testing import synthetic_folder
     real = _real(tmp_path, n=4)                                              # labels: blue, green, red
-    synth = _write_synthetic(tmp_path/"synth", ["red", "green", "blue"], n=4)   # labels: red, green, blue
+    synth = synthetic_folder(tmp_path/"synth", ["red", "green", "blue"], n=4)   # labels: red, green, blue
     rc, err = _train(capsys, "--real", real, "--synthetic", synth, "--pipeline", pipeline, *FAST, "--out", tmp_path/"out")
     assert rc == 0, err[-2000:]
     assert json.loads((tmp_path/"out"/"result.json").read_text())["pipeline"] == pipeline
 
 def test_label_order_mapping_relabels_the_synthetic_items(tmp_path):
-    from synthbridge.data import SyntheticSet, _write_synthetic
+    from synthbridge.data import SyntheticSet
+    from synthbridge.testing import synthetic_folder
     from synthbridge.learner import folder_dls
     from synthbridge.transfer import _align
     real = folder_dls(_real(tmp_path), size=32, bs=4)
-    sdls = SyntheticSet(_write_synthetic(tmp_path/"synth", ["red", "green", "blue"], n=4)).dls(bs=4, size=32)
+    sdls = SyntheticSet(synthetic_folder(tmp_path/"synth", ["red", "green", "blue"], n=4)).dls(bs=4, size=32)
     al = _align(real, sdls)
     assert list(al.vocab) == list(real.vocab) == ["blue", "green", "red"]
     for f, l in al.train_ds.items: assert al.vocab[l] == Path(f).parent.name
 
 def test_tiny_synthetic_set_two_stage_cli(tmp_path, capsys):
     "4 synthetic images per class: the 10 % hold-out would round to none; stage 1 and its weights are kept."
-    from synthbridge.data import _write_synthetic
+    from synthbridge.testing import synthetic_folder
     real = _real(tmp_path)
-    synth = _write_synthetic(tmp_path/"synth", ["blue", "green", "red"], n=4)
+    synth = synthetic_folder(tmp_path/"synth", ["blue", "green", "red"], n=4)
     rc, err = _train(capsys, "--real", real, "--synthetic", synth, "--pipeline", "bridged++", *FAST, "--out", tmp_path/"out")
     assert rc == 0, err[-2000:]
     assert (tmp_path/"out"/"stage1.safetensors").exists() and (tmp_path/"out"/"result.json").exists()

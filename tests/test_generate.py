@@ -30,7 +30,8 @@ def setup(tmp_path_factory):
     import torch
     torch.set_num_threads(1)
     from synthbridge.testing import tiny_pipeline
-    from synthbridge.generate import load_pipeline, generate
+    from synthbridge.pipeline import load_pipeline
+    from synthbridge.generate import generate
     tmp = tmp_path_factory.mktemp("gen")
     tiny_pipeline().save_pretrained(tmp/"tiny")
     (tmp/"classes.txt").write_text("\n".join(CLASSES) + "\n")
@@ -59,7 +60,8 @@ def test_sigkill_then_resume_is_identical(setup):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     left = next(out.glob("*/"))/f"{_temp_prefix('0.png').replace(str(os.getpid()), dead.stdout.strip())}x1.tmp"
     left.write_bytes(b"half a png")
-    from synthbridge.generate import load_pipeline, generate            # the rerun (in this process: same thread count)
+    from synthbridge.pipeline import load_pipeline
+    from synthbridge.generate import generate            # the rerun (in this process: same thread count)
     res = generate(load_pipeline(tmp/"tiny"), CLASSES, out, n_per_class=N, batch_size=BS, height=32, width=32,
                    num_inference_steps=2, progress=False)
     assert res.summary.skipped >= len(made) - 1 and res.summary.made + res.summary.skipped == len(ref)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 from synthbridge.cli import main
-from synthbridge.mini import mini_web_path, mini_fashion_path, train_mini
+from synthbridge.mini import mini_web_path, train_mini
 from conftest import INHERIT, offline_env, python_cmd
 
 TINY = dict(steps=5, batch_size=4, vae_steps=3, vae_batch_size=4, n_source=32, ckpt_every=2, num_threads=1, progress=False)
@@ -77,7 +77,7 @@ def test_cli_train_mini(tmp_path, capsys):
 def test_shipped_model_loads_and_is_small():
     from diffusers import StableDiffusionPipeline
     p = mini_web_path()
-    assert p.name == "mini-web" and mini_fashion_path() == p          # 'mini-fashion' is only the former name
+    assert p.name == "mini-web"
     assert (p/"README.md").exists() and (p/"evaluation.json").exists()
     assert sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) <= 12_000_000
     assert json.loads((p/"training.json").read_text())["config"]["corpus"] == "web"

@@ -54,7 +54,7 @@ def embedded_run(seed: int, tmp, synth_dir=None, leep: bool = False) -> dict:
     from synthbridge.mini import mini_pipeline
     from synthbridge.transfer import bridged_pp, synthetic_stage
     from synthbridge.learner import timm_model
-    from synthbridge.leep import model_leep, _eval_dl
+    from synthbridge.leep import model_leep, leep_dl
     e, tmp = EMBEDDED, Path(tmp)
     ds = get_dataset("fashion-catalog")
     synth_dir = Path(synth_dir or tmp/"synth")
@@ -77,7 +77,7 @@ def embedded_run(seed: int, tmp, synth_dir=None, leep: bool = False) -> dict:
     if leep:
         pool = RealDataset(ds.name, ds.classes, ds.pool, test, "top1").dls(shots=e["leep_per_class"], seed=seed, **kw)
         imagenet = timm_model("tf_efficientnet_lite0", weights=w, num_classes=None)
-        leep_in, leep_syn = model_leep(imagenet, _eval_dl(pool)), model_leep(s1.learner, _eval_dl(pool))
+        leep_in, leep_syn = model_leep(imagenet, leep_dl(pool)), model_leep(s1.learner, leep_dl(pool))
     return dict(seed=seed, top1=r.metric, leep_imagenet=leep_in, leep_synthetic=leep_syn, seconds=r.seconds + s1.seconds,
                 chance=1/len(ds.classes))
 

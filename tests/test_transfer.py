@@ -55,10 +55,10 @@ def test_bridged_pp_efficientnet_lite0_fashion_mnist_kshot(tmp_path):
     # LEEP of the ImageNet model is that of the 1000-way ImageNet classifier on the real training images (recomputed);
     # whether the stage-1 model beats it is checked on a larger sample in tests/test_science.py (4 shots: 40 images
     # against 1000 source classes make LEEP mostly small-sample bias)
-    from synthbridge.leep import model_leep, _eval_dl
+    from synthbridge.leep import model_leep, leep_dl
     from synthbridge.learner import timm_model
     assert r.leep_imagenet == pytest.approx(model_leep(timm_model("tf_efficientnet_lite0", weights=w, num_classes=None),
-                                                       _eval_dl(real)), abs=1e-4)
+                                                       leep_dl(real)), abs=1e-4)
     assert r.leep_synthetic != pytest.approx(r.leep_imagenet, abs=1e-3)
     m = r.learner.model
     assert m.classifier.out_features == 10
