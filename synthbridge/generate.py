@@ -19,8 +19,7 @@ from .prompts import PROMPT_METHODS, class_slugs, make_prompt, stable_hash
 from .core import is_int
 
 # %% auto #0
-__all__ = ['image_seed', 'merge_manifests', 'GenerateSummary', 'generate', 'add_generate_args', 'run_generate', 'SCHEDULERS',
-           'set_scheduler', 'load_pipeline']
+__all__ = ['image_seed', 'merge_manifests', 'GenerateSummary', 'generate', 'SCHEDULERS', 'set_scheduler', 'load_pipeline']
 
 # %% ../nbs/03_generate.ipynb #7754a8a4
 from .pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype, set_scheduler
@@ -447,62 +446,10 @@ def _read_classes(path) -> list[str]:
 def _dataset_classes(name: str) -> list[str]:
     from synthbridge.data import DATASETS
     if name not in DATASETS:
-        from synthbridge.cli import close_names
+        from synthbridge.core import close_names
         raise KeyError(f"--dataset {name!r}: allowed are {', '.join(DATASETS)}{close_names(name, DATASETS)}")
     info = DATASETS[name]
     for k in ("classes", "class_names"):
         v = info.get(k) if isinstance(info, dict) else getattr(info, k, None)
         if v is not None: return list(v() if callable(v) else v)
     raise KeyError(f"dataset {name!r} has no class names in the registry")
-
-# %% ../nbs/03_generate.ipynb #1a807762
-def add_generate_args(parser):
-    "Options of `synthbridge generate` (declared in `synthbridge.cli.OPTIONS`)."
-    from synthbridge.cli import add_options
-    return add_options(parser, "generate")
-
-# %% ../nbs/03_generate.ipynb #eb9a7215
-def run_generate(args) -> int:
-    "`synthbridge generate`: check the options, load the model, generate; 0 on success, 1 if images failed."
-    from synthbridge.cli import usage_errors
-    with usage_errors():
-        if bool(args.classes) == bool(args.dataset):
-            raise ValueError("give exactly one of --classes FILE and --dataset NAME")
-        classes = _read_classes(args.classes) if args.classes else _dataset_classes(args.dataset)
-        if args.scheduler not in SCHEDULERS and args.scheduler != "none": check_scheduler(args.scheduler)
-        style = args.style_token or args.style_embeds
-        prompts = args.prompts or ("dsi" if style else "templates")
-        if args.style_embeds and not Path(args.style_embeds).expanduser().exists():
-            raise FileNotFoundError(f"--style-embeds {args.style_embeds!r}: no such file")
-        if prompts == "dsi" and not style: raise ValueError("--prompts dsi needs --style-token or --style-embeds")
-        _resolve_shard(args.shard)
-        out = Path(args.out).expanduser()
-        if _old_settings(out) is None: _check_foreign(out)                  # before the model loads
-        for k in ("n_per_class", "steps", "batch_size"):
-            if getattr(args, k) < 1: raise ValueError(f"--{k.replace('_', '-')} {getattr(args, k)}: must be >= 1")
-        if args.guidance < 0:
-            raise ValueError(f"--guidance {args.guidance}: must be >= 0 (0 or 1: no classifier-free guidance)")
-        if args.estimate:                                                  # before the model loads; writes nothing
-            from synthbridge.estimate import estimate_generate
-            print(estimate_generate(args, classes)); return 0
-        resolve_dtype(None if args.dtype == "auto" else args.dtype, torch.device("cpu"))
-        pipe = load_pipeline(args.model, scheduler=None if args.scheduler == "none" else args.scheduler,
-                             dtype=None if args.dtype == "auto" else args.dtype, device=args.device,
-                             safety_checker=args.safety_checker, attention_slicing=args.attention_slicing,
-                             vae_slicing=args.vae_slicing)
-    token = args.style_token
-    if args.style_embeds:
-        token = load_style_token(pipe, args.style_embeds, token=args.style_token)
-    with usage_errors():
-        plan = _prepare(pipe, classes, args.out, args.n_per_class, args.guidance, args.steps, prompts, args.height,
-                        args.width,
-                        args.batch_size, args.seed, token if prompts == "dsi" else None, args.format, args.quality,
-                        args.save_size,
-                        args.shard, args.overwrite, args.retries)
-    res = _run(plan, progress=args.progress, summary=True)
-    fails = 0
-    if res is not None: fails = len(getattr(getattr(res, "summary", None), "failed", []))
-    else:
-        d = json.loads((plan["out"]/f"done.{plan['shard'][0]}-of-{plan['shard'][1]}.json").read_text(encoding="utf-8"))
-        fails = len(d["failed"])
-    return 1 if fails else 0
