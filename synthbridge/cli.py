@@ -342,8 +342,8 @@ OPTIONS = {
         (("--format",), dict(default="md,html,csv", help="table formats, comma-separated: md, html, csv")),
         (("--only",), dict(default=None,
                            help="comma-separated reports to make: " + ", ".join(_REPORT_NAMES) + " (default: all)"))],
-    "demo": [(("--quick",), dict(action="store_true",
-                                 help="the quick preset: 1 seed, fewer images and epochs (about 3 min on 2 CPU cores)")),
+    "demo": [(("--quick",), dict(action="store_true", help="the quick preset: 1 seed, fewer images and epochs "
+                                 "(about 3 min on 2 CPU cores)")),
         ("out", dict(required=False, default="synthbridge-demo", help="results folder (created; a rerun resumes)")),
         ("dataset", dict(default="fashion-catalog", help="fashion-catalog (the CPU miniature), another dataset name of "
                          "the registry (the paper's setting), or a folder with train/ and test/")),
@@ -361,12 +361,13 @@ OPTIONS = {
         (("--stage1-epochs",), dict(type=int, default=None,
                                     help="epochs on the synthetic images of bridged transfer (default: the preset's)")),
         ("size", dict(default=None, help="training image side in px (default: the preset's)")),
-        (("--lr",), dict(type=float, default=None, help="learning rate (default: the preset's; paper setting: Table 5)")),
+        (("--lr",), dict(type=float, default=None,
+                         help="learning rate (default: the preset's; paper setting: Table 5)")),
         (("--test-per-class",), dict(type=int, default=None, help="evaluate on a fixed stratified subset of this many "
                                      "test images per class; 0: all of them (default: the preset's)")),
-        (("--split",), dict(default=None, choices=("test", "val"), help="where to evaluate: test (the default), or val: "
-                            "train on the rest of the training images and evaluate on a held-out part of them, to "
-                            "choose settings without the test set")),
+        (("--split",), dict(default=None, choices=("test", "val"), help="where to evaluate: test (the default), or "
+                            "val: train on the rest of the training images and evaluate on a held-out part of them, "
+                            "to choose settings without the test set")),
         (("--min-scale",), dict(type=float, default=None, help="smallest share of the image area that the random "
                                 "training crop keeps, in (0, 1]; 1: no crop (default: the preset's)")),
         ("weights", dict(help="local ImageNet checkpoint of --arch (default: the offline EfficientNet-Lite0 weights, "

@@ -17,7 +17,8 @@ __all__ = ['run_generate', 'run_invert', 'run_train', 'run_leep', 'run_train_min
 def run_generate(args) -> int:
     "`synthbridge generate`: check the options, load the model, generate; 0 on success, 1 if images failed."
     import torch
-    from synthbridge.generate import _check_foreign, _dataset_classes, _old_settings, _prepare, _read_classes, _resolve_shard, _run
+    from synthbridge.generate import (_check_foreign, _dataset_classes, _old_settings, _prepare, _read_classes,
+                                      _resolve_shard, _run)
     from synthbridge.pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype
     with usage_errors():
         if bool(args.classes) == bool(args.dataset):
@@ -32,10 +33,6 @@ def run_generate(args) -> int:
         _resolve_shard(args.shard)
         out = Path(args.out).expanduser()
         if _old_settings(out) is None: _check_foreign(out)                  # before the model loads
-        for k in ("n_per_class", "steps", "batch_size"):
-            if getattr(args, k) < 1: raise ValueError(f"--{k.replace('_', '-')} {getattr(args, k)}: must be >= 1")
-        if args.guidance < 0:
-            raise ValueError(f"--guidance {args.guidance}: must be >= 0 (0 or 1: no classifier-free guidance)")
         if args.estimate:                                                  # before the model loads; writes nothing
             from synthbridge.estimate import estimate_generate
             print(estimate_generate(args, classes)); return 0
