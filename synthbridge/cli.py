@@ -6,7 +6,7 @@ Docs: https://synthbridge.github.io/synthbridge/cli.html.md"""
 
 # %% ../nbs/11_cli.ipynb #12c91f8f
 from __future__ import annotations
-import argparse, importlib, sys, warnings
+import argparse, sys, warnings
 from pathlib import Path
 import synthbridge
 from .core import UsageError, _one_line, usage_errors
@@ -43,7 +43,9 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 # %% ../nbs/11_cli.ipynb #28e2b4f5
 def _run_lazily(cmd):
-    def run(args): return getattr(importlib.import_module("synthbridge.commands"), _fn_name(cmd, "run"))(args)
+    def run(args):
+        from synthbridge import commands                                # torch and the rest: only for a command that runs
+        return getattr(commands, _fn_name(cmd, "run"))(args)
     return run
 
 def build_parser(cmd: str | None = None) -> argparse.ArgumentParser:
