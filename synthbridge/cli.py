@@ -44,7 +44,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 # %% ../nbs/11_cli.ipynb #28e2b4f5
 def _run_lazily(cmd):
     def run(args):
-        from synthbridge import commands                                # torch and the rest: only for a command that runs
+        from synthbridge import commands                # torch and the rest: only when a command runs
         return getattr(commands, _fn_name(cmd, "run"))(args)
     return run
 
@@ -125,6 +125,7 @@ def add_common(parser, *names, **overrides):
 
 # %% ../nbs/11_cli.ipynb #25d62355
 _CLI_WORDS = {"overwrite=True (--overwrite)": "--overwrite", "overwrite=True": "--overwrite",
+              "guidance_scale=": "--guidance ",
               "`adopt=True`, `synthbridge sweep --adopt`": "--adopt",
               "(`load_style_token(pipe, 'learned_embeds.safetensors')` or `pipe.load_textual_inversion(...)`)":
                   "(--style-embeds learned_embeds.safetensors)",
@@ -141,7 +142,7 @@ _AT_LEAST = {1: ("size", "batch_size", "steps", "epochs", "stage1_epochs", "n_pe
                  "n_source", "max_tasks", "workers", "height", "width", "save_size"),
              0: ("num_workers", "retries")}
 _POSITIVE = ("lr", "stage1_lr", "mixup_alpha", "heartbeat", "stale_after")
-_NON_NEGATIVE = ("wd", "guidance", "cfg_drop", "noise_offset")
+_NON_NEGATIVE = ("wd", "cfg_drop", "noise_offset")   # --guidance: by the settings of its command
 _WEIGHT_FILES = {"style_embeds": "learned_embeds.safetensors", "stage1": None, "weights": None}
 
 def _flag(dest): return "--" + dest.replace("_", "-")

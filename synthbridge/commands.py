@@ -17,8 +17,9 @@ __all__ = ['run_generate', 'run_invert', 'run_train', 'run_leep', 'run_train_min
 def run_generate(args) -> int:
     "`synthbridge generate`: check the options, load the model, generate; 0 on success, 1 if images failed."
     import torch
-    from synthbridge.generate import (_check_foreign, _dataset_classes, _old_settings, _prepare, _read_classes,
-                                      _resolve_shard, _run)
+    from dataclasses import replace
+    from synthbridge.generate import (GenerateSettings, _check_foreign, _dataset_classes, _old_settings, _prepare,
+                                      _read_classes, _resolve_shard, _run)
     from synthbridge.pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype
     with usage_errors():
         if bool(args.classes) == bool(args.dataset):
@@ -30,6 +31,12 @@ def run_generate(args) -> int:
         if args.style_embeds and not Path(args.style_embeds).expanduser().exists():
             raise FileNotFoundError(f"--style-embeds {args.style_embeds!r}: no such file")
         if prompts == "dsi" and not style: raise ValueError("--prompts dsi needs --style-token or --style-embeds")
+        settings = GenerateSettings(n_per_class=args.n_per_class, guidance_scale=args.guidance,
+                                    num_inference_steps=args.steps, prompts=prompts, height=args.height,
+                                    width=args.width, batch_size=args.batch_size, seed=args.seed,
+                                    style_token=args.style_token if prompts == "dsi" else None,
+                                    image_format=args.format, quality=args.quality, size=args.save_size,
+                                    retries=args.retries)                  # checked here, before the model loads
         _resolve_shard(args.shard)
         out = Path(args.out).expanduser()
         if _old_settings(out) is None: _check_foreign(out)                  # before the model loads
@@ -45,11 +52,8 @@ def run_generate(args) -> int:
     if args.style_embeds:
         token = load_style_token(pipe, args.style_embeds, token=args.style_token)
     with usage_errors():
-        plan = _prepare(pipe, classes, args.out, args.n_per_class, args.guidance, args.steps, prompts, args.height,
-                        args.width,
-                        args.batch_size, args.seed, token if prompts == "dsi" else None, args.format, args.quality,
-                        args.save_size,
-                        args.shard, args.overwrite, args.retries)
+        settings = replace(settings, style_token=token if prompts == "dsi" else None)   # the token of --style-embeds
+        plan = _prepare(pipe, classes, args.out, settings, args.shard, args.overwrite)
     res = _run(plan, progress=args.progress, summary=True)
     fails = 0
     if res is not None: fails = len(getattr(getattr(res, "summary", None), "failed", []))
