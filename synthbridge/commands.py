@@ -77,13 +77,12 @@ def run_invert(args) -> int:
         except (ValueError, AssertionError):
             raise UsageError(f"--shots {args.shots!r}: 'full' or an integer >= 1") from None
     if args.steps < 1: raise UsageError(f"--steps {args.steps}: need >= 1")
-    try:
+    with usage_errors():
         if args.real is not None: items, labels, classes, where = _image_folder(args.real, args.seed)
         else:
             from synthbridge.registry import get_dataset
             ds = get_dataset(args.dataset, root=args.root)
             items, labels, classes = [x for x, _ in ds.train], [int(y) for _, y in ds.train], list(ds.classes)
-    except (KeyError, ValueError, FileNotFoundError) as e: raise UsageError(str(e).strip("'\"")) from e
     if shots is not None:
         from synthbridge.registry import few_shot
         idx = few_shot(labels, shots, args.seed); items, labels = [items[i] for i in idx], [labels[i] for i in idx]
@@ -94,8 +93,8 @@ def run_invert(args) -> int:
         from synthbridge.quality import check_token
         return check_token(args, items, labels, classes)
     if args.quality_images < 0: raise UsageError(f"--quality-images {args.quality_images}: give 0 (skip) or more")
-    try: OwnedFiles(Path(args.out).expanduser(), "invert").check(_EMBEDS, "dsi.json", "quality.json")   # before the model loads
-    except ValueError as e: raise UsageError(str(e)) from None
+    with usage_errors():                                                   # before the model loads
+        OwnedFiles(Path(args.out).expanduser(), "invert").check(_EMBEDS, "dsi.json", "quality.json")
     if args.real is not None: print(f"learning the style on {len(items)} training images of {where}")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     try: pipe = load_pipeline(args.model, device=device)
@@ -110,9 +109,9 @@ def run_invert(args) -> int:
                            gradient_checkpointing=args.gradient_checkpointing, attention_slicing=args.attention_slicing,
                            scale_lr=args.scale_lr, progress=args.progress, overwrite=args.overwrite,
                            _on_checked=lambda: checked.append(True))
-    except (ValueError, FileNotFoundError, KeyError, TypeError) as e:
-        if not checked: raise UsageError(str(e)) from e
-        raise
+    except Exception:
+        if checked: raise                                  # after the checks: a failure while working, not bad input
+        with usage_errors(TypeError): raise
     l, rate = res.losses, res.steps_per_s
     speed = f"{rate:.2f} steps/s" if np.isfinite(rate) else "finished before, nothing trained now"   # a no-op rerun
     print(f"{res.token}: {res.path} ({len(l)} steps, loss {np.mean(l[:50]):.4f} -> {np.mean(l[-50:]):.4f}, "
@@ -224,14 +223,13 @@ def run_train_mini(args) -> int:
     if args.threads < 1: raise UsageError(f"--threads {args.threads}: must be >= 1")
     if args.latent_channels < 1: raise UsageError(f"--latent-channels {args.latent_channels}: must be >= 1")
     if args.eval_n_per_class < 1: raise UsageError(f"--eval-n-per-class {args.eval_n_per_class}: must be >= 1")
-    try:
+    with usage_errors():
         check_train_args(steps=args.steps, batch_size=args.batch_size, vae_steps=args.vae_steps, vae_batch_size=32,
                           n_source=args.n_source, ckpt_every=100, image_size=args.image_size, cfg_drop=args.cfg_drop,
                           hidden=32, vae_channels=(16, 32, 32), unet_channels=(64, 64))
         fashion_mnist_root(args.root)
         if args.vae_from: check_vae_from(args.vae_from, label=f"--vae-from {args.vae_from}")
         if args.unet_from: check_vae_from(args.unet_from, label=f"--unet-from {args.unet_from}")
-    except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from e
     train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
                cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
                resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus,
@@ -257,15 +255,13 @@ def _sweep_setup(args):
         given = [k for k, v in _CLUSTER_OPTS.items() if getattr(args, k, v) != v]
         if given: raise UsageError(f"--{given[0].replace('_', '-')}: only with --executor slurm or local")
     else: _executor_opts(args)    # bad values are reported before the store is touched
-    try: grid = load_grid(args.grid)
-    except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from None
+    with usage_errors(): grid = load_grid(args.grid)
     if args.root: grid.root = args.root
     if args.workers < 1: raise UsageError(f"--workers {args.workers}: give 1 or more")
     store = Path(args.store or grid.out or Path("synthbridge-store")/grid.name)
     if args.dry_run and not store.expanduser().exists():  # --dry-run writes nothing: no store yet, so nothing is done
         return grid, types.SimpleNamespace(path=store.expanduser(), done_ids=set)
-    try: st = open_store(store, grid, adopt=args.adopt, stale_after=args.stale_after)
-    except ValueError as e: raise UsageError(str(e)) from None
+    with usage_errors(): st = open_store(store, grid, adopt=args.adopt, stale_after=args.stale_after)
     return grid, st
 
 def run_sweep(args) -> int:
@@ -330,8 +326,8 @@ def _executor_opts(args) -> dict:
 def _submit_sweep(args, grid, st) -> int:
     "`synthbridge sweep --executor slurm|local`: submit the workers; 0 when submitted (slurm) or when all is done."
     from synthbridge.runner import submit_grid, sweep_executor
-    try: ex = sweep_executor(args.executor, folder=st.path.resolve()/"submitit", **_executor_opts(args))
-    except (ValueError, RuntimeError) as e: raise UsageError(str(e)) from None
+    with usage_errors(RuntimeError):
+        ex = sweep_executor(args.executor, folder=st.path.resolve()/"submitit", **_executor_opts(args))
     wait = args.executor == "local" or args.wait
     r = submit_grid(grid, st, executor=ex, workers=args.workers, device=args.device, wait=wait,
                     max_tasks=args.max_tasks, heartbeat=args.heartbeat, stale_after=args.stale_after)
@@ -345,10 +341,9 @@ def _submit_sweep(args, grid, st) -> int:
 def run_report(args) -> int:
     "`synthbridge report`: the paper's tables and figures from a results store."
     from synthbridge.report import report
-    try:
+    with usage_errors():
         r = report(args.store, args.out, formats=[f.strip() for f in args.format.split(",") if f.strip()],
                    only=[s.strip() for s in args.only.split(",")] if args.only else None)
-    except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from None
     for p in r["written"]: print(f"wrote {p}")
     for n, why in r["skipped"].items(): print(f"skipped {n}: {why}")
     return 0
@@ -392,7 +387,7 @@ def run_demo(args) -> int:
     from synthbridge.demo import DEMO_FILES, demo
     from synthbridge.demo_runs import SETTING_KEYS, demo_settings
     kw = {}
-    try:
+    with usage_errors(TypeError, RuntimeError):
         kw = _cli_kwargs(args)
         demo_settings(kw["quick"], kw["dataset"], kw["model"], kw["arch"], kw["weights"], kw["root"], kw["guidance"],
                       **{k: kw[k] for k in SETTING_KEYS if k in kw})
@@ -403,8 +398,6 @@ def run_demo(args) -> int:
         if kw["device"] is not None:
             import torch
             torch.device(kw["device"])
-    except (ValueError, TypeError, KeyError, FileNotFoundError, RuntimeError) as e:
-        raise UsageError(str(e).strip("'\"")) from None
     if getattr(args, "study", False): return _run_study(args, kw)
     if getattr(args, "parts", None): raise UsageError("--parts needs --study")
     res = demo(**kw)
