@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse, sys, warnings
 from pathlib import Path
 import synthbridge
-from .core import UsageError, _one_line, usage_errors
+from .core import UsageError, usage_errors
 
 # %% auto #0
 __all__ = ['COMMANDS', 'COMMON_OPTIONS', 'OPTIONS', 'HelpFormatter', 'build_parser', 'main', 'add_common', 'check_device',
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
         check_values(args)
         return int(args.run(args) or 0)
     except UsageError as e:
-        print(f"synthbridge {args.command}: error: {_cli_words(_one_line(e))}", file=sys.stderr); return 2
+        print(f"synthbridge {args.command}: error: {_cli_words(str(e))}", file=sys.stderr); return 2
     except KeyboardInterrupt:
         print(f"synthbridge {args.command}: interrupted; rerun the same command to resume", file=sys.stderr); return 1
 

@@ -217,21 +217,17 @@ class OwnedFiles:
 
 # %% ../nbs/00_core.ipynb #2fbde2dd
 class UsageError(ValueError):
-    "Bad command-line input, found before any work starts: reported with exit code 2."
+    "Bad command-line input, found before any work starts: reported in one line, with exit code 2."
+    def __init__(self, msg): super().__init__(re.sub(r"\s*\n\s*", " ", str(msg)).strip())
 
 # %% ../nbs/00_core.ipynb #6b576529
-def _one_line(e) -> str:
-    "The message of `e` on one line (a `KeyError`'s own text, without the quotes `str` adds)."
-    msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-    return re.sub(r"\s*\n\s*", " ", str(msg)).strip()
-
 @contextlib.contextmanager
 def usage_errors(*extra): # more exception types to report as usage errors
     "Report the errors of checking the input (ValueError, KeyError, missing files, ...) as one-line `UsageError`s."
     try: yield
     except UsageError: raise
     except (ValueError, KeyError, FileNotFoundError, NotADirectoryError, *extra) as e:
-        raise UsageError(_one_line(e)) from None
+        raise UsageError(e.args[0] if isinstance(e, KeyError) and e.args else e) from None   # a KeyError's own text
 
 # %% ../nbs/00_core.ipynb #6b04c4ee
 def close_names(name, names, n: int = 3) -> str:
