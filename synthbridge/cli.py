@@ -6,31 +6,27 @@ Docs: https://synthbridge.github.io/synthbridge/cli.html.md"""
 
 # %% ../nbs/11_cli.ipynb #12c91f8f
 from __future__ import annotations
-import argparse, contextlib, difflib, importlib, re, sys, warnings
+import argparse, sys, warnings
 from pathlib import Path
 import synthbridge
+from .core import UsageError, usage_errors
 
 # %% auto #0
-__all__ = ['COMMANDS', 'COMMON_OPTIONS', 'OPTIONS', 'UsageError', 'HelpFormatter', 'build_parser', 'main', 'add_common',
-           'usage_errors', 'close_names', 'check_device', 'check_values', 'add_options', 'add_data_options']
+__all__ = ['COMMANDS', 'COMMON_OPTIONS', 'OPTIONS', 'HelpFormatter', 'build_parser', 'main', 'add_common', 'check_device',
+           'check_values', 'add_options']
 
 # %% ../nbs/11_cli.ipynb #db0059a4
 COMMANDS = {
-    "generate": ("synthbridge.generate",
-                 "Generate a synthetic image set with a text-to-image model (resumable, shardable)"),
-    "invert": ("synthbridge.dsi", "Learn one style token over a real dataset (dataset style inversion)"),
-    "train": ("synthbridge.transfer", "Fine-tune an ImageNet model: vanilla, mixed, bridged, bridged++ transfer"),
-    "leep": ("synthbridge.leep", "LEEP transferability of a model (ImageNet or synthetic-finetuned) to a real dataset"),
-    "sweep": ("synthbridge.runner", "Run an experiment grid (TOML) into a shared, crash-safe results store"),
-    "report": ("synthbridge.report", "Tables and figures of the paper from a results store"),
-    "demo": ("synthbridge.demo", "The paper's study on the embedded CPU miniature (Fashion-MNIST, mini generator)"),
-    "train-mini": ("synthbridge.mini_eval", "Retrain the embedded miniature text-to-image model on Fashion-MNIST"),
+    "generate": "Generate a synthetic image set with a text-to-image model (resumable, shardable)",
+    "invert": "Learn one style token over a real dataset (dataset style inversion)",
+    "train": "Fine-tune an ImageNet model: vanilla, mixed, bridged, bridged++ transfer",
+    "leep": "LEEP transferability of a model (ImageNet or synthetic-finetuned) to a real dataset",
+    "sweep": "Run an experiment grid (TOML) into a shared, crash-safe results store",
+    "report": "Tables and figures of the paper from a results store",
+    "demo": "The paper's study on the embedded CPU miniature (Fashion-MNIST, mini generator)",
+    "train-mini": "Retrain the embedded miniature text-to-image model on Fashion-MNIST",
 }
-"Subcommand name -> (module that implements it, one-line help)."
-
-# %% ../nbs/11_cli.ipynb #d3979e70
-class UsageError(ValueError):
-    "Bad command-line input, found before any work starts: reported with exit code 2."
+"Subcommand name -> one-line help; `synthbridge.commands.run_<name>` runs it."
 
 # %% ../nbs/11_cli.ipynb #be3b1cc5
 def _fn_name(cmd, what): return f"{what}_{cmd.replace('-', '_')}"
@@ -47,23 +43,23 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 # %% ../nbs/11_cli.ipynb #28e2b4f5
 def _run_lazily(cmd):
-    mod = COMMANDS[cmd][0]
-    def run(args): return getattr(importlib.import_module(mod), _fn_name(cmd, "run"))(args)
+    def run(args):
+        from synthbridge import commands                # torch and the rest: only when a command runs
+        return getattr(commands, _fn_name(cmd, "run"))(args)
     return run
 
 def build_parser(cmd: str | None = None) -> argparse.ArgumentParser:
-    "The `synthbridge` parser; the options of `cmd` are loaded from its module (only that one is imported)."
+    "The `synthbridge` parser; only the options of `cmd` are added (the others are not needed to parse it)."
     p = argparse.ArgumentParser(prog="synthbridge", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Synthetic images from text-to-image models for transfer learning (bridged transfer, "
                     "dataset style inversion).\nEach step of the study is a subcommand; "
                     "`synthbridge COMMAND --help` explains its options and their defaults.")
     p.add_argument("--version", action="version", version=f"synthbridge {synthbridge.__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (mod, help) in COMMANDS.items():
+    for name, help in COMMANDS.items():
         sp = sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
         if name == cmd:
-            if name in OPTIONS: add_options(sp, name)                  # declared here: `--help` imports no torch
-            else: getattr(importlib.import_module(mod), _fn_name(name, "add") + "_args")(sp)
+            add_options(sp, name)                                      # declared here: `--help` imports no torch
             sp.set_defaults(run=_run_lazily(name))
     return p
 
@@ -83,7 +79,7 @@ def main(argv=None) -> int:
         check_values(args)
         return int(args.run(args) or 0)
     except UsageError as e:
-        print(f"synthbridge {args.command}: error: {_cli_words(_one_line(e))}", file=sys.stderr); return 2
+        print(f"synthbridge {args.command}: error: {_cli_words(str(e))}", file=sys.stderr); return 2
     except KeyboardInterrupt:
         print(f"synthbridge {args.command}: interrupted; rerun the same command to resume", file=sys.stderr); return 1
 
@@ -129,6 +125,7 @@ def add_common(parser, *names, **overrides):
 
 # %% ../nbs/11_cli.ipynb #25d62355
 _CLI_WORDS = {"overwrite=True (--overwrite)": "--overwrite", "overwrite=True": "--overwrite",
+              "guidance_scale=": "--guidance ",
               "`adopt=True`, `synthbridge sweep --adopt`": "--adopt",
               "(`load_style_token(pipe, 'learned_embeds.safetensors')` or `pipe.load_textual_inversion(...)`)":
                   "(--style-embeds learned_embeds.safetensors)",
@@ -139,34 +136,13 @@ def _cli_words(msg: str) -> str:
     for py, cli in _CLI_WORDS.items(): msg = msg.replace(py, cli)
     return msg
 
-def _one_line(e) -> str:
-    "The message of `e` on one line (a `KeyError`'s own text, without the quotes `str` adds)."
-    msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-    return re.sub(r"\s*\n\s*", " ", str(msg)).strip()
-
-# %% ../nbs/11_cli.ipynb #3d3714e8
-@contextlib.contextmanager
-def usage_errors(*extra): # more exception types to report as usage errors
-    "Report the errors of checking the input (ValueError, KeyError, missing files, ...) as one-line `UsageError`s."
-    try: yield
-    except UsageError: raise
-    except (ValueError, KeyError, FileNotFoundError, NotADirectoryError, *extra) as e:
-        raise UsageError(_one_line(e)) from None
-
-# %% ../nbs/11_cli.ipynb #7d1dfed9
-def close_names(name, names, n: int = 3) -> str:
-    "'; close names: a, b' for the names of `names` closest to `name` (case-insensitive), else ''."
-    low = {str(x).lower(): str(x) for x in names}
-    close = [low[c] for c in difflib.get_close_matches(str(name).lower(), list(low), n=n, cutoff=0.6)]
-    return f"; close names: {', '.join(close)}" if close else ""
-
 # %% ../nbs/11_cli.ipynb #e2b59730
 _AT_LEAST = {1: ("size", "batch_size", "steps", "epochs", "stage1_epochs", "n_per_class", "num_vectors",
                  "checkpoint_every", "validate_every", "resolution", "image_size", "threads", "eval_n_per_class",
                  "n_source", "max_tasks", "workers", "height", "width", "save_size"),
              0: ("num_workers", "retries")}
 _POSITIVE = ("lr", "stage1_lr", "mixup_alpha", "heartbeat", "stale_after")
-_NON_NEGATIVE = ("wd", "guidance", "cfg_drop", "noise_offset")
+_NON_NEGATIVE = ("wd", "cfg_drop", "noise_offset")   # --guidance: by the settings of its command
 _WEIGHT_FILES = {"style_embeds": "learned_embeds.safetensors", "stage1": None, "weights": None}
 
 def _flag(dest): return "--" + dest.replace("_", "-")
@@ -216,6 +192,12 @@ _SCHEDULER_NAMES = ("ddpm", "ddim", "pndm", "lms", "euler", "euler-a", "heun", "
 _PIPELINE_NAMES = ("vanilla", "mixed", "bridged", "bridged+fc", "bridged++", "fixed-vanilla", "fixed-bridged",
                    "fixed-bridged+fc")
 _METRIC_NAMES = ("top1", "mean_per_class")
+_EXECUTOR_NAMES = ("processes", "local", "slurm")
+_REPORT_NAMES = ("table2", "fig4", "fig5", "fig6", "table1", "table3", "fig3")
+
+def _grid_help() -> str:
+    from synthbridge.grid import shipped_grids
+    return "grid file (TOML), or the name of a shipped grid: " + ", ".join(shipped_grids())
 
 def _data_options(synthetic=True):
     return [("dataset", {}), "root", "real"] + ([(("--synthetic",), dict(default=None,
@@ -323,31 +305,106 @@ OPTIONS = {
         (("--no-resume",), dict(action="store_true", help="discard checkpoints of an interrupted run and start over")),
         (("--no-eval",), dict(action="store_true", help="skip the quality measurement and model-card figures")),
         (("--eval-n-per-class",), dict(type=int, default=100, help="generated images per class for the CAS"))],
+    "sweep": [(("grid",), dict(help=_grid_help)),
+        (("--store",), dict(default=None, help="results store folder, shared by every runner of the grid "
+                            "(default: the grid's `out`, else synthbridge-store/<grid name>)")),
+        (("--workers",), dict(type=int, default=1, help="runners: processes started here, or (with --executor "
+                              "slurm|local) submitit jobs, the SLURM job array's size")),
+        ("device", dict(help="torch device; with --workers a comma list spread over the workers "
+                             "(e.g. cuda:0,cuda:1; default: cuda:LOCAL_RANK, cuda or cpu)")),
+        ("root", dict(default=None, help="folder of the real datasets (default: the grid's `root`)")),
+        (("--adopt",), dict(action="store_true", help="take a store written by another grid (its results stay)")),
+        (("--dry-run",), dict(action="store_true", help="print the plan and what is done, then exit")),
+        ("estimate", dict(help="print images, runs, training image-steps, disk and GPU-hours per device (published "
+                               "rates with their sources), less what the store holds; write nothing")), "probe",
+        (("--max-tasks",), dict(type=int, default=None, help="stop after this many tasks (default: all)")),
+        (("--stale-after",), dict(type=float, default=600,
+                                  help="seconds without heartbeat after which another host's claim is taken over")),
+        (("--heartbeat",), dict(type=float, default=30, help="seconds between heartbeats of a claim")),
+        dict(group="cluster (submitit)", description="where the workers run, and what each worker job asks for",
+             options=[
+            (("--executor",), dict(default="processes", choices=_EXECUTOR_NAMES, help="processes started here; "
+                                   "'slurm': a SLURM job array, requeued after preemption or timeout; 'local': the "
+                                   "same jobs as processes here")),
+            (("--partition",), dict(default=None, help="SLURM partition of the worker jobs")),
+            (("--gpus",), dict(type=int, default=None, help="GPUs per worker job (default: 1 on SLURM, 0 locally)")),
+            (("--cpus",), dict(type=int, default=None, help="CPUs per worker job (SLURM's --cpus-per-task)")),
+            (("--mem",), dict(type=float, default=None, help="memory per worker job in GB")),
+            (("--time",), dict(default="24:00:00", help="time limit of a worker job: minutes, or SLURM's H:MM:SS or "
+                               "D-H:MM:SS; then it is requeued and resumes")),
+            (("--max-running",), dict(type=int, default=None,
+                                      help="most array jobs running at once (default: all)")),
+            (("--max-requeues",), dict(type=int, default=20, help="timeouts after which a worker is not requeued "
+                                       "(preemptions do not count)")),
+            (("--slurm",), dict(action="append", default=[], metavar="KEY=VALUE", help="another submitit SLURM "
+                                "parameter, e.g. account=abc, qos=high, constraint=a100 (repeatable)")),
+            (("--wait",), dict(action="store_true", help="with --executor slurm: wait for the workers to end "
+                               "(--executor local always waits)"))])],
+    "report": [(("--store",), dict(required=True, help="results store folder (written by `synthbridge sweep`)")),
+        ("out", dict(help="folder for the tables and figures (created)")),
+        (("--format",), dict(default="md,html,csv", help="table formats, comma-separated: md, html, csv")),
+        (("--only",), dict(default=None,
+                           help="comma-separated reports to make: " + ", ".join(_REPORT_NAMES) + " (default: all)"))],
+    "demo": [(("--quick",), dict(action="store_true", help="the quick preset: 1 seed, fewer images and epochs "
+                                 "(about 3 min on 2 CPU cores)")),
+        ("out", dict(required=False, default="synthbridge-demo", help="results folder (created; a rerun resumes)")),
+        ("dataset", dict(default="fashion-catalog", help="fashion-catalog (the CPU miniature), another dataset name of "
+                         "the registry (the paper's setting), or a folder with train/ and test/")),
+        ("model", dict(default="mini-web",
+                       help="text-to-image model: mini-web (embedded), a pipeline folder, or a hub id")),
+        ("arch", dict(default="tf_efficientnet_lite0",
+                      help="timm architecture of the classifier (the paper: resnet18.tv_in1k)")),
+        ("shots", dict(default=None, help="real images per class: an integer k or 'full' (default: the preset's)")),
+        "root", "guidance",
+        ("steps", dict(type=int, default=None, help="DDPM steps per synthetic image (default: the preset's)")),
+        ("batch_size", dict(type=int, default=None, help="training batch size (default: the preset's)")), "device",
+        (("--seeds",), dict(default=None, help="comma-separated training seeds, e.g. 0,1,2 (default: the preset's)")),
+        (("--n-per-class",), dict(type=int, default=None, help="synthetic images per class (default: the preset's)")),
+        (("--epochs",), dict(type=int, default=None, help="epochs on the real images (default: the preset's)")),
+        (("--stage1-epochs",), dict(type=int, default=None,
+                                    help="epochs on the synthetic images of bridged transfer (default: the preset's)")),
+        (("--size",), dict(type=int, default=None, help="training image side in px (default: the preset's)")),
+        (("--lr",), dict(type=float, default=None,
+                         help="learning rate (default: the preset's; paper setting: Table 5)")),
+        (("--test-per-class",), dict(type=int, default=None, help="evaluate on a fixed stratified subset of this many "
+                                     "test images per class; 0: all of them (default: the preset's)")),
+        (("--split",), dict(default=None, choices=("test", "val"), help="where to evaluate: test (the default), or "
+                            "val: train on the rest of the training images and evaluate on a held-out part of them, "
+                            "to choose settings without the test set")),
+        (("--min-scale",), dict(type=float, default=None, help="smallest share of the image area that the random "
+                                "training crop keeps, in (0, 1]; 1: no crop (default: the preset's)")),
+        (("--weights",), dict(default=None, help="local ImageNet checkpoint of --arch (default: the offline "
+                                                 "EfficientNet-Lite0 weights, else timm's)")),
+        (("--workers",), dict(type=int, default=None, help="processes sharing the runs (default: one per torch thread "
+                              "on the CPU, at most 4; 1 on a GPU)")),
+        "progress",
+        (("--study",), dict(action="store_true", help="measure all the paper's findings into a scoreboard (Table 2, "
+                            "Fig. 3-6, Table 3, Table 1; resumable; shares Table 2's runs with the demo in --out)")),
+        (("--parts",), dict(default=None, help="with --study: comma-separated parts to run "
+                            "(table2,fig4,fig5,fig6,table3; default: all)"))],
 }
-"Subcommand -> its options: a `COMMON_OPTIONS` name, (name, changed keywords) or (flags, keywords)."
+"""Subcommand -> its options: a `COMMON_OPTIONS` name, (name, changed keywords), (flags, keywords), or an argument
+group `dict(group=title, description=..., options=[...])`; a `help` may be a function, called when the parser is
+built."""
 
 # %% ../nbs/11_cli.ipynb #a5002f77
 def add_options(parser, # an argparse parser
                 cmd: str, # a key of `OPTIONS`
                ):
     "Add the options of subcommand `cmd` to `parser`."
-    for o in OPTIONS[cmd]:
-        if isinstance(o, str): add_common(parser, o)
-        elif isinstance(o[0], str): add_common(parser, o[0], **{o[0]: o[1]})
-        else: parser.add_argument(*o[0], **o[1])
-    return parser
+    return _add(parser, OPTIONS[cmd])
 
-# %% ../nbs/11_cli.ipynb #f4fbb87a
-def add_data_options(parser, synthetic: bool = True):
-    "Add the data options of `synthbridge train` (and, without `--synthetic`, `synthbridge leep`)."
-    for o in _data_options(synthetic):
-        if isinstance(o, str): add_common(parser, o)
-        elif isinstance(o[0], str): add_common(parser, o[0], **{o[0]: o[1]})
-        else: parser.add_argument(*o[0], **o[1])
+def _add(parser, options):
+    for o in options:
+        if isinstance(o, dict):                                                    # an argument group
+            _add(parser.add_argument_group(o["group"], o["description"]), o["options"]); continue
+        if isinstance(o, str): o = (o, {})
+        flags, kw = COMMON_OPTIONS[o[0]] if isinstance(o[0], str) else (o[0], {})
+        kw = {**kw, **o[1]}
+        if callable(kw.get("help")): kw["help"] = kw["help"]()                   # computed when the parser is built
+        parser.add_argument(*flags, **kw)
     return parser
 
 # %% ../nbs/11_cli.ipynb #07384534
 # `python -m synthbridge.cli`, `accelerate launch -m synthbridge.cli`
-if __name__ == "__main__" and "__file__" in globals():
-    from synthbridge.cli import main as _main  # the imported module, not `__main__`: subcommands raise *its* UsageError
-    sys.exit(_main())
+if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())

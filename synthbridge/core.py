@@ -6,13 +6,14 @@ Docs: https://synthbridge.github.io/synthbridge/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #3c696d6e
 from __future__ import annotations
-import contextlib, hashlib, inspect, json, numbers, os, socket, tempfile, threading, time
+import contextlib, difflib, hashlib, inspect, json, numbers, os, re, socket, tempfile, threading, time
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'PAPER_EPOCHS', 'MIN_SCALE', 'file_mode', 'atomic_path', 'temp_file', 'stale_temp', 'atomic_write_bytes',
            'atomic_write_text', 'atomic_write_json', 'atomic_save_safetensors', 'user_cache', 'is_image', 'is_int',
-           'kwargs_for', 'paper_epochs', 'check_min_scale', 'read_json', 'json_hash', 'file_sha256', 'OwnedFiles']
+           'kwargs_for', 'paper_epochs', 'check_min_scale', 'read_json', 'json_hash', 'file_sha256', 'OwnedFiles',
+           'UsageError', 'usage_errors', 'close_names']
 
 # %% ../nbs/00_core.ipynb #e017a174
 _UMASK_LOCK = threading.Lock()
@@ -213,3 +214,24 @@ class OwnedFiles:
         rec = self._records()
         for n in names: rec[str(n)] = dict(sha256=file_sha256(self.folder/n), command=self.command)
         atomic_write_json(self.folder/self.NAME, rec)
+
+# %% ../nbs/00_core.ipynb #2fbde2dd
+class UsageError(ValueError):
+    "Bad command-line input, found before any work starts: reported in one line, with exit code 2."
+    def __init__(self, msg): super().__init__(re.sub(r"\s*\n\s*", " ", str(msg)).strip())
+
+# %% ../nbs/00_core.ipynb #6b576529
+@contextlib.contextmanager
+def usage_errors(*extra): # more exception types to report as usage errors
+    "Report the errors of checking the input (ValueError, KeyError, missing files, ...) as one-line `UsageError`s."
+    try: yield
+    except UsageError: raise
+    except (ValueError, KeyError, FileNotFoundError, NotADirectoryError, *extra) as e:
+        raise UsageError(e.args[0] if isinstance(e, KeyError) and e.args else e) from None   # a KeyError's own text
+
+# %% ../nbs/00_core.ipynb #6b04c4ee
+def close_names(name, names, n: int = 3) -> str:
+    "'; close names: a, b' for the names of `names` closest to `name` (case-insensitive), else ''."
+    low = {str(x).lower(): str(x) for x in names}
+    close = [low[c] for c in difflib.get_close_matches(str(name).lower(), list(low), n=n, cutoff=0.6)]
+    return f"; close names: {', '.join(close)}" if close else ""

@@ -21,8 +21,8 @@ _all_ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo
 
 
 # %% auto #0
-__all__ = ['DEMO_FILES', 'DemoResult', 'demo', 'quick_demo_dir', 'add_demo_args', 'run_demo', 'DEMO_PIPELINES', 'PIPELINE_NAMES',
-           'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'DemoRunner', 'setting_line']
+__all__ = ['DEMO_FILES', 'DemoResult', 'demo', 'quick_demo_dir', 'DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE',
+           'demo_settings', 'demo_grid', 'DemoRunner', 'setting_line']
 
 # %% ../nbs/09_demo.ipynb #0afa116d
 def _label(s: dict) -> str:
@@ -342,111 +342,3 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
                                 "summary.json")
              if (out/n).exists()}
     return DemoResult(out=out, table=table, settings=s, timing=timing, files=files)
-
-# %% ../nbs/09_demo.ipynb #3438ed64
-def add_demo_args(parser):
-    "Options of `synthbridge demo`."
-    from synthbridge.cli import add_common
-    parser.add_argument("--quick", action="store_true",
-                        help="the quick preset: 1 seed, fewer images and epochs (about 3 min on 2 CPU cores)")
-    add_common(parser, "out", "dataset", "model", "arch", "shots", "root", "guidance", "steps", "batch_size", "device",
-               out=dict(required=False, default="synthbridge-demo", help="results folder (created; a rerun resumes)"),
-               dataset=dict(default="fashion-catalog",
-                            help="fashion-catalog (the CPU miniature), another dataset name of the "
-                                                          "registry (the paper's setting), or a folder with train/ and "
-                                                          "test/"),
-               model=dict(default="mini-web",
-                          help="text-to-image model: mini-web (embedded), a pipeline folder, or a hub id"),
-               arch=dict(default="tf_efficientnet_lite0",
-                         help="timm architecture of the classifier (the paper: resnet18.tv_in1k)"),
-               shots=dict(default=None, help="real images per class: an integer k or 'full' (default: the preset's)"),
-               steps=dict(type=int, default=None, help="DDPM steps per synthetic image (default: the preset's)"),
-               batch_size=dict(type=int, default=None, help="training batch size (default: the preset's)"))
-    parser.add_argument("--seeds", default=None,
-                        help="comma-separated training seeds, e.g. 0,1,2 (default: the preset's)")
-    parser.add_argument("--n-per-class", type=int, default=None,
-                        help="synthetic images per class (default: the preset's)")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs on the real images (default: the preset's)")
-    parser.add_argument("--stage1-epochs", type=int, default=None,
-                        help="epochs on the synthetic images of bridged transfer (default: the preset's)")
-    parser.add_argument("--size", type=int, default=None, help="training image side in px (default: the preset's)")
-    parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate (default: the preset's; paper setting: Table 5)")
-    parser.add_argument("--test-per-class", type=int, default=None,
-        help="evaluate on a fixed stratified subset of this many test images per class; 0: all of them (default: the "
-             "preset's)")
-    parser.add_argument("--split", default=None, choices=("test", "val"),
-        help="where to evaluate: test (the default), or val: train on the rest of the training images and evaluate on "
-             "a held-out part of them, to choose settings without the test set")
-    parser.add_argument("--min-scale", type=float, default=None,
-        help="smallest share of the image area that the random training crop keeps, in (0, 1]; 1: no crop "
-             "(default: the preset's)")
-    parser.add_argument("--weights", default=None,
-        help="local ImageNet checkpoint of --arch (default: the offline EfficientNet-Lite0 weights, else timm's)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="processes sharing the runs (default: one per torch thread on the CPU, at most 4; "
-                             "1 on a GPU)")
-    add_common(parser, "progress")
-    parser.add_argument("--study", action="store_true", help="measure all the paper's findings into a scoreboard "
-                        "(Table 2, Fig. 3-6, Table 3, Table 1; resumable; shares Table 2's runs with the demo in "
-                        "--out)")
-    parser.add_argument("--parts", default=None, help="with --study: comma-separated parts to run "
-                        "(table2,fig4,fig5,fig6,table3; default: all)")
-    return parser
-
-# %% ../nbs/09_demo.ipynb #3a4cef8c
-def _cli_kwargs(args) -> dict:
-    seeds = None
-    if args.seeds is not None:
-        try: seeds = [int(x) for x in str(args.seeds).split(",") if x.strip()]
-        except ValueError:
-            raise ValueError(f"--seeds {args.seeds!r}: give comma-separated integers, e.g. 0,1,2") from None
-    return dict(out=args.out, quick=args.quick, dataset=args.dataset, model=args.model, arch=args.arch,
-                weights=args.weights,
-                shots=args.shots, n_per_class=args.n_per_class, seeds=seeds, epochs=args.epochs,
-                stage1_epochs=args.stage1_epochs, size=args.size, guidance=args.guidance, lr=args.lr,
-                batch_size=args.batch_size, steps=args.steps, test_per_class=args.test_per_class,
-                split=args.split, min_scale=getattr(args, "min_scale", None), root=args.root,
-                device=args.device, progress=args.progress, workers=getattr(args, "workers", None))
-
-def _run_study(args, kw) -> int:
-    from synthbridge.cli import UsageError
-    from synthbridge.study import study, STUDY_PARTS
-    if kw["quick"]:
-        raise UsageError("--study and --quick do not go together (the study runs Table 2's default setting)")
-    if kw["dataset"] != "fashion-catalog":
-        raise UsageError(f"--study runs on the miniature (--dataset fashion-catalog), not {kw['dataset']!r}")
-    parts = [p.strip() for p in (args.parts or ",".join(STUDY_PARTS)).split(",") if p.strip()]
-    bad = [p for p in parts if p not in STUDY_PARTS]
-    if bad or not parts: raise UsageError(f"--parts {args.parts!r}: allowed are {', '.join(STUDY_PARTS)}")
-    t0 = time.time()
-    study(kw["out"], seeds=kw["seeds"], parts=parts, model=kw["model"], device=kw["device"], progress=kw["progress"],
-          workers=kw["workers"],
-          **{k: kw[k] for k in SETTING_KEYS if k in kw and kw[k] is not None and k != "seeds"})
-    print((Path(kw["out"]).expanduser()/"scoreboard.md").read_text(encoding="utf-8"))
-    print(f"scoreboard: {Path(kw['out']).expanduser()/'scoreboard.csv'} ({time.time() - t0:.0f} s)")
-    return 0
-
-def run_demo(args) -> int:
-    "`synthbridge demo`: check the options, run the demo, print where the report is; 0 on success."
-    from synthbridge.cli import UsageError
-    kw = {}
-    try:
-        kw = _cli_kwargs(args)
-        demo_settings(kw["quick"], kw["dataset"], kw["model"], kw["arch"], kw["weights"], kw["root"], kw["guidance"],
-                      **{k: kw[k] for k in SETTING_KEYS if k in kw})
-        if kw["workers"] is not None and kw["workers"] < 1:
-            raise ValueError(f"--workers {kw['workers']}: give 1 or more")
-        if Path(kw["out"]).expanduser().is_file(): raise ValueError(f"--out {kw['out']!r} is a file, not a folder")
-        if not getattr(args, "study", False): OwnedFiles(Path(kw["out"]).expanduser(), "demo").check(*DEMO_FILES)
-        if kw["device"] is not None:
-            import torch
-            torch.device(kw["device"])
-    except (ValueError, TypeError, KeyError, FileNotFoundError, RuntimeError) as e:
-        raise UsageError(str(e).strip("'\"")) from None
-    if getattr(args, "study", False): return _run_study(args, kw)
-    if getattr(args, "parts", None): raise UsageError("--parts needs --study")
-    res = demo(**kw)
-    print(res.files["table.md"].read_text(encoding="utf-8"))
-    print(f"report: {res.files['report.md']} ({res.timing['wall']:.0f} s)")
-    return 0

@@ -23,11 +23,12 @@ from .prompts import DSI_TEMPLATE, clean_classname
 from .core import is_image
 from .pipeline import STYLE_EMBEDS as _EMBEDS, load_pipeline, load_style_token
 from .pipeline import style_token_strings as _token_strings
+_all_ = ["load_style_token"]   # its former home: importable from here for one release
 from .latents import CACHE_DTYPES as _CACHE_DTYPES, LatentCache as _LatentCache, latent_scale as _latent_scale
 from .latents import open_rgb as _open_image, vae_input as _preprocess, vae_posterior as _encode
 
 # %% auto #0
-__all__ = ['dsi_loss', 'StyleInversion', 'invert_style', 'add_invert_args', 'run_invert']
+__all__ = ['dsi_loss', 'StyleInversion', 'invert_style', 'load_style_token']
 
 # %% ../nbs/07_dsi.ipynb #a7726b01
 def _image_name(item, i: int) -> str:
@@ -513,74 +514,10 @@ def _versions():
 # %% ../nbs/07_dsi.ipynb #ae8f16b6
 def _image_folder(path, seed: int = 0):
     "(files, labels, classes, what is learned on) of `--real`: a root's training split only, or every image of a folder."
-    from synthbridge.synthetic import read_folder
+    from synthbridge.data import read_folder
     path = Path(path).expanduser()
     if not path.is_dir(): raise FileNotFoundError(f"--real {path}: no such folder")
     ds = read_folder(path, seed=seed, valid_pct=0)            # no hold-out: a root's test split is the only one left out
     lay = ds.layout
     where = f"{lay['train']}; {lay['test']} is not used" if lay["test"] is not None else str(path)
     return [f for f, _ in ds.train], [l for _, l in ds.train], list(ds.classes), where
-
-# %% ../nbs/07_dsi.ipynb #e547538d
-def add_invert_args(parser):
-    "Add the options of `synthbridge invert` (declared in `synthbridge.cli.OPTIONS`) to an argparse parser."
-    from synthbridge.cli import add_options
-    return add_options(parser, "invert")
-
-# %% ../nbs/07_dsi.ipynb #88ec243e
-def run_invert(args) -> int:
-    "Run `synthbridge invert` from parsed arguments; returns the exit code (a rerun resumes)."
-    from synthbridge.cli import UsageError
-    if (args.dataset is None) == (args.real is None):
-        raise UsageError("give exactly one of --dataset NAME or --real FOLDER")
-    shots = None if str(args.shots).lower() in ("full", "none", "") else args.shots
-    if shots is not None:
-        try: shots = int(shots); assert shots >= 1
-        except (ValueError, AssertionError):
-            raise UsageError(f"--shots {args.shots!r}: 'full' or an integer >= 1") from None
-    if args.steps < 1: raise UsageError(f"--steps {args.steps}: need >= 1")
-    try:
-        if args.real is not None: items, labels, classes, where = _image_folder(args.real, args.seed)
-        else:
-            from synthbridge.registry import get_dataset
-            ds = get_dataset(args.dataset, root=args.root)
-            items, labels, classes = [x for x, _ in ds.train], [int(y) for _, y in ds.train], list(ds.classes)
-    except (KeyError, ValueError, FileNotFoundError) as e: raise UsageError(str(e).strip("'\"")) from e
-    if shots is not None:
-        from synthbridge.registry import few_shot
-        idx = few_shot(labels, shots, args.seed); items, labels = [items[i] for i in idx], [labels[i] for i in idx]
-    if args.estimate:                                                      # before the model loads; writes nothing
-        from synthbridge.estimate import estimate_invert
-        print(estimate_invert(args, len(items))); return 0
-    if args.check:                                                         # the quality of an existing token
-        from synthbridge.quality import check_token
-        return check_token(args, items, labels, classes)
-    if args.quality_images < 0: raise UsageError(f"--quality-images {args.quality_images}: give 0 (skip) or more")
-    try: OwnedFiles(Path(args.out).expanduser(), "invert").check(_EMBEDS, "dsi.json", "quality.json")   # before the model loads
-    except ValueError as e: raise UsageError(str(e)) from None
-    if args.real is not None: print(f"learning the style on {len(items)} training images of {where}")
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    try: pipe = load_pipeline(args.model, device=device)
-    except (OSError, ValueError) as e: raise UsageError(f"--model {args.model!r} cannot be loaded: {e}") from e
-    checked = []
-    try:
-        res = invert_style(pipe, items, labels, classes, args.out, token=args.token, initializer=args.initializer,
-                           steps=args.steps, lr=args.lr, batch_size=args.batch_size, resolution=args.resolution,
-                           num_vectors=args.num_vectors, seed=args.seed, cache_latents=not args.no_cache_latents,
-                           checkpoint_every=args.checkpoint_every, validate_every=args.validate_every,
-                           mixed_precision=None if args.mixed_precision == "no" else args.mixed_precision,
-                           gradient_checkpointing=args.gradient_checkpointing, attention_slicing=args.attention_slicing,
-                           scale_lr=args.scale_lr, progress=args.progress, overwrite=args.overwrite,
-                           _on_checked=lambda: checked.append(True))
-    except (ValueError, FileNotFoundError, KeyError, TypeError) as e:
-        if not checked: raise UsageError(str(e)) from e
-        raise
-    l, rate = res.losses, res.steps_per_s
-    speed = f"{rate:.2f} steps/s" if np.isfinite(rate) else "finished before, nothing trained now"   # a no-op rerun
-    print(f"{res.token}: {res.path} ({len(l)} steps, loss {np.mean(l[:50]):.4f} -> {np.mean(l[-50:]):.4f}, "
-          f"{speed} on {device})")
-    if args.quality_images:                                                # is the token any good?
-        from synthbridge.quality import report_quality
-        report_quality(pipe, res.token, list(zip(items, labels)), classes, args.out, n_per_class=args.quality_images,
-                       steps=args.quality_steps, seed=args.seed)
-    return 0

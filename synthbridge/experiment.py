@@ -10,9 +10,8 @@ __all__ = ['TABLE_DATASETS', 'METHODS', 'GRID_KEYS', 'GridError', 'Grid', 'shipp
            'SynthSpec', 'Stage1Spec', 'Run', 'Plan', 'task_deps', 'publish', 'Claim', 'Store', 'grid_fingerprint',
            'open_store', 'EXECUTORS', 'RunContext', 'real_dataset', 'EVAL_SETTINGS', 'SPLITS', 'check_split',
            'eval_split', 'make_style', 'make_synth', 'make_stage1', 'train_run', 'execute_task', 'run_grid',
-           'SweepWorker', 'sweep_executor', 'submit_grid', 'add_sweep_args', 'run_sweep', 'REPORTS', 'FORMATS',
-           'load_results', 'summarize', 'render_table', 'table2', 'table3', 'table1', 'fig4', 'fig5', 'fig6', 'fig3',
-           'report', 'add_report_args', 'run_report']
+           'SweepWorker', 'sweep_executor', 'submit_grid', 'REPORTS', 'FORMATS', 'load_results', 'summarize',
+           'render_table', 'table2', 'table3', 'table1', 'fig4', 'fig5', 'fig6', 'fig3', 'report']
 
 # %% ../nbs/10_experiment.ipynb #e871abcb
 from .grid import *
@@ -25,6 +24,6 @@ _all_ = ['TABLE_DATASETS', 'METHODS', 'GRID_KEYS', 'GridError', 'Grid', 'shipped
          'StyleSpec', 'SynthSpec', 'Stage1Spec', 'Run', 'Plan', 'task_deps', 'publish', 'Claim', 'Store',
          'grid_fingerprint', 'open_store', 'EXECUTORS', 'RunContext', 'real_dataset', 'EVAL_SETTINGS', 'SPLITS',
          'check_split', 'eval_split', 'make_style', 'make_synth', 'make_stage1', 'train_run', 'execute_task',
-         'run_grid', 'SweepWorker', 'sweep_executor', 'submit_grid', 'add_sweep_args', 'run_sweep', 'REPORTS',
+         'run_grid', 'SweepWorker', 'sweep_executor', 'submit_grid', 'REPORTS',
          'FORMATS', 'load_results', 'summarize', 'render_table', 'table2', 'table3', 'table1', 'fig4', 'fig5', 'fig6',
-         'fig3', 'report', 'add_report_args', 'run_report']   # every public name of the parts
+         'fig3', 'report']   # every public name of the parts

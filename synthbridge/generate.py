@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib, json, math, numbers, os, sys, tempfile, time, warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
@@ -19,7 +19,7 @@ from .prompts import PROMPT_METHODS, class_slugs, make_prompt, stable_hash
 from .core import is_int
 
 # %% auto #0
-__all__ = ['image_seed', 'merge_manifests', 'finished_images', 'GenerateSummary', 'generate', 'add_generate_args', 'run_generate']
+__all__ = ['image_seed', 'merge_manifests', 'finished_images', 'GenerateSummary', 'GenerateSettings', 'generate']
 
 # %% ../nbs/03_generate.ipynb #7754a8a4
 from .pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype
@@ -180,9 +180,57 @@ def _tokenizer_knows(pipe, token: str) -> bool:
     tok = getattr(pipe, "tokenizer", None)
     return tok is not None and token in tok.get_vocab()
 
+# %% ../nbs/03_generate.ipynb #3b7493be
+@dataclass(frozen=True)
+class GenerateSettings:
+    "How `generate` makes a set; every field is checked when the settings are made."
+    n_per_class: int = 1000 # images per class (the paper: 1,000; Sec. 4.2: 500 to 3,000)
+    guidance_scale: float = 3.5 # classifier-free guidance (the paper: 3.5); 0 or 1 = none
+    num_inference_steps: int = 50 # denoising steps (the paper does not say; 50 is diffusers' default)
+    prompts: str | Callable = "templates" # 'templates', 'single', 'dsi' (with style_token) or f(class, label, i, seed)
+    height: int | None = None # image height, px (None: the model's native size, 512 for SD 1.5)
+    width: int | None = None # image width, px
+    batch_size: int = 8 # images per pipeline call (a resumed or sharded run keeps it for identical bytes)
+    seed: int = 0 # run seed; every image's seed derives from (seed, label, index)
+    style_token: str | None = None # the learned DSI token (already loaded into the pipeline's tokenizer)
+    image_format: str = "png" # 'png', 'jpg' or 'webp'
+    quality: int = 95 # jpg/webp quality
+    size: int | None = None # resize on save so the short side is `size` px (e.g. 256); None keeps the size
+    retries: int = 3 # regenerations, with new seeds, of an image that comes out black or non-finite
+
+    def __post_init__(self):
+        for k in ("n_per_class", "num_inference_steps", "batch_size"):
+            v = getattr(self, k)
+            if not is_int(v) or v < 1: raise ValueError(f"{k}={v!r}: must be an integer >= 1")
+        g = self.guidance_scale
+        if not isinstance(g, numbers.Real) or isinstance(g, bool) or not math.isfinite(g) or g < 0:
+            raise ValueError(f"guidance_scale={g!r}: must be a number >= 0 (0 or 1: no classifier-free guidance)")
+        if not is_int(self.seed): raise ValueError(f"seed={self.seed!r}: must be an integer")
+        if not is_int(self.retries) or self.retries < 0:
+            raise ValueError(f"retries={self.retries!r}: must be an integer >= 0")
+        fmt = str(self.image_format).lower().lstrip(".")
+        if fmt not in _FORMATS:
+            raise ValueError(f"image_format={self.image_format!r}: allowed are {', '.join(_FORMATS)}")
+        object.__setattr__(self, "image_format", "jpg" if fmt == "jpeg" else fmt)
+        if _FORMATS[fmt] != "PNG" and (not is_int(self.quality) or not 1 <= self.quality <= 100):
+            raise ValueError(f"quality={self.quality!r}: must be an integer in 1..100")
+        if self.size is not None and (not is_int(self.size) or self.size < 1):
+            raise ValueError(f"size={self.size!r}: must be None or an integer >= 1 (short side, px)")
+        self._check_prompts()
+
+    def _check_prompts(self):
+        p, token = self.prompts, self.style_token
+        if callable(p):
+            if token is not None:
+                raise ValueError("style_token is used by prompts='dsi' only; a prompt function adds its own tokens")
+        elif p not in PROMPT_METHODS:
+            raise ValueError(f"prompts={p!r}: allowed are {', '.join(PROMPT_METHODS)} or a function (classname, "
+                             f"label, index, seed) -> str")
+        elif p != "dsi" and token is not None:
+            raise ValueError(f"style_token is used by prompts='dsi' only, not prompts={p!r}")
+
 # %% ../nbs/03_generate.ipynb #7f9a19e2
-def _prepare(pipe, classes, out, n_per_class, guidance_scale, num_inference_steps, prompts, height, width,
-             batch_size, seed, style_token, image_format, quality, size, shard, overwrite, retries):
+def _prepare(pipe, classes, out, gs: GenerateSettings, shard, overwrite):
     if isinstance(classes, str) or not isinstance(classes, Sequence):
         raise ValueError(f"classes must be a list of class names, got {type(classes).__name__}: {classes!r}"[:300])
     classes = list(classes)
@@ -191,61 +239,37 @@ def _prepare(pipe, classes, out, n_per_class, guidance_scale, num_inference_step
     if bad: raise ValueError(f"class names must be non-empty strings, got {bad[:5]!r}")
     dups = sorted({c for c in classes if classes.count(c) > 1})
     if dups: raise ValueError(f"duplicate class names: {dups[:10]!r} (each class once, in label order)")
-    if not is_int(n_per_class) or n_per_class < 1:
-        raise ValueError(f"n_per_class={n_per_class!r}: must be an integer >= 1")
-    if not isinstance(guidance_scale,
-                      numbers.Real) or isinstance(guidance_scale,
-                                                  bool) or not math.isfinite(guidance_scale) or guidance_scale < 0:
-        raise ValueError(f"guidance_scale={guidance_scale!r}: must be a number >= 0 (0 or 1: no classifier-free "
-                         f"guidance)")
-    if not is_int(num_inference_steps) or num_inference_steps < 1:
-        raise ValueError(f"num_inference_steps={num_inference_steps!r}: must be an integer >= 1")
-    if not is_int(batch_size) or batch_size < 1: raise ValueError(f"batch_size={batch_size!r}: must be an integer >= 1")
-    if not is_int(seed): raise ValueError(f"seed={seed!r}: must be an integer")
-    if not is_int(retries) or retries < 0: raise ValueError(f"retries={retries!r}: must be an integer >= 0")
-    fmt = str(image_format).lower().lstrip(".")
-    if fmt not in _FORMATS: raise ValueError(f"image_format={image_format!r}: allowed are {', '.join(_FORMATS)}")
-    if fmt == "jpeg": fmt = "jpg"
-    if _FORMATS[fmt] != "PNG" and (not is_int(quality) or not 1 <= quality <= 100):
-        raise ValueError(f"quality={quality!r}: must be an integer in 1..100")
-    if size is not None and (not is_int(size) or size < 1):
-        raise ValueError(f"size={size!r}: must be None or an integer >= 1 (short side, px)")
     dh, dw = _default_hw(pipe)
-    height, width = height or dh, width or dw
+    height, width = gs.height or dh, gs.width or dw
     f = max(8, getattr(pipe, "vae_scale_factor", 8))
     for k, v in (("height", height), ("width", width)):
         if not is_int(v) or v < f or v % f:
             raise ValueError(f"{k}={v!r}: must be a positive multiple of {f} (the VAE's downsampling)")
-    if callable(prompts):
-        if style_token is not None:
-            raise ValueError("style_token is used by prompts='dsi' only; a prompt function adds its own tokens")
-        p = prompts(classes[0], 0, 0, seed)
+    if callable(gs.prompts):
+        p = gs.prompts(classes[0], 0, 0, gs.seed)
         if not isinstance(p, str):
             raise ValueError(f"the prompt function must return a str, got {type(p).__name__} for {classes[0]!r}")
-        prompt_fn = prompts
-        prompt_id = f"callable:{getattr(prompts, '__module__', '?')}.{getattr(prompts, '__qualname__', repr(prompts))}"
-    elif prompts in PROMPT_METHODS:
-        if prompts == "dsi":
-            if not style_token:
-                raise ValueError("prompts='dsi' needs style_token, the token learned by `invert_style` and loaded "
-                                 "into the pipeline")
-            if not _tokenizer_knows(pipe, style_token):
-                raise ValueError(f"style token {style_token!r} is unknown to the pipeline's tokenizer: load it first "
-                                 "(`load_style_token(pipe, 'learned_embeds.safetensors')` or "
-                                 "`pipe.load_textual_inversion(...)`)")
-        elif style_token is not None:
-            raise ValueError(f"style_token is used by prompts='dsi' only, not prompts={prompts!r}")
-        prompt_fn = lambda c, l, i, s: make_prompt(c, l, i, s, method=prompts, style_token=style_token)
-        prompt_id = prompts
-    else: raise ValueError(f"prompts={prompts!r}: allowed are {', '.join(PROMPT_METHODS)} or a function (classname, "
-                           f"label, index, seed) -> str")
+        prompt_fn = gs.prompts
+        prompt_id = (f"callable:{getattr(gs.prompts, '__module__', '?')}."
+                     f"{getattr(gs.prompts, '__qualname__', repr(gs.prompts))}")
+    else:
+        if gs.prompts == "dsi" and not gs.style_token:
+            raise ValueError("prompts='dsi' needs style_token, the token learned by `invert_style` and loaded "
+                             "into the pipeline")
+        if gs.prompts == "dsi" and not _tokenizer_knows(pipe, gs.style_token):
+            raise ValueError(f"style token {gs.style_token!r} is unknown to the pipeline's tokenizer: load it first "
+                             "(`load_style_token(pipe, 'learned_embeds.safetensors')` or "
+                             "`pipe.load_textual_inversion(...)`)")
+        prompt_fn = lambda c, l, i, sd: make_prompt(c, l, i, sd, method=gs.prompts, style_token=gs.style_token)
+        prompt_id = gs.prompts
     si, sn, auto = _resolve_shard(shard)
     out = Path(os.path.expanduser(str(out)))
     if out.exists() and not out.is_dir(): raise ValueError(f"out={str(out)!r} is a file, not a folder")
+    fmt = gs.image_format
     settings = dict(model=_model_name(pipe), weights=_fingerprint(pipe), scheduler=_scheduler_id(pipe), classes=classes,
-                    prompts=prompt_id, style_token=style_token, guidance_scale=float(guidance_scale),
-                    num_inference_steps=int(num_inference_steps), seed=int(seed), height=int(height), width=int(width),
-                    size=size, image_format=fmt, quality=None if fmt == "png" else int(quality))
+                    prompts=prompt_id, style_token=gs.style_token, guidance_scale=float(gs.guidance_scale),
+                    num_inference_steps=int(gs.num_inference_steps), seed=int(gs.seed), height=int(height),
+                    width=int(width), size=gs.size, image_format=fmt, quality=None if fmt == "png" else int(gs.quality))
     old = _old_settings(out)
     if old is None: _check_foreign(out)
     if old is not None and old != settings and not overwrite:
@@ -254,9 +278,9 @@ def _prepare(pipe, classes, out, n_per_class, guidance_scale, num_inference_step
         raise ValueError(f"out={str(out)!r} holds a different run "
                          f"({'; '.join(f'{k}: {show(old.get(k))} -> {show(settings.get(k))}' for k in diff[:4])}): "
                          "use another folder, or overwrite=True (--overwrite) to replace it")
-    return dict(pipe=pipe, classes=classes, slugs=class_slugs(classes), out=out, n=int(n_per_class), bs=int(batch_size),
-                prompt_fn=prompt_fn, settings=settings, shard=(si, sn), auto=auto, fmt=fmt, quality=quality, size=size,
-                replace=old is not None and old != settings, retries=int(retries))
+    return dict(pipe=pipe, classes=classes, slugs=class_slugs(classes), out=out, n=int(gs.n_per_class),
+                bs=int(gs.batch_size), prompt_fn=prompt_fn, settings=settings, shard=(si, sn), auto=auto, fmt=fmt,
+                quality=gs.quality, size=gs.size, replace=old is not None and old != settings, retries=int(gs.retries))
 
 def _old_settings(out: Path):
     "Settings of the run in `out`: None if empty; a sentinel if it holds a manifest without run.json."
@@ -328,27 +352,15 @@ def _call(pipe, prompts, seeds, plan):
 def generate(pipe, # a text-to-image pipeline (`load_pipeline`)
              classes: Sequence[str], # class names in label order (they go into the prompts as given)
              out, # output folder (created; a rerun resumes)
-             n_per_class: int = 1000, # images per class (the paper: 1,000; Sec. 4.2: 500 to 3,000)
-             guidance_scale: float = 3.5, # classifier-free guidance (the paper: 3.5); 0 or 1 = none
-             num_inference_steps: int = 50, # denoising steps (the paper does not say; 50 is diffusers' default)
-             prompts="templates", # 'templates', 'single', 'dsi' (needs style_token) or f(classname, label, index, seed)
-             height: int | None = None, # image height, px (None: the model's native size, 512 for SD 1.5)
-             width: int | None = None, # image width, px
-             batch_size: int = 8, # images per pipeline call (a resumed or sharded run keeps it for identical bytes)
-             seed: int = 0, # run seed; every image's seed derives from (seed, label, index)
-             style_token: str | None = None, # the learned DSI token (already loaded into the pipeline's tokenizer)
-             image_format: str = "png", # 'png', 'jpg' or 'webp'
-             quality: int = 95, # jpg/webp quality
-             size: int | None = None, # resize on save so the short side is `size` px (e.g. 256); None keeps the size
+             settings: GenerateSettings | None = None, # how to generate (default: `GenerateSettings()`)
              shard=None, # (i, n) or 'i/n': this process's share; None: from torchrun/accelerate, else all
              overwrite: bool = False, # replace a different run found in `out` (the same run always resumes)
              progress: bool = True, # progress bar (images/s, ETA) and a closing summary
-             retries: int = 3, # regenerations, with new seeds, of an image that comes out black or non-finite
+             **fields, # fields of `GenerateSettings` by name (n_per_class=1000, guidance_scale=3.5, ...): they win
             ):
     "Generate `n_per_class` images per class into `out`; the `SyntheticSet` once all shards are done, else None."
-    plan = _prepare(pipe, classes, out, n_per_class, guidance_scale, num_inference_steps, prompts, height, width,
-                    batch_size, seed, style_token, image_format, quality, size, shard, overwrite, retries)
-    return _run(plan, progress)
+    s = replace(settings, **fields) if settings is not None else GenerateSettings(**fields)
+    return _run(_prepare(pipe, classes, out, s, shard, overwrite), progress)
 
 # %% ../nbs/03_generate.ipynb #77ce59ff
 def _run(plan, progress: bool = True, summary: bool | None = None):
@@ -453,62 +465,10 @@ def _read_classes(path) -> list[str]:
 def _dataset_classes(name: str) -> list[str]:
     from synthbridge.registry import DATASETS
     if name not in DATASETS:
-        from synthbridge.cli import close_names
+        from synthbridge.core import close_names
         raise KeyError(f"--dataset {name!r}: allowed are {', '.join(DATASETS)}{close_names(name, DATASETS)}")
     info = DATASETS[name]
     for k in ("classes", "class_names"):
         v = info.get(k) if isinstance(info, dict) else getattr(info, k, None)
         if v is not None: return list(v() if callable(v) else v)
     raise KeyError(f"dataset {name!r} has no class names in the registry")
-
-# %% ../nbs/03_generate.ipynb #1a807762
-def add_generate_args(parser):
-    "Options of `synthbridge generate` (declared in `synthbridge.cli.OPTIONS`)."
-    from synthbridge.cli import add_options
-    return add_options(parser, "generate")
-
-# %% ../nbs/03_generate.ipynb #eb9a7215
-def run_generate(args) -> int:
-    "`synthbridge generate`: check the options, load the model, generate; 0 on success, 1 if images failed."
-    from synthbridge.cli import usage_errors
-    with usage_errors():
-        if bool(args.classes) == bool(args.dataset):
-            raise ValueError("give exactly one of --classes FILE and --dataset NAME")
-        classes = _read_classes(args.classes) if args.classes else _dataset_classes(args.dataset)
-        if args.scheduler not in SCHEDULERS and args.scheduler != "none": check_scheduler(args.scheduler)
-        style = args.style_token or args.style_embeds
-        prompts = args.prompts or ("dsi" if style else "templates")
-        if args.style_embeds and not Path(args.style_embeds).expanduser().exists():
-            raise FileNotFoundError(f"--style-embeds {args.style_embeds!r}: no such file")
-        if prompts == "dsi" and not style: raise ValueError("--prompts dsi needs --style-token or --style-embeds")
-        _resolve_shard(args.shard)
-        out = Path(args.out).expanduser()
-        if _old_settings(out) is None: _check_foreign(out)                  # before the model loads
-        for k in ("n_per_class", "steps", "batch_size"):
-            if getattr(args, k) < 1: raise ValueError(f"--{k.replace('_', '-')} {getattr(args, k)}: must be >= 1")
-        if args.guidance < 0:
-            raise ValueError(f"--guidance {args.guidance}: must be >= 0 (0 or 1: no classifier-free guidance)")
-        if args.estimate:                                                  # before the model loads; writes nothing
-            from synthbridge.estimate import estimate_generate
-            print(estimate_generate(args, classes)); return 0
-        resolve_dtype(None if args.dtype == "auto" else args.dtype, torch.device("cpu"))
-        pipe = load_pipeline(args.model, scheduler=None if args.scheduler == "none" else args.scheduler,
-                             dtype=None if args.dtype == "auto" else args.dtype, device=args.device,
-                             safety_checker=args.safety_checker, attention_slicing=args.attention_slicing,
-                             vae_slicing=args.vae_slicing)
-    token = args.style_token
-    if args.style_embeds:
-        token = load_style_token(pipe, args.style_embeds, token=args.style_token)
-    with usage_errors():
-        plan = _prepare(pipe, classes, args.out, args.n_per_class, args.guidance, args.steps, prompts, args.height,
-                        args.width,
-                        args.batch_size, args.seed, token if prompts == "dsi" else None, args.format, args.quality,
-                        args.save_size,
-                        args.shard, args.overwrite, args.retries)
-    res = _run(plan, progress=args.progress, summary=True)
-    fails = 0
-    if res is not None: fails = len(getattr(getattr(res, "summary", None), "failed", []))
-    else:
-        d = json.loads((plan["out"]/f"done.{plan['shard'][0]}-of-{plan['shard'][1]}.json").read_text(encoding="utf-8"))
-        fails = len(d["failed"])
-    return 1 if fails else 0

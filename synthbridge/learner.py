@@ -25,8 +25,8 @@ from fastai.data.transforms import Normalize
 # %% auto #0
 __all__ = ['mean_per_class_accuracy', 'MeanPerClassAccuracy', 'read_weights', 'timm_model', 'save_weights',
            'efficientnet_lite0_weights', 'paper_sgd', 'BackboneNormalize', 'TrainAccuracy', 'synth_learner', 'paper_lr',
-           'FCReset', 'FixedFeatures', 'folder_dls', 'add_data_args', 'resolve_weights', 'real_dls_from_args',
-           'synthetic_dls_from_args', 'MixUp']
+           'FCReset', 'FixedFeatures', 'folder_dls', 'resolve_weights', 'real_dls_from_args', 'synthetic_dls_from_args',
+           'MixUp']
 
 # %% ../nbs/04_learner.ipynb #334f0fbf
 def _mean_per_class(preds, targs):
@@ -377,14 +377,6 @@ def folder_dls(path, # a dataset root (train/ + test/ or valid/), a folder of cl
     return ds.dls(shots, seed, bs=bs, size=size, resize=resize, num_workers=num_workers, device=device,
                   min_scale=min_scale)
 
-# %% ../nbs/04_learner.ipynb #6eb933ba
-def add_data_args(parser, # an argparse parser
-                  synthetic: bool = True, # also add `--synthetic`
-                 ):
-    "Add the data options shared by `synthbridge train` and `synthbridge leep` (declared in `synthbridge.cli`)."
-    from synthbridge.cli import add_data_options
-    return add_data_options(parser, synthetic)
-
 # %% ../nbs/04_learner.ipynb #02347373
 def resolve_weights(arch: str, # a timm architecture name
                     weights: str | None, # a checkpoint file, 'efficientnet-lite0' (the offline weights) or None
@@ -417,7 +409,7 @@ def _shots(v):
     return k
 
 def real_dls_from_args(args) -> tuple:
-    "The real DataLoaders and a description (name, metric, shots, lr) from `add_data_args` options."
+    "The real DataLoaders and a description (name, metric, shots, lr) from the data options of `synthbridge train` and `synthbridge leep`."
     shots = _shots(getattr(args, "shots", None))
     dev = getattr(args, "device", None)
     nw = getattr(args, "num_workers", None)

@@ -13,7 +13,7 @@ import numpy as np, torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['leep', 'source_probs', 'leep_dl', 'model_leep', 'add_leep_args', 'run_leep']
+__all__ = ['leep', 'source_probs', 'leep_dl', 'model_leep']
 
 # %% ../nbs/05_leep.ipynb #3fb44f02
 def _to_numpy(x):
@@ -94,26 +94,3 @@ def model_leep(model_or_learner, # a `Learner`, or an `nn.Module` (e.g. a timm I
               ) -> float:
     "LEEP of a model (ImageNet classifier, or a learner with its synthetic class head) on the target images of `dl`."
     return leep(*source_probs(model_or_learner, dl, normalize=normalize))
-
-# %% ../nbs/05_leep.ipynb #2ce495d9
-def add_leep_args(parser):
-    "Options of `synthbridge leep` (declared in `synthbridge.cli.OPTIONS`)."
-    from synthbridge.cli import add_options
-    return add_options(parser, "leep")
-
-# %% ../nbs/05_leep.ipynb #ad3a53bd
-def run_leep(args) -> int:
-    "Run `synthbridge leep`: print the LEEP score of the source model on the real dataset."
-    from synthbridge.cli import usage_errors
-    from synthbridge.learner import real_dls_from_args, timm_model, resolve_weights
-    from synthbridge.core import atomic_write_json
-    with usage_errors():
-        dls, info = real_dls_from_args(args)
-        weights = resolve_weights(args.arch, args.weights)
-    model = timm_model(args.arch, pretrained=weights is None, weights=weights, num_classes=None)
-    if args.device: model = model.to(args.device)
-    score = model_leep(model, leep_dl(dls))
-    print(f"LEEP {score:.4f}  ({args.arch}, {model.get_classifier().out_features} source classes, {info['name']})")
-    if args.json:
-        atomic_write_json(args.json, dict(leep=score, arch=args.arch, weights=weights, **info), ensure_ascii=True)
-    return 0

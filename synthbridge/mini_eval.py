@@ -22,7 +22,7 @@ from .mini import (MINI_CLASSES, check_train_args, check_vae_from, fashion_mnist
 
 # %% auto #0
 __all__ = ['CLASSIFIER_LOOKS', 'fashion_classifier', 'classification_accuracy_score', 'autoencoder_ceiling', 'evaluate_mini',
-           'world_figure', 'add_train_mini_args', 'run_train_mini']
+           'world_figure']
 
 # %% ../nbs/08a_mini_eval.ipynb #a1e0c005
 def _progress(it, total, progress, desc):
@@ -66,10 +66,9 @@ _CLI_DESTS = dict(seed="seed", steps="steps", batch_size="batch_size", corpus="c
 
 def _retrain_command(c, out: str = "mini-web") -> str:
     "The `synthbridge train-mini` command that repeats the training config `c` (a flag only where not the default)."
-    import argparse
-    from synthbridge.cli import add_options
-    d = vars(add_options(argparse.ArgumentParser(), "train-mini").parse_args(["--out", out]))
-    flags = [f"--{dest.replace('_', '-')} {c[k]}" for k, dest in _CLI_DESTS.items() if k in c and c[k] != d[dest]]
+    import inspect
+    d = {k: p.default for k, p in inspect.signature(train_mini).parameters.items()}   # the command's defaults too
+    flags = [f"--{dest.replace('_', '-')} {c[k]}" for k, dest in _CLI_DESTS.items() if k in c and c[k] != d[k]]
     return " ".join(["synthbridge train-mini --out", out, *flags])
 
 def _card_facts(path: Path, info: dict) -> tuple:
@@ -550,41 +549,3 @@ def world_figure(pipe, # the mini pipeline (e.g. `mini_pipeline()`)
 def _with_seed(look, seed):
     import dataclasses
     return dataclasses.replace(look, seed=seed)
-
-# %% ../nbs/08a_mini_eval.ipynb #6f963af9
-def add_train_mini_args(parser):
-    "Options of `synthbridge train-mini` (declared in `synthbridge.cli.OPTIONS`)."
-    from synthbridge.cli import add_options
-    return add_options(parser, "train-mini")
-
-# %% ../nbs/08a_mini_eval.ipynb #df2bb692
-def run_train_mini(args) -> int:
-    "Run `synthbridge train-mini`: train (or resume), then evaluate and write the model card."
-    from synthbridge.cli import UsageError
-    out = Path(args.out).expanduser()
-    if out.exists() and any(out.iterdir()) and not (out/"model_index.json").exists() and not args.overwrite:
-        raise UsageError(f"--out {out} exists and is not a pipeline folder; pick another folder or pass --overwrite")
-    if args.threads < 1: raise UsageError(f"--threads {args.threads}: must be >= 1")
-    if args.latent_channels < 1: raise UsageError(f"--latent-channels {args.latent_channels}: must be >= 1")
-    if args.eval_n_per_class < 1: raise UsageError(f"--eval-n-per-class {args.eval_n_per_class}: must be >= 1")
-    try:
-        check_train_args(steps=args.steps, batch_size=args.batch_size, vae_steps=args.vae_steps, vae_batch_size=32,
-                          n_source=args.n_source, ckpt_every=100, image_size=args.image_size, cfg_drop=args.cfg_drop,
-                          hidden=32, vae_channels=(16, 32, 32), unet_channels=(64, 64))
-        fashion_mnist_root(args.root)
-        if args.vae_from: check_vae_from(args.vae_from, label=f"--vae-from {args.vae_from}")
-        if args.unet_from: check_vae_from(args.unet_from, label=f"--unet-from {args.unet_from}")
-    except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from e
-    train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
-               cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
-               resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus,
-               vae_latent_channels=args.latent_channels, vae_from=args.vae_from, unet_from=args.unet_from,
-               noise_offset=args.noise_offset)
-    atomic_write_text(out/"README.md", _model_card(out))          # the card; `evaluate_mini` rewrites it with the scores
-    if not args.no_eval:
-        ev = evaluate_mini(out, n_per_class=args.eval_n_per_class)
-        acc = ev["classifier_accuracy"]
-        print("classifier accuracy on test images " + ", ".join(f"{k} {v:.1%}" for k, v in acc.items()) + "; " +
-              ", ".join(f"CAS at guidance {r['guidance_scale']:g}: {r['cas']:.1%}" for r in ev["cas"]))
-    print(f"pipeline saved in {out}")
-    return 0

@@ -102,7 +102,7 @@ def _check_model(model) -> str:
     if name.startswith((".", "/", "~")) or os.sep in name.strip("/").replace("/", "", 1):
         raise FileNotFoundError(f"model {name!r}: no such folder (and not a hub id 'owner/name')")
     if "/" not in name:
-        from synthbridge.cli import close_names
+        from synthbridge.core import close_names
         raise FileNotFoundError(f"model {name!r}: no such folder, not the embedded 'mini-web' and not a hub id "
                                 f"'owner/name'{close_names(name, list(EMBEDDED))}")
     return name

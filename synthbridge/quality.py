@@ -107,7 +107,7 @@ def check_token(args, # parsed `synthbridge invert` options (--check)
                 items: list, labels: list, classes: list, # the real images, their labels, the class names
                ) -> int:
     "`synthbridge invert --check`: the quality of the token in --out, written to its quality.json."
-    from synthbridge.cli import UsageError
+    from synthbridge.core import UsageError
     from synthbridge.pipeline import STYLE_EMBEDS, load_pipeline, load_style_token
     out = Path(args.out).expanduser()
     if not (out/STYLE_EMBEDS).is_file():

@@ -100,7 +100,7 @@ PAPER_DATASETS = tuple(list(DATASETS)[:10])
 # %% ../nbs/02a_registry.ipynb #cbc729ef
 def _check_name(name) -> DatasetInfo:
     if name not in DATASETS:
-        from synthbridge.cli import close_names
+        from synthbridge.core import close_names
         raise KeyError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}{close_names(name, DATASETS)}")
     return DATASETS[name]
 

@@ -15,7 +15,7 @@ from .core import read_json, OwnedFiles
 
 # %% auto #0
 __all__ = ['REPORTS', 'FORMATS', 'load_results', 'summarize', 'render_table', 'table2', 'table3', 'table1', 'fig4', 'fig5',
-           'fig6', 'fig3', 'report', 'add_report_args', 'run_report']
+           'fig6', 'fig3', 'report']
 
 # %% ../nbs/10d_report.ipynb #3cd82650
 _AXES = ("dataset", "pipeline", "shots", "volume", "guidance", "method", "arch")
@@ -295,26 +295,3 @@ def report(store, # a store folder or `Store`
     idx = out/"index.md"; publish(idx, "\n".join(lines) + "\n", replace=True)
     owned.record("index.md")
     return dict(written=written + [idx], skipped=skipped)
-
-# %% ../nbs/10d_report.ipynb #ca4a329b
-def add_report_args(p):
-    "Options of `synthbridge report`."
-    from synthbridge.cli import add_common
-    p.add_argument("--store", required=True, help="results store folder (written by `synthbridge sweep`)")
-    add_common(p, "out", out=dict(help="folder for the tables and figures (created)"))
-    p.add_argument("--format", default="md,html,csv", help="table formats, comma-separated: md, html, csv")
-    p.add_argument("--only", default=None,
-                   help="comma-separated reports to make: " + ", ".join(REPORTS) + " (default: all)")
-    return p
-
-# %% ../nbs/10d_report.ipynb #7bd57058
-def run_report(args) -> int:
-    "`synthbridge report`: the paper's tables and figures from a results store."
-    from synthbridge.cli import UsageError
-    try:
-        r = report(args.store, args.out, formats=[f.strip() for f in args.format.split(",") if f.strip()],
-                   only=[s.strip() for s in args.only.split(",")] if args.only else None)
-    except (ValueError, FileNotFoundError) as e: raise UsageError(str(e)) from None
-    for p in r["written"]: print(f"wrote {p}")
-    for n, why in r["skipped"].items(): print(f"skipped {n}: {why}")
-    return 0

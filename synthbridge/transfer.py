@@ -24,7 +24,7 @@ from .core import atomic_path, atomic_write_json, paper_epochs, file_sha256, jso
 # %% auto #0
 __all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'TransferResult', 'TransferConfig', 'vanilla', 'mixed', 'synthetic_stage',
            'bridged', 'bridged_pp', 'bridged_fc', 'fixed_vanilla', 'fixed_bridged', 'fixed_bridged_fc',
-           'EpochCheckpoint', 'add_train_args', 'run_train']
+           'EpochCheckpoint']
 
 # %% ../nbs/06_transfer.ipynb #1b46d2c9
 METRICS = {"top1": "accuracy", "mean_per_class": "mean_per_class_accuracy"}
@@ -516,78 +516,3 @@ class _Stage1:
                                           history=s1.history), ensure_ascii=True)
         self.ckpt.unlink(missing_ok=True)
         return s1
-
-# %% ../nbs/06_transfer.ipynb #4f75eccc
-def add_train_args(parser):
-    "Options of `synthbridge train` (declared in `synthbridge.cli.OPTIONS`)."
-    from synthbridge.cli import add_options
-    return add_options(parser, "train")
-
-# %% ../nbs/06_transfer.ipynb #5767aaa3
-def run_train(args) -> int:
-    "Run `synthbridge train`: one pipeline, result.json and model.safetensors in --out."
-    from synthbridge.cli import usage_errors
-    from synthbridge.learner import real_dls_from_args, synthetic_dls_from_args, resolve_weights
-    out = Path(args.out).expanduser()
-    two = args.pipeline in TWO_STAGE
-    needs_synth = args.pipeline == "mixed" or (two and args.stage1 is None)
-    with usage_errors(TypeError):
-        weights = resolve_weights(args.arch, args.weights,
-                                  not args.no_pretrained)      # keys must fit: fail before work
-        if needs_synth and not args.synthetic: raise ValueError(f"--pipeline {args.pipeline} needs --synthetic FOLDER" +
-                                                                 (" (or --stage1)" if two else ""))
-        if args.stage1 and not Path(args.stage1).expanduser().is_file():
-            raise FileNotFoundError(f"--stage1 {args.stage1!r} does not exist")
-        if args.epochs is not None and args.epochs < 1: raise ValueError(f"--epochs {args.epochs}: must be >= 1")
-        if args.stage1_epochs is not None and args.stage1_epochs < 1:
-            raise ValueError(f"--stage1-epochs {args.stage1_epochs}: must be >= 1")
-        if args.estimate:                                                  # before any data loads; writes nothing
-            from synthbridge.estimate import estimate_train
-            print(estimate_train(args)); return 0
-        settings = {k: v for k, v in vars(args).items()
-                    if k not in ("run", "command", "overwrite", "progress", "device", "num_workers", "estimate", "probe")}
-        done = out/"result.json"
-        if done.exists():
-            old = json.loads(done.read_text()).get("settings")
-            if old == json.loads(json.dumps(settings, default=str)):
-                print(f"synthbridge train: {done} exists with these settings: nothing to do"); return 0
-            if not args.overwrite:
-                raise ValueError(f"{done} holds a run with other settings: pass --overwrite to replace it")
-        real, info = real_dls_from_args(args)
-        synth = synthetic_dls_from_args(args) if needs_synth else None
-        metric = args.metric or info.get("metric") or "top1"
-        cfg = TransferConfig(arch=args.arch, pretrained=not args.no_pretrained, weights=weights, epochs=args.epochs,
-                             lr=args.lr, wd=args.wd, shots=info["shots"], dataset=args.dataset, metric=metric,
-                             seed=args.seed, leep=args.leep, progress=args.progress)
-        kw = dict(config=cfg)
-        if two:
-            kw.update(stage1_epochs=args.stage1_epochs, stage1_lr=args.stage1_lr, mixup_alpha=args.mixup_alpha)
-            if args.stage1:
-                kw["stage1"] = str(Path(args.stage1).expanduser())
-                _stage1_state(kw["stage1"], args.arch, TWO_STAGE[args.pipeline])      # refuse a misfit before work
-        if synth is not None:
-            _match(real, synth, need_same=args.pipeline == "mixed" or not args.pipeline.endswith(("+fc", "++")))
-            synth = _align(real, synth)                  # same classes in another label order: mapped by name
-        if two and synth is not None:
-            s1cfg = replace(cfg, epochs=args.stage1_epochs or paper_epochs(None, args.epochs),
-                            lr=args.stage1_lr if args.stage1_lr is not None else args.lr)
-            s1 = _Stage1(out, settings, s1cfg, TWO_STAGE[args.pipeline], args.overwrite)
-        key = _settings_key(settings)
-        _check_checkpoint(out/"train.ckpt", key, args.overwrite)
-    out.mkdir(parents=True, exist_ok=True)
-    s1hist = []
-    if two and synth is not None:
-        if s1.done():
-            kw["stage1"], s1hist = str(s1.path), s1.history()
-            print(f"stage 1: {s1.path} reused (its SHA-256 and settings are those in {s1.meta.name})")
-        else: kw["stage1"] = s1.train(synth, args.mixup_alpha)
-    ck = EpochCheckpoint(out/"train.ckpt", key)
-    kw["config"] = replace(cfg, cbs=[ck])
-    res = PIPELINES[args.pipeline](real, synth, **kw)
-    if ck.resumed: print(f"{out/'train.ckpt'}: resumed after epoch {ck.resumed} of {res.config['epochs']}")
-    res.history = s1hist + res.history                  # a reused stage 1's epochs, as a run that trained it has them
-    res.save(out/"model.safetensors")
-    atomic_write_json(out/"result.json", dict(res.to_dict(), settings=settings, data=info), ensure_ascii=True)
-    (out/"train.ckpt").unlink(missing_ok=True)
-    print(f"{res.pipeline}: {res.metric_name} {res.metric:.4f} on {info['name']} in {res.seconds:.1f}s -> {out}")
-    return 0
