@@ -57,6 +57,7 @@ def test_model_typo_suggests_the_embedded_model(tmp_path, capsys):
     assert "'mini-wbe'" in err and "close names: mini-web" in err
     assert not (tmp_path/"out").exists()
 
+@pytest.mark.slow
 def test_hub_model_offline_is_one_line(tmp_path, capsys):
     cls = tmp_path/"classes.txt"; cls.write_text("Bag\n")
     rc, _, err = synthbridge_main(capsys, "generate", "--model", "nobody/no-such-model", "--classes", cls,
@@ -158,6 +159,7 @@ def test_error_texts_name_cli_options():
     assert "load_style_token" not in _cli_words("load it first (`load_style_token(pipe, 'learned_embeds.safetensors')` "
                                                 "or `pipe.load_textual_inversion(...)`)")
 
+@pytest.mark.slow
 def test_quiet_import_and_no_bars_with_no_progress(tmp_path):
     "No warning on `import synthbridge.all`; a subcommand's stderr with --no-progress holds no bar and no warning."
     import sys

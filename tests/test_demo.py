@@ -66,6 +66,7 @@ def _quick_dir() -> Path:
     from synthbridge.demo import quick_demo_dir
     return quick_demo_dir()
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("quick-demo")  # same worker as tutorial 1, which reuses this run (tests/test_notebooks.py)
 def test_quick_demo_end_to_end(tmp_path):
     "`synthbridge demo --quick` on the shipped mini model: every output, each saying what it is (CI's demo run)."
@@ -100,6 +101,7 @@ SMALL = ["--shots", "2", "--n-per-class", "2", "--seeds", "0", "--epochs", "1", 
 def _results(out: Path) -> dict:
     return {p.name: json.loads(p.read_text()) for p in (out/"store"/"results").glob("*.json")}
 
+@pytest.mark.slow
 def test_killed_demo_resumes(tmp_path, tiny_model):
     "SIGKILL after the first finished run: the rerun keeps it, does the rest, and matches an uninterrupted demo."
     ref = tmp_path/"ref"
@@ -136,6 +138,7 @@ def _running(pid: int) -> bool:
     try: return (Path("/proc")/str(pid)/"stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except OSError: return False
 
+@pytest.mark.slow
 def test_killed_two_process_demo_leaves_no_helper(tmp_path, tiny_model):
     "SIGKILL a `--workers 2` demo once a run is finished: its helper process dies with it; the rerun finishes the rest."
     out = tmp_path/"run"
@@ -159,6 +162,7 @@ def test_killed_two_process_demo_leaves_no_helper(tmp_path, tiny_model):
     assert "2 process(es)" in (out/"report.md").read_text()
     assert list((out/"store"/"claims").glob("*.claim")) == []
 
+@pytest.mark.slow
 def test_paper_setting_offline(tmp_path, tiny_model):
     "dataset=aircraft, a pipeline folder for Stable Diffusion, resnet18.tv_in1k: Table 5's LR and the mean per-class metric."
     import torch, timm

@@ -52,6 +52,7 @@ def test_constants_are_sha256():
     assert {k: h("template", k[2], k[0], k[1]) % 27 for k in TEMPLATE_INDEX} == TEMPLATE_INDEX
     assert {k: h("image", *k) & (2**63 - 1) for k in IMAGE_SEED} == IMAGE_SEED
 
+@pytest.mark.slow
 def test_constants_in_other_processes(root):
     "Child processes with PYTHONHASHSEED unset and set to another value compute the same numbers (run side by side)."
     import subprocess, sys

@@ -187,6 +187,7 @@ for i, name in enumerate(sys.argv[1:]):
 print("\n".join(bad)); sys.exit(1 if bad else 0)
 """
 
+@pytest.mark.slow
 def test_docs_preprocessing_runs(tmp_path):
     import shutil
     # a copy of the project config and notebooks, so that the output (`_proc/`) never collides with a build in the checkout

@@ -16,6 +16,7 @@ def _state(out):
     return load_file(str(out/"learned_embeds.safetensors")), json.loads((out/"dsi.json").read_text())
 
 
+@pytest.mark.slow
 def test_sigkill_and_resume_equals_uninterrupted(data, tmp_path):
     steps = 80
     r = tiny_invert(data, tmp_path/"full", steps); assert r.returncode == 0, r.stderr
@@ -37,6 +38,7 @@ def test_cli_help():
     assert r.returncode == 0 and "--real" in r.stdout and "--initializer" in r.stdout and "20000" in r.stdout
 
 
+@pytest.mark.slow
 def test_cli_bad_input_exit_2(data, tmp_path):
     r = _cli("--out", tmp_path/"o", "--steps", "3")
     assert r.returncode == 2 and "exactly one of --dataset NAME or --real FOLDER" in r.stderr
@@ -47,6 +49,7 @@ def test_cli_bad_input_exit_2(data, tmp_path):
     assert not (tmp_path/"o").exists()
 
 
+@pytest.mark.slow
 def test_cli_runs_and_rerun_resumes(data, tmp_path):
     from synthbridge.testing import tiny_pipeline
     model = tmp_path/"tiny"; tiny_pipeline().save_pretrained(model)
@@ -65,6 +68,7 @@ def test_cli_runs_and_rerun_resumes(data, tmp_path):
     assert r.returncode == 2 and "other settings" in r.stderr
 
 
+@pytest.mark.slow
 def test_cli_reports_the_tokens_quality_and_checks_it_again(data, tmp_path):
     "After training, `invert` prints the style gap with and without the token and writes quality.json; --check redoes it."
     args = ["--model", "mini-web", "--real", data, "--out", tmp_path/"q", "--steps", "2", "--batch-size", "2",
@@ -100,6 +104,7 @@ print(json.dumps(dict(before=before, after=after, first50=L[:50].mean(), last50=
 """
 
 
+@pytest.mark.slow
 def test_loss_goes_down(data, tmp_path):
     "On fixed draws (seed 0: those training began with; seed 1: held out) the learned token beats its initializer."
     r = python_cmd(LEARN, data, tmp_path/"o", env=dsi_env(), timeout=180)

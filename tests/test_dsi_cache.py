@@ -29,6 +29,7 @@ def _chunks(out):
     return {int(p.stem): (p.stat().st_ino, p.stat().st_mtime_ns) for p in _cache_dir(out).glob("*.bin")}
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_resume_encodes_nothing_twice_and_is_bit_identical(data, tmp_path):
     from safetensors.torch import load_file
     steps = 40

@@ -2,6 +2,7 @@
 and the GPU check's one line on a machine without a GPU."""
 import os, sys
 from pathlib import Path
+import pytest
 from conftest import ROOT, offline_env, run, synthbridge_cmd
 
 
@@ -9,6 +10,7 @@ def _tree(d: Path) -> dict:
     return {str(p.relative_to(d)): p.stat().st_size for p in sorted(d.rglob("*"))}
 
 
+@pytest.mark.slow
 def test_sweep_estimate_paper_grid_writes_nothing(tmp_path):
     before = _tree(tmp_path)
     r = synthbridge_cmd("sweep", "paper-full-shot", "--estimate", cwd=tmp_path, timeout=120)
@@ -30,6 +32,7 @@ def test_sweep_estimate_refuses_an_empty_grid(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.toml"]
 
 
+@pytest.mark.slow
 def test_generate_estimate_subtracts_existing_images(tmp_path):
     args = ["generate", "--model", "mini-web", "--dataset", "digits", "--steps", "1", "--out", str(tmp_path/"g"),
             "--no-progress"]
@@ -52,6 +55,7 @@ def test_gpu_check_without_gpu_says_so_in_one_line(tmp_path):
     assert not (tmp_path/"f.json").exists()
 
 
+@pytest.mark.slow
 def test_gpu_check_measuring_path_runs_on_cpu_tiny(tmp_path):
     "The measuring code itself, on a tiny pipeline and tiny images on the CPU (the figures mean nothing)."
     r = run([sys.executable, ROOT/"bench"/"gpu_check.py", "--device", "cpu", "--tiny", "--inversion-steps", "1",

@@ -43,6 +43,7 @@ def setup(tmp_path_factory):
 
 def strip(rows): return [{k: v for k, v in r.items() if k != "model"} for r in rows]   # model: the folder path given
 
+@pytest.mark.slow
 def test_sigkill_then_resume_is_identical(setup):
     tmp, ref, ref_rows = setup
     out = tmp/"killed"
@@ -70,6 +71,7 @@ def test_sigkill_then_resume_is_identical(setup):
     assert sorted(r["file"] for r in manifest(out)) == sorted(images(out))   # rows == files
     assert not list(out.rglob(".*.tmp"))
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hashseeds", [(None, None), ("1", "2")], ids=["hashseed-unset", "hashseeds-1-2"])
 def test_two_processes_share_a_run(setup, hashseeds):
     """Two OS processes with torchrun/accelerate's RANK and WORLD_SIZE: disjoint shares, union = the single run made in
@@ -87,6 +89,7 @@ def test_two_processes_share_a_run(setup, hashseeds):
     assert strip(manifest(out)) == strip(ref_rows)                           # merged by the last to finish
     assert "shard 0/2" in outs[0][0] and "shard 1/2" in outs[1][0]
 
+@pytest.mark.slow
 def test_cli_usage_errors_exit_2_and_help(setup):
     tmp, _, _ = setup
     base = ["--model", tmp/"tiny", "--out", tmp/"bad", *OPTS]

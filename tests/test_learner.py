@@ -1,6 +1,8 @@
 "synthbridge.learner beyond the notebook: offline fail-fast for hub weights, the cached EfficientNet-Lite0 conversion."
+import pytest
 from conftest import ROOT, offline_env, python_cmd
 
+@pytest.mark.slow
 def test_offline_pretrained_fails_fast_with_advice():
     code = ("import time, synthbridge.learner as L\n"
             "t = time.time()\n"

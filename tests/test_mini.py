@@ -41,6 +41,7 @@ def _weights(p: Path):
     return {f"{d}/{k}": v for d in ("unet", "vae", "text_encoder") for f in (p/d).glob("*.safetensors")
             for k, v in load_file(str(f)).items()}
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_weights(tmp_path):
     ref = train_mini(tmp_path/"ref", **TINY)
     out, work = tmp_path/"run"/"mini", tmp_path/"run"/".mini.train"

@@ -23,12 +23,22 @@ print(f"{sys.argv[1]}: {'passed' if ok else 'FAILED'} in {secs:.1f}s")
 sys.exit(0 if ok else 1)
 """
 
+# The notebooks that take more than about 12 s on a 2-core CPU (measured with `--durations`): the `slow` tier, left out
+# of the day-to-day run `pytest -m "not slow"`.
+SLOW = {
+    '01_testing.ipynb', '02b_loaders.ipynb', '03_generate.ipynb', '03a_pipeline.ipynb', '04_learner.ipynb',
+    '05_leep.ipynb', '06_transfer.ipynb', '07_dsi.ipynb', '07a_latents.ipynb', '07b_quality.ipynb', '08_mini.ipynb',
+    '08a_mini_eval.ipynb', '09_demo.ipynb', '09a_study.ipynb', '09b_demo_runs.ipynb', '10a_grid.ipynb',
+    '10c_runner.ipynb', 'tutorials/03_fewshot_volume.ipynb', 'tutorials/04_dsi.ipynb', 'tutorials/05_fastai.ipynb',
+}
+
 # Tutorial 1 reuses the quick demo that tests/test_demo.py runs (synthbridge.demo.quick_demo_dir): under pytest-xdist
 # `--dist loadgroup` both go to one worker, test_demo.py first (collection order), so the demo runs once and never
 # concurrently with its reuse.
 def _param(p):
     rel = str(p.relative_to(NBS))
     marks = [pytest.mark.xdist_group("quick-demo")] if rel.startswith("tutorials/01_") else []
+    if rel in SLOW or rel.startswith("tutorials/01_"): marks.append(pytest.mark.slow)
     return pytest.param(p, id=rel, marks=marks)
 
 @pytest.mark.parametrize("nb", [_param(p) for p in NOTEBOOKS])

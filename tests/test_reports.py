@@ -88,6 +88,7 @@ def test_figure_numbers_are_means_over_seeds(tmp_path, drawn, fig, axis, grid):
         assert gx == x and np.allclose(gy, y) and np.allclose(ge, e), k
     assert (tmp_path/"rep"/f"{fig}.png").read_bytes()[:4] == b"\x89PNG"
 
+@pytest.mark.slow
 def test_sweep_with_two_workers(tmp_path, capsys, tiny_grid):
     """`synthbridge sweep GRID --workers 2` starts two runner processes on one store: every task of the plan ends in
     the store exactly once, made by the worker processes (not this one), with no claim or failure left behind."""

@@ -282,6 +282,7 @@ def test_style_inversion_regresses_on_the_scheduler_target(monkeypatch, pred_typ
     assert abs(loss - F.mse_loss(seen["pred"], other).item()) > 1e-3     # the two targets are told apart
 
 # ------------------------------------------------------------------------------------------- learning above chance
+@pytest.mark.slow
 def test_bridged_pp_on_the_embedded_model_beats_chance(tmp_path):
     """bridged++ with the embedded generator's images (made here by `generate`) and EfficientNet-Lite0 on 4-shot
     Fashion-MNIST is above chance (10 %) by the measured margin."""

@@ -55,6 +55,7 @@ def _wait_for(cond, what, timeout=300):
 def _results(store) -> dict:
     return {p.stem: json.loads(p.read_text()) for p in (Path(store)/"results").glob("*.json")}
 
+@pytest.mark.slow
 def test_local_workers_one_killed_every_run_once(tmp_path, worker_env):
     grid = _grid(tmp_path, seeds=range(6))
     runs = [r.id for r in grid.runs()]
@@ -89,6 +90,7 @@ def test_local_workers_one_killed_every_run_once(tmp_path, worker_env):
     df = load_results(store)
     assert len(df) == len(runs) and df["metric"].between(0, 1).all()
 
+@pytest.mark.slow
 def test_preempted_worker_gives_back_its_claim_is_requeued_and_resumes(tmp_path, worker_env):
     grid = _grid(tmp_path, seeds=range(3))
     runs = [r.id for r in grid.runs()]
@@ -118,6 +120,7 @@ def _fake_slurm(tmp_path) -> Path:
     for f in bin_.iterdir(): f.chmod(f.stat().st_mode | stat.S_IEXEC)
     return bin_
 
+@pytest.mark.slow
 def test_slurm_job_array_script(tmp_path):
     f = tmp_path/"g.toml"
     f.write_text('name = "g"\ndatasets = ["aircraft"]\npipelines = ["vanilla"]\nseeds = [0, 1, 2]\n')

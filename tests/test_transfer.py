@@ -31,6 +31,7 @@ def _synthetic_folder(out, ds, n_per_class=16):
     (out/"manifest.jsonl").write_text("".join(json.dumps({("class" if k == "class_" else k): v for k, v in r.items()}) + "\n" for r in rows))
     return out
 
+@pytest.mark.slow
 @pytest.mark.skipif(not FM.exists(), reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
 def test_bridged_pp_efficientnet_lite0_fashion_mnist_kshot(tmp_path):
     import torch
@@ -81,6 +82,7 @@ def folders(tmp_path_factory):
     return tiny_image_folder(d/"real", n=8), tiny_image_folder(d/"synth", n=8, seed=1), \
         tiny_image_folder(d/"four", classes=("red", "green", "blue", "grey"), n=4)
 
+@pytest.mark.slow
 def test_cli_train_bridged_pp_then_reuse_stage1(folders, tmp_path):
     real, synth, _ = folders
     base = ["--real", real, "--arch", "test_resnet", "--no-pretrained", "--size", 32, "--batch-size", 8, "--epochs", 1, "--lr", 0.05]
@@ -128,6 +130,7 @@ def test_cli_weights_that_do_not_fit_exit_2(folders, tmp_path, capsys):
                     "--size", 32, "--epochs", 1, "--pipeline", "vanilla", "--out", tmp_path/"x")
     assert rc == 2 and "missing keys: conv1.0.weight" in err, err[-2000:]
 
+@pytest.mark.slow
 def test_cli_train_sigint_after_stage1_then_rerun_reuses_it(folders, tmp_path):
     "SIGINT in stage 2: the rerun loads stage 1 (same bytes, same mtime, not retrained) and resumes stage 2."
     import signal, subprocess

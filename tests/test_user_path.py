@@ -47,6 +47,7 @@ def test_star_import_gives_the_readme_names():
     called = set(re.findall(r"\b([A-Za-z_]\w*)\(", user)) - {"dls", "fit_paper"}
     assert called <= set(ns), f"not given by `from synthbridge.all import *`: {sorted(called - set(ns))}"
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore")
 def test_readme_code_blocks_run_as_written(tmp_path, monkeypatch):
     import torch

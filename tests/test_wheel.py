@@ -115,6 +115,7 @@ for m in models:
 print("SMOKE OK", synthbridge.__version__, models)
 """
 
+@pytest.mark.slow
 @_smoke
 def test_wheel_in_clean_venv(venv, tmp_path):
     py, times = venv
