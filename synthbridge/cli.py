@@ -125,7 +125,7 @@ def add_common(parser, *names, **overrides):
 
 # %% ../nbs/11_cli.ipynb #25d62355
 _CLI_WORDS = {"overwrite=True (--overwrite)": "--overwrite", "overwrite=True": "--overwrite",
-              "guidance_scale=": "--guidance ",
+              "guidance_scale=": "--guidance ", "vae_latent_channels=": "--latent-channels ",
               "`adopt=True`, `synthbridge sweep --adopt`": "--adopt",
               "(`load_style_token(pipe, 'learned_embeds.safetensors')` or `pipe.load_textual_inversion(...)`)":
                   "(--style-embeds learned_embeds.safetensors)",

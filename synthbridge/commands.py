@@ -214,28 +214,22 @@ def run_leep(args) -> int:
 # %% ../nbs/11a_commands.ipynb #75a0b545
 def run_train_mini(args) -> int:
     "Run `synthbridge train-mini`: train (or resume), then evaluate and write the model card."
-    from synthbridge.core import atomic_write_text
-    from synthbridge.mini import check_train_args, check_vae_from, fashion_mnist_root, train_mini
-    from synthbridge.mini_eval import _model_card, evaluate_mini
+    from synthbridge.mini import MiniSettings, check_vae_from, fashion_mnist_root, train_mini
+    from synthbridge.mini_eval import evaluate_mini, write_model_card
     out = Path(args.out).expanduser()
     if out.exists() and any(out.iterdir()) and not (out/"model_index.json").exists() and not args.overwrite:
         raise UsageError(f"--out {out} exists and is not a pipeline folder; pick another folder or pass --overwrite")
-    if args.threads < 1: raise UsageError(f"--threads {args.threads}: must be >= 1")
-    if args.latent_channels < 1: raise UsageError(f"--latent-channels {args.latent_channels}: must be >= 1")
-    if args.eval_n_per_class < 1: raise UsageError(f"--eval-n-per-class {args.eval_n_per_class}: must be >= 1")
     with usage_errors():
-        check_train_args(steps=args.steps, batch_size=args.batch_size, vae_steps=args.vae_steps, vae_batch_size=32,
-                          n_source=args.n_source, ckpt_every=100, image_size=args.image_size, cfg_drop=args.cfg_drop,
-                          hidden=32, vae_channels=(16, 32, 32), unet_channels=(64, 64))
+        settings = MiniSettings(steps=args.steps, batch_size=args.batch_size, image_size=args.image_size,
+                                seed=args.seed, cfg_drop=args.cfg_drop, vae_steps=args.vae_steps,
+                                n_source=args.n_source, lr=args.lr, corpus=args.corpus,
+                                vae_latent_channels=args.latent_channels, noise_offset=args.noise_offset)
         fashion_mnist_root(args.root)
         if args.vae_from: check_vae_from(args.vae_from, label=f"--vae-from {args.vae_from}")
         if args.unet_from: check_vae_from(args.unet_from, label=f"--unet-from {args.unet_from}")
-    train_mini(out, steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
-               cfg_drop=args.cfg_drop, vae_steps=args.vae_steps, n_source=args.n_source, lr=args.lr, root=args.root,
-               resume=not args.no_resume, overwrite=args.overwrite, num_threads=args.threads, corpus=args.corpus,
-               vae_latent_channels=args.latent_channels, vae_from=args.vae_from, unet_from=args.unet_from,
-               noise_offset=args.noise_offset)
-    atomic_write_text(out/"README.md", _model_card(out))          # the card; `evaluate_mini` rewrites it with the scores
+    train_mini(out, settings, root=args.root, resume=not args.no_resume, overwrite=args.overwrite,
+               num_threads=args.threads, vae_from=args.vae_from, unet_from=args.unet_from)
+    write_model_card(out)                                     # the card; `evaluate_mini` rewrites it with the scores
     if not args.no_eval:
         ev = evaluate_mini(out, n_per_class=args.eval_n_per_class)
         acc = ev["classifier_accuracy"]

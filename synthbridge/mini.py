@@ -7,7 +7,8 @@ Docs: https://synthbridge.github.io/synthbridge/mini.html.md"""
 
 # %% ../nbs/08_mini.ipynb #4599a93b
 from __future__ import annotations
-import copy, gzip, hashlib, json, math, os, shutil, struct, sys, time
+import copy, gzip, hashlib, json, math, numbers, os, shutil, struct, sys, time
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from torch import nn
 from .prompts import IMAGENET_TEMPLATES, make_prompt
 
 # %% auto #0
-__all__ = ['MINI_CLASSES', 'load_fashion_mnist', 'fashion_mnist_root', 'upsample', 'step_generator', 'check_train_args',
+__all__ = ['MINI_CLASSES', 'load_fashion_mnist', 'fashion_mnist_root', 'upsample', 'step_generator', 'MiniSettings',
            'check_vae_from', 'train_mini', 'mini_web_path', 'mini_pipeline']
 
 # %% ../nbs/08_mini.ipynb #9bf74884
@@ -134,7 +135,7 @@ def _make_text_encoder(vocab_size, hidden, layers=2):
                                         bos_token_id=49406, eos_token_id=49407, pad_token_id=49407))
 
 # %% ../nbs/08_mini.ipynb #988396aa
-from .core import atomic_save_safetensors, atomic_write_text, is_int
+from .core import atomic_save_safetensors, atomic_write_text, file_sha256, is_int
 def _atomic_save_file(tensors: dict, path: Path, meta: dict): atomic_save_safetensors(path, tensors,
                                                                                       {"meta": json.dumps(meta)})
 
@@ -320,22 +321,93 @@ def _save_pipeline(out: Path, vae, te, tokenizer, unet, sched, info: dict):
     if old.exists(): shutil.rmtree(old)
     return out
 
-# %% ../nbs/08_mini.ipynb #142bc112
-def check_train_args(*, steps, batch_size, vae_steps, vae_batch_size, n_source, ckpt_every, image_size, cfg_drop,
-                      hidden, vae_channels, unet_channels):
-    "Check `train_mini` settings before any work; returns the channel tuples. ValueError names the bad value."
-    for name, v in (("steps", steps), ("batch_size", batch_size), ("vae_steps", vae_steps),
-                    ("vae_batch_size", vae_batch_size), ("n_source", n_source), ("ckpt_every", ckpt_every)):
-        if not isinstance(v, int) or v < 1: raise ValueError(f"{name}={v!r}: must be an integer >= 1")
-    if n_source > 60_000: raise ValueError(f"n_source={n_source}: Fashion-MNIST has 60,000 training images")
-    vae_channels, unet_channels = tuple(vae_channels), tuple(unet_channels)
-    f = 2**(len(vae_channels) - 1)*2**(len(unet_channels) - 1)
-    if image_size % f or image_size < 8:
-        raise ValueError(f"image_size={image_size}: must be >= 8 and divisible by {f} (the VAE's and UNet's "
-                         f"downsampling)")
-    if not 0 <= cfg_drop < 1: raise ValueError(f"cfg_drop={cfg_drop}: must be in [0, 1)")
-    if hidden % 4: raise ValueError(f"hidden={hidden}: must be a multiple of 4 (4 attention heads)")
-    return vae_channels, unet_channels
+# %% ../nbs/08_mini.ipynb #dffb579d
+def _number(name, v, lo=0., hi=math.inf, below_hi=False):
+    "A `ValueError` naming `v` unless it is a real number in [lo, hi] (or [lo, hi) with `below_hi`)."
+    ok = isinstance(v, numbers.Real) and not isinstance(v, bool) and lo <= v and (v < hi if below_hi else v <= hi)
+    if not ok or math.isinf(v):
+        allowed = f"in [{lo:g}, {hi:g}{')' if below_hi else ']'}" if hi < math.inf else f">= {lo:g}"
+        raise ValueError(f"{name}={v!r}: must be {allowed}")
+
+@dataclass(frozen=True)
+class MiniSettings:
+    "How `train_mini` trains the mini pipeline; every field is checked when the settings are made."
+    steps: int = 2000 # UNet + text-encoder steps (stage B)
+    batch_size: int = 64 # stage-B batch size
+    image_size: int = 32 # image side, px (Fashion-MNIST's 28 px are upsampled)
+    seed: int = 0 # seeds the weights and every batch
+    cfg_drop: float = 0.1 # share of captions replaced by "" (classifier-free guidance)
+    vae_steps: int = 500 # autoencoder steps (stage A)
+    vae_batch_size: int = 32 # stage-A batch size
+    n_source: int = 50_000 # the first `n_source` training images are used
+    lr: float = 1e-3 # peak learning rate of stage B (warm-up, then cosine to 10 %)
+    vae_lr: float = 2e-3 # peak learning rate of stage A
+    hidden: int = 32 # text-encoder width = UNet cross-attention width (a multiple of 4: 4 attention heads)
+    vae_channels: tuple = (16, 32, 32) # AutoencoderKL `block_out_channels`; latents are `image_size/2**(len-1)` px
+    vae_norm_groups: int = 4 # AutoencoderKL `norm_num_groups` (16 with 16 channels loses the colours)
+    vae_chroma: float = 5. # weight of stage A's colour term (MSE of each pixel's deviation from its grey)
+    vae_latent_channels: int = 4 # latent channels of the autoencoder (the UNet's in/out channels)
+    unet_channels: tuple = (64, 64) # UNet2DConditionModel `block_out_channels` (cross-attention below the top level)
+    ema_decay: float = 0.995 # EMA of the stage-B weights (warmed up)
+    ckpt_every: int = 100 # checkpoint every this many steps
+    corpus: str = "web" # 'web': colour images in random looks (`synthbridge.world`); 'fashion-mnist': grey
+    name_colour: float | None = None # 'web': share of captions naming the garment colour (None: the world's)
+    name_background: float | None = None # 'web': share naming the background (None: the world's)
+    world_seed: int = 0 # 'web': seed of the corpus's looks
+    noise_offset: float = 0. # stage B: std of a per-latent-channel constant added to the noise
+
+    def __post_init__(self):
+        if self.corpus not in ("web", "fashion-mnist"):
+            raise ValueError(f"corpus={self.corpus!r}: allowed are 'web', 'fashion-mnist'")
+        for k in ("steps", "batch_size", "vae_steps", "vae_batch_size", "n_source", "ckpt_every",
+                  "vae_latent_channels"):
+            v = getattr(self, k)
+            if not is_int(v) or v < 1: raise ValueError(f"{k}={v!r}: must be an integer >= 1")
+        if self.n_source > 60_000:
+            raise ValueError(f"n_source={self.n_source}: Fashion-MNIST has 60,000 training images")
+        for k in ("seed", "world_seed"):
+            if not is_int(getattr(self, k)): raise ValueError(f"{k}={getattr(self, k)!r}: must be an integer")
+        self._check_widths()
+        for k, hi, below_hi in (("cfg_drop", 1, True), ("ema_decay", 1, True), ("noise_offset", 1, False),
+                                ("lr", math.inf, False), ("vae_lr", math.inf, False), ("vae_chroma", math.inf, False)):
+            _number(k, getattr(self, k), 0, hi, below_hi)
+        from synthbridge import world
+        for k, default in (("name_colour", world.NAME_COLOUR), ("name_background", world.NAME_BACKGROUND)):
+            if getattr(self, k) is None: object.__setattr__(self, k, default)
+            _number(k, getattr(self, k), 0, 1)
+
+    def _check_widths(self):
+        for k in ("vae_channels", "unet_channels"):
+            v = getattr(self, k)
+            if not (isinstance(v, (tuple, list)) and v and all(is_int(c) and c >= 1 for c in v)):
+                raise ValueError(f"{k}={v!r}: must be a list of block widths (integers >= 1)")
+            object.__setattr__(self, k, tuple(v))
+        f = 2**(len(self.vae_channels) - 1)*2**(len(self.unet_channels) - 1)
+        if not is_int(self.image_size) or self.image_size % f or self.image_size < 8:
+            raise ValueError(f"image_size={self.image_size!r}: must be >= 8 and divisible by {f} (the VAE's and "
+                             f"UNet's downsampling)")
+        if not is_int(self.hidden) or self.hidden < 4 or self.hidden % 4:
+            raise ValueError(f"hidden={self.hidden!r}: must be a positive multiple of 4 (4 attention heads)")
+        g = self.vae_norm_groups
+        if not (is_int(g) and g >= 1 and all(c % g == 0 for c in self.vae_channels)):
+            raise ValueError(f"vae_norm_groups={g!r}: must divide every one of vae_channels={self.vae_channels}")
+
+# %% ../nbs/08_mini.ipynb #47b9d242
+def _train_config(s: MiniSettings) -> dict:
+    "The `training.json` config of a run with settings `s` (a rerun resumes when the configs are equal)."
+    from synthbridge import world
+    config = dict(steps=s.steps, batch_size=s.batch_size, image_size=s.image_size, seed=s.seed, cfg_drop=s.cfg_drop,
+                  vae_steps=s.vae_steps, vae_batch_size=s.vae_batch_size, n_source=s.n_source, lr=s.lr,
+                  vae_lr=s.vae_lr, hidden=s.hidden, ema_decay=s.ema_decay, vae_channels=list(s.vae_channels),
+                  unet_channels=list(s.unet_channels), classes=list(MINI_CLASSES))
+    if (s.vae_norm_groups, s.vae_chroma) != (16, 0.):
+        config |= dict(vae_norm_groups=s.vae_norm_groups, vae_chroma=s.vae_chroma)
+    if s.vae_latent_channels != 4: config |= dict(vae_latent_channels=s.vae_latent_channels)
+    if s.noise_offset: config |= dict(noise_offset=s.noise_offset)
+    if s.corpus == "web":
+        config |= dict(corpus=s.corpus, world_version=world.WORLD_VERSION, world_seed=s.world_seed,
+                       name_colour=s.name_colour, name_background=s.name_background)
+    return config
 
 # %% ../nbs/08_mini.ipynb #f1a2b3c4
 _VAE_KEYS = ("vae_steps", "vae_batch_size", "vae_lr", "vae_channels", "vae_norm_groups", "vae_chroma",
@@ -365,7 +437,7 @@ def _vae_from(src, config: dict) -> tuple:
         f"{k}={sc.get(k)!r} there, {config.get(k)!r} here" for k in diff))
     for k in _VAE_KEYS: config.pop(k, None)
     config |= {k: sc[k] for k in _VAE_KEYS if k in sc}
-    config |= dict(vae_from=str(src.resolve()), vae_from_sha256=hashlib.sha256(weights.read_bytes()).hexdigest()[:16])
+    config |= dict(vae_from=str(src.resolve()), vae_from_sha256=file_sha256(weights)[:16])
     from diffusers import AutoencoderKL
     return AutoencoderKL.from_pretrained(src/"vae").float(), list(info["vae_losses"]), float(info["seconds"]["vae"])
 
@@ -383,91 +455,45 @@ def _unet_from(src, config: dict, hidden: int, channels) -> tuple:
     from transformers import CLIPTextModel
     unet = UNet2DConditionModel.from_pretrained(src/"unet").float()
     te = CLIPTextModel.from_pretrained(src/"text_encoder").float()
-    config |= dict(unet_from=str(src.resolve()), unet_from_sha256=hashlib.sha256(weights.read_bytes()).hexdigest()[:16])
+    config |= dict(unet_from=str(src.resolve()), unet_from_sha256=file_sha256(weights)[:16])
     return unet.state_dict(), te.state_dict()
 
 # %% ../nbs/08_mini.ipynb #b78c5554
 def train_mini(out, # folder to write the pipeline into (replaced when training ends)
-               steps: int = 2000, # UNet + text-encoder steps (stage B)
-               batch_size: int = 64, # stage-B batch size
-               image_size: int = 32, # image side, px (Fashion-MNIST's 28 px are upsampled)
-               seed: int = 0, # seeds the weights and every batch
-               cfg_drop: float = 0.1, # share of captions replaced by "" (classifier-free guidance)
-               vae_steps: int = 500, # autoencoder steps (stage A)
-               vae_batch_size: int = 32, # stage-A batch size
-               n_source: int = 50_000, # the first `n_source` training images are used
-               lr: float = 1e-3, # peak learning rate of stage B (warm-up, then cosine to 10 %)
-               vae_lr: float = 2e-3, # peak learning rate of stage A
-               hidden: int = 32, # text-encoder width = UNet cross-attention width
-               vae_channels=(16, 32, 32), # AutoencoderKL `block_out_channels`; latents are `image_size/2**(len-1)` px
-               vae_norm_groups: int = 4, # AutoencoderKL `norm_num_groups` (16 with 16 channels loses the colours)
-               # weight of the colour term of stage A (MSE of each pixel's deviation from its grey)
-               vae_chroma: float = 5.,
-               vae_latent_channels: int = 4, # latent channels of the autoencoder (the UNet's in/out channels)
-               unet_channels=(64, 64), # UNet2DConditionModel `block_out_channels` (cross-attention below the top level)
-               ema_decay: float = 0.995, # EMA of the stage-B weights (warmed up)
+               settings: MiniSettings | None = None, # how to train (default: `MiniSettings()`)
+               *,
                root=None, # Fashion-MNIST folder (see `load_fashion_mnist`)
                work_dir=None, # checkpoint folder; default `.<out name>.train` next to `out`
-               ckpt_every: int = 100, # checkpoint every this many steps
                resume: bool = True, # continue from the checkpoints in `work_dir` (False: start over)
                overwrite: bool = False, # replace an `out` that exists and is not a pipeline folder
                keep_checkpoints: bool = False, # keep `work_dir` after the pipeline is saved
                num_threads: int | None = 2, # `torch.set_num_threads` while training (None: leave as is)
                progress: bool = True, # show progress bars
                log=None, # callable taking one line of text (default: print to stderr)
-               corpus: str = "web", # 'web': colour images in random looks (`synthbridge.world`); 'fashion-mnist': grey
-               # 'web': share of captions naming the garment colour (None: the world's)
-               name_colour: float | None = None,
-               name_background: float | None = None, # 'web': share naming the background (None: the world's)
-               world_seed: int = 0, # 'web': seed of the corpus's looks
-               noise_offset: float = 0., # stage B: std of a per-latent-channel constant added to the noise
                vae_from=None, # a `train_mini` folder: reuse its autoencoder (stage A skipped; its settings apply)
                # a `train_mini` folder: fine-tune its UNet and text encoder (its autoencoder is reused as `vae_from`)
                unet_from=None,
+               **fields, # fields of `MiniSettings` by name (steps=2000, batch_size=64, ...): they win
               ) -> Path:
     "Train the mini text-to-image pipeline on a Fashion-MNIST corpus and save it as a `StableDiffusionPipeline` folder."
-    if corpus not in ("web", "fashion-mnist"):
-        raise ValueError(f"corpus={corpus!r}: allowed are 'web', 'fashion-mnist'")
+    # 1. the settings, the data and the sources: every check before any work
+    s = replace(settings, **fields) if settings is not None else MiniSettings(**fields)
     from synthbridge import world
-    name_colour = world.NAME_COLOUR if name_colour is None else name_colour
-    name_background = world.NAME_BACKGROUND if name_background is None else name_background
-    for k, v in (("name_colour", name_colour), ("name_background", name_background)):
-        if not 0 <= v <= 1: raise ValueError(f"{k}={v!r}: must be in [0, 1]")
-    if not (is_int(vae_norm_groups) and vae_norm_groups >= 1
-            and all(c % vae_norm_groups == 0 for c in vae_channels)):
-        raise ValueError(f"vae_norm_groups={vae_norm_groups!r}: must divide every one of "
-                         f"vae_channels={tuple(vae_channels)}")
-    if not vae_chroma >= 0: raise ValueError(f"vae_chroma={vae_chroma!r}: must be >= 0")
-    if not 0 <= noise_offset <= 1: raise ValueError(f"noise_offset={noise_offset!r}: must be in [0, 1]")
-    if not (is_int(vae_latent_channels) and vae_latent_channels >= 1):
-        raise ValueError(f"vae_latent_channels={vae_latent_channels!r}: must be an integer >= 1")
-    vae_channels, unet_channels = check_train_args(steps=steps, batch_size=batch_size, vae_steps=vae_steps,
-        vae_batch_size=vae_batch_size, n_source=n_source, ckpt_every=ckpt_every, image_size=image_size,
-                                                   cfg_drop=cfg_drop,
-        hidden=hidden, vae_channels=vae_channels, unet_channels=unet_channels)
     out = Path(out).expanduser()
     work = Path(work_dir).expanduser() if work_dir is not None else out.with_name(f".{out.name}.train")
-    log = log or (lambda s: print(s, file=sys.stderr, flush=True))
+    log = log or (lambda m: print(m, file=sys.stderr, flush=True))
     x, y = load_fashion_mnist("train", root)                 # fails early if the data is missing
     from synthbridge.testing import clip_tokenizer   # the real CLIP tokenizer, built offline from a shipped vocabulary
     tokenizer = clip_tokenizer()
-    config = dict(steps=steps, batch_size=batch_size, image_size=image_size, seed=seed, cfg_drop=cfg_drop,
-                  vae_steps=vae_steps, vae_batch_size=vae_batch_size, n_source=n_source, lr=lr, vae_lr=vae_lr,
-                  hidden=hidden, ema_decay=ema_decay, vae_channels=list(vae_channels),
-                  unet_channels=list(unet_channels),
-                  classes=list(MINI_CLASSES))
-    if (vae_norm_groups, vae_chroma) != (16, 0.): config |= dict(vae_norm_groups=vae_norm_groups, vae_chroma=vae_chroma)
-    if vae_latent_channels != 4: config |= dict(vae_latent_channels=vae_latent_channels)   # v4's config: no key
-    if noise_offset: config |= dict(noise_offset=noise_offset)                              # v8's config: no key
-    if corpus == "web": config |= dict(corpus=corpus, world_version=world.WORLD_VERSION, world_seed=world_seed,
-                                       name_colour=name_colour, name_background=name_background)
+    config = _train_config(s)
     if unet_from is not None:
         if vae_from is not None and Path(vae_from).expanduser().resolve() != Path(unet_from).expanduser().resolve():
             raise ValueError(f"unet_from={str(unet_from)!r} and vae_from={str(vae_from)!r}: a fine-tuned UNet needs "
                              "its own autoencoder; give unet_from alone")
         vae_from = unet_from
     vae_src = _vae_from(vae_from, config) if vae_from is not None else None   # fails early; updates `config`
-    init = _unet_from(unet_from, config, hidden, unet_channels) if unet_from is not None else None
+    init = _unet_from(unet_from, config, s.hidden, s.unet_channels) if unet_from is not None else None
+    # 2. a finished pipeline with the same config is kept; checkpoints of another config are refused
     if resume and (out/"training.json").exists() and \
             json.loads((out/"training.json").read_text()).get("config") == config:
         log(f"{out} already holds a pipeline trained with these settings"); return out
@@ -483,33 +509,38 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     old_threads = torch.get_num_threads()
     if num_threads: torch.set_num_threads(num_threads)
     try:
-        images, labels = upsample(x[:n_source], image_size), torch.from_numpy(y[:n_source])
+        # 3. the corpus
+        images, labels = upsample(x[:s.n_source], s.image_size), torch.from_numpy(y[:s.n_source])
         looks = None
-        if corpus == "web":
+        if s.corpus == "web":
             t0 = time.time()
-            images = torch.from_numpy(world.render_corpus(x[:n_source], world_seed, image_size)).permute(0, 3, 1,
-                                                                                                         2).contiguous()
-            looks = world.corpus_looks(n_source, world_seed)
-            log(f"corpus: {n_source:,} images rendered in random looks ({time.time() - t0:.0f} s)")
-        torch.manual_seed(seed)
+            images = torch.from_numpy(world.render_corpus(x[:s.n_source], s.world_seed,
+                                                          s.image_size)).permute(0, 3, 1, 2).contiguous()
+            looks = world.corpus_looks(s.n_source, s.world_seed)
+            log(f"corpus: {s.n_source:,} images rendered in random looks ({time.time() - t0:.0f} s)")
+        # 4. stage A: the autoencoder (or the one of `vae_from`)
+        torch.manual_seed(s.seed)
         if vae_src is None:
-            vae_src = _train_vae(images, work, steps=vae_steps, batch_size=vae_batch_size, lr=vae_lr, seed=seed,
-                                 ckpt_every=ckpt_every, resume=resume, progress=progress, log=log,
-                                 image_size=image_size, channels=vae_channels, norm_groups=vae_norm_groups,
-                                 chroma=vae_chroma, latent_channels=vae_latent_channels)
+            vae_src = _train_vae(images, work, steps=s.vae_steps, batch_size=s.vae_batch_size, lr=s.vae_lr,
+                                 seed=s.seed, ckpt_every=s.ckpt_every, resume=resume, progress=progress, log=log,
+                                 image_size=s.image_size, channels=s.vae_channels, norm_groups=s.vae_norm_groups,
+                                 chroma=s.vae_chroma, latent_channels=s.vae_latent_channels)
         vae, vae_losses, vae_secs = vae_src
+        # 5. the latents, scaled to unit variance
         t1 = time.time()
         lat = _encode(vae, images)
         scale = 1/lat.std().item()
         vae.register_to_config(scaling_factor=scale)
         log(f"latents {tuple(lat.shape)}, scaling_factor {scale:.4f} ({time.time() - t1:.0f} s)")
+        # 6. stage B: the UNet and the text encoder
         t2 = time.time()
-        torch.manual_seed(seed + 1)
-        unet, te, sched, unet_losses, unet_secs = _train_unet(lat*scale, labels, tokenizer, work, classes=MINI_CLASSES,
-                                                              steps=steps,
-            batch_size=batch_size, lr=lr, seed=seed, cfg_drop=cfg_drop, hidden=hidden, ckpt_every=ckpt_every,
-            resume=resume, progress=progress, log=log, ema_decay=ema_decay, channels=unet_channels, looks=looks,
-            name_colour=name_colour, name_background=name_background, noise_offset=noise_offset, init=init)
+        torch.manual_seed(s.seed + 1)
+        unet, te, sched, unet_losses, unet_secs = _train_unet(
+            lat*scale, labels, tokenizer, work, classes=MINI_CLASSES, steps=s.steps, batch_size=s.batch_size,
+            lr=s.lr, seed=s.seed, cfg_drop=s.cfg_drop, hidden=s.hidden, ckpt_every=s.ckpt_every, resume=resume,
+            progress=progress, log=log, ema_decay=s.ema_decay, channels=s.unet_channels, looks=looks,
+            name_colour=s.name_colour, name_background=s.name_background, noise_offset=s.noise_offset, init=init)
+        # 7. the pipeline folder, with the config, the times and the loss curves
         info = dict(config=config, scaling_factor=scale, torch_threads=torch.get_num_threads(),
                     seconds=dict(vae=round(vae_secs, 1), encode=round(t2 - t1, 1), unet=round(unet_secs, 1)),
                     vae_losses=vae_losses, unet_losses=unet_losses)

@@ -7,7 +7,7 @@ Docs: https://synthbridge.github.io/synthbridge/mini_eval.html.md"""
 
 # %% ../nbs/08a_mini_eval.ipynb #a1e0c004
 from __future__ import annotations
-import hashlib, json, math, os, sys, time
+import dataclasses, hashlib, json, math, os, sys, time
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +17,12 @@ from torch import nn
 
 from .core import atomic_path, atomic_save_safetensors, atomic_write_text, is_int
 from .prompts import make_prompt
-from .mini import (MINI_CLASSES, check_train_args, check_vae_from, fashion_mnist_root, load_fashion_mnist,
-                              mini_pipeline, mini_web_path, step_generator, train_mini, upsample)
+from .mini import (MINI_CLASSES, MiniSettings, check_vae_from, fashion_mnist_root, load_fashion_mnist,
+                              mini_pipeline, mini_web_path, step_generator, upsample)
 
 # %% auto #0
-__all__ = ['CLASSIFIER_LOOKS', 'fashion_classifier', 'classification_accuracy_score', 'autoencoder_ceiling', 'evaluate_mini',
-           'world_figure']
+__all__ = ['CLASSIFIER_LOOKS', 'write_model_card', 'fashion_classifier', 'classification_accuracy_score', 'autoencoder_ceiling',
+           'evaluate_mini', 'world_figure']
 
 # %% ../nbs/08a_mini_eval.ipynb #a1e0c005
 def _progress(it, total, progress, desc):
@@ -66,8 +66,7 @@ _CLI_DESTS = dict(seed="seed", steps="steps", batch_size="batch_size", corpus="c
 
 def _retrain_command(c, out: str = "mini-web") -> str:
     "The `synthbridge train-mini` command that repeats the training config `c` (a flag only where not the default)."
-    import inspect
-    d = {k: p.default for k, p in inspect.signature(train_mini).parameters.items()}   # the command's defaults too
+    d = {f.name: f.default for f in dataclasses.fields(MiniSettings)}   # the command's defaults too
     flags = [f"--{dest.replace('_', '-')} {c[k]}" for k, dest in _CLI_DESTS.items() if k in c and c[k] != d[k]]
     return " ".join(["synthbridge train-mini --out", out, *flags])
 
@@ -84,6 +83,7 @@ def _front_matter() -> list:
             "datasets: [fashion_mnist]", "tags: [stable-diffusion-architecture, miniature, cpu, synthbridge]", "---", ""]
 
 def _model_card(path: Path) -> str:
+    "The model card of the `train_mini` folder `path` (markdown)."
     info = json.loads((path/"training.json").read_text())
     if info["config"].get("corpus") == "web": return _web_card(path, info)
     ev, c, s, total, f, lat = _card_facts(path, info)
@@ -276,6 +276,15 @@ def _web_card(path: Path, info: dict) -> str:
               "background words, nothing else. It is a stand-in for Stable Diffusion in tests, docs and `synthbridge "
               "demo`, and its numbers are not the paper's.", ""]
     return "\n".join(lines)
+
+# %% ../nbs/08a_mini_eval.ipynb #03d37ad1
+def write_model_card(path, # a folder written by `train_mini` (and measured by `evaluate_mini`, or not yet)
+                    ) -> Path:
+    "Write the folder's model card, `README.md`, from its `training.json` and, once measured, `evaluation.json`."
+    path = Path(path).expanduser()
+    if not (path/"training.json").exists():
+        raise FileNotFoundError(f"{path}: no training.json (not a `train_mini` folder)")
+    return atomic_write_text(path/"README.md", _model_card(path))
 
 # %% ../nbs/08a_mini_eval.ipynb #bf677d87
 class _FashionCNN(nn.Module):
@@ -477,7 +486,7 @@ def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_pa
               torch_threads=torch.get_num_threads(), seconds=round(time.time() - t0, 1))
     _save_samples(pipe, path/"samples.png", num_inference_steps=num_inference_steps, seed=seed)
     atomic_write_text(path/"evaluation.json", json.dumps(ev, indent=1) + "\n")
-    atomic_write_text(path/"README.md", _model_card(path))
+    write_model_card(path)
     return ev
 
 # %% ../nbs/08a_mini_eval.ipynb #f6ae529e
