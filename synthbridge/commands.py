@@ -18,13 +18,13 @@ def run_generate(args) -> int:
     "`synthbridge generate`: check the options, load the model, generate; 0 on success, 1 if images failed."
     import torch
     from dataclasses import replace
-    from synthbridge.generate import (GenerateSettings, _check_foreign, _dataset_classes, _old_settings, _prepare,
-                                      _read_classes, _resolve_shard, _run)
+    from synthbridge.generate import (GenerateSettings, check_output, dataset_classes, plan_generation, read_classes,
+                                      resolve_shard)
     from synthbridge.pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype
     with usage_errors():
         if bool(args.classes) == bool(args.dataset):
             raise ValueError("give exactly one of --classes FILE and --dataset NAME")
-        classes = _read_classes(args.classes) if args.classes else _dataset_classes(args.dataset)
+        classes = read_classes(args.classes) if args.classes else dataset_classes(args.dataset)
         if args.scheduler not in SCHEDULERS and args.scheduler != "none": check_scheduler(args.scheduler)
         style = args.style_token or args.style_embeds
         prompts = args.prompts or ("dsi" if style else "templates")
@@ -37,12 +37,12 @@ def run_generate(args) -> int:
                                     style_token=args.style_token if prompts == "dsi" else None,
                                     image_format=args.format, quality=args.quality, size=args.save_size,
                                     retries=args.retries)                  # checked here, before the model loads
-        _resolve_shard(args.shard)
-        out = Path(args.out).expanduser()
-        if _old_settings(out) is None: _check_foreign(out)                  # before the model loads
+        resolve_shard(args.shard)
+        out = check_output(args.out)                                       # before the model loads
         if args.estimate:                                                  # before the model loads; writes nothing
             from synthbridge.estimate import estimate_generate
-            print(estimate_generate(args, classes)); return 0
+            print(estimate_generate(settings, classes, out, args.model, probe=args.probe, device=args.device))
+            return 0
         resolve_dtype(None if args.dtype == "auto" else args.dtype, torch.device("cpu"))
         pipe = load_pipeline(args.model, scheduler=None if args.scheduler == "none" else args.scheduler,
                              dtype=None if args.dtype == "auto" else args.dtype, device=args.device,
@@ -53,14 +53,9 @@ def run_generate(args) -> int:
         token = load_style_token(pipe, args.style_embeds, token=args.style_token)
     with usage_errors():
         settings = replace(settings, style_token=token if prompts == "dsi" else None)   # the token of --style-embeds
-        plan = _prepare(pipe, classes, args.out, settings, args.shard, args.overwrite)
-    res = _run(plan, progress=args.progress, summary=True)
-    fails = 0
-    if res is not None: fails = len(getattr(getattr(res, "summary", None), "failed", []))
-    else:
-        d = json.loads((plan["out"]/f"done.{plan['shard'][0]}-of-{plan['shard'][1]}.json").read_text(encoding="utf-8"))
-        fails = len(d["failed"])
-    return 1 if fails else 0
+        plan = plan_generation(pipe, classes, out, settings, shard=args.shard, overwrite=args.overwrite)
+    summary = plan.run(progress=args.progress, summary=True)
+    return 1 if summary.failed else 0
 
 # %% ../nbs/11a_commands.ipynb #3a50a07b
 def run_invert(args) -> int:
@@ -260,20 +255,20 @@ def _sweep_setup(args):
 
 def run_sweep(args) -> int:
     "`synthbridge sweep`: run a grid into a results store; 0 when no task failed."
-    from synthbridge.runner import _describe, run_grid
+    from synthbridge.runner import describe_task, run_grid
     if args.estimate:                                   # before the store is opened: nothing is written
         from synthbridge.estimate import estimate_sweep
         from synthbridge.grid import load_grid
         with usage_errors():
             grid = load_grid(args.grid)                 # an empty grid file is refused here
             if args.root: grid.root = args.root
-            print(estimate_sweep(args, grid))
+            print(estimate_sweep(grid, store=args.store, probe=args.probe, device=args.device))
         return 0
     grid, st = _sweep_setup(args)
     if args.dry_run:
         plan, done = grid.plan(), st.done_ids()
         print(f"{grid.name}: {plan} -> store {st.path}")
-        for t in plan.tasks: print(f"  [{'x' if t.id in done else ' '}] {_describe(t)}")
+        for t in plan.tasks: print(f"  [{'x' if t.id in done else ' '}] {describe_task(t)}")
         return 0
     if args.executor != "processes": return _submit_sweep(args, grid, st)
     if args.workers > 1: return _spawn_workers(args, st)
@@ -305,7 +300,7 @@ def _spawn_workers(args, st) -> int:
 
 def _executor_opts(args) -> dict:
     "The `sweep_executor` keywords of the sweep options (a `UsageError` names a bad one)."
-    from synthbridge.runner import _minutes
+    from synthbridge.runner import parse_time_limit
     extra = {}
     for kv in args.slurm:
         k, eq, v = kv.partition("=")
@@ -316,7 +311,7 @@ def _executor_opts(args) -> dict:
                         ("--max-requeues", args.max_requeues, 0)):
         if v is not None and v < lo: raise UsageError(f"{flag} {v}: give {lo} or more")
     if args.mem is not None and args.mem <= 0: raise UsageError(f"--mem {args.mem}: give a number of GB > 0")
-    try: _minutes(args.time)
+    try: parse_time_limit(args.time)
     except ValueError as e: raise UsageError(f"--{e}") from None
     return dict(partition=args.partition, gpus=args.gpus, cpus=args.cpus, mem_gb=args.mem, time=args.time,
                 max_running=args.max_running, max_requeues=args.max_requeues, **extra)

@@ -422,24 +422,29 @@ def _rates(probe):
     return {d: RATES[d] for d in GPUS} | ({probe_label(probe): probe} if probe else {})
 
 # %% ../nbs/10e_estimate.ipynb #2e686142
-def estimate_generate(args, # parsed `synthbridge generate` options
+def estimate_generate(settings, # the run's `synthbridge.generate.GenerateSettings`
                       classes: list, # the class names
+                      out, # the output folder: the images it already holds are subtracted
+                      model: str, # the text-to-image model (hub id, folder or 'mini-web'); its configs, no weights
+                      probe: bool = False, # also time this machine (loads `model`)
+                      device=None, # the probe's torch device (None: cuda if available, else cpu)
                      ) -> Estimate:
-    "The estimate of a `synthbridge generate` call: the images its --out does not hold yet."
-    shape = model_shape(args.model)
-    h, w = args.height or shape["side"], args.width or shape["side"]
-    out, have, measured = Path(args.out).expanduser(), 0, None
+    "The estimate of a `generate` run (`synthbridge generate --estimate`): the images `out` does not hold yet."
+    shape = model_shape(model)
+    h, w = settings.height or shape["side"], settings.width or shape["side"]
+    n, steps, guidance = settings.n_per_class, settings.num_inference_steps, settings.guidance_scale
+    out, have, measured = Path(out).expanduser(), 0, None
     old = json.loads((out/"run.json").read_text()).get("settings", {}) if (out/"run.json").is_file() else None
-    same = old is None or all(old.get(k) == v for k, v in dict(num_inference_steps=args.steps, height=h, width=w,
-                                                                 guidance_scale=float(args.guidance), seed=args.seed,
+    same = old is None or all(old.get(k) == v for k, v in dict(num_inference_steps=steps, height=h, width=w,
+                                                                 guidance_scale=float(guidance), seed=settings.seed,
                                                                  classes=list(classes)).items())
-    e = Estimate(f"generate {len(classes)} classes x {args.n_per_class:,} images with {args.model}",
-                 rates=_rates(_probe_from_args(args, args.model, ("generate",))))
-    if same: have, measured = existing_images(out, classes, args.n_per_class, args.format)
+    rates = _rates(probe_rates(model, device=device, arch=None) if probe else None)
+    e = Estimate(f"generate {len(classes)} classes x {n:,} images with {model}", rates=rates)
+    if same: have, measured = existing_images(out, classes, n, settings.image_format)
     else: e.notes.append(f"{out} holds a run with other settings: nothing of it is reused (see --overwrite)")
-    px = h*w if not args.save_size else h*w*(args.save_size/min(h, w))**2
-    e.add_generation(len(classes)*args.n_per_class - have, h, w, args.steps, args.guidance, done=have,
-                     image_bytes=measured or BYTES_PER_PIXEL[args.format]*px)
+    px = h*w if not settings.size else h*w*(settings.size/min(h, w))**2
+    e.add_generation(len(classes)*n - have, h, w, steps, guidance, done=have,
+                     image_bytes=measured or BYTES_PER_PIXEL[settings.image_format]*px)
     e.model_rates = shape["sd15"]
     if shape["note"]: e.notes.append(shape["note"])
     return e
@@ -486,12 +491,14 @@ def estimate_train(args) -> Estimate:
     return e
 
 # %% ../nbs/10e_estimate.ipynb #b4ef3a03
-def estimate_sweep(args, # parsed `synthbridge sweep` options (--store, --probe)
-                   grid, # the loaded `Grid` (`synthbridge.grid.load_grid(args.grid)`)
+def estimate_sweep(grid, # the `Grid` (`synthbridge.grid.load_grid`)
+                   store=None, # its results store (None: the grid's `out`, else synthbridge-store/<grid name>)
+                   probe: bool = False, # also time this machine (loads the grid's model)
+                   device=None, # the probe's torch device (None: cuda if available, else cpu)
                   ) -> Estimate:
     "The estimate of `synthbridge sweep GRID --estimate`: the grid's plan less what its store holds (read only)."
-    store = Path(args.store or grid.out or Path("synthbridge-store")/grid.name)
-    probe = _probe_from_args(args, grid.model) if getattr(args, "probe", False) else None
-    e = estimate_grid(grid, store if store.is_dir() else None, probe=probe)
+    store = Path(store or grid.out or Path("synthbridge-store")/grid.name)
+    rates = probe_rates(grid.model, device=device) if probe else None
+    e = estimate_grid(grid, store if store.is_dir() else None, probe=rates)
     e.what += f"; store {store}" + ("" if store.is_dir() else " (not created yet)")
     return e

@@ -19,7 +19,8 @@ from .prompts import PROMPT_METHODS, class_slugs, make_prompt, stable_hash
 from .core import is_int
 
 # %% auto #0
-__all__ = ['image_seed', 'merge_manifests', 'finished_images', 'GenerateSummary', 'GenerateSettings', 'generate']
+__all__ = ['image_seed', 'merge_manifests', 'finished_images', 'GenerateSummary', 'GenerateSettings', 'resolve_shard',
+           'check_output', 'GenerationPlan', 'plan_generation', 'generate', 'read_classes', 'dataset_classes']
 
 # %% ../nbs/03_generate.ipynb #7754a8a4
 from .pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype
@@ -127,30 +128,6 @@ class GenerateSummary:
 _FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
 
 
-def _resolve_shard(shard):
-    "(i, n, auto) from `shard` ((i, n) or 'i/n'), else torch.distributed, else the launcher's environment."
-    if shard is None:
-        try:
-            import torch.distributed as dist
-            if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size(), True
-        except Exception: pass
-        env = os.environ
-        for r, w in (("RANK", "WORLD_SIZE"), ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
-                     ("PMI_RANK", "PMI_SIZE")):
-            if r in env and w in env:
-                shard = (env[r], env[w]); break     # torchrun / accelerate launch; mpirun (multi-CPU)
-        else: return 0, 1, False
-        auto = True
-    else: auto = False
-    given = shard
-    if isinstance(shard, str): shard = shard.split("/")
-    try: i, n = (int(s) for s in shard)
-    except (TypeError, ValueError):
-        raise ValueError(f"shard {given!r}: expected (index, count) or 'index/count', e.g. (0, 4) or '0/4'") from None
-    if n < 1: raise ValueError(f"shard {given!r}: the shard count must be >= 1, e.g. '0/4'")
-    if not 0 <= i < n: raise ValueError(f"shard index {i} out of range for {n} shard(s): allowed are 0..{n-1}")
-    return i, n, auto
-
 def _model_name(pipe) -> str:
     return str(getattr(pipe, "_synthbridge_model", None) or getattr(pipe, "name_or_path", None) or type(pipe).__name__)
 
@@ -229,59 +206,31 @@ class GenerateSettings:
         elif p != "dsi" and token is not None:
             raise ValueError(f"style_token is used by prompts='dsi' only, not prompts={p!r}")
 
-# %% ../nbs/03_generate.ipynb #7f9a19e2
-def _prepare(pipe, classes, out, gs: GenerateSettings, shard, overwrite):
-    if isinstance(classes, str) or not isinstance(classes, Sequence):
-        raise ValueError(f"classes must be a list of class names, got {type(classes).__name__}: {classes!r}"[:300])
-    classes = list(classes)
-    if not classes: raise ValueError("classes is empty: give at least one class name")
-    bad = [c for c in classes if not isinstance(c, str) or not c.strip()]
-    if bad: raise ValueError(f"class names must be non-empty strings, got {bad[:5]!r}")
-    dups = sorted({c for c in classes if classes.count(c) > 1})
-    if dups: raise ValueError(f"duplicate class names: {dups[:10]!r} (each class once, in label order)")
-    dh, dw = _default_hw(pipe)
-    height, width = gs.height or dh, gs.width or dw
-    f = max(8, getattr(pipe, "vae_scale_factor", 8))
-    for k, v in (("height", height), ("width", width)):
-        if not is_int(v) or v < f or v % f:
-            raise ValueError(f"{k}={v!r}: must be a positive multiple of {f} (the VAE's downsampling)")
-    if callable(gs.prompts):
-        p = gs.prompts(classes[0], 0, 0, gs.seed)
-        if not isinstance(p, str):
-            raise ValueError(f"the prompt function must return a str, got {type(p).__name__} for {classes[0]!r}")
-        prompt_fn = gs.prompts
-        prompt_id = (f"callable:{getattr(gs.prompts, '__module__', '?')}."
-                     f"{getattr(gs.prompts, '__qualname__', repr(gs.prompts))}")
-    else:
-        if gs.prompts == "dsi" and not gs.style_token:
-            raise ValueError("prompts='dsi' needs style_token, the token learned by `invert_style` and loaded "
-                             "into the pipeline")
-        if gs.prompts == "dsi" and not _tokenizer_knows(pipe, gs.style_token):
-            raise ValueError(f"style token {gs.style_token!r} is unknown to the pipeline's tokenizer: load it first "
-                             "(`load_style_token(pipe, 'learned_embeds.safetensors')` or "
-                             "`pipe.load_textual_inversion(...)`)")
-        prompt_fn = lambda c, l, i, sd: make_prompt(c, l, i, sd, method=gs.prompts, style_token=gs.style_token)
-        prompt_id = gs.prompts
-    si, sn, auto = _resolve_shard(shard)
-    out = Path(os.path.expanduser(str(out)))
-    if out.exists() and not out.is_dir(): raise ValueError(f"out={str(out)!r} is a file, not a folder")
-    fmt = gs.image_format
-    settings = dict(model=_model_name(pipe), weights=_fingerprint(pipe), scheduler=_scheduler_id(pipe), classes=classes,
-                    prompts=prompt_id, style_token=gs.style_token, guidance_scale=float(gs.guidance_scale),
-                    num_inference_steps=int(gs.num_inference_steps), seed=int(gs.seed), height=int(height),
-                    width=int(width), size=gs.size, image_format=fmt, quality=None if fmt == "png" else int(gs.quality))
-    old = _old_settings(out)
-    if old is None: _check_foreign(out)
-    if old is not None and old != settings and not overwrite:
-        diff = [k for k in settings if old.get(k) != settings[k]] or ["(unknown: no run.json)"]
-        show = lambda v: (repr(v) if len(repr(v)) < 60 else repr(v)[:57] + "...")
-        raise ValueError(f"out={str(out)!r} holds a different run "
-                         f"({'; '.join(f'{k}: {show(old.get(k))} -> {show(settings.get(k))}' for k in diff[:4])}): "
-                         "use another folder, or overwrite=True (--overwrite) to replace it")
-    return dict(pipe=pipe, classes=classes, slugs=class_slugs(classes), out=out, n=int(gs.n_per_class),
-                bs=int(gs.batch_size), prompt_fn=prompt_fn, settings=settings, shard=(si, sn), auto=auto, fmt=fmt,
-                quality=gs.quality, size=gs.size, replace=old is not None and old != settings, retries=int(gs.retries))
+# %% ../nbs/03_generate.ipynb #e34d9175
+def resolve_shard(shard=None, # (index, count) or 'index/count'; None: from the launcher, else (0, 1)
+                 ) -> tuple[int, int]:
+    "The (index, count) share of a run this process makes: `shard`, else torch.distributed, else the launcher's."
+    if shard is None:
+        try:
+            import torch.distributed as dist
+            if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
+        except Exception: pass
+        env = os.environ
+        for r, w in (("RANK", "WORLD_SIZE"), ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+                     ("PMI_RANK", "PMI_SIZE")):
+            if r in env and w in env:
+                shard = (env[r], env[w]); break     # torchrun / accelerate launch; mpirun (multi-CPU)
+        else: return 0, 1
+    given = shard
+    if isinstance(shard, str): shard = shard.split("/")
+    try: i, n = (int(s) for s in shard)
+    except (TypeError, ValueError):
+        raise ValueError(f"shard {given!r}: expected (index, count) or 'index/count', e.g. (0, 4) or '0/4'") from None
+    if n < 1: raise ValueError(f"shard {given!r}: the shard count must be >= 1, e.g. '0/4'")
+    if not 0 <= i < n: raise ValueError(f"shard index {i} out of range for {n} shard(s): allowed are 0..{n-1}")
+    return i, n
 
+# %% ../nbs/03_generate.ipynb #75de32f9
 def _old_settings(out: Path):
     "Settings of the run in `out`: None if empty; a sentinel if it holds a manifest without run.json."
     if (out/"run.json").exists(): return json.loads((out/"run.json").read_text(encoding="utf-8")).get("settings", {})
@@ -298,24 +247,98 @@ def _check_foreign(out: Path):
     raise ValueError(f"out={str(out)!r} holds files that generate did not write (e.g. {first}): "
                      "give an empty or new folder")
 
-def _remove_old_run(out: Path):
-    "Delete what an earlier `generate` wrote to `out` (its images, manifests, markers); other files stay."
-    slugs = []
-    if (out/"classes.json").exists():
-        slugs = json.loads((out/"classes.json").read_text(encoding="utf-8")).get("slugs", [])
-    for p in [out/"manifest.jsonl", *_parts(out)]:
-        for _, r in _iter_jsonl(p):
-            f = (out/r["file"]).resolve()
-            if out.resolve() in f.parents: f.unlink(missing_ok=True)
-        p.unlink(missing_ok=True)
-    for p in [*out.glob("done.*-of-*.json"), out/"classes.json", out/"run.json", out/"metadata.jsonl",
-              out/"metadata.parquet"]:
-        p.unlink(missing_ok=True)
-    for s in slugs:
-        d = out/s
-        if d.is_dir():
-            for t in d.glob(".*.tmp"): t.unlink(missing_ok=True)
-            if not any(d.iterdir()): d.rmdir()
+def check_output(out, # the output folder of a `generate` run
+                ) -> Path:
+    "`out`, expanded, if `generate` may write there (new, empty, or its own run); else a `ValueError` naming it."
+    out = Path(os.path.expanduser(str(out)))
+    if out.exists() and not out.is_dir(): raise ValueError(f"out={str(out)!r} is a file, not a folder")
+    if _old_settings(out) is None: _check_foreign(out)
+    return out
+
+# %% ../nbs/03_generate.ipynb #7f9a19e2
+@dataclass(frozen=True, eq=False)
+class GenerationPlan:
+    "One `generate` call, checked and resolved, before anything is written (made by `plan_generation`)."
+    pipe: object = field(repr=False) # the text-to-image pipeline
+    classes: list # class names in label order
+    out: Path # the output folder
+    settings: GenerateSettings # how to generate
+    shard: tuple # (index, count): this process's share
+    height: int # image height, px (the settings', else the model's native size)
+    width: int # image width, px
+    prompt_fn: Callable = field(repr=False) # (class name, label, index, seed) -> prompt
+    record: dict = field(repr=False) # what `out/run.json` records: a rerun with the same record resumes
+    replace: bool = False # remove the different run found in `out` first (`overwrite=True`)
+
+    @property
+    def slugs(self) -> list[str]: return class_slugs(self.classes)
+
+    def run(self,
+            progress: bool = True, # progress bar (images/s, ETA)
+            summary: bool | None = None, # print the closing summary (None: when `progress`)
+           ) -> GenerateSummary:
+        "Generate this process's share into `out`; `merge_manifests` when it finds every share done."
+        return _run(self, progress, summary)
+
+# %% ../nbs/03_generate.ipynb #7544090e
+def _prompt_fn(pipe, classes: list, gs: GenerateSettings):
+    "The prompt function of the settings and its id in run.json, checked against the pipeline and the classes."
+    if callable(gs.prompts):
+        p = gs.prompts(classes[0], 0, 0, gs.seed)
+        if not isinstance(p, str):
+            raise ValueError(f"the prompt function must return a str, got {type(p).__name__} for {classes[0]!r}")
+        prompt_id = (f"callable:{getattr(gs.prompts, '__module__', '?')}."
+                     f"{getattr(gs.prompts, '__qualname__', repr(gs.prompts))}")
+        return gs.prompts, prompt_id
+    if gs.prompts == "dsi" and not gs.style_token:
+        raise ValueError("prompts='dsi' needs style_token, the token learned by `invert_style` and loaded "
+                         "into the pipeline")
+    if gs.prompts == "dsi" and not _tokenizer_knows(pipe, gs.style_token):
+        raise ValueError(f"style token {gs.style_token!r} is unknown to the pipeline's tokenizer: load it first "
+                         "(`load_style_token(pipe, 'learned_embeds.safetensors')` or "
+                         "`pipe.load_textual_inversion(...)`)")
+    return lambda c, l, i, sd: make_prompt(c, l, i, sd, method=gs.prompts, style_token=gs.style_token), gs.prompts
+
+def plan_generation(pipe, # a text-to-image pipeline (`load_pipeline`)
+                    classes: Sequence[str], # class names in label order
+                    out, # output folder
+                    settings: GenerateSettings | None = None, # how to generate (default: `GenerateSettings()`)
+                    shard=None, # (i, n) or 'i/n': this process's share (`resolve_shard`)
+                    overwrite: bool = False, # replace a different run found in `out` (the same run resumes)
+                   ) -> GenerationPlan:
+    "Check a `generate` call against the pipeline and `out`, and resolve what it will do; nothing is written."
+    gs = settings if settings is not None else GenerateSettings()
+    if isinstance(classes, str) or not isinstance(classes, Sequence):
+        raise ValueError(f"classes must be a list of class names, got {type(classes).__name__}: {classes!r}"[:300])
+    classes = list(classes)
+    if not classes: raise ValueError("classes is empty: give at least one class name")
+    bad = [c for c in classes if not isinstance(c, str) or not c.strip()]
+    if bad: raise ValueError(f"class names must be non-empty strings, got {bad[:5]!r}")
+    dups = sorted({c for c in classes if classes.count(c) > 1})
+    if dups: raise ValueError(f"duplicate class names: {dups[:10]!r} (each class once, in label order)")
+    dh, dw = _default_hw(pipe)
+    height, width = gs.height or dh, gs.width or dw
+    f = max(8, getattr(pipe, "vae_scale_factor", 8))
+    for k, v in (("height", height), ("width", width)):
+        if not is_int(v) or v < f or v % f:
+            raise ValueError(f"{k}={v!r}: must be a positive multiple of {f} (the VAE's downsampling)")
+    prompt_fn, prompt_id = _prompt_fn(pipe, classes, gs)
+    shard = resolve_shard(shard)
+    out = check_output(out)
+    fmt = gs.image_format
+    record = dict(model=_model_name(pipe), weights=_fingerprint(pipe), scheduler=_scheduler_id(pipe), classes=classes,
+                  prompts=prompt_id, style_token=gs.style_token, guidance_scale=float(gs.guidance_scale),
+                  num_inference_steps=int(gs.num_inference_steps), seed=int(gs.seed), height=int(height),
+                  width=int(width), size=gs.size, image_format=fmt, quality=None if fmt == "png" else int(gs.quality))
+    old = _old_settings(out)
+    if old is not None and old != record and not overwrite:
+        diff = [k for k in record if old.get(k) != record[k]] or ["(unknown: no run.json)"]
+        show = lambda v: (repr(v) if len(repr(v)) < 60 else repr(v)[:57] + "...")
+        raise ValueError(f"out={str(out)!r} holds a different run "
+                         f"({'; '.join(f'{k}: {show(old.get(k))} -> {show(record.get(k))}' for k in diff[:4])}): "
+                         "use another folder, or overwrite=True (--overwrite) to replace it")
+    return GenerationPlan(pipe, classes, out, gs, shard, int(height), int(width), prompt_fn, record,
+                          replace=old is not None and old != record)
 
 # %% ../nbs/03_generate.ipynb #b6bd0df8
 def _to_uint8(images: torch.Tensor):
@@ -338,11 +361,10 @@ def _save(arr, path: Path, fmt: str, quality, size):
     return im.size
 
 def _call(pipe, prompts, seeds, plan):
-    s = plan["settings"]
+    gs = plan.settings
     gens = [torch.Generator("cpu").manual_seed(sd) for sd in seeds]
-    r = pipe(prompt=prompts, generator=gens, num_inference_steps=s["num_inference_steps"],
-             guidance_scale=s["guidance_scale"],
-             height=s["height"], width=s["width"], output_type="pt")
+    r = pipe(prompt=prompts, generator=gens, num_inference_steps=int(gs.num_inference_steps),
+             guidance_scale=float(gs.guidance_scale), height=plan.height, width=plan.width, output_type="pt")
     arrs, why = _to_uint8(r.images)
     flags = getattr(r, "nsfw_content_detected", None) or [False] * len(prompts)
     why = ["flagged by the safety checker" if f else w for w, f in zip(why, flags)]
@@ -360,14 +382,41 @@ def generate(pipe, # a text-to-image pipeline (`load_pipeline`)
             ):
     "Generate `n_per_class` images per class into `out`; the `SyntheticSet` once all shards are done, else None."
     s = replace(settings, **fields) if settings is not None else GenerateSettings(**fields)
-    return _run(_prepare(pipe, classes, out, s, shard, overwrite), progress)
+    plan = plan_generation(pipe, classes, out, s, shard=shard, overwrite=overwrite)
+    summ = plan.run(progress)
+    if not summ.complete: return None
+    from synthbridge.synthetic import SyntheticSet
+    res = SyntheticSet(plan.out)
+    try: res.summary = summ
+    except AttributeError: pass
+    return res
 
 # %% ../nbs/03_generate.ipynb #77ce59ff
-def _run(plan, progress: bool = True, summary: bool | None = None):
-    pipe, out, classes, slugs, n, bs = (plan[k] for k in ("pipe", "out", "classes", "slugs", "n", "bs"))
-    si, sn = plan["shard"]; s = plan["settings"]; fmt = plan["fmt"]
+def _remove_old_run(out: Path):
+    "Delete what an earlier `generate` wrote to `out` (its images, manifests, markers); other files stay."
+    slugs = []
+    if (out/"classes.json").exists():
+        slugs = json.loads((out/"classes.json").read_text(encoding="utf-8")).get("slugs", [])
+    for p in [out/"manifest.jsonl", *_parts(out)]:
+        for _, r in _iter_jsonl(p):
+            f = (out/r["file"]).resolve()
+            if out.resolve() in f.parents: f.unlink(missing_ok=True)
+        p.unlink(missing_ok=True)
+    for p in [*out.glob("done.*-of-*.json"), out/"classes.json", out/"run.json", out/"metadata.jsonl",
+              out/"metadata.parquet"]:
+        p.unlink(missing_ok=True)
+    for s in slugs:
+        d = out/s
+        if d.is_dir():
+            for t in d.glob(".*.tmp"): t.unlink(missing_ok=True)
+            if not any(d.iterdir()): d.rmdir()
+
+def _run(plan: GenerationPlan, progress: bool = True, summary: bool | None = None) -> GenerateSummary:
+    pipe, out, classes, slugs, gs = plan.pipe, plan.out, plan.classes, plan.slugs, plan.settings
+    n, bs, fmt, seed, s = int(gs.n_per_class), int(gs.batch_size), gs.image_format, int(gs.seed), plan.record
+    si, sn = plan.shard
     out.mkdir(parents=True, exist_ok=True)
-    if plan["replace"]: _remove_old_run(out)
+    if plan.replace: _remove_old_run(out)
     info = dict(n_per_class=n, batch_size=bs, shards=sn, dtype=str(getattr(pipe, "dtype", "")),
                 device=str(getattr(pipe, "device", "")),
                 torch=torch.__version__, diffusers=__import__("diffusers").__version__)
@@ -395,9 +444,10 @@ def _run(plan, progress: bool = True, summary: bool | None = None):
                smoothing=0.1)
     fh = open(part, "a", encoding="utf-8")
     def write(arr, c, i, prompt, sd, attempt):
-        w, h = _save(arr, out/slugs[c]/f"{i}.{fmt}", fmt, plan["quality"], plan["size"])
+        w, h = _save(arr, out/slugs[c]/f"{i}.{fmt}", fmt, gs.quality, gs.size)
         row = {"class": classes[c], "label": c, "index": i, "prompt": prompt, "seed": sd, "attempt": attempt,
-               "guidance": s["guidance_scale"], "steps": s["num_inference_steps"], "scheduler": s["scheduler"]["class"],
+               "guidance": float(gs.guidance_scale), "steps": int(gs.num_inference_steps),
+               "scheduler": s["scheduler"]["class"],
                "model": s["model"], "file": fname(c, i), "width": w, "height": h}
         fh.write(json.dumps(row, ensure_ascii=False) + "\n"); fh.flush()
     pending, t0 = deque(), time.perf_counter()
@@ -405,19 +455,19 @@ def _run(plan, progress: bool = True, summary: bool | None = None):
         with ThreadPoolExecutor(1, thread_name_prefix="synthbridge-writer") as pool:
             for c, a, b in todo:
                 idx = list(range(a, b))
-                prompts = [plan["prompt_fn"](classes[c], c, i, s["seed"]) for i in idx]
-                arrs, why = _call(pipe, prompts, [image_seed(s["seed"], c, i) for i in idx], plan)
+                prompts = [plan.prompt_fn(classes[c], c, i, seed) for i in idx]
+                arrs, why = _call(pipe, prompts, [image_seed(seed, c, i) for i in idx], plan)
                 for j, i in enumerate(idx):
                     if fname(c, i) in done: continue
                     arr, bad, att = arrs[j], why[j], 0
-                    while bad and att < plan["retries"]:
+                    while bad and att < gs.retries:
                         att += 1; summ.retried += att == 1
-                        arr2, why2 = _call(pipe, [prompts[j]], [image_seed(s["seed"], c, i, att)], plan)
+                        arr2, why2 = _call(pipe, [prompts[j]], [image_seed(seed, c, i, att)], plan)
                         arr, bad = arr2[0], why2[0]
                     if bad:
                         summ.failed.append({"class": classes[c], "label": c, "index": i,
                                             "reason": bad}); bar.update(1); continue
-                    pending.append(pool.submit(write, arr, c, i, prompts[j], image_seed(s["seed"], c, i, att), att))
+                    pending.append(pool.submit(write, arr, c, i, prompts[j], image_seed(seed, c, i, att), att))
                     summ.made += 1; bar.update(1)
                 while len(pending) > 2 * bs: pending.popleft().result()   # bounded backlog: memory stays flat
             while pending: pending.popleft().result()
@@ -434,16 +484,11 @@ def _run(plan, progress: bool = True, summary: bool | None = None):
             for t in (out/sl).glob(".*.tmp"):                # a dead writer's, or another host's after 60 s
                 if stale_temp(t, max_age=60): t.unlink(missing_ok=True)
     if summ.failed:
-        warnings.warn(f"{len(summ.failed)} image(s) still black or non-finite after {plan['retries']} retries, not "
+        warnings.warn(f"{len(summ.failed)} image(s) still black or non-finite after {gs.retries} retries, not "
                       f"written: "
                       + ", ".join(f"{d['class']}#{d['index']} ({d['reason']})" for d in summ.failed[:5]))
     if progress if summary is None else summary: print(summ, flush=True)
-    if not summ.complete: return None
-    from synthbridge.synthetic import SyntheticSet
-    res = SyntheticSet(out)
-    try: res.summary = summ
-    except AttributeError: pass
-    return res
+    return summ
 
 def _all_done(out: Path, sn: int, n: int, bs: int) -> bool:
     for i in range(sn):
@@ -453,7 +498,9 @@ def _all_done(out: Path, sn: int, n: int, bs: int) -> bool:
     return True
 
 # %% ../nbs/03_generate.ipynb #562635ea
-def _read_classes(path) -> list[str]:
+def read_classes(path, # a text file (one class name per line, `#` comments), a JSON list, or a `classes.json`
+                ) -> list[str]:
+    "The class names in a file, in label order."
     p = Path(os.path.expanduser(str(path)))
     if not p.is_file(): raise FileNotFoundError(f"--classes {str(path)!r}: no such file")
     text = p.read_text(encoding="utf-8")
@@ -462,7 +509,10 @@ def _read_classes(path) -> list[str]:
         return list(data["classes"] if isinstance(data, dict) else data)
     return [l.strip() for l in text.splitlines() if l.strip() and not l.lstrip().startswith("#")]
 
-def _dataset_classes(name: str) -> list[str]:
+# %% ../nbs/03_generate.ipynb #380d1c21
+def dataset_classes(name: str, # a dataset of the registry (`synthbridge.registry.DATASETS`)
+                   ) -> list[str]:
+    "The class names of a registry dataset, in label order (nothing is downloaded)."
     from synthbridge.registry import DATASETS
     if name not in DATASETS:
         from synthbridge.core import close_names

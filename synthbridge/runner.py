@@ -19,7 +19,8 @@ from .core import kwargs_for
 
 # %% auto #0
 __all__ = ['EVAL_SETTINGS', 'EXECUTORS', 'RunContext', 'real_dataset', 'make_style', 'make_synth', 'make_stage1', 'eval_split',
-           'train_run', 'execute_task', 'run_grid', 'SweepWorker', 'sweep_executor', 'submit_grid']
+           'train_run', 'execute_task', 'describe_task', 'run_grid', 'SweepWorker', 'parse_time_limit',
+           'sweep_executor', 'submit_grid']
 
 # %% ../nbs/10c_runner.ipynb #63caacd9
 class RunContext:
@@ -245,7 +246,10 @@ class _Heartbeat(threading.Thread):
 _ACTIVE: dict = {}    # claim path -> (claim, heartbeat) of the task this process works on
 _STOP = threading.Event()   # set when this process is being requeued: take no new task
 
-def _describe(task) -> str:
+# %% ../nbs/10c_runner.ipynb #e72402d0
+def describe_task(task, # a task of a grid's plan: `Run`, `SynthSpec`, `Stage1Spec` or `StyleSpec`
+                 ) -> str:
+    "One line for `task`: its id, then what it makes."
     if isinstance(task, Run): return repr(task)[4:-1]
     if isinstance(task, SynthSpec):
         return f"{task.id}: synthetic {task.dataset} {task.method} guidance={task.guidance} x{task.volume}/class"
@@ -321,7 +325,7 @@ def run_grid(grid: Grid, # the grid to run
             hb.stop.set(); _ACTIVE.pop(c.path, None)
             if _STOP.is_set(): raise          # requeued mid-task (submitit): the claim was given back, not a failure
             st.fail(t, e); c.release(); failed.add(t.id); stats["failed"].append(t.id)
-            say(f"  FAILED {_describe(t)}: {type(e).__name__}: {e} (see {st.path}/failures/{t.id}.json)"); continue
+            say(f"  FAILED {describe_task(t)}: {type(e).__name__}: {e} (see {st.path}/failures/{t.id}.json)"); continue
         hb.stop.set(); _ACTIVE.pop(c.path, None)
         rec = dict(rec)
         if "config" in rec: rec["result_config"] = rec.pop("config")       # e.g. TransferResult.config
@@ -333,7 +337,7 @@ def run_grid(grid: Grid, # the grid to run
         c.release(); done.add(t.id); n += 1; stats["done"] += 1
         el = time.time() - t0
         metric = f" -> {rec['metric']:.4f}" if isinstance(rec.get("metric"), (int, float)) else ""
-        say(f"  [{n}] {_describe(t)}{metric} in {time.time() - ts:.1f} s ({n / el * 3600:.1f} tasks/h)")
+        say(f"  [{n}] {describe_task(t)}{metric} in {time.time() - ts:.1f} s ({n / el * 3600:.1f} tasks/h)")
     ctx.close()
     rest = len([t for t in plan.tasks if t.id not in st.done_ids()])
     say(f"synthbridge sweep: {stats['done']} done now, {len(stats['failed'])} failed, {rest} not done in the store")
@@ -374,18 +378,20 @@ class SweepWorker:
 # %% ../nbs/10c_runner.ipynb #483df636
 _TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
 
-def _minutes(t) -> int:
-    "Minutes (rounded up) of a time limit: minutes, or SLURM's formats M:SS, H:MM:SS, D-H, D-H:MM, D-H:MM:SS."
-    if isinstance(t, (int, float)) and not isinstance(t, bool) and t > 0: return max(1, -int(-t // 1))
-    m = _TIME.match(str(t).strip())
+def parse_time_limit(limit, # minutes (a number or a string), or SLURM's M:SS, H:MM:SS, D-H, D-H:MM or D-H:MM:SS
+                    ) -> int:
+    "The minutes of a time limit, rounded up."
+    if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0: return max(1, -int(-limit // 1))
+    m = _TIME.match(str(limit).strip())
     if not m:
-        raise ValueError(f"time {t!r}: give minutes (e.g. 1440) or SLURM's H:MM:SS or D-H[:MM[:SS]] (e.g. 1-00:00:00)")
+        raise ValueError(f"time {limit!r}: give minutes (e.g. 1440) or SLURM's H:MM:SS or D-H[:MM[:SS]] "
+                         "(e.g. 1-00:00:00)")
     d, a, b, c = m.groups()
     if d: s = int(d)*86400 + int(a)*3600 + int(b or 0)*60 + int(c or 0)        # D-H[:MM[:SS]]
     elif c: s = int(a)*3600 + int(b)*60 + int(c)                               # H:MM:SS
     elif b: s = int(a)*60 + int(b)                                             # M:SS
     else: s = int(a)*60                                                        # M
-    if s <= 0: raise ValueError(f"time {t!r}: give a time limit > 0")
+    if s <= 0: raise ValueError(f"time {limit!r}: give a time limit > 0")
     return -(-s // 60)
 
 # %% ../nbs/10c_runner.ipynb #ca3c5750
@@ -413,7 +419,7 @@ def sweep_executor(kind: str = "slurm", # 'slurm' (a job array) or 'local' (the 
     except RuntimeError as e:
         raise RuntimeError(f"executor 'slurm': no SLURM on this machine ({e}); run on a login node of the cluster, "
                            "or try the same workers here with executor 'local'") from None
-    params = dict(name="synthbridge", timeout_min=_minutes(time), nodes=1, tasks_per_node=1, cpus_per_task=cpus,
+    params = dict(name="synthbridge", timeout_min=parse_time_limit(time), nodes=1, tasks_per_node=1, cpus_per_task=cpus,
                   mem_gb=mem_gb,
                   gpus_per_node=(1 if kind == "slurm" else 0) if gpus is None else gpus, slurm_partition=partition,
                   slurm_array_parallelism=max_running, **{f"slurm_{k}": v for k, v in slurm.items()})
