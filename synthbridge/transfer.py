@@ -415,7 +415,8 @@ TWO_STAGE = {"bridged": False, "bridged+fc": False, "bridged++": True, "fixed-br
 # %% ../nbs/06_transfer.ipynb #cdc7de02
 def _plain(o):
     "`o` in the types `torch.load(weights_only=True)` reads back: tensors, numbers, strings, lists, tuples and dicts."
-    if o is None or isinstance(o, (bool, int, float, str, torch.Tensor)): return o
+    if o is None or isinstance(o, (bool, int, float, str)): return o
+    if isinstance(o, torch.Tensor): return o.as_subclass(torch.Tensor)   # e.g. fastai's `TensorBase` of a metric
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, np.ndarray): return o.tolist()
     if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
