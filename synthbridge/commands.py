@@ -118,13 +118,13 @@ def run_invert(args) -> int:
     return 0
 
 # %% ../nbs/11a_commands.ipynb #33e5c65c
+_TRAIN_NOT_SETTINGS = ("run", "command", "overwrite", "progress", "device", "num_workers", "estimate", "probe")
+
 def run_train(args) -> int:
     "Run `synthbridge train`: one pipeline, result.json and model.safetensors in --out."
-    from dataclasses import replace
-    from synthbridge.core import atomic_write_json, paper_epochs
-    from synthbridge.learner import real_dls_from_args, synthetic_dls_from_args, resolve_weights
-    from synthbridge.transfer import (PIPELINES, TWO_STAGE, EpochCheckpoint, TransferConfig, _Stage1, _align,
-                                      _check_checkpoint, _match, _settings_key, _stage1_state)
+    from synthbridge.core import kwargs_for
+    from synthbridge.learner import real_dls, synthetic_dls, resolve_weights
+    from synthbridge.transfer import TWO_STAGE, TrainRun, TransferConfig, train_done
     out = Path(args.out).expanduser()
     two = args.pipeline in TWO_STAGE
     needs_synth = args.pipeline == "mixed" or (two and args.stage1 is None)
@@ -135,68 +135,37 @@ def run_train(args) -> int:
                                                                  (" (or --stage1)" if two else ""))
         if args.stage1 and not Path(args.stage1).expanduser().is_file():
             raise FileNotFoundError(f"--stage1 {args.stage1!r} does not exist")
-        if args.epochs is not None and args.epochs < 1: raise ValueError(f"--epochs {args.epochs}: must be >= 1")
-        if args.stage1_epochs is not None and args.stage1_epochs < 1:
-            raise ValueError(f"--stage1-epochs {args.stage1_epochs}: must be >= 1")
+        settings = {k: v for k, v in vars(args).items() if k not in _TRAIN_NOT_SETTINGS}
+        done = train_done(out, settings, overwrite=args.overwrite or args.estimate)   # an estimate refuses nothing
         if args.estimate:                                                  # before any data loads; writes nothing
             from synthbridge.estimate import estimate_train
-            print(estimate_train(args)); return 0
-        settings = {k: v for k, v in vars(args).items()
-                    if k not in ("run", "command", "overwrite", "progress", "device", "num_workers", "estimate", "probe")}
-        done = out/"result.json"
-        if done.exists():
-            old = json.loads(done.read_text()).get("settings")
-            if old == json.loads(json.dumps(settings, default=str)):
-                print(f"synthbridge train: {done} exists with these settings: nothing to do"); return 0
-            if not args.overwrite:
-                raise ValueError(f"{done} holds a run with other settings: pass --overwrite to replace it")
-        real, info = real_dls_from_args(args)
-        synth = synthetic_dls_from_args(args) if needs_synth else None
-        metric = args.metric or info.get("metric") or "top1"
+            print(estimate_train(args.pipeline, args.dataset or args.real, args.synthetic, shots=args.shots,
+                                 epochs=args.epochs, stage1_epochs=args.stage1_epochs, stage1=args.stage1,
+                                 arch=args.arch, size=args.size, done=out/"result.json" if done else None,
+                                 probe=args.probe, device=args.device))
+            return 0
+        if done: print(f"synthbridge train: {out/'result.json'} exists with these settings: nothing to do"); return 0
+        real, info = real_dls(**kwargs_for(real_dls, **vars(args)))
+        synth = synthetic_dls(**kwargs_for(synthetic_dls, **vars(args))) if needs_synth else None
         cfg = TransferConfig(arch=args.arch, pretrained=not args.no_pretrained, weights=weights, epochs=args.epochs,
-                             lr=args.lr, wd=args.wd, shots=info["shots"], dataset=args.dataset, metric=metric,
-                             seed=args.seed, leep=args.leep, progress=args.progress)
-        kw = dict(config=cfg)
-        if two:
-            kw.update(stage1_epochs=args.stage1_epochs, stage1_lr=args.stage1_lr, mixup_alpha=args.mixup_alpha)
-            if args.stage1:
-                kw["stage1"] = str(Path(args.stage1).expanduser())
-                _stage1_state(kw["stage1"], args.arch, TWO_STAGE[args.pipeline])      # refuse a misfit before work
-        if synth is not None:
-            _match(real, synth, need_same=args.pipeline == "mixed" or not args.pipeline.endswith(("+fc", "++")))
-            synth = _align(real, synth)                  # same classes in another label order: mapped by name
-        if two and synth is not None:
-            s1cfg = replace(cfg, epochs=args.stage1_epochs or paper_epochs(None, args.epochs),
-                            lr=args.stage1_lr if args.stage1_lr is not None else args.lr)
-            s1 = _Stage1(out, settings, s1cfg, TWO_STAGE[args.pipeline], args.overwrite)
-        key = _settings_key(settings)
-        _check_checkpoint(out/"train.ckpt", key, args.overwrite)
-    out.mkdir(parents=True, exist_ok=True)
-    s1hist = []
-    if two and synth is not None:
-        if s1.done():
-            kw["stage1"], s1hist = str(s1.path), s1.history()
-            print(f"stage 1: {s1.path} reused (its SHA-256 and settings are those in {s1.meta.name})")
-        else: kw["stage1"] = s1.train(synth, args.mixup_alpha)
-    ck = EpochCheckpoint(out/"train.ckpt", key)
-    kw["config"] = replace(cfg, cbs=[ck])
-    res = PIPELINES[args.pipeline](real, synth, **kw)
-    if ck.resumed: print(f"{out/'train.ckpt'}: resumed after epoch {ck.resumed} of {res.config['epochs']}")
-    res.history = s1hist + res.history                  # a reused stage 1's epochs, as a run that trained it has them
-    res.save(out/"model.safetensors")
-    atomic_write_json(out/"result.json", dict(res.to_dict(), settings=settings, data=info), ensure_ascii=True)
-    (out/"train.ckpt").unlink(missing_ok=True)
+                             lr=args.lr, wd=args.wd, shots=info["shots"], dataset=args.dataset,
+                             metric=args.metric or info.get("metric") or "top1", seed=args.seed, leep=args.leep,
+                             progress=args.progress)
+        run = TrainRun(out, real, synth, args.pipeline, cfg, settings=settings, stage1=args.stage1,
+                       stage1_epochs=args.stage1_epochs, stage1_lr=args.stage1_lr, mixup_alpha=args.mixup_alpha,
+                       overwrite=args.overwrite, data=info)
+    res = run.fit()
     print(f"{res.pipeline}: {res.metric_name} {res.metric:.4f} on {info['name']} in {res.seconds:.1f}s -> {out}")
     return 0
 
 # %% ../nbs/11a_commands.ipynb #41e3070f
 def run_leep(args) -> int:
     "Run `synthbridge leep`: print the LEEP score of the source model on the real dataset."
-    from synthbridge.core import atomic_write_json
-    from synthbridge.learner import real_dls_from_args, timm_model, resolve_weights
+    from synthbridge.core import atomic_write_json, kwargs_for
+    from synthbridge.learner import real_dls, timm_model, resolve_weights
     from synthbridge.leep import leep_dl, model_leep
     with usage_errors():
-        dls, info = real_dls_from_args(args)
+        dls, info = real_dls(**kwargs_for(real_dls, **vars(args)))
         weights = resolve_weights(args.arch, args.weights)
     model = timm_model(args.arch, pretrained=weights is None, weights=weights, num_classes=None)
     if args.device: model = model.to(args.device)

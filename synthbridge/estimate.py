@@ -465,29 +465,37 @@ def estimate_invert(args, # parsed `synthbridge invert` options
     return e
 
 # %% ../nbs/10e_estimate.ipynb #5893d515
-_TRAIN_NOT_SETTINGS = ("run", "command", "overwrite", "progress", "device", "num_workers", "estimate", "probe")
-
-def estimate_train(args) -> Estimate:
-    "The estimate of a `synthbridge train` call (nothing when its --out holds this run's result)."
+def estimate_train(pipeline: str, # a name in `synthbridge.transfer.PIPELINES`
+                   data: str, # the real data: a registry name or an image folder
+                   synthetic=None, # the synthetic image folder (None: none)
+                   shots=None, # real images per class: None or 'full' (all), or k
+                   epochs: int | None = None, # epochs on the real images (None: 150 full-shot, 100 few-shot)
+                   stage1_epochs: int | None = None, # epochs on the synthetic images (None: `epochs`, else 150)
+                   stage1=None, # a stage-1 file to start from (then no stage 1 is trained)
+                   arch: str = "resnet18.tv_in1k", # timm architecture of the classifier
+                   size: int = 224, # side of the images the classifier sees, px
+                   done=None, # the result.json that already holds this run (nothing to do), or None
+                   probe: bool = False, # also time this machine (a few training steps of `arch`)
+                   device=None, # the probe's torch device
+                  ) -> Estimate:
+    "The estimate of a `synthbridge train` call (nothing when `done` names the result.json that holds the run)."
     from synthbridge.core import paper_epochs
     from synthbridge.transfer import TWO_STAGE
-    d = dataset_size(args.dataset or args.real)
-    shots = None if str(args.shots).lower() in ("full", "none", "") else int(args.shots)
+    d = dataset_size(data)
+    shots = None if str(shots).lower() in ("full", "none", "") else int(shots)
     n_real = d["n_train"] if shots is None else shots*d["n_classes"]
-    n_syn = _count(Path(args.synthetic).expanduser())[0] if args.synthetic else 0
-    epochs = paper_epochs(shots, args.epochs)
-    e = Estimate(f"train {args.pipeline} on {args.dataset or args.real} ({n_real:,} real, {n_syn:,} synthetic "
-                 f"images)", rates=_rates(_probe_from_args(args, None, ("train",))))
-    res = Path(args.out).expanduser()/"result.json"
-    settings = {k: v for k, v in vars(args).items() if k not in _TRAIN_NOT_SETTINGS}
-    if res.is_file() and json.loads(res.read_text()).get("settings") == json.loads(json.dumps(settings, default=str)):
-        e.runs_done = 1; e.notes.append(f"{res} holds this run: nothing to do"); return e
+    n_syn = _count(Path(synthetic).expanduser())[0] if synthetic else 0
+    epochs_2 = paper_epochs(shots, epochs)
+    rates = _rates(probe_rates(None, device=device, arch=arch, size=size or 224) if probe else None)
+    e = Estimate(f"train {pipeline} on {data} ({n_real:,} real, {n_syn:,} synthetic images)", rates=rates)
+    if done:
+        e.runs_done = 1; e.notes.append(f"{done} holds this run: nothing to do"); return e
     e.runs = 1
-    mb = model_bytes(args.arch, d["n_classes"])
-    if args.pipeline in TWO_STAGE and not args.stage1:
-        e.add_training(n_syn*(args.stage1_epochs or paper_epochs(None, args.epochs)), args.size, model_bytes=mb)
-    e.add_training((n_real + (n_syn if args.pipeline == "mixed" else 0))*epochs, args.size,
-                   eval_images=d["n_test"]*epochs, model_bytes=mb)
+    mb = model_bytes(arch, d["n_classes"])
+    if pipeline in TWO_STAGE and not stage1:
+        e.add_training(n_syn*(stage1_epochs or paper_epochs(None, epochs)), size, model_bytes=mb)
+    e.add_training((n_real + (n_syn if pipeline == "mixed" else 0))*epochs_2, size, eval_images=d["n_test"]*epochs_2,
+                   model_bytes=mb)
     return e
 
 # %% ../nbs/10e_estimate.ipynb #b4ef3a03

@@ -25,8 +25,7 @@ from fastai.data.transforms import Normalize
 # %% auto #0
 __all__ = ['mean_per_class_accuracy', 'MeanPerClassAccuracy', 'read_weights', 'timm_model', 'save_weights',
            'efficientnet_lite0_weights', 'paper_sgd', 'BackboneNormalize', 'TrainAccuracy', 'synth_learner', 'paper_lr',
-           'FCReset', 'FixedFeatures', 'folder_dls', 'resolve_weights', 'real_dls_from_args', 'synthetic_dls_from_args',
-           'MixUp']
+           'FCReset', 'FixedFeatures', 'folder_dls', 'resolve_weights', 'real_dls', 'synthetic_dls', 'MixUp']
 
 # %% ../nbs/04_learner.ipynb #334f0fbf
 def _mean_per_class(preds, targs):
@@ -408,41 +407,46 @@ def _shots(v):
     if k < 1: raise ValueError(f"--shots {v!r}: must be 'full' or a positive integer")
     return k
 
-def real_dls_from_args(args) -> tuple:
-    "The real DataLoaders and a description (name, metric, shots, lr) from the data options of `synthbridge train` and `synthbridge leep`."
-    shots = _shots(getattr(args, "shots", None))
-    dev = getattr(args, "device", None)
-    nw = getattr(args, "num_workers", None)
-    if getattr(args, "dataset", None) and getattr(args, "real", None):
-        raise ValueError("give --dataset or --real, not both")
-    if getattr(args, "dataset", None):
+def _loader_options(seed, batch_size, size, num_workers, device) -> dict:
+    "What `RealDataset.dls` takes from the data options (its eval resize: `eval_resize(size)`, ImageNet's 256/224)."
+    return dict(seed=seed, bs=batch_size, size=size, num_workers=num_workers, device=device or None)
+
+def real_dls(dataset: str | None = None, # a dataset name of the registry (`synthbridge.registry.DATASETS`)
+             real=None, # or an image folder: train/ + test/ (or valid/), or class folders (a seeded 20 % held out)
+             root="~/data", # folder holding (or receiving) the registry's datasets
+             shots=None, # real images per class: None or 'full' (all), or k (`few_shot`'s nested draw)
+             seed: int = 0, # seed of the k-shot draw and of a folder's held-out share
+             batch_size: int = 64, # batch size
+             size: int = 224, # crop side, px
+             num_workers: int | None = None, # DataLoader workers (None: the data module's choice)
+             device=None, # torch device (None: the DataLoaders' default)
+            ) -> tuple:
+    "The real DataLoaders of `dataset` or of the folder `real`, and a description: name, metric, shots, lr, split."
+    shots = _shots(shots)
+    if dataset and real: raise ValueError("give --dataset or --real, not both")
+    kw = dict(shots=shots, **_loader_options(seed, batch_size, size, num_workers, device))
+    if dataset:
         from synthbridge.registry import get_dataset
-        ds = get_dataset(args.dataset, root=args.root)
-        kw = dict(shots=shots, seed=args.seed, bs=args.batch_size, size=args.size,
-                  resize=max(args.size, round(args.size*256/224)))
-        if nw is not None: kw["num_workers"] = nw
-        if dev: kw["device"] = dev
+        ds = get_dataset(dataset, root=root)
         return ds.dls(**kw), dict(name=ds.name, metric=ds.metric, shots=shots, lr=getattr(ds, "lr", None),
                                   split="train")
-    if getattr(args, "real", None):
-        ds = read_folder(args.real, seed=args.seed)           # a root's test split, else a seeded hold-out
-        kw = dict(shots=shots, seed=args.seed, bs=args.batch_size, size=args.size,
-                  resize=max(args.size, round(args.size*256/224)))
-        if nw is not None: kw["num_workers"] = nw
-        if dev: kw["device"] = dev
+    if real:
+        ds = read_folder(real, seed=seed)                     # a root's test split, else a seeded hold-out
         return ds.dls(**kw), dict(name=ds.name, metric="top1", shots=shots, lr=None, split="train")
     raise ValueError("give the real data: --dataset NAME or --real FOLDER")
 
 # %% ../nbs/04_learner.ipynb #bbd181f7
-def synthetic_dls_from_args(args):
-    "The synthetic DataLoaders from `--synthetic` (a `generate` folder or any class folder, through `read_folder`)."
-    p = Path(args.synthetic).expanduser()
+def synthetic_dls(synthetic, # a `generate` folder or any folder of class folders (read by `read_folder`)
+                  seed: int = 0, # seed of the held-out share (10 % of each class)
+                  batch_size: int = 64, # batch size
+                  size: int = 224, # crop side, px
+                  num_workers: int | None = None, # DataLoader workers (None: the data module's choice)
+                  device=None, # torch device (None: the DataLoaders' default)
+                 ):
+    "The synthetic DataLoaders of the folder `synthetic`: train on 90 % of each class, validate on the rest."
+    p = Path(synthetic).expanduser()
     if not p.is_dir(): raise FileNotFoundError(f"--synthetic {str(p)!r} is not a folder")
-    dev, nw = getattr(args, "device", None), getattr(args, "num_workers", None)
-    kw = dict(bs=args.batch_size, size=args.size, resize=max(args.size, round(args.size*256/224)), seed=args.seed)
-    if nw is not None: kw["num_workers"] = nw
-    if dev: kw["device"] = dev
-    return read_folder(p, seed=args.seed, valid_pct=0.1).dls(**kw)      # 10 % of each class held out
+    return read_folder(p, seed=seed, valid_pct=0.1).dls(**_loader_options(seed, batch_size, size, num_workers, device))
 
 # %% ../nbs/04_learner.ipynb #ac5b1ff5
 def _write_json(path, obj): return atomic_write_json(path, obj, ensure_ascii=True)

@@ -16,7 +16,7 @@ from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.callback.mixup import MixUp
 from fastai.callback.core import Callback, CancelEpochException
-from fastai.torch_core import set_seed
+from fastai.torch_core import set_seed, to_device
 from .learner import synth_learner, FCReset, FixedFeatures, save_weights, read_weights, timm_model, paper_lr
 from .leep import model_leep, leep_dl
 from .core import atomic_path, atomic_write_json, paper_epochs, file_sha256, json_hash, read_json
@@ -24,7 +24,7 @@ from .core import atomic_path, atomic_write_json, paper_epochs, file_sha256, jso
 # %% auto #0
 __all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'TransferResult', 'TransferConfig', 'vanilla', 'mixed', 'synthetic_stage',
            'bridged', 'bridged_pp', 'bridged_fc', 'fixed_vanilla', 'fixed_bridged', 'fixed_bridged_fc',
-           'EpochCheckpoint']
+           'EpochCheckpoint', 'train_done', 'TrainRun']
 
 # %% ../nbs/06_transfer.ipynb #1b46d2c9
 METRICS = {"top1": "accuracy", "mean_per_class": "mean_per_class_accuracy"}
@@ -413,11 +413,22 @@ TWO_STAGE = {"bridged": False, "bridged+fc": False, "bridged++": True, "fixed-br
 "Two-stage pipelines -> whether their stage 1 uses MixUp (pipelines with the same value can share one stage 1)."
 
 # %% ../nbs/06_transfer.ipynb #cdc7de02
-def _to_device(o, dev):
-    if torch.is_tensor(o): return o.to(dev)
-    if isinstance(o, dict): return {k: _to_device(v, dev) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return type(o)(_to_device(v, dev) for v in o)
-    return o
+def _plain(o):
+    "`o` in the types `torch.load(weights_only=True)` reads back: tensors, numbers, strings, lists, tuples and dicts."
+    if o is None or isinstance(o, (bool, int, float, str)): return o
+    if isinstance(o, torch.Tensor): return o.as_subclass(torch.Tensor)   # e.g. fastai's `TensorBase` of a metric
+    if isinstance(o, np.generic): return o.item()
+    if isinstance(o, np.ndarray): return o.tolist()
+    if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
+    if isinstance(o, tuple): return tuple(_plain(v) for v in o)
+    if isinstance(o, (list, L)): return [_plain(v) for v in o]
+    raise TypeError(f"an epoch checkpoint cannot hold a {type(o).__name__}")
+
+def _read_checkpoint(path) -> dict | None:
+    "The epoch checkpoint in `path` (read with `weights_only=True`), or None when it cannot be read that way."
+    try: st = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception: return None                       # torn, or written by another program: not ours to resume
+    return st if isinstance(st, dict) else None
 
 class EpochCheckpoint(Callback):
     "Save model, optimiser, random states and history after every epoch to `path`; a fit that finds it resumes there."
@@ -429,10 +440,9 @@ class EpochCheckpoint(Callback):
 
     def before_fit(self):
         self.state, self.resumed = None, 0
-        if self.path.exists():
-            st = torch.load(self.path, map_location="cpu", weights_only=False)
-            if st.get("key") == self.key and st.get("n_epoch") == self.n_epoch:
-                self.state, self.resumed = st, st["epoch"] + 1
+        st = _read_checkpoint(self.path) if self.path.exists() else None
+        if st is not None and st.get("key") == self.key and st.get("n_epoch") == self.n_epoch:
+            self.state, self.resumed = st, st["epoch"] + 1
 
     def before_epoch(self):
         if self.epoch < self.resumed: raise CancelEpochException     # done before the interruption
@@ -455,40 +465,46 @@ class EpochCheckpoint(Callback):
                   rng=dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate(),
                            cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
                            loaders=[dl.rng.getstate() for dl in self._loaders()]))
-        with atomic_path(self.path) as tmp: torch.save(st, tmp)
+        with atomic_path(self.path) as tmp: torch.save(_plain(st), tmp)
 
     def _restore(self):
         st, self.state = self.state, None
         dev = next(self.learn.model.parameters()).device
         self.learn.model.load_state_dict(st["model"])
-        self.learn.opt.load_state_dict(_to_device(st["opt"], dev))
+        opt = to_device(st["opt"], dev)
+        if "hypers" in opt: opt["hypers"] = L(opt["hypers"])    # fastai's `Optimizer` keeps its hyper-parameters in an `L`
+        self.learn.opt.load_state_dict(opt)
         rec, tacc = self.learn.recorder, getattr(self.learn, "train_accuracy", None)
         rec.values = [L(v) for v in st["values"]]
         rec.smooth_loss.count, rec.smooth_loss.val = st["smooth"]
         if tacc is not None: tacc.values = list(st["train_accuracy"])
         r = st["rng"]
-        torch.set_rng_state(r["torch"]); np.random.set_state(r["numpy"]); random.setstate(r["python"])
+        name, keys, *rest = r["numpy"]
+        torch.set_rng_state(r["torch"]); np.random.set_state((name, np.array(keys, dtype=np.uint32), *rest))
+        random.setstate(r["python"])
         if r["cuda"] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(r["cuda"])
         for dl, s in zip(self._loaders(), r["loaders"]): dl.rng.setstate(s)
 
 # %% ../nbs/06_transfer.ipynb #16bbdb6b
-def _settings_key(settings: dict) -> str: return json_hash(json.loads(json.dumps(settings, default=str)))
+def _jsonable(settings: dict) -> dict: return json.loads(json.dumps(settings, default=str))
+
+def _settings_key(settings: dict) -> str: return json_hash(_jsonable(settings))
 
 def _check_checkpoint(path: Path, key: str, overwrite: bool):
     "Refuse (unless `overwrite`) an epoch checkpoint made with other settings: an interrupted run's work."
     if overwrite or not path.exists(): return
-    if torch.load(path, map_location="cpu", weights_only=False).get("key") != key:
+    if (_read_checkpoint(path) or {}).get("key") != key:
         raise ValueError(f"{path} holds an interrupted run with other settings: rerun it with those, or pass "
-                         f"--overwrite to start over")
+                         f"overwrite=True (--overwrite) to start over")
 
 _STAGE2_ONLY = ("pipeline", "epochs", "lr", "shots", "metric", "leep", "stage1", "stage1_epochs", "stage1_lr")
 
 class _Stage1:
-    "Stage 1 of `synthbridge train` in `out`: stage1.safetensors, reused when stage1.json holds its hash and settings."
+    "Stage 1 of a `TrainRun` in `out`: stage1.safetensors, reused when stage1.json holds its hash and settings."
     def __init__(self, out: Path, settings: dict, cfg: TransferConfig, mixup: bool, overwrite: bool):
         self.path, self.meta, self.ckpt, self.cfg, self.mixup = out/"stage1.safetensors", out/"stage1.json", \
             out/"stage1.ckpt", cfg, mixup
-        self.settings = {k: v for k, v in json.loads(json.dumps(settings, default=str)).items()
+        self.settings = {k: v for k, v in _jsonable(settings).items()
                          if k not in _STAGE2_ONLY} | dict(epochs=cfg.epochs, lr=cfg.lr, mixup=mixup)
         self.key = json_hash(self.settings)
         _check_checkpoint(self.ckpt, self.key, overwrite)
@@ -498,7 +514,8 @@ class _Stage1:
                 raise ValueError(f"{self.path} was not written by synthbridge train (no stage1.json with its "
                                  f"SHA-256): move it away, or choose another --out")
             if ours and not overwrite:
-                raise ValueError(f"{self.path} was made with other stage-1 settings: pass --overwrite to replace it")
+                raise ValueError(f"{self.path} was made with other stage-1 settings: pass overwrite=True (--overwrite) "
+                                 f"to replace it")
 
     def done(self) -> bool:
         "Whether the finished stage 1 in `out` has these settings and the bytes stage1.json records."
@@ -516,3 +533,74 @@ class _Stage1:
                                           history=s1.history), ensure_ascii=True)
         self.ckpt.unlink(missing_ok=True)
         return s1
+
+# %% ../nbs/06_transfer.ipynb #c7232db2
+def train_done(out, # the run's folder
+               settings: dict, # everything the run's outcome depends on (JSON-able; other values are compared as `str`)
+               overwrite: bool = False, # a finished run with other settings may be replaced (else: `ValueError`)
+              ) -> bool:
+    "Whether `out/result.json` holds a finished run with these `settings` (nothing left to do)."
+    done = Path(out)/"result.json"
+    if not done.exists(): return False
+    if json.loads(done.read_text()).get("settings") == _jsonable(settings): return True
+    if not overwrite:
+        raise ValueError(f"{done} holds a run with other settings: pass overwrite=True (--overwrite) to replace it")
+    return False
+
+# %% ../nbs/06_transfer.ipynb #c34ed4f5
+class TrainRun:
+    "One pipeline trained in the folder `out`: checked when made, resumable, its stage 1 reused by SHA-256 and settings."
+    def __init__(self, out, # the run's folder: result.json, model.safetensors (two-stage: stage1.safetensors, .json)
+                 real: DataLoaders, # real images: train (full or k-shot), valid = test set
+                 synth: DataLoaders | None, # synthetic images (None: a pipeline without them, or with `stage1`)
+                 pipeline: str, # a name in `PIPELINES`
+                 config: TransferConfig, # the shared settings (`cbs`: the epoch checkpoint's place, not used)
+                 *,
+                 settings: dict, # everything the outcome depends on (e.g. the command's options): the run's key
+                 stage1=None, # two-stage: a stage-1 checkpoint (`.safetensors`) to start from instead of training
+                 stage1_epochs: int | None = None, # two-stage: epochs of stage 1 (default: as `bridged`)
+                 stage1_lr: float | None = None, # two-stage: learning rate of stage 1 (default: as `bridged`)
+                 mixup_alpha: float = 0.4, # MixUp's Beta(α, α) in stage 1 of bridged++
+                 overwrite: bool = False, # replace a stage 1 or a checkpoint in `out` made with other settings
+                 data: dict | None = None, # a description of the data (name, shots, ...), recorded in result.json
+                ):
+        if pipeline not in PIPELINES:
+            raise ValueError(f"pipeline={pipeline!r}: allowed are {', '.join(map(repr, PIPELINES))}")
+        two = pipeline in TWO_STAGE
+        if synth is None and (pipeline == "mixed" or (two and stage1 is None)):
+            raise ValueError(f"pipeline {pipeline!r} needs synthetic DataLoaders" + (" (or stage1)" if two else ""))
+        self.out, self.real, self.pipeline, self.config = Path(out), real, pipeline, config
+        self.settings, self.data, self.stage1 = settings, data, None
+        self.kw = dict(stage1_epochs=stage1_epochs, stage1_lr=stage1_lr, mixup_alpha=mixup_alpha) if two else {}
+        if two and stage1 is not None:
+            self.kw["stage1"] = str(Path(stage1).expanduser())
+            _stage1_state(self.kw["stage1"], config.arch, TWO_STAGE[pipeline])      # refuse a misfit before work
+        if synth is not None:
+            _match(real, synth, need_same=pipeline == "mixed" or not pipeline.endswith(("+fc", "++")))
+            synth = _align(real, synth)                  # same classes in another label order: mapped by name
+        self.synth = synth
+        if two and stage1 is None:
+            s1cfg = replace(config, epochs=stage1_epochs or paper_epochs(None, config.epochs),
+                            lr=stage1_lr if stage1_lr is not None else config.lr)
+            self.stage1 = _Stage1(self.out, settings, s1cfg, TWO_STAGE[pipeline], overwrite)
+        self.key = _settings_key(settings)
+        _check_checkpoint(self.out/"train.ckpt", self.key, overwrite)
+
+    def fit(self, log=print, # gets a line when a stage 1 is reused or a fit resumes
+           ) -> TransferResult:
+        "Train (reusing or resuming what `out` holds), then write model.safetensors and result.json."
+        self.out.mkdir(parents=True, exist_ok=True)
+        kw, s1hist = dict(self.kw), []
+        if self.stage1 is not None and self.stage1.done():
+            kw["stage1"], s1hist = str(self.stage1.path), self.stage1.history()
+            log(f"stage 1: {self.stage1.path} reused (its SHA-256 and settings are those in {self.stage1.meta.name})")
+        elif self.stage1 is not None: kw["stage1"] = self.stage1.train(self.synth, kw["mixup_alpha"])
+        ck = EpochCheckpoint(self.out/"train.ckpt", self.key)
+        res = PIPELINES[self.pipeline](self.real, self.synth, config=replace(self.config, cbs=[ck]), **kw)
+        if ck.resumed: log(f"{ck.path}: resumed after epoch {ck.resumed} of {res.config['epochs']}")
+        res.history = s1hist + res.history              # a reused stage 1's epochs, as a run that trained it has them
+        res.save(self.out/"model.safetensors")
+        atomic_write_json(self.out/"result.json", dict(res.to_dict(), settings=self.settings, data=self.data),
+                          ensure_ascii=True)
+        ck.path.unlink(missing_ok=True)
+        return res

@@ -230,11 +230,7 @@ def test_few_shot_independent_of_other_classes():
 NAMES = ["T-shirt/top", "Ankle boot", "Bag"]
 
 
-def _args(**kw):
-    from types import SimpleNamespace
-    base = dict(dataset=None, real=None, synthetic=None, shots=None, seed=0, batch_size=4, size=32, device="cpu",
-                num_workers=0, root=None)
-    return SimpleNamespace(**{**base, **kw})
+_DATA = dict(batch_size=4, size=32, device="cpu", num_workers=0)   # small and quick
 
 
 def test_generated_folders_keep_the_real_class_names(tmp_path):
@@ -246,18 +242,18 @@ def test_generated_folders_keep_the_real_class_names(tmp_path):
 def test_same_vocab_through_every_entry_point(tmp_path, capsys):
     from conftest import synthbridge_main
     from synthbridge.testing import synthetic_folder, tiny_image_folder
-    from synthbridge.learner import folder_dls, real_dls_from_args, synthetic_dls_from_args
+    from synthbridge.learner import folder_dls, real_dls, synthetic_dls
     gen = synthetic_folder(tmp_path/"gen", NAMES, n=5)
     vocabs = [list(folder_dls(gen, size=32, num_workers=0).vocab), list(D.read_folder(gen).dls(size=32).vocab),
-              list(real_dls_from_args(_args(real=gen))[0].vocab), list(SyntheticSet(gen).dls(size=32).vocab),
-              list(synthetic_dls_from_args(_args(synthetic=gen)).vocab)]
+              list(real_dls(real=gen, **_DATA)[0].vocab), list(SyntheticSet(gen).dls(size=32).vocab),
+              list(synthetic_dls(gen, **_DATA).vocab)]
     assert all(v == NAMES for v in vocabs), vocabs                    # real names, classes.json's order, no slugs
     # a user's own root with the same classes (folders escaped as generate escapes them): the same names
     for split, n in (("train", 4), ("test", 2)): tiny_image_folder(tmp_path/"own"/split, NAMES, n=n, size=32)
     own = D.read_folder(tmp_path/"own")
     assert sorted(own.classes) == sorted(NAMES) and own.classes == sorted(NAMES, key=lambda c: c.replace("/", "%2F"))
     vocabs = [list(folder_dls(tmp_path/"own", size=32, num_workers=0).vocab), list(own.dls(size=32).vocab),
-              list(real_dls_from_args(_args(real=tmp_path/"own"))[0].vocab)]
+              list(real_dls(real=tmp_path/"own", **_DATA)[0].vocab)]
     assert all(v == own.classes for v in vocabs), vocabs
     rc, out, err = synthbridge_main(capsys, "train", "--real", tmp_path/"own", "--arch", "test_resnet",
                                     "--no-pretrained", "--size", 32, "--batch-size", 4, "--epochs", 1, "--pipeline", "vanilla",
