@@ -21,6 +21,7 @@ from .learner import *
 from .leep import *
 from .transfer import *
 from .latents import *
+from .dsi_settings import *
 from .dsi import *
 from .quality import *
 from .world import *
@@ -40,7 +41,8 @@ from .widgets import *
 
 import importlib as _importlib
 _MODULES = ('core', 'prompts', 'testing', 'registry', 'loaders', 'synthetic', 'data', 'pipeline', 'generate',
-            'learner', 'leep', 'transfer', 'latents', 'dsi', 'quality', 'world', 'mini', 'mini_eval', 'mini_probe', 'grid',
-            'store', 'runner', 'estimate', 'report', 'experiment', 'demo_runs', 'demo', 'study', 'widgets')
+            'learner', 'leep', 'transfer', 'latents', 'dsi_settings', 'dsi', 'quality', 'world', 'mini', 'mini_eval',
+            'mini_probe', 'grid', 'store', 'runner', 'estimate', 'report', 'experiment', 'demo_runs', 'demo', 'study',
+            'widgets')
 __all__ = list(dict.fromkeys(_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__))
 "The public names: every module's `__all__`, in module order, each once (a name that another module re-exports too)."

@@ -10,6 +10,7 @@ import argparse, sys, warnings
 from pathlib import Path
 import synthbridge
 from .core import UsageError, usage_errors
+from .dsi_settings import InvertSettings   # no torch: `--help` shows its defaults
 
 # %% auto #0
 __all__ = ['COMMANDS', 'COMMON_OPTIONS', 'OPTIONS', 'HelpFormatter', 'build_parser', 'main', 'add_common', 'check_device',
@@ -237,18 +238,20 @@ OPTIONS = {
         (("--retries",), dict(type=int, default=3, help="regenerations of a black or non-finite image with new seeds")),
         "progress", "estimate", "probe"],
     "invert": [("model", {}), ("dataset", {}), "root", "real", "shots", "out",
-        ("steps", dict(default=20_000, help="optimisation steps (the paper: 20,000)")),
-        ("batch_size", dict(default=4, help="real images per step")), "seed", "device",
+        ("steps", dict(default=InvertSettings.steps, help="optimisation steps (the paper: 20,000)")),
+        ("batch_size", dict(default=InvertSettings.batch_size, help="real images per step")), "seed", "device",
         ("overwrite", dict(help="discard a checkpoint in --out made with other settings")),
-        (("--token",), dict(default="<dataset-style>",
+        (("--token",), dict(default=InvertSettings.token,
                             help="the new style token S* (not in the tokenizer's vocabulary)")),
-        (("--initializer",), dict(default="photo", help="a single-token word whose embedding starts S*")),
-        (("--lr",), dict(type=float, default=5e-3, help="AdamW learning rate")),
-        (("--resolution",), dict(type=int, default=512,
+        (("--initializer",), dict(default=InvertSettings.initializer,
+                                  help="a single-token word whose embedding starts S*")),
+        (("--lr",), dict(type=float, default=InvertSettings.lr, help="AdamW learning rate")),
+        (("--resolution",), dict(type=int, default=InvertSettings.resolution,
                                  help="image side fed to the VAE (shorter side resized, centre crop)")),
-        (("--num-vectors",), dict(type=int, default=1, help="embedding vectors of the token")),
-        (("--checkpoint-every",), dict(type=int, default=500, help="steps between checkpoints")),
-        (("--validate-every",), dict(type=int, default=None,
+        (("--num-vectors",), dict(type=int, default=InvertSettings.num_vectors, help="embedding vectors of the token")),
+        (("--checkpoint-every",), dict(type=int, default=InvertSettings.checkpoint_every,
+                                        help="steps between checkpoints")),
+        (("--validate-every",), dict(type=int, default=InvertSettings.validate_every,
                                      help="steps between validation image grids (unset: none)")),
         (("--mixed-precision",), dict(choices=["no", "fp16", "bf16"], default="no",
                                           help="dtype of the frozen UNet and VAE (fp16: CUDA; bf16: CUDA or CPU)")),

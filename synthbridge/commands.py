@@ -62,7 +62,8 @@ def run_invert(args) -> int:
     "Run `synthbridge invert` from parsed arguments; returns the exit code (a rerun resumes)."
     import numpy as np, torch
     from synthbridge.core import OwnedFiles
-    from synthbridge.dsi import _image_folder, invert_style
+    from synthbridge.dsi import invert_style, real_images
+    from synthbridge.dsi_settings import InvertSettings
     from synthbridge.pipeline import STYLE_EMBEDS as _EMBEDS, load_pipeline
     if (args.dataset is None) == (args.real is None):
         raise UsageError("give exactly one of --dataset NAME or --real FOLDER")
@@ -71,9 +72,16 @@ def run_invert(args) -> int:
         try: shots = int(shots); assert shots >= 1
         except (ValueError, AssertionError):
             raise UsageError(f"--shots {args.shots!r}: 'full' or an integer >= 1") from None
-    if args.steps < 1: raise UsageError(f"--steps {args.steps}: need >= 1")
-    with usage_errors():
-        if args.real is not None: items, labels, classes, where = _image_folder(args.real, args.seed)
+    with usage_errors():                                                   # every setting checked once, here
+        settings = InvertSettings(token=args.token, initializer=args.initializer, steps=args.steps, lr=args.lr,
+                                  batch_size=args.batch_size, resolution=args.resolution,
+                                  num_vectors=args.num_vectors, seed=args.seed,
+                                  cache_latents=not args.no_cache_latents, checkpoint_every=args.checkpoint_every,
+                                  validate_every=args.validate_every,
+                                  mixed_precision=None if args.mixed_precision == "no" else args.mixed_precision,
+                                  gradient_checkpointing=args.gradient_checkpointing,
+                                  attention_slicing=args.attention_slicing, scale_lr=args.scale_lr)
+        if args.real is not None: items, labels, classes, where = real_images(args.real, args.seed)
         else:
             from synthbridge.registry import get_dataset
             ds = get_dataset(args.dataset, root=args.root)
@@ -83,10 +91,12 @@ def run_invert(args) -> int:
         idx = few_shot(labels, shots, args.seed); items, labels = [items[i] for i in idx], [labels[i] for i in idx]
     if args.estimate:                                                      # before the model loads; writes nothing
         from synthbridge.estimate import estimate_invert
-        print(estimate_invert(args, len(items))); return 0
+        print(estimate_invert(settings, args.model, args.out, len(items), probe=args.probe, device=args.device))
+        return 0
     if args.check:                                                         # the quality of an existing token
         from synthbridge.quality import check_token
-        return check_token(args, items, labels, classes)
+        return check_token(args.model, args.out, items, labels, classes, n_per_class=args.quality_images,
+                           steps=args.quality_steps, seed=args.seed, device=args.device)
     if args.quality_images < 0: raise UsageError(f"--quality-images {args.quality_images}: give 0 (skip) or more")
     with usage_errors():                                                   # before the model loads
         OwnedFiles(Path(args.out).expanduser(), "invert").check(_EMBEDS, "dsi.json", "quality.json")
@@ -96,14 +106,8 @@ def run_invert(args) -> int:
     except (OSError, ValueError) as e: raise UsageError(f"--model {args.model!r} cannot be loaded: {e}") from e
     checked = []
     try:
-        res = invert_style(pipe, items, labels, classes, args.out, token=args.token, initializer=args.initializer,
-                           steps=args.steps, lr=args.lr, batch_size=args.batch_size, resolution=args.resolution,
-                           num_vectors=args.num_vectors, seed=args.seed, cache_latents=not args.no_cache_latents,
-                           checkpoint_every=args.checkpoint_every, validate_every=args.validate_every,
-                           mixed_precision=None if args.mixed_precision == "no" else args.mixed_precision,
-                           gradient_checkpointing=args.gradient_checkpointing, attention_slicing=args.attention_slicing,
-                           scale_lr=args.scale_lr, progress=args.progress, overwrite=args.overwrite,
-                           _on_checked=lambda: checked.append(True))
+        res = invert_style(pipe, items, labels, classes, args.out, settings, progress=args.progress,
+                           overwrite=args.overwrite, _on_checked=lambda: checked.append(True))
     except Exception:
         if checked: raise                                  # after the checks: a failure while working, not bad input
         with usage_errors(TypeError): raise

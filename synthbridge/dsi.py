@@ -8,9 +8,8 @@ Docs: https://synthbridge.github.io/synthbridge/dsi.html.md"""
 # %% ../nbs/07_dsi.ipynb #aabf3010
 from __future__ import annotations
 import contextlib, hashlib, json, os, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Callable, Sequence
 import numpy as np
 from fastcore.basics import patch
@@ -21,6 +20,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from .prompts import DSI_TEMPLATE, clean_classname
 from .core import is_image
+from .dsi_settings import InvertSettings
 from .pipeline import STYLE_EMBEDS as _EMBEDS, load_pipeline, load_style_token
 from .pipeline import style_token_strings as _token_strings
 _all_ = ["load_style_token"]   # its former home: importable from here for one release
@@ -28,7 +28,7 @@ from .latents import CACHE_DTYPES as _CACHE_DTYPES, LatentCache as _LatentCache,
 from .latents import open_rgb as _open_image, vae_input as _preprocess, vae_posterior as _encode
 
 # %% auto #0
-__all__ = ['dsi_loss', 'StyleInversion', 'invert_style', 'load_style_token']
+__all__ = ['dsi_loss', 'StyleInversion', 'invert_style', 'real_images', 'load_style_token']
 
 # %% ../nbs/07_dsi.ipynb #a7726b01
 def _image_name(item, i: int) -> str:
@@ -60,16 +60,13 @@ def _check_data(images, labels, classes):
 
 # %% ../nbs/07_dsi.ipynb #4d5862f4
 def _check_token(tokenizer, token: str, initializer: str, num_vectors: int) -> int:
-    "Validate the new token(s) and the initializer; returns the initializer's token id."
-    if not isinstance(token, str) or not token.strip() or any(c.isspace() for c in token):
-        raise ValueError(f"token={token!r}: the style token must be a non-empty string without spaces, e.g. "
-                         f"'<dataset-style>'")
+    "The new token(s) not yet in the tokenizer, the initializer one token (their form: `InvertSettings`); its id."
     vocab = tokenizer.get_vocab()
     taken = [t for t in _token_strings(token, num_vectors) if t in vocab]
     if taken:
         raise ValueError(f"token {taken[0]!r} is already in the tokenizer vocabulary: choose a new name, e.g. "
                          f"'<{token.strip('<>')}-style>'")
-    ids = tokenizer.encode(initializer, add_special_tokens=False) if isinstance(initializer, str) else []
+    ids = tokenizer.encode(initializer, add_special_tokens=False)
     if len(ids) != 1:
         raise ValueError(f"initializer={initializer!r} is {len(ids)} tokens ({tokenizer.convert_ids_to_tokens(ids)}); "
                          "it must be a single token, e.g. 'photo', 'style', 'texture'")
@@ -224,7 +221,11 @@ def _grid(images: list, rows: int) -> Image.Image:
 @dataclass
 class _Run:
     "What steps 1 and 2 of `invert_style` prepare for the later ones."
-    args: SimpleNamespace # the arguments of `invert_style`, by name (`out` as a Path)
+    settings: InvertSettings # how to learn the token
+    pipe: object # the pipeline
+    images: Sequence # the real images
+    classes: Sequence # the class names
+    out: Path # the output folder
     init_id: int # token id of the initializer
     labels: list # the labels, as ints
     counts: list # images per class
@@ -233,8 +234,8 @@ class _Run:
     noise_scheduler: object # DDPM with the pipeline's scheduler config
     weight_dtype: torch.dtype # dtype of the frozen UNet and VAE
     lr_eff: float # the learning rate (times `batch_size` with `scale_lr`)
-    settings: dict # what a checkpoint must match to be resumed (recorded in dsi.json)
-    fingerprint: str # hash of `settings`
+    recorded: dict # what a checkpoint must match to be resumed (recorded in dsi.json)
+    fingerprint: str # hash of `recorded`
     start: int = 0 # the first step to run (a checkpoint's step)
     ck: dict | None = None # the checkpoint's metadata (None: a fresh run)
     ck_t: dict | None = None # the checkpoint's tensors
@@ -245,68 +246,31 @@ def invert_style(pipe, # a Stable Diffusion pipeline (CLIP tokenizer + text enco
                  labels: Sequence[int], # class label of each image, into `classes`
                  classes: Sequence[str], # class names, in label order (cleaned with `clean_classname` for the prompt)
                  out, # output folder: learned_embeds.safetensors, dsi.json, checkpoint/, validation/
-                 token: str = "<dataset-style>", # the new style token S*
-                 initializer: str = "photo", # a single-token word whose embedding starts S*
-                 steps: int = 20_000, # optimisation steps (the paper: 20,000)
-                 lr: float = 5e-3, # AdamW learning rate (textual inversion's 5e-3)
-                 batch_size: int = 4, # images per step
-                 resolution: int = 512, # image side fed to the VAE (shorter side resized, centre crop)
-                 num_vectors: int = 1, # embedding vectors of S* (>1: S*, S*_1, ...)
-                 seed: int = 0, # seeds every random draw: step s draws from hash(seed, s)
-                 cache_latents: bool = True, # VAE-encode each image and its mirror once, on disk (else every step)
-                 checkpoint_every: int = 500, # steps between checkpoints (and the final step)
-                 validate_every: int | None = None, # steps between validation grids (None: none)
-                 validation_classes: Sequence | None = None, # class names or labels for the grids (default: first 2)
-                 mixed_precision: str | None = None, # None, 'fp16' (CUDA), 'bf16' (CUDA, CPU): frozen UNet, VAE dtype
-                 gradient_checkpointing: bool = False, # recompute activations in the backward pass (less memory)
-                 attention_slicing: bool | str | int = False, # `pipe.enable_attention_slicing(...)` (True: 'auto')
-                 scale_lr: bool = False, # multiply `lr` by `batch_size` (the diffusers example's --scale_lr)
-                 progress: bool = True, # show a progress bar with loss and steps/s
-                 weight_decay: float = 1e-2, # AdamW weight decay (diffusers example)
-                 lr_scheduler: str = "constant", # a diffusers `get_scheduler` name
-                 lr_warmup_steps: int = 0, # warm-up steps of the LR schedule
-                 sample_latents: bool = True, # draw z from the VAE posterior (False: its mean)
-                 flip_p: float = 0.5, # probability of the mirror image
-                 cache_dtype: torch.dtype = torch.float16, # dtype of the latent cache on disk (or torch.float32)
-                 cache_chunk: int = 256, # images per latent-cache file (encoded when one of them is first drawn)
+                 settings: InvertSettings | None = None, # how to learn the token (default: `InvertSettings()`)
                  cache_dir=None, # latent cache folder (None: `out/latents`); keyed by data, VAE and resolution
-                 validation_images: int = 2, # images per class in a validation grid
-                 validation_steps: int = 50, # denoising steps for validation images
-                 guidance_scale: float = 3.5, # guidance for validation images (the paper's 3.5)
+                 progress: bool = True, # show a progress bar with loss and steps/s
                  overwrite: bool = False, # discard a checkpoint in `out` made with other settings
                  callback: Callable | None = None, # called as `callback(step, loss)` after every step
                  _on_checked: Callable | None = None,
+                 **fields, # fields of `InvertSettings` by name (steps=20_000, lr=5e-3, ...): they win
                 ) -> StyleInversion:
     "Learn one style token over a labelled real dataset (dataset style inversion, Eq. 2); resumable."
-    args = SimpleNamespace(**locals())                       # the arguments by name, as diffusers' example has `args`
-    args.out = Path(out).expanduser()
-    # 1. check the settings, the data and the token, before any work
-    run = _check(args)
+    s = replace(settings, **fields) if settings is not None else InvertSettings(**fields)
+    # 1. check the data and the token against the pipeline, before any work (each setting was checked when made)
+    run = _check(pipe, images, labels, classes, Path(out).expanduser(), s)
     # 2. resume: a checkpoint in `out` with these settings continues, one with other settings is refused (or dropped)
-    _resume(run)
+    _resume(run, overwrite)
     if _on_checked: _on_checked()
     # 3. add the token; only its rows train (undone if the run fails: the pipeline is left as it was)
     with _new_token(run) as (ids, emb):
         # 4.-7. the latent cache, optimizer and LR schedule, the training loop, the files
-        return _train(run, ids, emb)
+        return _train(run, ids, emb, cache_dir, progress, callback)
 
 # %% ../nbs/07_dsi.ipynb #9fb45617
-def _check(a) -> _Run:
-    "Step 1 of `invert_style`: every setting, the data and the token checked; the run's settings and fingerprint."
-    if not isinstance(a.steps, int) or a.steps < 1: raise ValueError(f"steps={a.steps!r}: need an integer >= 1")
-    if a.batch_size < 1: raise ValueError(f"batch_size={a.batch_size}: need >= 1")
-    if a.num_vectors < 1: raise ValueError(f"num_vectors={a.num_vectors}: need >= 1")
-    if a.checkpoint_every < 1: raise ValueError(f"checkpoint_every={a.checkpoint_every}: need >= 1")
-    if a.validate_every is not None and a.validate_every < 1:
-        raise ValueError(f"validate_every={a.validate_every}: need >= 1 or None")
-    if a.mixed_precision not in _DTYPES:
-        raise ValueError(f"mixed_precision={a.mixed_precision!r}: allowed are None, 'fp16', 'bf16'")
-    if not 0 <= a.flip_p <= 1: raise ValueError(f"flip_p={a.flip_p}: need a probability in [0, 1]")
-    if a.cache_dtype not in _CACHE_DTYPES:
-        raise ValueError(f"cache_dtype={a.cache_dtype!r}: allowed are torch.float16, torch.float32")
-    if not isinstance(a.cache_chunk, int) or a.cache_chunk < 1:
-        raise ValueError(f"cache_chunk={a.cache_chunk!r}: need an integer >= 1")
-    pipe, classes = a.pipe, a.classes
+_CACHE_TORCH = {name: dtype for dtype, name in _CACHE_DTYPES.items()}   # 'float16' -> torch.float16
+
+def _check(pipe, images, labels, classes, out: Path, a: InvertSettings) -> _Run:
+    "Step 1 of `invert_style`: the data, the token and the settings against the pipeline; the run's fingerprint."
     vae, unet, te, tok = pipe.vae, pipe.unet, pipe.text_encoder, pipe.tokenizer
     vsf = getattr(pipe, "vae_scale_factor", 2**(len(vae.config.block_out_channels) - 1))
     if a.resolution < vsf or a.resolution % vsf:
@@ -318,45 +282,47 @@ def _check(a) -> _Run:
         raise ValueError(f"the scheduler's prediction_type {pred_type!r} is not supported: allowed are 'epsilon', "
                          f"'v_prediction'")
     init_id = _check_token(tok, a.token, a.initializer, a.num_vectors)
-    labels, counts, data_hash = _check_data(a.images, a.labels, classes)
+    labels, counts, data_hash = _check_data(images, labels, classes)
     if a.validation_classes is None: val_labels = list(range(min(2, len(classes))))
     else:
-        val_labels = [c if isinstance(c, int) else (list(classes).index(c) if c in classes else -1)
+        val_labels = [(list(classes).index(c) if c in classes else -1) if isinstance(c, str) else int(c)
                       for c in a.validation_classes]
         if any(not 0 <= c < len(classes) for c in val_labels):
             raise ValueError(f"validation_classes={list(a.validation_classes)!r}: use names of `classes` or labels "
                              f"in range({len(classes)})")
     lr_eff = a.lr*a.batch_size if a.scale_lr else a.lr
-    settings = dict(token=a.token, initializer=a.initializer, lr=a.lr, scale_lr=a.scale_lr, lr_effective=lr_eff,
+    recorded = dict(token=a.token, initializer=a.initializer, lr=a.lr, scale_lr=a.scale_lr, lr_effective=lr_eff,
                     batch_size=a.batch_size, resolution=a.resolution, num_vectors=a.num_vectors, seed=a.seed,
                     cache_latents=a.cache_latents,
-                    cache_dtype=_CACHE_DTYPES[a.cache_dtype] if a.cache_latents else None,
+                    cache_dtype=a.cache_dtype if a.cache_latents else None,
                     sample_latents=a.sample_latents, flip_p=a.flip_p, mixed_precision=a.mixed_precision,
                     weight_decay=a.weight_decay, lr_scheduler=a.lr_scheduler, lr_warmup_steps=a.lr_warmup_steps,
                     prediction_type=pred_type,
                     model=str(getattr(pipe, "name_or_path", None) or getattr(unet.config, "_name_or_path", "")),
                     model_check=_model_check(te, unet, init_id),
                     data=data_hash, n_images=len(labels), n_classes=len(classes))
-    if a.lr_scheduler not in ("constant", "constant_with_warmup"): settings["steps"] = a.steps  # the schedule needs it
-    return _Run(args=a, init_id=init_id, labels=labels, counts=counts, data_hash=data_hash, val_labels=val_labels,
-                noise_scheduler=noise_scheduler, weight_dtype=_DTYPES[a.mixed_precision], lr_eff=lr_eff,
-                settings=settings, fingerprint=_fingerprint(settings))
+    if a.lr_scheduler not in ("constant", "constant_with_warmup"): recorded["steps"] = a.steps  # the schedule needs it
+    return _Run(settings=a, pipe=pipe, images=images, classes=classes, out=out, init_id=init_id, labels=labels,
+                counts=counts, data_hash=data_hash, val_labels=val_labels, noise_scheduler=noise_scheduler,
+                weight_dtype=_DTYPES[a.mixed_precision], lr_eff=lr_eff, recorded=recorded,
+                fingerprint=_fingerprint(recorded))
 
-def _resume(run: _Run):
+def _resume(run: _Run, overwrite: bool):
     "Step 2 of `invert_style`: `run` starts from the checkpoint in `out` if it has these settings (else an error)."
-    a, ck_path = run.args, run.args.out/_CHECKPOINT
-    OwnedFiles(a.out, "invert").check(_EMBEDS, "dsi.json")   # a user's file of these names is never replaced
+    out, ck_path = run.out, run.out/_CHECKPOINT
+    OwnedFiles(out, "invert").check(_EMBEDS, "dsi.json")   # a user's file of these names is never replaced
     if not ck_path.exists(): return
     ck_t, ck = _read_checkpoint(ck_path)
     if ck["fingerprint"] != run.fingerprint:
-        if not a.overwrite:
-            diff = sorted(k for k in set(run.settings) | set(ck["settings"])
-                          if run.settings.get(k) != ck["settings"].get(k))
-            raise ValueError(f"{a.out} holds a style-inversion run with other settings (differs in {diff}); "
+        if not overwrite:
+            diff = sorted(k for k in set(run.recorded) | set(ck["settings"])
+                          if run.recorded.get(k) != ck["settings"].get(k))
+            raise ValueError(f"{out} holds a style-inversion run with other settings (differs in {diff}); "
                              "use another `out`, or overwrite=True to start again")
         ck_path.unlink()
-    elif ck["step"] > a.steps:
-        raise ValueError(f"{a.out} holds a run of {ck['step']} steps, more than steps={a.steps}: use another `out`")
+    elif ck["step"] > run.settings.steps:
+        raise ValueError(f"{out} holds a run of {ck['step']} steps, more than steps={run.settings.steps}: use "
+                         f"another `out`")
     else: run.start, run.ck, run.ck_t = ck["step"], ck, ck_t
 
 @contextlib.contextmanager
@@ -364,7 +330,7 @@ def _new_token(run: _Run):
     """Step 3 of `invert_style`: S* in the tokenizer and the text encoder (its rows from the checkpoint on a resumed
     run), everything else frozen; yields (token ids, embedding). Afterwards the models' dtypes, modes and gradient
     flags are as before; if the run fails the token is removed too."""
-    a, pipe = run.args, run.args.pipe
+    a, pipe = run.settings, run.pipe
     vae, unet, te = pipe.vae, pipe.unet, pipe.text_encoder
     ids = _add_tokens(pipe, a.token, a.num_vectors, run.init_id)
     te_dtype, te_training = te.dtype, te.training
@@ -408,17 +374,17 @@ def _restore(run: _Run, opt, sched, emb, ids) -> tuple[list, float]:
         if len(cu) == torch.cuda.device_count(): torch.cuda.set_rng_state_all(cu)
     return ck_t["losses"].tolist(), ck["seconds"]
 
-def _train(run: _Run, ids: list[int], emb) -> StyleInversion:
+def _train(run: _Run, ids: list[int], emb, cache_dir, progress: bool, callback) -> StyleInversion:
     "Steps 4-7 of `invert_style`: the latent cache, optimizer and LR schedule, the training loop, the files."
     from diffusers.optimization import get_scheduler
     from tqdm.auto import tqdm
-    a, out, pipe, classes = run.args, run.args.out, run.args.pipe, run.args.classes
-    token, steps, device, ck_path = a.token, a.steps, pipe.unet.device, run.args.out/_CHECKPOINT
+    a, out, pipe, classes = run.settings, run.out, run.pipe, run.classes
+    token, steps, device, ck_path = a.token, a.steps, pipe.unet.device, run.out/_CHECKPOINT
     # 4. the latent cache: each image and its mirror VAE-encoded once, on disk (or every step, without a cache)
-    cache = _LatentCache(out/"latents" if a.cache_dir is None else Path(a.cache_dir).expanduser(), pipe.vae, a.images,
-                         a.resolution, a.batch_size, run.data_hash, a.cache_dtype,
+    cache = _LatentCache(out/"latents" if cache_dir is None else Path(cache_dir).expanduser(), pipe.vae, run.images,
+                         a.resolution, a.batch_size, run.data_hash, _CACHE_TORCH[a.cache_dtype],
                          a.cache_chunk) if a.cache_latents else None
-    B = _batches(pipe, a.images, run.labels, classes, " ".join(_token_strings(token, a.num_vectors)), a.batch_size,
+    B = _batches(pipe, run.images, run.labels, classes, " ".join(_token_strings(token, a.num_vectors)), a.batch_size,
                  a.resolution, cache, a.sample_latents, a.flip_p, run.weight_dtype, run.noise_scheduler)
     # 5. optimizer and LR schedule (restored from a checkpoint, with the losses so far and the RNG states)
     opt = torch.optim.AdamW([emb.weight], lr=run.lr_eff, betas=(0.9, 0.999), weight_decay=a.weight_decay, eps=1e-8)
@@ -434,7 +400,7 @@ def _train(run: _Run, ids: list[int], emb) -> StyleInversion:
     def summary(step, status, rate):                                   # dsi.json
         return dict(format="synthbridge.dsi/1", status=status, token=token,
                     tokens=_token_strings(token, a.num_vectors), step=step, steps=steps,
-                    settings={**run.settings, "steps": steps, "checkpoint_every": a.checkpoint_every,
+                    settings={**run.recorded, "steps": steps, "checkpoint_every": a.checkpoint_every,
                               "validate_every": a.validate_every,
                               "validation_classes": [classes[c] for c in run.val_labels]},
                     data=data, loss=[round(l, 6) for l in losses], steps_per_s=rate, seconds=round(seconds, 3),
@@ -456,7 +422,7 @@ def _train(run: _Run, ids: list[int], emb) -> StyleInversion:
                  opt_step=torch.as_tensor(st["step"] if st else 0.0, dtype=torch.float32).reshape(1))
         if torch.cuda.is_available():
             for i, s in enumerate(torch.cuda.get_rng_state_all()): t[f"rng_cuda_{i}"] = s
-        meta = dict(step=step, fingerprint=run.fingerprint, settings=run.settings, seconds=seconds,
+        meta = dict(step=step, fingerprint=run.fingerprint, settings=run.recorded, seconds=seconds,
                     opt_step=float(t["opt_step"]),
                     param_groups=[{k: v for k, v in g.items() if k != "params"}
                                   for g in opt.state_dict()["param_groups"]],
@@ -479,7 +445,7 @@ def _train(run: _Run, ids: list[int], emb) -> StyleInversion:
     # 6. the training loop: the Eq. (2) loss of step s (the draws of hash(seed, s)), one AdamW step on the new rows,
     #    every other row put back; checkpoints every `checkpoint_every` steps and at the end, validation grids
     step, rate, t_train, n_run = run.start, float("nan"), 0.0, 0
-    bar = tqdm(total=steps, initial=run.start, unit="step", desc=f"style inversion {token}", disable=not a.progress,
+    bar = tqdm(total=steps, initial=run.start, unit="step", desc=f"style inversion {token}", disable=not progress,
                leave=True)
     ema = None
     try:
@@ -494,7 +460,7 @@ def _train(run: _Run, ids: list[int], emb) -> StyleInversion:
             rate = n_run/t_train
             ema = lv if ema is None else 0.98*ema + 0.02*lv
             bar.set_postfix(loss=f"{ema:.4f}", refresh=False); bar.update(1)
-            if a.callback is not None: a.callback(step, lv)
+            if callback is not None: callback(step, lv)
             if a.validate_every and step % a.validate_every == 0: validate(step)
             if step % a.checkpoint_every == 0 or step == steps: save(step, "done" if step == steps else "running", rate)
     finally: bar.close()
@@ -512,11 +478,13 @@ def _versions():
     return dict(torch=torch.__version__, diffusers=diffusers.__version__, transformers=transformers.__version__)
 
 # %% ../nbs/07_dsi.ipynb #ae8f16b6
-def _image_folder(path, seed: int = 0):
-    "(files, labels, classes, what is learned on) of `--real`: a root's training split only, or every image of a folder."
-    from synthbridge.data import read_folder
+def real_images(path, # a dataset root (train/ + test/, valid/ or val/) or a folder of class folders
+                seed: int = 0, # passed to `read_folder` (no image is held out here: `valid_pct=0`)
+               ) -> tuple[list, list, list, str]:
+    "(files, labels, classes, what is learned on) of an image folder: a root's training split only, else every image."
+    from synthbridge.synthetic import read_folder
     path = Path(path).expanduser()
-    if not path.is_dir(): raise FileNotFoundError(f"--real {path}: no such folder")
+    if not path.is_dir(): raise FileNotFoundError(f"{path}: no such folder")
     ds = read_folder(path, seed=seed, valid_pct=0)            # no hold-out: a root's test split is the only one left out
     lay = ds.layout
     where = f"{lay['train']}; {lay['test']} is not used" if lay["test"] is not None else str(path)

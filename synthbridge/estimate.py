@@ -450,16 +450,21 @@ def estimate_generate(settings, # the run's `synthbridge.generate.GenerateSettin
     return e
 
 # %% ../nbs/10e_estimate.ipynb #8749b9e4
-def estimate_invert(args, # parsed `synthbridge invert` options
+def estimate_invert(settings, # the style inversion's `InvertSettings` (steps, batch_size, resolution)
+                    model: str, # the model: a hub id, a local folder or 'mini-web'
+                    out, # the output folder (a checkpoint there is resumed: its steps are not counted)
                     n_images: int, # real images the token learns from
+                    probe: bool = False, # also time this machine (loads the model)
+                    device=None, # the probe's torch device (None: cuda if available, else cpu)
                    ) -> Estimate:
-    "The estimate of a `synthbridge invert` call: the steps its --out checkpoint has not done yet."
-    shape = model_shape(args.model)
-    out = Path(args.out).expanduser()
+    "The estimate of a style inversion (`synthbridge invert`): the steps its `out` checkpoint has not done yet."
+    shape = model_shape(model)
+    out = Path(out).expanduser()
     done = json.loads((out/"dsi.json").read_text()).get("step", 0) if (out/"dsi.json").is_file() else 0
-    e = Estimate(f"invert {n_images:,} images, {args.steps:,} steps of batch {args.batch_size} with {args.model}",
-                 rates=_rates(_probe_from_args(args, args.model, ("generate", "invert"))))
-    e.add_inversion(args.steps - min(done, args.steps), args.batch_size, args.resolution, n_images)
+    steps, bs = settings.steps, settings.batch_size
+    e = Estimate(f"invert {n_images:,} images, {steps:,} steps of batch {bs} with {model}",
+                 rates=_rates(probe_rates(model, device=device, arch=None) if probe else None))
+    e.add_inversion(steps - min(done, steps), bs, settings.resolution, n_images)
     e.model_rates = shape["sd15"]
     if done: e.notes.append(f"{out} holds a checkpoint at step {done:,} (resumed if its settings are these)")
     return e

@@ -103,21 +103,26 @@ def report_quality(pipe, token, real, classes, out, **kwargs) -> dict:
     return q
 
 # %% ../nbs/07b_quality.ipynb #2195e6c1
-def check_token(args, # parsed `synthbridge invert` options (--check)
+def check_token(model: str, # the model the token was learned on: a hub id, a local folder or 'mini-web'
+                out, # the folder holding the token (`invert_style`'s `out`); quality.json is written there
                 items: list, labels: list, classes: list, # the real images, their labels, the class names
+                n_per_class: int = 8, # real and generated images per class behind the style gap
+                steps: int = 25, # denoising steps of the generated images
+                seed: int = 0, # seed of the drawn and generated images
+                device=None, # torch device of the pipeline (None: `load_pipeline`'s choice)
                ) -> int:
-    "`synthbridge invert --check`: the quality of the token in --out, written to its quality.json."
+    "`synthbridge invert --check`: the quality of the token in `out`, written to its quality.json."
     from synthbridge.core import UsageError
     from synthbridge.pipeline import STYLE_EMBEDS, load_pipeline, load_style_token
-    out = Path(args.out).expanduser()
+    out = Path(out).expanduser()
     if not (out/STYLE_EMBEDS).is_file():
         raise UsageError(f"--check: {out} holds no {STYLE_EMBEDS}; learn a token first (synthbridge invert ... "
-                         f"--out {args.out})")
-    if args.quality_images < 1: raise UsageError(f"--quality-images {args.quality_images}: give 1 or more")
+                         f"--out {out})")
+    if n_per_class < 1: raise UsageError(f"--quality-images {n_per_class}: give 1 or more")
     try: OwnedFiles(out, "invert").check("quality.json")
     except ValueError as e: raise UsageError(str(e)) from None
-    pipe = load_pipeline(args.model, device=args.device)
+    pipe = load_pipeline(model, device=device)
     token = load_style_token(pipe, out)
-    report_quality(pipe, token, list(zip(items, labels)), classes, out, n_per_class=args.quality_images,
-                   steps=args.quality_steps, seed=args.seed)
+    report_quality(pipe, token, list(zip(items, labels)), classes, out, n_per_class=n_per_class, steps=steps,
+                   seed=seed)
     return 0

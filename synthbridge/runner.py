@@ -93,15 +93,16 @@ def _folder_dataset(path):
 def make_style(spec: StyleSpec, ctx: RunContext) -> dict:
     "Learn the style token of `spec` by dataset style inversion into the store."
     from synthbridge.dsi import invert_style
+    from synthbridge.dsi_settings import InvertSettings
     from synthbridge.registry import few_shot
     ds = ctx.dataset(spec.dataset)
     items = ds.train
     if spec.shots != "full": items = [items[i] for i in few_shot([l for _, l in items], spec.shots, spec.subset_seed)]
     out = ctx.store.artifact_path(spec)
     pipe = ctx.pipeline(spec.model, spec.scheduler)
-    invert_style(pipe, [x for x, _ in items], [l for _, l in items], ds.classes, out,
-                 **kwargs_for(invert_style, token=spec.token, steps=spec.steps, seed=spec.seed, progress=False,
-                               **({"resolution": spec.resolution} if spec.resolution else {})))
+    settings = InvertSettings(token=spec.token, steps=spec.steps, seed=spec.seed,
+                              **({"resolution": spec.resolution} if spec.resolution else {}))
+    invert_style(pipe, [x for x, _ in items], [l for _, l in items], ds.classes, out, settings, progress=False)
     ctx.close()            # the pipeline now carries the token: do not reuse it for other sets
     return dict(path=str(out.relative_to(ctx.store.path)))
 

@@ -96,6 +96,16 @@ def test_weights_efficientnet_lite0_means_the_same_in_leep_and_train(tmp_path, c
     _one_line_error(rc, err)
     assert "tf_efficientnet_lite0" in err
 
+def test_invert_bad_setting_is_one_line_before_the_model_loads(tmp_path, capsys):
+    "`InvertSettings` is made from the options first: a bad value is refused before any model is looked for."
+    from synthbridge.testing import tiny_image_folder
+    real = tiny_image_folder(tmp_path/"real", n=2)
+    rc, _, err = synthbridge_main(capsys, "invert", "--model", "nobody/no-such-model", "--real", real,
+                                  "--out", tmp_path/"out", "--token", "<a b>")
+    _one_line_error(rc, err)
+    assert "token='<a b>'" in err and "without spaces" in err and "cannot be loaded" not in err, err
+    assert not (tmp_path/"out").exists()
+
 @pytest.mark.parametrize("shard,message", [("1", "e.g. (0, 4) or '0/4'"), ("0/0", "must be >= 1")])
 def test_shard_errors(tmp_path, capsys, shard, message):
     cls = tmp_path/"classes.txt"; cls.write_text("Bag\n")
