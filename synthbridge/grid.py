@@ -13,12 +13,13 @@ from typing import Any
 try: import tomllib
 except ImportError: import tomli as tomllib
 import synthbridge
-from .core import check_min_scale, is_int, paper_epochs
+from .core import MIN_SCALE, check_min_scale, is_int, paper_epochs
 from .core import json_hash
 
 # %% auto #0
-__all__ = ['TABLE_DATASETS', 'METHODS', 'SPLITS', 'GRID_KEYS', 'GridError', 'check_split', 'Grid', 'shipped_grids', 'grid_path',
-           'load_grid', 'StyleSpec', 'SynthSpec', 'Stage1Spec', 'Run', 'Plan', 'task_deps']
+__all__ = ['TABLE_DATASETS', 'METHODS', 'SPLITS', 'GRID_KEYS', 'RUN_SETTINGS', 'GridError', 'check_split', 'Grid',
+           'shipped_grids', 'grid_path', 'load_grid', 'StyleSpec', 'SynthSpec', 'Stage1Spec', 'Run', 'Plan',
+           'task_deps']
 
 # %% ../nbs/10a_grid.ipynb #7b3658d3
 TABLE_DATASETS = ("aircraft", "caltech101", "cars", "cub", "dtd", "flowers", "food", "pets", "dogs", "sun397")
@@ -53,7 +54,7 @@ _LIST_FIELDS = ("datasets", "pipelines", "shots", "volumes", "guidance", "method
 
 # %% ../nbs/10a_grid.ipynb #b34ef950
 SPLITS = ("test", "val")
-("Where a run evaluates (`Grid.extra['split']`): 'test' (the default), or 'val': trained on the rest of the training "
+("Where a run evaluates (`Grid.split`): 'test' (the default), or 'val': trained on the rest of the training "
  "items and evaluated on a held-out part of them (`RealDataset.validation`), to choose settings without the test set.")
 
 def check_split(split) -> str:
@@ -98,7 +99,14 @@ class Grid:
     save_models: bool = False # keep each run's final weights (safetensors) in the store
     root: str = "~/data" # folder of the real datasets
     out: str | None = None # default store folder of `synthbridge sweep`
-    extra: dict = field(default_factory=dict) # more run settings, copied into every run's config (and so its id)
+    # where runs evaluate (`SPLITS`): 'test', or 'val' (trained on the rest of the training items, evaluated on a
+    # held-out part of them, to choose settings without the test set)
+    split: str = "test"
+    # evaluate on a fixed stratified subset of this many test images per class (None: all of them)
+    test_per_class: int | None = None
+    curve_per_class: int | None = None # of those, per class for the per-epoch training curve (None: all of them)
+    # the random crop of the real (and mixed transfer's synthetic) training images: its smallest share of the area
+    min_scale: float = MIN_SCALE
 
     def __post_init__(self):
         for f in dataclasses.fields(self): setattr(self, f.name, _check(f.name, getattr(self, f.name)))
@@ -111,6 +119,11 @@ class Grid:
         "The runs plus the synthetic sets and style tokens they need, each planned once."
         return _plan(self)
 
+    def run_settings(self) -> dict:
+        "The `RUN_SETTINGS` not at their default: every run's config holds them under 'extra' (and so its id)."
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        return {k: getattr(self, k) for k in sorted(RUN_SETTINGS) if getattr(self, k) != defaults[k]}
+
     @classmethod
     def from_toml(cls, path) -> Grid:
         "Read a grid file; an unknown or bad key is reported with its line number and what is allowed."
@@ -121,12 +134,16 @@ class Grid:
         lines = [f"# synthbridge grid (synthbridge {synthbridge.__version__})"]
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if v is not None and v != {}: lines.append(f"{f.name} = {_toml_value(v)}")
+            if v is not None: lines.append(f"{f.name} = {_toml_value(v)}")
         return "\n".join(lines) + "\n"
 
 # %% ../nbs/10a_grid.ipynb #d3f79273
 GRID_KEYS = tuple(f.name for f in dataclasses.fields(Grid))
 "The keys a grid file may hold."
+
+RUN_SETTINGS = ("split", "test_per_class", "curve_per_class", "min_scale")
+("The `Grid` fields that a run reads itself (where it evaluates, and its random crop): `Grid.run_settings` puts those "
+ "not at their default into every run's config.")
 
 # %% ../nbs/10a_grid.ipynb #6e85ba4f
 def _toml_value(v) -> str:
@@ -161,7 +178,7 @@ def _check(key, v):
         return _one(key, v, lambda x: x is None or (isinstance(x, str) and x.strip()), "a path")
     if key in ("steps", "gen_batch_size", "dsi_steps", "size", "batch_size"):
         return _one(key, v, lambda x: is_int(x) and x > 0, "a positive integer")
-    if key in ("image_size", "epochs", "few_shot_epochs", "stage1_epochs"):
+    if key in ("image_size", "epochs", "few_shot_epochs", "stage1_epochs", "test_per_class", "curve_per_class"):
         return _one(key, v, lambda x: x is None or (is_int(x) and x > 0), "a positive integer (or leave it out)")
     if key == "synth_seed": return _one(key, v, lambda x: is_int(x) and x >= 0, "an integer >= 0")
     if key == "lr":
@@ -169,15 +186,10 @@ def _check(key, v):
                  "a positive number")
         return None if v is None else float(v)
     if key in ("pretrained", "leep", "save_models"): return _one(key, v, lambda x: isinstance(x, bool), "true or false")
-    if key == "extra":
-        ok = lambda x: isinstance(x, (str, int, float, bool))   # what TOML can hold
-        v = _one(key, v, lambda d: isinstance(d, dict) and all(isinstance(k, str) and ok(x) for k, x in d.items()),
-                 "a table of names to numbers, strings or booleans (leave out a setting that is None)")
-        for name, check in (("split", check_split), ("min_scale", check_min_scale)):   # settings that runs read
-            try:
-                if name in v: check(v[name])
-            except ValueError as e: raise GridError(key, f"extra: {e}") from None
-        return dict(v)
+    if key in ("split", "min_scale"):
+        try: (check_split if key == "split" else check_min_scale)(v)
+        except ValueError as e: raise GridError(key, str(e)) from None
+        return v                                      # as given: a run's id hashes the value the grid holds
     raise GridError(key, f"unknown key {key!r}; allowed keys: {', '.join(GRID_KEYS)}")
 
 def _check_item(key, x):
@@ -250,6 +262,9 @@ def load_grid(path, # a TOML file, or a shipped grid's name
                          f"a grid of the defaults only would be the paper's whole study")
     lines = _key_lines(text)
     for k in data:
+        if k == "extra":
+            raise ValueError(f"{p} line {lines.get(k, '?')}: 'extra' is gone: the run settings are keys of their own "
+                             f"now ({', '.join(RUN_SETTINGS)}), e.g. min_scale = 0.35 at the top level")
         if k not in GRID_KEYS:
             raise ValueError(f"{p} line {lines.get(k, '?')}: unknown key {k!r}; allowed keys: {', '.join(GRID_KEYS)}")
     try: return Grid(**data)
@@ -361,6 +376,7 @@ def _plan(g: Grid) -> Plan:
     styles, synths, runs, seen = {}, {}, [], set()
     from synthbridge.pipeline import model_revision
     rev = model_revision(g.model)          # a local model's weights are part of every id that uses them
+    extra = g.run_settings()
     for ds, pipe, shots, vol, gs, method, arch, seed in itertools.product(
             g.datasets, g.pipelines, g.shots, g.volumes, g.guidance, g.methods, g.archs, g.seeds):
         needs_synth, two_stage, mixup = _kind(pipe)
@@ -370,7 +386,7 @@ def _plan(g: Grid) -> Plan:
                    lr=g.lr or _dataset_lr(ds), size=g.size, batch_size=g.batch_size, pretrained=g.pretrained,
                    leep=g.leep)
         if g.weights: cfg["weights"] = g.weights
-        if g.extra: cfg["extra"] = dict(sorted(g.extra.items()))
+        if extra: cfg["extra"] = extra
         spec = None
         if needs_synth:
             style = None

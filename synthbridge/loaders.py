@@ -27,7 +27,7 @@ from .prompts import folder_class
 __all__ = ['eval_resize', 'load_image', 'check_images', 'ImageItems', 'ItemDataLoaders', 'make_dls', 'load_in_memory']
 
 # %% ../nbs/02b_loaders.ipynb #6dcd22c0
-def _rrc_box(W: int, H: int, rng=random, scale=(MIN_SCALE, 1.0), ratio=(3/4, 4/3)):
+def _rrc_box(W: int, H: int, rng, scale: tuple, ratio=(3/4, 4/3)):
     "torchvision's `RandomResizedCrop.get_params`, as a (left, top, right, bottom) box."
     area, logr = W*H, (math.log(ratio[0]), math.log(ratio[1]))
     for _ in range(10):
@@ -186,14 +186,16 @@ class ImageItems:
 class _BatchCrop(Transform):
     "Random resized crop + flip (train) or resize + centre crop (eval) of a whole float batch with `roi_align`."
     order = 15
-    def __init__(self, size, resize, ds, min_scale=MIN_SCALE):   # `ds.train` chooses the crop (`set_split_idx`)
-        self.size, self.resize, self.ds, self.min_scale = size, resize, ds, min_scale
+    def __init__(self, size, resize, ds):   # `ds.train` chooses the crop (`set_split_idx`), `ds.min_scale` its bound
+        self.size, self.resize, self.ds = size, resize, ds
+    @property
+    def min_scale(self): return self.ds.min_scale
     @property
     def train(self): return self.ds.train
     def encodes(self, x: TensorImage):
         from torchvision.ops import roi_align
         n, c, H, W = x.shape
-        boxes = [_rrc_box(W, H, scale=(self.min_scale, 1.)) if self.train else
+        boxes = [_rrc_box(W, H, random, (self.min_scale, 1.)) if self.train else
                  _center_box(W, H, self.size, self.resize) for _ in range(n)]
         b = torch.tensor([[i, *bx] for i, bx in enumerate(boxes)], dtype=x.dtype, device=x.device)
         out = roi_align(x.as_subclass(torch.Tensor), b, output_size=self.size, spatial_scale=1.0, sampling_ratio=-1,
@@ -226,12 +228,12 @@ def _workers(items, num_workers):
     except AttributeError: n = os.cpu_count() or 1
     return min(8, n)
 
-def _item_dl(items, classes, train, bs, size, resize, num_workers, device, min_scale=MIN_SCALE):
+def _item_dl(items, classes, train, bs, size, resize, num_workers, device, min_scale):
     ds = ImageItems(items, classes, train, size, resize, min_scale)
     n = len(ds)
     kw = dict(bs=bs, shuffle=train, drop_last=train and n > bs and n % bs == 1, device=device)
     if ds.x is not None:
-        crop = _BatchCrop(size, resize, ds, min_scale)
+        crop = _BatchCrop(size, resize, ds)
         return _ArrayDL(ds, num_workers=0, after_batch=[IntToFloatTensor(), crop], **kw)
     return _ItemDL(ds, num_workers=_workers(items, num_workers), after_batch=[IntToFloatTensor()], **kw)
 
@@ -248,7 +250,7 @@ class ItemDataLoaders(DataLoaders):
         items = [(it[0] if _is_pair(it) else it, self._label(it) if with_labels else 0) for it in test_items]
         nw = kwargs.get("num_workers", 0 if all(not isinstance(it, (str, Path)) for it, _ in items) else None)
         return _item_dl(items, v.vocab, False, kwargs.get("bs", self.valid.bs), v.size, v.resize, nw,
-                        kwargs.get("device", self.device))
+                        kwargs.get("device", self.device), v.min_scale)
     def _label(self, it) -> int:
         "The label index of a test item: the label of an `(item, label)` pair (index or name), else its folder's class."
         if _is_pair(it): it, l = it
@@ -284,7 +286,7 @@ def make_dls(train: list, # (item, label) training pairs
             ) -> DataLoaders:
     "fastai `DataLoaders` (train: random resized crop + flip, shuffled; valid: resize + centre crop), floats in [0, 1]."
     resize = eval_resize(size, resize)
-    _check_sizes(size, resize, bs); check_min_scale(min_scale)
+    _check_sizes(size, resize, bs)                     # `min_scale`: checked once, by `ImageItems`
     if not train: raise ValueError("no training images")
     bad = sorted({l for _, l in list(train) + list(valid) if not 0 <= l < len(classes)})
     if bad: raise ValueError(f"labels {bad[:5]} out of range for {len(classes)} classes")
@@ -292,8 +294,8 @@ def make_dls(train: list, # (item, label) training pairs
     if not train: raise ValueError("no readable training images")
     device = default_device() if device is None else device
     return ItemDataLoaders(_item_dl(train, classes, True, bs, size, resize, num_workers, device, min_scale),
-                           _item_dl(valid, classes, False, bs, size, resize, num_workers, device), path=path,
-                           device=device)
+                           _item_dl(valid, classes, False, bs, size, resize, num_workers, device, MIN_SCALE),
+                           path=path, device=device)
 
 # %% ../nbs/02b_loaders.ipynb #0a91b4a3
 @patch

@@ -143,7 +143,7 @@ def _weights(w):
 
 _HOLDOUT = 2 # synthetic images per class generated beyond the largest volume: stage 1's validation, never trained on
 
-def _synth_dls(spec: SynthSpec, volume: int, bs: int, size: int, ctx: RunContext, min_scale: float = MIN_SCALE):
+def _synth_dls(spec: SynthSpec, volume: int, bs: int, size: int, ctx: RunContext, min_scale: float):
     """DataLoaders on the first `volume` images per class of a set, in memory when they fit (valid: the next
     `_HOLDOUT` per class, which no run of this volume trains on; none when the set has no more)."""
     from synthbridge.loaders import load_in_memory, make_dls
@@ -163,7 +163,7 @@ def make_stage1(spec: Stage1Spec, ctx: RunContext) -> dict:
     "Stage 1 of bridged transfer on a synthetic set (`synthbridge.transfer.synthetic_stage`), saved as safetensors."
     from synthbridge.transfer import synthetic_stage
     ctx.close()
-    synth = _synth_dls(spec.synth, spec.volume, spec.batch_size, spec.size, ctx)
+    synth = _synth_dls(spec.synth, spec.volume, spec.batch_size, spec.size, ctx, MIN_SCALE)   # ImageNet's crop
     res = synthetic_stage(synth, arch=spec.arch, pretrained=spec.pretrained, weights=_weights(spec.weights),
                           epochs=spec.epochs, lr=spec.lr, mixup=spec.mixup, seed=spec.seed, device=ctx.device,
                           progress=ctx.progress)
@@ -173,8 +173,9 @@ def make_stage1(spec: Stage1Spec, ctx: RunContext) -> dict:
 
 # %% ../nbs/10c_runner.ipynb #cce661e4
 EVAL_SETTINGS = ("test_per_class", "curve_per_class")
-("`Grid.extra` keys that `train_run` reads itself: evaluate on a stratified subset of `test_per_class` test images per "
- "class, and record the per-epoch curve on `curve_per_class` of them (None or absent: the whole test set).")
+("The run settings of a grid (`RUN_SETTINGS`) that `eval_split` takes: evaluate on a stratified subset of "
+ "`test_per_class` test images per class, and record the per-epoch curve on `curve_per_class` of them (None or "
+ "absent: the whole test set).")
 
 # %% ../nbs/10c_runner.ipynb #898b7419
 def eval_split(test: list, # the dataset's (item, label) test pairs

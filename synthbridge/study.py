@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import atomic_write_json, atomic_write_text
+from .demo_runs import DemoSettings
 
 # %% auto #0
 __all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'study_grids', 'domain_gap', 'score', 'study']
@@ -51,7 +52,7 @@ STUDY_PARTS = ("table2", "fig4", "fig5", "fig6", "table3")
 "The grids of the study, in the order they run (Table 2 first: Fig. 3 and Table 1 are read from its runs)."
 
 # %% ../nbs/09a_study.ipynb #909ad61d
-def study_grids(s: dict, # checked demo settings (`synthbridge.demo.demo_settings`): Table 2's setting
+def study_grids(s: DemoSettings, # Table 2's setting (the demo's)
                 settings: dict | None = None, # `STUDY_SETTINGS` values to change
                ) -> dict:
     "One experiment `Grid` per part of the study, all around Table 2's setting and sharing its runs where they agree."
@@ -125,13 +126,13 @@ def domain_gap(real, # `(item, label)` pairs of real images
 def _first(h): return float(h[0])*100 if isinstance(h, list) and h else None
 
 def score(df: pd.DataFrame, # results of the study's runs (`load_results`), Table 2's setting `s`
-          s: dict, # the checked demo settings of Table 2
+          s: DemoSettings, # Table 2's setting (the demo's)
           gaps: dict | None = None, # {'single': {seed: %}, 'dsi': {seed: %}} style-gap measurements
           settings: dict | None = None, # `STUDY_SETTINGS` values to change
          ) -> pd.DataFrame:
     "The scoreboard: one row per finding with the measured effect, its 95 % interval over seeds and the verdict."
     st = STUDY_SETTINGS | (settings or {})
-    k, vol, g = s["shots"], s["n_per_class"], s["guidance"]
+    k, vol, g = s.shots, s.n_per_class, s.guidance
     for c in ("pipeline", "shots", "volume", "guidance", "method", "seed", "metric"):
         if c not in df: df = df.assign(**{c: np.nan})
     syn = dict(volume=vol, guidance=g, method="templates")
@@ -179,14 +180,14 @@ def score(df: pd.DataFrame, # results of the study's runs (`load_results`), Tabl
     return out
 
 # %% ../nbs/09a_study.ipynb #179b1827
-def _gaps(store, grid, s, st, out: Path, progress=False) -> dict:
+def _gaps(store, grid, s: DemoSettings, st, out: Path, progress=False) -> dict:
     "Style-gap measurements per seed for single-template and style-inversion sets (cached in `out/style_gap.json`)."
     from synthbridge.synthetic import SyntheticSet
     from synthbridge.runner import real_dataset
     f = out/"style_gap.json"
     done = json.loads(f.read_text()) if f.exists() else {}
     plan = grid.plan()
-    ds = real_dataset(s["dataset"], s["root"])
+    ds = real_dataset(s.dataset, s.root)
     heldout = ds.subsets.get("heldout", ds.train)
     for run in plan.runs:
         m, seed = run.config.get("method"), run.seed
@@ -209,7 +210,7 @@ def _pick(items, n, seed):
 # %% ../nbs/09a_study.ipynb #6a609ddd
 def _fmt(v, d=1): return "—" if v is None or not np.isfinite(v) else f"{v:+.{d}f}" if d else f"{v}"
 
-def _scoreboard_md(board: pd.DataFrame, s: dict, st: dict, timing: dict, parts) -> str:
+def _scoreboard_md(board: pd.DataFrame, s: DemoSettings, st: dict, timing: dict, parts) -> str:
     from synthbridge.demo_runs import MINIATURE, setting_line
     lines = [f"# Scoreboard of the paper's findings on the CPU miniature", "", f"> **{MINIATURE}.**", "",
              f"Table 2's setting (the demo's default): {setting_line(s)}. Effects are in accuracy points (test top-1, "
@@ -253,18 +254,17 @@ def _scoreboard_md(board: pd.DataFrame, s: dict, st: dict, timing: dict, parts) 
               "(resumed calls add up)"]
     return "\n".join(lines) + "\n"
 
-def study(out="synthbridge-study", # results folder (created; a rerun resumes from its store)
-          seeds=None, # training seeds (None: Table 2's preset, 0, 1, 2); at least 3 for an interval
+def study(s: DemoSettings | None = None, # Table 2's setting (None: the demo's default preset, with `fields`)
+          *,
+          out="synthbridge-study", # results folder (created; a rerun resumes from its store)
           parts=STUDY_PARTS, # which grids to run: any of `STUDY_PARTS`
-          model: str = "mini-web", # text-to-image model (the embedded miniature's)
           settings: dict | None = None, # `STUDY_SETTINGS` values to change
           device=None, # torch device (None: cuda if available, else cpu)
           progress: bool = True, # one line per finished task
           workers: int | None = None, # processes sharing the runs (None: `default_workers`)
-          **overrides, # Table 2's demo settings to change (`synthbridge.demo.DEMO_SETTINGS` keys, e.g. epochs=2)
+          **fields, # `DemoSettings` fields to change, e.g. seeds=(0, 1, 2, 3) (3 or more for an interval), epochs=2
          ) -> pd.DataFrame:
     "Measure the paper's findings on the CPU miniature and write `scoreboard.csv` and `scoreboard.md` into `out`."
-    from synthbridge.demo_runs import demo_settings
     from synthbridge.report import load_results
     from synthbridge.demo_runs import resolve_workers, run_local
     from synthbridge.store import Store
@@ -275,8 +275,8 @@ def study(out="synthbridge-study", # results folder (created; a rerun resumes fr
     unknown = [k for k in (settings or {}) if k not in STUDY_SETTINGS]
     if unknown: raise ValueError(f"unknown study setting(s) {', '.join(unknown)}; allowed: {', '.join(STUDY_SETTINGS)}")
     nw = resolve_workers(workers, device)
-    s = demo_settings(False, "fashion-catalog", model, seeds=seeds, **overrides)
-    s["metric"] = "top1"
+    s = DemoSettings.from_preset("default", **fields) if s is None else s.changed(**fields)
+    if not s.miniature: raise ValueError(f"dataset={s.dataset!r}: the study runs on the miniature ('fashion-catalog')")
     grids = study_grids(s, settings)
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")

@@ -40,7 +40,7 @@ def test_help():
     (["--dataset", "imagenet"], "not a dataset name"),
     (["--arch", "resnet-18"], "is not a timm architecture"),
     (["--epochs", "0"], "--epochs 0: must be >= 1"),
-    (["--guidance", "-2"], "--guidance -2.0: must be >= 0"),
+    (["--guidance", "-2"], "guidance=-2.0: must be a number >= 0"),
     (["--model", "./no/such/model"], "no such folder"),
     (["--dataset", "aircraft"], "only knows Fashion-MNIST's ten classes"),
     (["--weights", "/no/such.safetensors"], "weights='/no/such.safetensors': no such file"),
@@ -172,10 +172,11 @@ def test_paper_setting_offline(tmp_path, tiny_model):
     root = replica("aircraft", tmp_path/"data", n_train=2, n_test=1)
     w = tmp_path/"resnet18.safetensors"                     # stands in for timm's download of the ImageNet weights
     save_file(timm.create_model("resnet18", num_classes=1000).state_dict(), str(w))
-    res = demo(tmp_path/"paper", dataset="aircraft", model=str(tiny_model), arch="resnet18.tv_in1k", weights=str(w),
-               root=root, shots=1, n_per_class=1, seeds=(0,), epochs=1, stage1_epochs=1, size=32, steps=2, progress=False)
+    res = demo(out=tmp_path/"paper", dataset="aircraft", model=str(tiny_model), arch="resnet18.tv_in1k",
+               weights=str(w), root=root, shots=1, n_per_class=1, seeds=(0,), epochs=1, stage1_epochs=1, size=32, steps=2,
+               progress=False)
     s = res.settings
-    assert (s["preset"], s["metric"], s["miniature"]) == ("paper", "mean_per_class", False)
+    assert (s.preset, res.metric, s.miniature) == ("paper", "mean_per_class", False)
     runs = _results(tmp_path/"paper")
     assert len(runs) == 4 and {r["config"]["lr"] for r in runs.values()} == {0.1}          # Table 5: Aircraft
     assert {r["metric_name"] for r in runs.values()} == {"mean_per_class"}

@@ -44,7 +44,7 @@ def main():
     if a.no_demo: return
     from synthbridge.demo import demo
     t = time.time()
-    res = demo(tmp/"demo", quick=True, seeds=tuple(seeds), progress=False)
+    res = demo(out=tmp/"demo", quick=True, seeds=tuple(seeds), progress=False)
     summary = json.loads((tmp/"demo"/"summary.json").read_text())
     print(f"quick demo over seeds {seeds} ({time.time() - t:.0f} s):")
     for row in summary["table"]: print(" ", json.dumps(row))

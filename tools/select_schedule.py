@@ -7,7 +7,7 @@ the choice.
     python tools/select_schedule.py --variant '{"lr": 0.01, "epochs": 12}' --variant '{"lr": 0.01, "epochs": 24}' \
         [--seeds 0,1,2] [--out /tmp/select-schedule] [--workers 2]
 
-A variant is a JSON object of `demo_settings` keys (epochs, lr, stage1_epochs, batch_size, ...). The criterion, fixed
+A variant is a JSON object of `DemoSettings` fields (epochs, lr, stage1_epochs, batch_size, ...). The criterion, fixed
 before any result was seen: the highest mean validation accuracy over the four pipelines (one recipe for every
 pipeline, as the paper's Table 5 gives one learning rate per dataset, chosen 'for maximum performance'). Each variant
 is a plain `demo(split='val')` in its own folder under --out (report included), so a rerun resumes. Run it with the
@@ -30,7 +30,7 @@ def main():
         over = json.loads(v)
         out = Path(a.out)/hashlib.sha1(json.dumps(over, sort_keys=True).encode()).hexdigest()[:10]
         t = time.time()
-        res = demo(out, split="val", seeds=[int(x) for x in a.seeds.split(",")], workers=a.workers, progress=False,
+        res = demo(out=out, split="val", seeds=[int(x) for x in a.seeds.split(",")], workers=a.workers, progress=False,
                    **over)
         acc = dict(zip(res.table["pipeline"], res.table["mean"]))
         row = dict(variant=over, **{p: round(acc[p], 1) for p in PIPES if p in acc},
