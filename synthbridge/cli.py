@@ -366,7 +366,7 @@ OPTIONS = {
         (("--epochs",), dict(type=int, default=None, help="epochs on the real images (default: the preset's)")),
         (("--stage1-epochs",), dict(type=int, default=None,
                                     help="epochs on the synthetic images of bridged transfer (default: the preset's)")),
-        (("--size",), dict(type=int, default=None, help="training image side in px (default: the preset's)")),
+        ("size", dict(default=None, help="side of the images the classifier sees, px (default: the preset's)")),
         (("--lr",), dict(type=float, default=None,
                          help="learning rate (default: the preset's; paper setting: Table 5)")),
         (("--test-per-class",), dict(type=int, default=None, help="evaluate on a fixed stratified subset of this many "
@@ -376,8 +376,9 @@ OPTIONS = {
                             "to choose settings without the test set")),
         (("--min-scale",), dict(type=float, default=None, help="smallest share of the image area that the random "
                                 "training crop keeps, in (0, 1]; 1: no crop (default: the preset's)")),
-        (("--weights",), dict(default=None, help="local ImageNet checkpoint of --arch (default: the offline "
-                                                 "EfficientNet-Lite0 weights, else timm's)")),
+        ("weights", dict(help="local checkpoint (.safetensors/.pth) of --arch, or 'efficientnet-lite0' (the offline "
+                              "ImageNet weights, with --arch tf_efficientnet_lite0); default: the offline "
+                              "EfficientNet-Lite0 weights with tf_efficientnet_lite0, else timm's ImageNet weights")),
         (("--workers",), dict(type=int, default=None, help="processes sharing the runs (default: one per torch thread "
                               "on the CPU, at most 4; 1 on a GPU)")),
         "progress",
