@@ -15,7 +15,7 @@ CHILD = """
 import json, resource, sys, time, torch
 from pathlib import Path
 torch.set_num_threads(1)
-from synthbridge.dsi import invert_style
+from synthbridge.generation.dsi import invert_style
 from synthbridge.testing import tiny_pipeline
 data, out, res, steps = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 classes = json.loads(sys.argv[5])

@@ -1,4 +1,4 @@
-"""Benchmark of `synthbridge.generate` against baselines measured in the same run (prints `name: ratio` lines).
+"""Benchmark of `synthbridge.generation.generate` against baselines measured in the same run (prints `name: ratio` lines).
 
 - generate_overhead: wall time of `generate` / a bare loop of `pipe(prompt_batch, generator=[...]).images` + `img.save`
   over the same tiny pipeline, prompts, seeds and batches (both write the same bytes, checked). Target <= 1.05.
@@ -22,7 +22,7 @@ def rss_child(n: int, folder: str) -> None:
     import torch
     torch.set_num_threads(int(THREADS))
     from synthbridge.testing import tiny_pipeline
-    from synthbridge.generate import generate
+    from synthbridge.generation.generate import generate
     pipe = tiny_pipeline()
     classes = [f"class {i}" for i in range(10)]
     generate(pipe, classes, folder, n_per_class=n // 10, num_inference_steps=1, height=32, width=32, batch_size=8, progress=False)
@@ -33,8 +33,8 @@ def main(quick: bool = False):
     torch.set_num_threads(int(THREADS))
     from PIL import Image
     from synthbridge.testing import tiny_pipeline
-    from synthbridge.generate import generate, image_seed
-    from synthbridge.prompts import make_prompt, class_slugs
+    from synthbridge.generation.generate import generate, image_seed
+    from synthbridge.generation.prompts import make_prompt, class_slugs
     device = "cuda" if torch.cuda.is_available() else "cpu"
     pipe = tiny_pipeline().to(device)
     classes = ["tabby cat", "golden retriever", "F/A-18", "orchid"]

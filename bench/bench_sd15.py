@@ -31,7 +31,7 @@ def _build(dtype):
 
 
 def step_generate(work: Path, dtype: str) -> dict:
-    from synthbridge.generate import generate
+    from synthbridge.generation.generate import generate
     pipe, build_s, build_gb = _build(dtype)
     t0 = time.perf_counter()
     s = generate(pipe, CLASSES[:1], work/"synth", n_per_class=1, num_inference_steps=2, height=512, width=512,
@@ -44,7 +44,7 @@ def step_generate(work: Path, dtype: str) -> dict:
 
 def step_invert(work: Path, dtype: str) -> dict:
     import torch
-    from synthbridge.dsi import invert_style
+    from synthbridge.generation.dsi import invert_style
     from synthbridge.testing import tiny_image_folder
     real = tiny_image_folder(work/"real-512", classes=CLASSES, n=1, size=512)
     files = sorted(real.rglob("*.png")); labels = [CLASSES.index(p.parent.name) for p in files]
@@ -67,7 +67,7 @@ def step_bridged(work: Path, dtype: str) -> dict:
     from synthbridge.data import SyntheticSet, make_dls
     from synthbridge.testing import synthetic_folder
     from synthbridge.testing import tiny_image_folder
-    from synthbridge.transfer import bridged_pp
+    from synthbridge.training.transfer import bridged_pp
     real = tiny_image_folder(work/"real-256", classes=CLASSES, n=4, size=256)
     items = [(p, CLASSES.index(p.parent.name)) for p in sorted(real.rglob("*.png"))]
     rdls = make_dls(items, items, CLASSES, bs=4, size=224, num_workers=0, device="cpu")

@@ -13,7 +13,7 @@ from torch import nn
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.torch_core import set_seed
-from synthbridge.learner import synth_learner
+from synthbridge.training.learner import synth_learner
 
 def data(n_train=512, n_valid=256, size=32, c=10, bs=64, seed=0):
     g = torch.Generator().manual_seed(seed)

@@ -1,5 +1,5 @@
 """The GPU check: on a CUDA GPU, in one command and within about 8 minutes, measure what the published anchors of
-`synthbridge.estimate.RATES` promise and print the figures beside them:
+`synthbridge.experiment.estimate.RATES` promise and print the figures beside them:
 
 1. fp16 generation images/s at 512 px with Stable Diffusion 1.5's shapes (the real model with `--model ID` when it
    can be loaded, else random weights from the shipped SD-1.5 configs: the same speed, meaningless images);
@@ -29,7 +29,7 @@ def _pipeline(a, dev, dtype):
     if a.tiny: return tiny_pipeline().to(dev), "tiny random pipeline (tests)"
     if a.model:
         try:
-            from synthbridge.pipeline import load_pipeline
+            from synthbridge.generation.pipeline import load_pipeline
             return load_pipeline(a.model, device=dev, dtype=dtype), a.model
         except Exception as e: print(f"--model {a.model} cannot be loaded ({type(e).__name__}); random weights")
     return sd15_pipeline(dtype=dtype).to(dev), "SD-1.5 shapes, random weights"
@@ -50,7 +50,7 @@ def check_generation(a, dev) -> dict:
 
 def check_inversion(a, dev, work: Path) -> dict:
     import torch
-    from synthbridge.dsi import invert_style
+    from synthbridge.generation.dsi import invert_style
     from synthbridge.testing import tiny_image_folder
     classes = ["airliner", "biplane"]
     side = 64 if a.tiny else 512
@@ -73,9 +73,9 @@ def check_inversion(a, dev, work: Path) -> dict:
 
 
 def check_bridged(a, dev, work: Path) -> dict:
-    from synthbridge.loaders import make_dls
+    from synthbridge.data.loaders import make_dls
     from synthbridge.testing import tiny_image_folder
-    from synthbridge.transfer import synthetic_stage
+    from synthbridge.training.transfer import synthetic_stage
     classes = [f"c{i}" for i in range(10)]
     n, size, bs = (2, 32, 4) if a.tiny else (a.train_images//10, 224, 64)
     d = tiny_image_folder(work/"synth", classes=classes, n=n, size=size*8//7)
@@ -88,7 +88,7 @@ def check_bridged(a, dev, work: Path) -> dict:
 
 
 def anchors(name: str) -> dict:
-    from synthbridge.estimate import RATES
+    from synthbridge.experiment.estimate import RATES
     gpu = next((g for g in RATES if g in name.upper()), None)
     if gpu is None: return dict(gpu=None)
     r = RATES[gpu]

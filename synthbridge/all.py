@@ -9,40 +9,42 @@ __all__ = []
 
 # %% ../nbs/99_all.ipynb #b2ca38c2
 from .core import *
-from .prompts import *
+from .generation.prompts import *
 from .testing import *
-from .registry import *
-from .loaders import *
-from .synthetic import *
+from .data.registry import *
+from .data.loaders import *
+from .data.synthetic import *
 from .data import *
-from .pipeline import *
-from .generate import *
-from .learner import *
-from .leep import *
-from .transfer import *
-from .latents import *
-from .dsi_settings import *
-from .dsi import *
-from .quality import *
-from .world import *
-from .mini import *
-from .mini_eval import *
-from .mini_probe import *
-from .grid import *
-from .store import *
-from .runner import *
-from .estimate import *
-from .report import *
+from .generation.pipeline import *
+from .generation.generate import *
+from .training.learner import *
+from .training.leep import *
+from .training.transfer import *
+from .generation.latents import *
+from .generation.dsi_settings import *
+from .generation.dsi import *
+from .generation.quality import *
+from .miniature.world import *
+from .miniature.mini import *
+from .miniature.mini_eval import *
+from .miniature.mini_probe import *
+from .experiment.grid import *
+from .experiment.store import *
+from .experiment.runner import *
+from .experiment.estimate import *
+from .experiment.report import *
 from .experiment import *
-from .demo_runs import *
-from .demo import *
-from .study import *
-from .widgets import *
+from .miniature.demo_runs import *
+from .miniature.demo import *
+from .miniature.study import *
+from .interface.widgets import *
 
 import importlib as _importlib
-_MODULES = ('core', 'prompts', 'testing', 'registry', 'loaders', 'synthetic', 'data', 'pipeline', 'generate',
-            'learner', 'leep', 'transfer', 'latents', 'dsi_settings', 'dsi', 'quality', 'world', 'mini', 'mini_eval',
-            'mini_probe', 'grid', 'store', 'runner', 'estimate', 'report', 'experiment', 'demo_runs', 'demo', 'study',
-            'widgets')
+_MODULES = ('core', 'generation.prompts', 'testing', 'data.registry', 'data.loaders', 'data.synthetic', 'data',
+            'generation.pipeline', 'generation.generate', 'training.learner', 'training.leep', 'training.transfer',
+            'generation.latents', 'generation.dsi_settings', 'generation.dsi', 'generation.quality', 'miniature.world',
+            'miniature.mini', 'miniature.mini_eval', 'miniature.mini_probe', 'experiment.grid', 'experiment.store',
+            'experiment.runner', 'experiment.estimate', 'experiment.report', 'experiment', 'miniature.demo_runs',
+            'miniature.demo', 'miniature.study', 'interface.widgets')
 __all__ = list(dict.fromkeys(_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__))
 "The public names: every module's `__all__`, in module order, each once (a name that another module re-exports too)."

@@ -19,6 +19,18 @@ class _Inherit:
     def __repr__(self): return "INHERIT"
 INHERIT = _Inherit()
 
+def package_modules(pkg=None) -> dict:
+    """{dotted module name: path} of the package's modules, subpackages included (`data` for `data/__init__.py`;
+    nbdev's generated `_modidx` left out)."""
+    pkg = Path(pkg or ROOT/"synthbridge")
+    out = {}
+    for p in sorted(pkg.rglob("*.py")):
+        parts = p.relative_to(pkg).with_suffix("").parts
+        if parts[-1] == "__init__": parts = parts[:-1]
+        if not parts or parts[-1] == "_modidx" or "__pycache__" in parts: continue
+        out[".".join(parts)] = p
+    return out
+
 def offline_env(**extra) -> dict:
     """os.environ for a subprocess: offline, one torch thread, this checkout first on the path, PYTHONHASHSEED removed
     (and torchrun's RANK, WORLD_SIZE, LOCAL_RANK). Each keyword sets one variable more (`PYTHONHASHSEED="0"`); None
@@ -40,7 +52,7 @@ def root() -> Path: return ROOT
 # ---- command runners
 
 # what the `synthbridge` console script does, with this interpreter (and, from ROOT, this checkout's package)
-SYNTHBRIDGE = [sys.executable, "-c", "import sys; from synthbridge.cli import main; sys.exit(main())"]
+SYNTHBRIDGE = [sys.executable, "-c", "import sys; from synthbridge.interface.cli import main; sys.exit(main())"]
 
 def run(argv, *, env=None, cwd=None, timeout=600) -> subprocess.CompletedProcess:
     "Run `argv` (each item str()-ed) in `cwd` (ROOT) with `env` (offline_env()); stdout and stderr captured as text."
@@ -57,7 +69,7 @@ def synthbridge_cmd(*args, env=None, cwd=None, timeout=600) -> subprocess.Comple
 
 def synthbridge_main(capsys, *args) -> tuple[int, str, str]:
     "`synthbridge ARGS` in this process, as the console script runs it: (exit code, stdout, stderr) of this call alone."
-    from synthbridge.cli import main
+    from synthbridge.interface.cli import main
     capsys.readouterr()
     rc = main([str(a) for a in args])
     out, err = capsys.readouterr()
@@ -104,7 +116,7 @@ _INVERT = """
 import json, sys, torch
 from pathlib import Path
 from synthbridge.testing import tiny_pipeline
-from synthbridge.dsi import invert_style
+from synthbridge.generation.dsi import invert_style
 torch.set_num_threads(1)
 data, out, steps, kw = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
 classes = ["red", "green", "blue"]
@@ -140,7 +152,7 @@ def assert_demo_sentences_match_table(out):
     """The demo's "X: d points above/below vanilla transfer" sentences in `out/report.md` say what its table says:
     d = |mean - vanilla mean| rounded to 0.1 and the direction of the difference, for every pipeline of the table."""
     import re
-    from synthbridge.demo import PIPELINE_NAMES
+    from synthbridge.miniature.demo import PIPELINE_NAMES
     table = {r["pipeline"]: r for r in json.loads((Path(out)/"summary.json").read_text())["table"]}
     text = (Path(out)/"report.md").read_text()
     found = {m[1]: (float(m[2]), m[3]) for m in re.finditer(r"^- (.+?): (\d+\.\d) points (above|below) vanilla transfer",

@@ -1,10 +1,10 @@
-"""The `synthbridge` command line as a whole: every subcommand of `synthbridge.cli.COMMANDS` answers `--help` with exit
+"""The `synthbridge` command line as a whole: every subcommand of `synthbridge.interface.cli.COMMANDS` answers `--help` with exit
 code 0, documents every option (with its default), and names options consistently (`--batch-size`, not `--batch_size`).
 A subcommand whose module is not written yet fails here: that is expected until it exists."""
 import argparse, contextlib, io, sys
 from pathlib import Path
 import pytest
-from synthbridge.cli import COMMANDS, COMMON_OPTIONS, build_parser, main
+from synthbridge.interface.cli import COMMANDS, COMMON_OPTIONS, build_parser, main
 from conftest import INHERIT, offline_env, run
 
 def _subparser(cmd) -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ SLOW_IMPORTS = ("generate", "invert", "train", "leep", "train-mini")
 
 def _help(cmd) -> tuple[str, bool]:
     "(help text, whether torch got imported) of `synthbridge CMD --help`, in a fresh interpreter."
-    code = ("import sys, io, contextlib\nfrom synthbridge.cli import main\nbuf = io.StringIO()\n"
+    code = ("import sys, io, contextlib\nfrom synthbridge.interface.cli import main\nbuf = io.StringIO()\n"
             f"with contextlib.redirect_stdout(buf), contextlib.suppress(SystemExit): main([{cmd!r}, '--help'])\n"
             "print(buf.getvalue()); print('TORCH', 'torch' in sys.modules)")
     r = python_cmd(code, timeout=120)
@@ -27,7 +27,7 @@ def test_help_is_fast_and_shows_each_default_once(cmd):
     assert "--out OUT output folder (created; a rerun resumes) (default" not in flat        # required: no default
 
 def _parse(cmd, *argv):
-    from synthbridge.cli import build_parser
+    from synthbridge.interface.cli import build_parser
     return build_parser(cmd).parse_args([cmd, *argv])
 
 def test_one_meaning_per_option_name():
@@ -162,7 +162,7 @@ def test_sweep_dry_run_writes_nothing(tmp_path, capsys):
     assert rc == 0 and "vanilla" in stdout + err and not (tmp_path/"store").exists(), err
 
 def test_error_texts_name_cli_options():
-    from synthbridge.cli import _cli_words
+    from synthbridge.interface.cli import _cli_words
     assert _cli_words("use another folder, or overwrite=True (--overwrite) to replace it").endswith("or --overwrite to replace it")
     assert "skip_bad" not in _cli_words("x.png: not a readable image (bad). Replace or delete it, or pass skip_bad=True "
                                         "to skip bad files")

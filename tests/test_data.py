@@ -183,7 +183,7 @@ def test_decode_error_in_worker_names_the_file(tmp_path):
 def test_in_memory_batches_match_per_item_path():
     fm = get_dataset("fashion-mnist")
     dls = make_dls(fm.pool[:64], fm.test[:64], fm.classes, bs=64, size=56, resize=64, device="cpu")
-    from synthbridge.loaders import _ArrayDL
+    from synthbridge.data.loaders import _ArrayDL
     assert isinstance(dls.valid, _ArrayDL)
     xb, yb = dls.valid.one_batch()
     ref = torch.stack([load_image(it, 56, 64) for it, _ in fm.test[:64]]).float()/255
@@ -242,7 +242,7 @@ def test_generated_folders_keep_the_real_class_names(tmp_path):
 def test_same_vocab_through_every_entry_point(tmp_path, capsys):
     from conftest import synthbridge_main
     from synthbridge.testing import synthetic_folder, tiny_image_folder
-    from synthbridge.learner import folder_dls, real_dls, synthetic_dls
+    from synthbridge.training.learner import folder_dls, real_dls, synthetic_dls
     gen = synthetic_folder(tmp_path/"gen", NAMES, n=5)
     vocabs = [list(folder_dls(gen, size=32, num_workers=0).vocab), list(D.read_folder(gen).dls(size=32).vocab),
               list(real_dls(real=gen, **_DATA)[0].vocab), list(SyntheticSet(gen).dls(size=32).vocab),
@@ -259,7 +259,7 @@ def test_same_vocab_through_every_entry_point(tmp_path, capsys):
                                     "--no-pretrained", "--size", 32, "--batch-size", 4, "--epochs", 1, "--pipeline", "vanilla",
                                     "--out", tmp_path/"run", "--device", "cpu", "--no-progress")
     assert rc == 0, err
-    from synthbridge.learner import read_weights
+    from synthbridge.training.learner import read_weights
     assert json.loads(read_weights(tmp_path/"run"/"model.safetensors")[1]["vocab"]) == own.classes
     given = ["Bag", "T-shirt/top", "Ankle boot"]                     # the user's order is kept, never sorted
     assert list(folder_dls(tmp_path/"own", size=32, classes=given).vocab) == given
@@ -268,7 +268,7 @@ def test_same_vocab_through_every_entry_point(tmp_path, capsys):
 
 def test_folder_recipe_is_the_registry_recipe(tmp_path):
     from synthbridge.testing import tiny_image_folder
-    from synthbridge.learner import folder_dls
+    from synthbridge.training.learner import folder_dls
     d = tiny_image_folder(tmp_path/"f", ("red", "green", "blue"), n=10, size=40)
     ds = D.read_folder(d)
     assert ds.layout["kind"] == "split" and (len(ds.train), len(ds.test)) == (24, 6)
@@ -298,7 +298,7 @@ def test_invert_learns_only_on_the_training_split_of_a_root(tmp_path, capsys):
 
 
 def _learner(dls):
-    from synthbridge.learner import synth_learner
+    from synthbridge.training.learner import synth_learner
     return synth_learner(dls, "test_resnet", pretrained=False)
 
 

@@ -5,7 +5,7 @@ runs offline on a replica of Aircraft with a tiny pipeline and uses the registry
 import json, shutil, signal, subprocess, time
 from pathlib import Path
 import pytest
-from synthbridge.cli import main
+from synthbridge.interface.cli import main
 from conftest import INHERIT, ROOT, SYNTHBRIDGE, assert_demo_sentences_match_table, offline_env, synthbridge_cmd
 
 def _env() -> dict:
@@ -63,14 +63,14 @@ from test_science import BANDS
 QUICK_DEMO_BANDS = BANDS["quick_demo"]
 
 def _quick_dir() -> Path:
-    from synthbridge.demo import quick_demo_dir
+    from synthbridge.miniature.demo import quick_demo_dir
     return quick_demo_dir()
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("quick-demo")  # same worker as tutorial 1, which reuses this run (tests/test_notebooks.py)
 def test_quick_demo_end_to_end(tmp_path):
     "`synthbridge demo --quick` on the shipped mini model: every output, each saying what it is (CI's demo run)."
-    from synthbridge.mini import mini_web_path
+    from synthbridge.miniature.mini import mini_web_path
     if not (mini_web_path()/"model_index.json").exists(): pytest.skip("the mini-web model is not shipped yet")
     out = tmp_path/"quick"
     t = time.time()
@@ -168,7 +168,7 @@ def test_paper_setting_offline(tmp_path, tiny_model):
     import torch, timm
     from safetensors.torch import save_file
     from synthbridge.testing import replica
-    from synthbridge.demo import demo
+    from synthbridge.miniature.demo import demo
     root = replica("aircraft", tmp_path/"data", n_train=2, n_test=1)
     w = tmp_path/"resnet18.safetensors"                     # stands in for timm's download of the ImageNet weights
     save_file(timm.create_model("resnet18", num_classes=1000).state_dict(), str(w))

@@ -17,8 +17,8 @@ CAS_SEED = 6674404286569706356                      # the CAS image seed of (see
 
 def _values():
     "The pinned quantities computed in this process."
-    from synthbridge.prompts import template_index, make_prompt
-    from synthbridge.generate import image_seed
+    from synthbridge.generation.prompts import template_index, make_prompt
+    from synthbridge.generation.generate import image_seed
     from synthbridge.data import few_shot
     return dict(template_index={str(k): template_index(*k) for k in TEMPLATE_INDEX},
                 image_seed={str(k): image_seed(*k) for k in IMAGE_SEED},
@@ -27,11 +27,11 @@ def _values():
                 batches=[_batches(s) for s in range(3)], cas_seed=_cas_seed())
 
 def _batches(step):
-    from synthbridge.mini import _batch_indices
+    from synthbridge.miniature.mini import _batch_indices
     return _batch_indices(10, 4, step, 0, "unet").tolist()
 
 def _cas_seed():
-    from synthbridge.mini_eval import _image_seed
+    from synthbridge.miniature.mini_eval import _image_seed
     return _image_seed(0, 3, 7)
 
 CODE = ("import json, sys; sys.path.insert(0, 'tests'); from test_determinism import _values; "

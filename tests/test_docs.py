@@ -13,10 +13,10 @@ Only the module source is parsed (nothing is imported, so this test is fast and 
 import ast, json, re
 from functools import lru_cache
 import pytest
-from conftest import INHERIT, ROOT, offline_env, python_cmd
+from conftest import INHERIT, ROOT, offline_env, package_modules, python_cmd
 
 PKG, NBS = ROOT/"synthbridge", ROOT/"nbs"
-MODULES = sorted(p.stem for p in PKG.glob("*.py") if not p.stem.startswith("_") and p.stem != "all")
+MODULES = sorted(m for m in package_modules(PKG) if not m.rpartition(".")[2].startswith("_") and m != "all")
 
 def notebooks():
     return sorted(p for p in NBS.rglob("*.ipynb")
@@ -51,7 +51,7 @@ def _patch_target(fn):
 
 def module_names(mod):
     "{name: (kind, has_docstring)} for `__all__` (kind 'def', 'class', 'const', 'import') and public patched methods."
-    tree = ast.parse((PKG/f"{mod}.py").read_text(encoding="utf-8"))
+    tree = ast.parse(package_modules(PKG)[mod].read_text(encoding="utf-8"))
     body, all_ = tree.body, None
     for node in body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):

@@ -90,7 +90,7 @@ LEARN = """
 import json, sys, numpy as np
 from pathlib import Path
 from synthbridge.testing import tiny_pipeline
-from synthbridge.dsi import invert_style, dsi_loss
+from synthbridge.generation.dsi import invert_style, dsi_loss
 data, out = Path(sys.argv[1]), Path(sys.argv[2])
 classes = ["red", "green", "blue"]
 files = sorted(data.rglob("*.png")); labels = [classes.index(p.parent.name) for p in files]

@@ -56,7 +56,7 @@ def test_sigkill_mid_run_resume_encodes_nothing_twice_and_is_bit_identical(data,
 def test_cache_outlives_the_run_and_is_keyed(data, tmp_path):
     "Another run in the same `out` (overwrite, other LR) reuses every latent; another resolution gets its own cache."
     import torch
-    from synthbridge.dsi import invert_style
+    from synthbridge.generation.dsi import invert_style
     from synthbridge.testing import tiny_pipeline
     torch.set_num_threads(1)
     files, labels = _files(data)
@@ -95,7 +95,7 @@ def test_v_prediction_trains_on_the_velocity(data, tmp_path, prediction_type):
     "A model that outputs the true velocity has zero loss under v_prediction (and a large one under epsilon)."
     import torch
     from diffusers import DDPMScheduler
-    from synthbridge import dsi
+    from synthbridge.generation import dsi
     from synthbridge.testing import tiny_pipeline
     torch.set_num_threads(1)
     files, _ = _files(data)
@@ -114,7 +114,7 @@ def test_v_prediction_trains_on_the_velocity(data, tmp_path, prediction_type):
 def test_bf16_mixed_precision_on_cpu_dtypes(data, tmp_path):
     "bf16 on the CPU: frozen UNet and VAE in bfloat16, text encoder and the trained rows in float32, as fp16 on CUDA."
     import torch
-    from synthbridge.dsi import invert_style
+    from synthbridge.generation.dsi import invert_style
     from synthbridge.testing import tiny_pipeline
     torch.set_num_threads(1)
     files, labels = _files(data)
@@ -135,7 +135,7 @@ def test_bf16_mixed_precision_on_cpu_dtypes(data, tmp_path):
 
 def test_gradient_checkpointing_uses_the_non_deprecated_api(data, tmp_path):
     import torch
-    from synthbridge.dsi import invert_style
+    from synthbridge.generation.dsi import invert_style
     from synthbridge.testing import tiny_pipeline
     torch.set_num_threads(1)
     files, labels = _files(data)

@@ -17,7 +17,7 @@ def test_end_to_end_tiny(tmp_path, capsys, tiny_grid):
     assert (len(plan.runs), len(plan.synths), len(plan.stage1s)) == (2, 1, 2)
     synth = next(iter(plan.synths.values()))
     assert synth.id.endswith("-n2")                                                    # the set covers its volume
-    from synthbridge.runner import _HOLDOUT
+    from synthbridge.experiment.runner import _HOLDOUT
     # once, at the larger volume, plus the held-out images of stage 1's validation (2 classes)
     assert len(list((tmp_path/"store"/"synth"/synth.folder_id).rglob("*.png"))) == (2 + _HOLDOUT)*2
     df = load_results(tmp_path/"store")

@@ -28,7 +28,7 @@ def _dls(kind, ds, synth):
 
 def _learner(dls):
     import torch
-    from synthbridge.learner import synth_learner
+    from synthbridge.training.learner import synth_learner
     torch.manual_seed(0)
     learn = synth_learner(dls, "test_resnet", pretrained=False)
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 0.01)
@@ -87,7 +87,7 @@ def test_fcreset_resets_once_per_fine_tune(tmp_path):
     "fine_tune passes cbs to its frozen and its unfrozen fit: the head trained in the first one must survive."
     import torch
     from fastai.learner import Callback
-    from synthbridge.learner import FCReset
+    from synthbridge.training.learner import FCReset
     ds, synth = _data(tmp_path)
     learn = _learner(ds.dls(bs=8, size=32, num_workers=0))
     class Heads(Callback):                                   # runs after FCReset (order -8) in before_fit
@@ -102,7 +102,7 @@ def test_fcreset_resets_once_per_fine_tune(tmp_path):
 @pytest.mark.parametrize("valid_pct", [0, 0.1])
 def test_tiny_synthetic_hold_out_bridged_pp(tmp_path, valid_pct):
     "4 images per class: 10 % rounds to 0; a hold-out of none, or of one image per class, both train to the end."
-    from synthbridge.transfer import bridged_pp
+    from synthbridge.training.transfer import bridged_pp
     ds, synth = _data(tmp_path, n_synth=4)
     sdls = synth.dls(bs=8, size=32, valid_pct=valid_pct, num_workers=0)
     assert len(sdls.valid_ds) == (0 if valid_pct == 0 else 10)

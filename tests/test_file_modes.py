@@ -16,15 +16,15 @@ def _mode(p): return stat.S_IMODE(Path(p).stat().st_mode)
 
 def test_generate_outputs_follow_the_umask(tmp_path, umask022):
     from synthbridge.testing import tiny_pipeline
-    from synthbridge.generate import generate
+    from synthbridge.generation.generate import generate
     generate(tiny_pipeline(), ["cat", "dog"], tmp_path/"s", n_per_class=1, num_inference_steps=1, progress=False)
     files = [tmp_path/"s"/f for f in ("manifest.jsonl", "run.json", "classes.json", "cat/0.png")]
     assert {f.name: _mode(f) for f in files} == {f.name: 0o644 for f in files}
 
 def test_weights_results_and_store_follow_the_umask(tmp_path, umask022):
     import torch
-    from synthbridge.learner import save_weights, _write_json
-    from synthbridge.store import publish as _publish
+    from synthbridge.training.learner import save_weights, _write_json
+    from synthbridge.experiment.store import publish as _publish
     w = save_weights(torch.nn.Linear(2, 2), tmp_path/"model.safetensors", arch="x")
     r = _write_json(tmp_path/"result.json", {"metric": 0.5})
     tmp_path.joinpath("store").mkdir()

@@ -2,7 +2,7 @@
 exits 2 with one line naming the problem, and writes nothing), and classes are matched by name across real and
 synthetic data: another label order is mapped, not refused.
 
-`synthbridge train` runs in this process (`synthbridge.cli.main`), on tiny image folders, timm's `test_resnet`.
+`synthbridge train` runs in this process (`synthbridge.interface.cli.main`), on tiny image folders, timm's `test_resnet`.
 """
 import json, shutil
 from pathlib import Path
@@ -88,8 +88,8 @@ def test_other_label_order_is_mapped_by_name(tmp_path, capsys, pipeline):
 def test_label_order_mapping_relabels_the_synthetic_items(tmp_path):
     from synthbridge.data import SyntheticSet
     from synthbridge.testing import synthetic_folder
-    from synthbridge.learner import folder_dls
-    from synthbridge.transfer import _align
+    from synthbridge.training.learner import folder_dls
+    from synthbridge.training.transfer import _align
     real = folder_dls(_real(tmp_path), size=32, bs=4)
     sdls = SyntheticSet(synthetic_folder(tmp_path/"synth", ["red", "green", "blue"], n=4)).dls(bs=4, size=32)
     al = _align(real, sdls)

@@ -30,8 +30,8 @@ def setup(tmp_path_factory):
     import torch
     torch.set_num_threads(1)
     from synthbridge.testing import tiny_pipeline
-    from synthbridge.pipeline import load_pipeline
-    from synthbridge.generate import generate
+    from synthbridge.generation.pipeline import load_pipeline
+    from synthbridge.generation.generate import generate
     tmp = tmp_path_factory.mktemp("gen")
     tiny_pipeline().save_pretrained(tmp/"tiny")
     (tmp/"classes.txt").write_text("\n".join(CLASSES) + "\n")
@@ -61,8 +61,8 @@ def test_sigkill_then_resume_is_identical(setup):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     left = next(out.glob("*/"))/f"{_temp_prefix('0.png').replace(str(os.getpid()), dead.stdout.strip())}x1.tmp"
     left.write_bytes(b"half a png")
-    from synthbridge.pipeline import load_pipeline
-    from synthbridge.generate import generate            # the rerun (in this process: same thread count)
+    from synthbridge.generation.pipeline import load_pipeline
+    from synthbridge.generation.generate import generate            # the rerun (in this process: same thread count)
     res = generate(load_pipeline(tmp/"tiny"), CLASSES, out, n_per_class=N, batch_size=BS, height=32, width=32,
                    num_inference_steps=2, progress=False)
     assert res.summary.skipped >= len(made) - 1 and res.summary.made + res.summary.skipped == len(ref)
@@ -100,8 +100,8 @@ def test_cli_usage_errors_exit_2_and_help(setup):
              (["--classes", tmp/"classes.txt", "--style-token", "<nope>"], "style token '<nope>' is unknown"),
              (["--dataset", "nope"], "--dataset 'nope': allowed are"),
              (["--classes", tmp/"nope.txt"], "no such file")]
-    # one process for all cases (imports are the slow part): each argv runs through synthbridge.cli.main in turn
-    code = ("import sys, json, contextlib, io; from synthbridge.cli import main\n"
+    # one process for all cases (imports are the slow part): each argv runs through synthbridge.interface.cli.main in turn
+    code = ("import sys, json, contextlib, io; from synthbridge.interface.cli import main\n"
             "codes = [main(a) for a in json.loads(sys.argv[1])]\n"
             "buf = io.StringIO()\n"
             "with contextlib.redirect_stdout(buf), contextlib.suppress(SystemExit): main(['generate', '--help'])\n"

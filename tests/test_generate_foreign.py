@@ -11,7 +11,7 @@ def _user_folder(tmp_path):
 
 def test_generate_refuses_a_folder_it_did_not_write(tmp_path):
     from synthbridge.testing import tiny_pipeline
-    from synthbridge.generate import generate
+    from synthbridge.generation.generate import generate
     out = _user_folder(tmp_path)
     with pytest.raises(ValueError, match="did not write") as e:
         generate(tiny_pipeline(), ["Bag"], out, n_per_class=1, num_inference_steps=1, progress=False)
@@ -23,7 +23,7 @@ def test_generate_refuses_a_folder_it_did_not_write(tmp_path):
     assert len(generate(tiny_pipeline(), ["Bag"], tmp_path/"s", **{**kw, "n_per_class": 2})) == 2
 
 def test_cli_generate_refuses_before_loading_the_model(tmp_path, capsys):
-    from synthbridge.cli import main
+    from synthbridge.interface.cli import main
     out = _user_folder(tmp_path)
     cls = tmp_path/"classes.txt"; cls.write_text("Bag\n")
     rc = main(["generate", "--model", str(tmp_path/"no-such-model"), "--classes", str(cls), "--out", str(out),

@@ -34,7 +34,7 @@ def _in_step(out: Path):
     return meta
 
 def test_imagefolder_and_to_hf(pipe, tmp_path):
-    from synthbridge.generate import generate
+    from synthbridge.generation.generate import generate
     synth = generate(pipe, CLASSES, tmp_path/"s", **KW)
     meta = _in_step(tmp_path/"s")
     assert list(meta[0])[:4] == ["file_name", "class", "label", "index"] and len(meta) == 9
@@ -57,7 +57,7 @@ def test_imagefolder_and_to_hf(pipe, tmp_path):
     assert np.array_equal(np.asarray(ds[4]["image"]), np.asarray(hf[4]["image"]))       # the same image files
 
 def test_metadata_in_step_after_resume_and_overwrite(pipe, tmp_path):
-    from synthbridge.generate import generate
+    from synthbridge.generation.generate import generate
     out = tmp_path/"s"
     generate(pipe, CLASSES, out, **KW)
     before = _in_step(out)

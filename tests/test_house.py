@@ -2,7 +2,9 @@
 
 (a) no module imports a private name (`_name`) from another synthbridge module, function-local imports included;
 (b) no import cycle among synthbridge's modules, function-local imports included;
-(c) the command line is the top floor: no module below it (`COMMAND_LAYER`) imports it.
+(c) the command line is the top floor: no module below it (`COMMAND_LAYER`) imports it;
+(d) the re-exporting faces (`FACADES`: `synthbridge.data`, `synthbridge.experiment`) are for users: the package's own
+    modules import from the module that defines a name.
 
 Module length and line width are not rules: they are guides for readers, and code is never compacted or split to fit
 a number (a cohesive 700-line module reads better than a compacted 600-line one).
@@ -13,31 +15,48 @@ when one of them no longer breaks any rule (so the exemption is removed as soon 
 import ast
 from pathlib import Path
 import pytest
+from conftest import package_modules
 
 PKG = Path(__file__).resolve().parent.parent/"synthbridge"
-COMMAND_LAYER = {"cli", "commands", "all"}   # `all` re-exports every public name, the command layer's included
-# `commands` still reaches private names of generate, dsi, transfer, mini_eval and runner: exempt until they have
-# public entry points.
-PENDING = {"commands"}
+COMMAND_LAYER = {"interface.cli", "interface.commands", "all"}   # `all` re-exports every public name, the command layer's included
+PENDING = set()
+FACADES = {"data", "experiment", "all"}
 
 def modules(pkg=PKG) -> dict:
-    "{module name: source} of the package's modules (nbdev's generated `_modidx` left out)."
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(Path(pkg).glob("*.py")) if p.stem != "_modidx"}
+    "{dotted module name: source} of the package's modules, subpackages included (nbdev's `_modidx` left out)."
+    return {m: p.read_text(encoding="utf-8") for m, p in package_modules(pkg).items()}
+
+def _package(name, mods) -> str:
+    "The package a relative import in module `name` starts from (`data` for `data/__init__.py`, else its parent)."
+    return name if any(m.startswith(name + ".") for m in mods) else name.rpartition(".")[0]
+
+def _target(full, mods):
+    "The package module `full` (dotted, without 'synthbridge.') names, or its longest prefix that is one."
+    while full and full not in mods: full = full.rpartition(".")[0]
+    return full or None
 
 def imports(name, text, mods) -> list:
     "(target module, imported names, line) of every import of a package module in `text`, at any depth."
     out = []
     for n in ast.walk(ast.parse(text)):
         if isinstance(n, ast.ImportFrom):
-            mod = n.module or ""
-            full = ("synthbridge." + mod if mod else "synthbridge") if n.level else mod
-            if full == "synthbridge":                                    # from synthbridge import world
-                out += [(a.name, [], n.lineno) for a in n.names if a.name in mods]
-            elif full.startswith("synthbridge."):
-                out.append((full.split(".")[1], [a.name for a in n.names], n.lineno))
+            if n.level:
+                base = _package(name, mods).split(".") if _package(name, mods) else []
+                base = base[:len(base) - (n.level - 1)] if n.level > 1 else base
+                full = ".".join(base + ([n.module] if n.module else []))
+            else:
+                mod = n.module or ""
+                if mod != "synthbridge" and not mod.startswith("synthbridge."): continue
+                full = mod.removeprefix("synthbridge").lstrip(".")
+            subs = [f"{full}.{a.name}".lstrip(".") for a in n.names]
+            if any(s in mods for s in subs):                             # from synthbridge.miniature import world
+                out += [(s, [], n.lineno) for s in subs if s in mods]
+            elif _target(full, mods):
+                out.append((_target(full, mods), [a.name for a in n.names], n.lineno))
         elif isinstance(n, ast.Import):
-            out += [(a.name.split(".")[1], [], n.lineno) for a in n.names if a.name.startswith("synthbridge.")]
-    return [(t, names, line) for t, names, line in out if t != name and t in mods]
+            out += [(_target(a.name.removeprefix("synthbridge."), mods), [], n.lineno) for a in n.names
+                    if a.name.startswith("synthbridge.")]
+    return [(t, names, line) for t, names, line in out if t and t != name and t in mods]
 
 def private_imports(mods) -> list:
     "'importer:line imports _name from target' for each private name imported across modules."
@@ -71,7 +90,9 @@ def problems(mods, pending=frozenset()) -> dict:
         private=[p for p in private_imports(mods) if p.split(":")[0] not in pending],
         cycles=[c for c in cycles(graph(mods)) if not set(c) <= set(pending)],
         upward=[f"{m}:{line} imports {t}" for m, text in mods.items() if m not in COMMAND_LAYER
-                for t, _, line in imports(m, text, mods) if t in COMMAND_LAYER])
+                for t, _, line in imports(m, text, mods) if t in COMMAND_LAYER],
+        facade=[f"{m}:{line} imports {t}" for m, text in mods.items() if m not in FACADES
+                for t, _, line in imports(m, text, mods) if t in FACADES])
 
 # --- the checker itself, on a made-up package: each rule catches what it should
 def test_checker_finds_private_imports_and_cycles(tmp_path):
@@ -83,10 +104,20 @@ def test_checker_finds_private_imports_and_cycles(tmp_path):
     assert p["private"] == ["a:3 imports _h from c"]
     assert p["cycles"] == [["a", "b"]]                                # `from synthbridge import a` inside a function
     assert p["upward"] == []
-    assert problems(mods, pending={"a", "b", "c"}) == dict(private=[], cycles=[], upward=[])
-    (tmp_path/"cli.py").write_text("def main(): pass\n")
-    (tmp_path/"c.py").write_text("def _h():\n    from synthbridge.cli import main\n")
-    assert problems(modules(tmp_path))["upward"] == ["c:2 imports cli"]
+    assert problems(mods, pending={"a", "b", "c"}) == dict(private=[], cycles=[], upward=[], facade=[])
+    (tmp_path/"interface").mkdir()                                   # subpackages: dotted names, relative imports
+    (tmp_path/"interface"/"__init__.py").write_text("")
+    (tmp_path/"interface"/"cli.py").write_text("from ..c import _h\nfrom . import commands\ndef main(): pass\n")
+    (tmp_path/"interface"/"commands.py").write_text("")
+    (tmp_path/"c.py").write_text("def _h():\n    from synthbridge.interface.cli import main\n")
+    p = problems(modules(tmp_path))
+    assert p["upward"] == ["c:2 imports interface.cli"]
+    assert p["private"] == ["a:3 imports _h from c", "interface.cli:1 imports _h from c"]
+    assert ["c", "interface.cli"] in p["cycles"]
+    (tmp_path/"data").mkdir(); (tmp_path/"data"/"__init__.py").write_text("from .parts import *\n")
+    (tmp_path/"data"/"parts.py").write_text("def f(): pass\n")
+    (tmp_path/"b.py").write_text("from synthbridge.data import f\nfrom synthbridge.data.parts import f\n")
+    assert problems(modules(tmp_path))["facade"] == ["b:1 imports data"]
 
 # --- the rules, on the package
 def test_no_private_name_imported_across_modules():
@@ -101,6 +132,10 @@ def test_nothing_below_the_command_line_imports_it():
     bad = problems(modules(), PENDING)["upward"]
     assert not bad, "modules below the command layer import it (move the code up, or pass what it needs down):\n" + \
         "\n".join(bad)
+
+def test_the_package_imports_no_facade():
+    bad = problems(modules(), PENDING)["facade"]
+    assert not bad, "the package imports a re-exporting face (import from the defining module):\n" + "\n".join(bad)
 
 def test_pending_modules_still_need_their_exemption():
     mods = modules()

@@ -1,10 +1,10 @@
-"synthbridge.learner beyond the notebook: offline fail-fast for hub weights, the cached EfficientNet-Lite0 conversion."
+"synthbridge.training.learner beyond the notebook: offline fail-fast for hub weights, the cached EfficientNet-Lite0 conversion."
 import pytest
 from conftest import ROOT, offline_env, python_cmd
 
 @pytest.mark.slow
 def test_offline_pretrained_fails_fast_with_advice():
-    code = ("import time, synthbridge.learner as L\n"
+    code = ("import time, synthbridge.training.learner as L\n"
             "t = time.time()\n"
             "try: L.timm_model('resnet18.tv_in1k', pretrained=True)\n"
             "except RuntimeError as e: print('ERR', round(time.time() - t, 1), e)\n")
@@ -15,7 +15,7 @@ def test_offline_pretrained_fails_fast_with_advice():
     assert "HF_HUB_OFFLINE is set" in line and "pass weights=PATH" in line
 
 def test_efficientnet_lite0_weights_cached_atomically(tmp_path):
-    from synthbridge.learner import efficientnet_lite0_weights, read_weights
+    from synthbridge.training.learner import efficientnet_lite0_weights, read_weights
     p = efficientnet_lite0_weights(cache=tmp_path)
     m1 = p.stat().st_mtime_ns
     assert efficientnet_lite0_weights(cache=tmp_path) == p and p.stat().st_mtime_ns == m1     # converted once

@@ -11,8 +11,8 @@ def _main(capsys, *args):
 def test_cli_leep_imagenet_and_saved_model(tmp_path, capsys):
     from fastai.vision.all import ImageDataLoaders, Resize
     from synthbridge.testing import tiny_image_folder
-    from synthbridge.learner import efficientnet_lite0_weights
-    from synthbridge.transfer import synthetic_stage
+    from synthbridge.training.learner import efficientnet_lite0_weights
+    from synthbridge.training.transfer import synthetic_stage
     real = tiny_image_folder(tmp_path/"real", n=6)
     rc, out, err = _main(capsys, "--real", real, "--arch", "tf_efficientnet_lite0", "--weights", efficientnet_lite0_weights(),
                          "--size", 32, "--json", tmp_path/"in1k.json")

@@ -1,4 +1,4 @@
-"""synthbridge.mini beyond its notebook: a `train_mini` run killed with SIGKILL (once between checkpoints, once in the
+"""synthbridge.miniature.mini beyond its notebook: a `train_mini` run killed with SIGKILL (once between checkpoints, once in the
 middle of writing one) resumes and ends with exactly the weights of an uninterrupted run; `synthbridge train-mini`
 exit codes; the shipped model's size and plain `from_pretrained` loading."""
 import json, textwrap
@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from synthbridge.cli import main
-from synthbridge.mini import mini_web_path, train_mini
+from synthbridge.interface.cli import main
+from synthbridge.miniature.mini import mini_web_path, train_mini
 from conftest import INHERIT, offline_env, python_cmd
 
 TINY = dict(steps=5, batch_size=4, vae_steps=3, vae_batch_size=4, n_source=32, ckpt_every=2, num_threads=1, progress=False)
@@ -17,7 +17,7 @@ TINY = dict(steps=5, batch_size=4, vae_steps=3, vae_batch_size=4, n_source=32, c
 SCRIPT = textwrap.dedent("""
     import json, os, signal, sys
     from pathlib import Path
-    import synthbridge.mini as m
+    import synthbridge.miniature.mini as m
     out, stage, step, when, tiny = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], json.loads(sys.argv[5])
     orig = m._atomic_save_file
     def save(tensors, path, meta):

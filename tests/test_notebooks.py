@@ -32,7 +32,7 @@ SLOW = {
     '10c_runner.ipynb', 'tutorials/03_fewshot_volume.ipynb', 'tutorials/04_dsi.ipynb', 'tutorials/05_fastai.ipynb',
 }
 
-# Tutorial 1 reuses the quick demo that tests/test_demo.py runs (synthbridge.demo.quick_demo_dir): under pytest-xdist
+# Tutorial 1 reuses the quick demo that tests/test_demo.py runs (synthbridge.miniature.demo.quick_demo_dir): under pytest-xdist
 # `--dist loadgroup` both go to one worker, test_demo.py first (collection order), so the demo runs once and never
 # concurrently with its reuse.
 def _param(p):

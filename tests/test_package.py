@@ -4,7 +4,7 @@ from pathlib import Path
 from conftest import ROOT, python_cmd, run
 
 def test_import_is_light():
-    r = python_cmd("import synthbridge, synthbridge.cli, sys; "
+    r = python_cmd("import synthbridge, synthbridge.interface.cli, sys; "
                    "heavy = [m for m in ('torch', 'diffusers', 'transformers', 'fastai', 'timm') if m in sys.modules]; "
                    "assert not heavy, heavy", env=dict(os.environ), timeout=300)
     assert r.returncode == 0, r.stderr
@@ -19,8 +19,8 @@ def test_console_script_help_and_version():
     assert r.returncode == 0 and r.stdout.strip() == f"synthbridge {synthbridge.__version__}"
 
 def test_cli_without_command_is_usage_error():
-    "`python -m synthbridge.cli` (the module's own `__main__` entry) with no command."
-    r = run([sys.executable, "-m", "synthbridge.cli"], env=dict(os.environ), timeout=300)
+    "`python -m synthbridge.interface.cli` (the module's own `__main__` entry) with no command."
+    r = run([sys.executable, "-m", "synthbridge.interface.cli"], env=dict(os.environ), timeout=300)
     assert r.returncode == 2 and "usage: synthbridge" in r.stdout
 
 def test_readme_matches_index_notebook():

@@ -92,7 +92,7 @@ def test_figure_numbers_are_means_over_seeds(tmp_path, drawn, fig, axis, grid):
 def test_sweep_with_two_workers(tmp_path, capsys, tiny_grid):
     """`synthbridge sweep GRID --workers 2` starts two runner processes on one store: every task of the plan ends in
     the store exactly once, made by the worker processes (not this one), with no claim or failure left behind."""
-    from synthbridge.cli import main
+    from synthbridge.interface.cli import main
     from synthbridge.experiment import load_grid
     f = tiny_grid("w2", pipelines=["vanilla"], seeds=[0, 1, 2, 3])
     rc = main(["sweep", str(f), "--store", str(tmp_path/"store"), "--workers", "2", "--device", "cpu"])

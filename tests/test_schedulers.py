@@ -30,12 +30,12 @@ def _pipe():
     return SimpleNamespace(scheduler=DDPMScheduler(**SD))
 
 def test_every_name_is_checked():
-    from synthbridge.pipeline import SCHEDULERS
+    from synthbridge.generation.pipeline import SCHEDULERS
     assert set(SCHEDULERS) == set(EXPECTED)
 
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_scheduler_config(name):
-    from synthbridge.pipeline import set_scheduler
+    from synthbridge.generation.pipeline import set_scheduler
     pipe = set_scheduler(set_scheduler(_pipe(), "dpm++-karras"), name)     # a switch starts from the original config
     cls, want = EXPECTED[name]
     s = pipe.scheduler
@@ -48,11 +48,11 @@ def test_scheduler_config(name):
 def test_karras_sigmas_are_used():
     "The Karras variant samples other noise levels than the plain one at the same step count."
     import numpy as np
-    from synthbridge.pipeline import set_scheduler
+    from synthbridge.generation.pipeline import set_scheduler
     a, b = set_scheduler(_pipe(), "dpm++").scheduler, set_scheduler(_pipe(), "dpm++-karras").scheduler
     a.set_timesteps(10); b.set_timesteps(10)
     assert not np.allclose(np.asarray(a.sigmas), np.asarray(b.sigmas))
 
 def test_unknown_name():
-    from synthbridge.pipeline import set_scheduler
+    from synthbridge.generation.pipeline import set_scheduler
     with pytest.raises(ValueError, match="unknown scheduler 'fancy': allowed are ddpm"): set_scheduler(_pipe(), "fancy")

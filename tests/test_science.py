@@ -49,12 +49,12 @@ def embedded_run(seed: int, tmp, synth_dir=None, leep: bool = False) -> dict:
     `fashion-catalog` k-shot subset picked by `seed`; returns top-1 on a fixed stratified test subset and both LEEP values."""
     from pathlib import Path
     from synthbridge.data import RealDataset, SyntheticSet, get_dataset
-    from synthbridge.generate import generate
-    from synthbridge.learner import efficientnet_lite0_weights
-    from synthbridge.mini import mini_pipeline
-    from synthbridge.transfer import bridged_pp, synthetic_stage
-    from synthbridge.learner import timm_model
-    from synthbridge.leep import model_leep, leep_dl
+    from synthbridge.generation.generate import generate
+    from synthbridge.training.learner import efficientnet_lite0_weights
+    from synthbridge.miniature.mini import mini_pipeline
+    from synthbridge.training.transfer import bridged_pp, synthetic_stage
+    from synthbridge.training.learner import timm_model
+    from synthbridge.training.leep import model_leep, leep_dl
     e, tmp = EMBEDDED, Path(tmp)
     ds = get_dataset("fashion-catalog")
     synth_dir = Path(synth_dir or tmp/"synth")
@@ -101,14 +101,14 @@ class Probe(Callback):
     def after_fit(self): self.after.append(self._sd())
 
 def _head_keys(model):
-    from synthbridge.learner import _head_names
+    from synthbridge.training.learner import _head_names
     heads = _head_names(model)
     return heads, [k for k in model.state_dict() if any(k.startswith(h + ".") for h in heads)]
 
 # ---------------------------------------------------------------------------------------------------------------- mixed
 def test_mixed_trains_on_real_plus_synthetic_items(tiny_data):
     "Mixed transfer sees every real and every synthetic training image once per epoch (breaks if the union is dropped)."
-    from synthbridge.transfer import mixed
+    from synthbridge.training.transfer import mixed
     real, synth = _dls(tiny_data, "real"), _dls(tiny_data, "synth")
     p = Probe()
     r = mixed(real, synth, epochs=2, lr=0.01, cbs=p, **ARCH)
@@ -124,7 +124,7 @@ def test_bridged_pp_stage1_loss_is_the_mixup_loss(tiny_data):
     `synthetic_stage(mixup=True)` and `synthetic_stage(mixup=False)` (same seed), and those two differ. A probe in the
     MixUp stage sees a training loss that is not the plain cross-entropy of the batch's labels."""
     import torch.nn.functional as F
-    from synthbridge.transfer import bridged, bridged_pp, synthetic_stage
+    from synthbridge.training.transfer import bridged, bridged_pp, synthetic_stage
     real = _dls(tiny_data, "real")
     kw = dict(epochs=1, lr=0.05, **ARCH)
     class LossProbe(Callback):
@@ -149,7 +149,7 @@ def test_bridged_pp_stage1_loss_is_the_mixup_loss(tiny_data):
 @pytest.mark.parametrize("name", ["fixed-vanilla", "fixed-bridged", "fixed-bridged+fc"])
 def test_fixed_feature_leaves_every_backbone_tensor_unchanged(tiny_data, name):
     "A linear probe trains the head only: every other parameter and buffer (BatchNorm statistics too) is unchanged."
-    from synthbridge.transfer import PIPELINES
+    from synthbridge.training.transfer import PIPELINES
     real, synth = _dls(tiny_data, "real"), _dls(tiny_data, "synth")
     p = Probe()
     r = PIPELINES[name](real, synth, epochs=1, stage1_epochs=1, lr=0.1, cbs=p, **ARCH) if name != "fixed-vanilla" else \
@@ -164,7 +164,7 @@ def test_fixed_feature_leaves_every_backbone_tensor_unchanged(tiny_data, name):
 
 def test_full_finetune_changes_the_backbone(tiny_data):
     "The counterpart of the fixed-feature check: vanilla (not fixed) does change backbone tensors with the same recipe."
-    from synthbridge.transfer import vanilla
+    from synthbridge.training.transfer import vanilla
     p = Probe()
     r = vanilla(_dls(tiny_data, "real"), epochs=1, lr=0.1, cbs=p, **ARCH)
     _, hk = _head_keys(r.learner.model)
@@ -174,7 +174,7 @@ def test_full_finetune_changes_the_backbone(tiny_data):
 def test_fc_reset_gives_fresh_weights_at_the_same_shape():
     "With lr=0 nothing trains, so a changed head can only come from FCReset: a new head of the same shape, new values."
     from fastai.data.core import DataLoaders
-    from synthbridge.learner import FCReset, synth_learner
+    from synthbridge.training.learner import FCReset, synth_learner
     from synthbridge.data import make_dls
     rng = np.random.default_rng(0)
     items = [(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8), i % 3) for i in range(12)]
@@ -191,7 +191,7 @@ def test_fc_reset_gives_fresh_weights_at_the_same_shape():
 
 def test_bridged_fc_reinit_head_differs_from_stage1_head_at_lr0(tiny_data):
     "bridged+fc with lr=0 in stage 2: the final head is not the stage-1 head although the class count is the same."
-    from synthbridge.transfer import bridged_fc, synthetic_stage
+    from synthbridge.training.transfer import bridged_fc, synthetic_stage
     real, synth = _dls(tiny_data, "real"), _dls(tiny_data, "synth")
     s1 = synthetic_stage(synth, epochs=1, lr=0.05, **ARCH)
     s1_sd = {k: v.clone() for k, v in s1.learner.model.state_dict().items()}
@@ -205,7 +205,7 @@ def test_bridged_fc_reinit_head_differs_from_stage1_head_at_lr0(tiny_data):
 @pytest.mark.parametrize("name", ["bridged", "bridged++", "fixed-bridged+fc"])
 def test_user_callbacks_run_in_stage2_only_once_per_epoch(tiny_data, name):
     "`cbs=` reach the real-image fit only: one fit, one `after_epoch` per stage-2 epoch, on the real training items."
-    from synthbridge.transfer import PIPELINES
+    from synthbridge.training.transfer import PIPELINES
     real, synth = _dls(tiny_data, "real"), _dls(tiny_data, "synth")
     p = Probe()
     r = PIPELINES[name](real, synth, epochs=3, stage1_epochs=2, lr=0.01, cbs=p, **ARCH)
@@ -261,7 +261,7 @@ def test_style_inversion_regresses_on_the_scheduler_target(monkeypatch, pred_typ
     v = sqrt(ᾱ_t)·ε - sqrt(1-ᾱ_t)·z for a v-prediction model (computed here by hand from the recorded z, ε and t)."""
     import torch.nn.functional as F
     from diffusers import DDPMScheduler
-    from synthbridge.dsi import dsi_loss
+    from synthbridge.generation.dsi import dsi_loss
     from synthbridge.testing import tiny_pipeline, _sd_scheduler_config
     pipe = tiny_pipeline()
     pipe.scheduler = DDPMScheduler(**(_sd_scheduler_config() | dict(prediction_type=pred_type)))
@@ -303,7 +303,7 @@ def silhouette(images) -> torch.Tensor:
     return (d/d.amax((1, 2), keepdim=True).clamp(min=.05)).flatten(1)
 
 class _Silhouette(torch.nn.Module):
-    "A linear classifier on `silhouette` features, with the `in_ch` that `synthbridge.mini`'s CAS expects."
+    "A linear classifier on `silhouette` features, with the `in_ch` that `synthbridge.miniature.mini`'s CAS expects."
     in_ch = 3
     def __init__(self, side=32):
         super().__init__(); self.lin = torch.nn.Linear(side*side, 10)
@@ -311,12 +311,12 @@ class _Silhouette(torch.nn.Module):
 
 def pinned_classifier(seed: int = 0, steps: int = 400):
     """A classifier pinned by its recipe: a linear model on the silhouettes of 10,000 images of the generator's corpus
-    (the miniature web: Fashion-MNIST training images 40,000-49,999 in random looks, `synthbridge.world`), fitted for
+    (the miniature web: Fashion-MNIST training images 40,000-49,999 in random looks, `synthbridge.miniature.world`), fitted for
     `steps` Adam steps with batches from a seeded generator (seconds on one core). Returns (model taking (B, 3, 32, 32)
     in [0, 1], its top-1 on 2,000 test images rendered in fresh random looks)."""
     import torch.nn.functional as F
-    from synthbridge import world
-    from synthbridge.mini import load_fashion_mnist
+    from synthbridge.miniature import world
+    from synthbridge.miniature.mini import load_fashion_mnist
     x, y = load_fashion_mnist("train")
     X, Y = silhouette(world.render_corpus(x[:50000], 0, 32)[40000:]), torch.from_numpy(y[40000:50000])
     g = torch.Generator().manual_seed(seed); torch.manual_seed(seed)
@@ -337,8 +337,8 @@ def test_cas_of_the_embedded_model_small_scale():
     """The embedded generator's images are recognised as their prompted class by a classifier that never saw a
     generated image (trained on the generator's corpus; classification accuracy score, 10 images per class): a
     measured floor well above chance."""
-    from synthbridge.mini import mini_pipeline
-    from synthbridge.mini_eval import classification_accuracy_score
+    from synthbridge.miniature.mini import mini_pipeline
+    from synthbridge.miniature.mini_eval import classification_accuracy_score
     torch.set_num_threads(1)
     clf, acc = pinned_classifier()
     r = classification_accuracy_score(mini_pipeline(), classifier=clf, progress=False, **CAS_SETTINGS)

@@ -12,8 +12,8 @@ def test_generate_bf16_on_cpu(tmp_path):
     "load_pipeline(dtype='bf16') on the CPU: every component in bfloat16 (as fp16 on CUDA); images like fp32's."
     import torch
     from PIL import Image
-    from synthbridge.generate import generate
-    from synthbridge.pipeline import load_pipeline
+    from synthbridge.generation.generate import generate
+    from synthbridge.generation.pipeline import load_pipeline
     from synthbridge.testing import tiny_pipeline
     torch.set_num_threads(1)
     tiny_pipeline().save_pretrained(tmp_path/"tiny")

@@ -150,7 +150,7 @@ def test_slurm_job_array_script(tmp_path):
 ])
 def test_bad_cluster_options(tmp_path, capsys, args, msg):
     if args == ["--executor", "slurm"] and __import__("shutil").which("srun"): pytest.skip("SLURM is installed here")
-    from synthbridge.cli import main
+    from synthbridge.interface.cli import main
     f = tmp_path/"g.toml"
     f.write_text('name = "g"\ndatasets = ["aircraft"]\npipelines = ["vanilla"]\n')
     capsys.readouterr()

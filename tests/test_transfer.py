@@ -1,4 +1,4 @@
-"""synthbridge.transfer beyond the notebook: an offline bridged++ run with the ImageNet EfficientNet-Lite0 weights on
+"""synthbridge.training.transfer beyond the notebook: an offline bridged++ run with the ImageNet EfficientNet-Lite0 weights on
 Fashion-MNIST k-shot data (CPU, small images), and `synthbridge train` exit codes and outputs in a subprocess.
 
 The synthetic set here is a stand-in: 16 images per class from Fashion-MNIST's `source` part (the images the embedded
@@ -16,7 +16,7 @@ FM = Path("/usr/share/datasets/fashion-mnist")
 def _synthetic_folder(out, ds, n_per_class=16):
     "Fashion-MNIST `source` images in `generate`'s layout: classes.json, manifest.jsonl, <slug>/<index>.png."
     from PIL import Image
-    from synthbridge.prompts import class_slugs
+    from synthbridge.generation.prompts import class_slugs
     out = Path(out); slugs = class_slugs(ds.classes); rows = []
     counts = [0]*len(ds.classes)
     for img, label in ds.source:
@@ -37,8 +37,8 @@ def test_bridged_pp_efficientnet_lite0_fashion_mnist_kshot(tmp_path):
     import torch
     torch.set_num_threads(1)
     from synthbridge.data import get_dataset, RealDataset, SyntheticSet
-    from synthbridge.learner import efficientnet_lite0_weights
-    from synthbridge.transfer import bridged_pp, vanilla
+    from synthbridge.training.learner import efficientnet_lite0_weights
+    from synthbridge.training.transfer import bridged_pp, vanilla
     t0 = time.time()
     ds = get_dataset("fashion-mnist")
     pool = RealDataset(ds.name, ds.classes, ds.pool, ds.test[:500], ds.metric)
@@ -56,14 +56,14 @@ def test_bridged_pp_efficientnet_lite0_fashion_mnist_kshot(tmp_path):
     # LEEP of the ImageNet model is that of the 1000-way ImageNet classifier on the real training images (recomputed);
     # whether the stage-1 model beats it is checked on a larger sample in tests/test_science.py (4 shots: 40 images
     # against 1000 source classes make LEEP mostly small-sample bias)
-    from synthbridge.leep import model_leep, leep_dl
-    from synthbridge.learner import timm_model
+    from synthbridge.training.leep import model_leep, leep_dl
+    from synthbridge.training.learner import timm_model
     assert r.leep_imagenet == pytest.approx(model_leep(timm_model("tf_efficientnet_lite0", weights=w, num_classes=None),
                                                        leep_dl(real)), abs=1e-4)
     assert r.leep_synthetic != pytest.approx(r.leep_imagenet, abs=1e-3)
     m = r.learner.model
     assert m.classifier.out_features == 10
-    from synthbridge.learner import read_weights
+    from synthbridge.training.learner import read_weights
     imagenet, _ = read_weights(w)
     assert not torch.equal(m.conv_stem.weight.cpu(), imagenet["conv_stem.weight"])   # the backbone was fine-tuned
     r.save(tmp_path/"model.safetensors")
@@ -92,7 +92,7 @@ def test_cli_train_bridged_pp_then_reuse_stage1(folders, tmp_path):
     assert res["pipeline"] == "bridged++" and len(res["history"]) == 2
     assert [h["stage"] for h in res["history"]] == [1, 2]
     assert res["metric"] == pytest.approx(res["history"][-1]["accuracy"])          # the stage-2 test accuracy
-    from synthbridge.learner import read_weights
+    from synthbridge.training.learner import read_weights
     sd, meta = read_weights(tmp_path/"pp"/"model.safetensors")
     assert meta["arch"] == "test_resnet" and json.loads(meta["vocab"]) == ["blue", "green", "red"]
     r = _train(*base, "--pipeline", "bridged++", "--stage1", tmp_path/"pp"/"stage1.safetensors", "--out", tmp_path/"pp2")

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-from synthbridge.prompts import class_slugs
-from synthbridge.widgets import LiveCurves, PromptExplorer, SynthBrowser
+from synthbridge.generation.prompts import class_slugs
+from synthbridge.interface.widgets import LiveCurves, PromptExplorer, SynthBrowser
 
 def write_set(out, classes, n=3, prompt=lambda c, i: f"a photo of a {c}.", extra=None):
     out = Path(out); rows = []
@@ -99,8 +99,8 @@ def test_live_curves_under_mixup_and_without_validation(tmp_path):
     assert len(c2.out.outputs) == 1
 
 def test_live_curves_with_transfer_pipelines(tmp_path):
-    "The `cbs=` of synthbridge.transfer reach the real-image fit: one history row per stage-2 epoch."
-    from synthbridge.transfer import bridged_pp, vanilla
+    "The `cbs=` of synthbridge.training.transfer reach the real-image fit: one history row per stage-2 epoch."
+    from synthbridge.training.transfer import bridged_pp, vanilla
     from synthbridge.data import make_dls
     from synthbridge.testing import tiny_image_folder
     classes = ["a", "b", "c"]
@@ -121,7 +121,7 @@ def test_live_curves_with_transfer_pipelines(tmp_path):
 
 def test_prompt_explorer_remakes_an_image_of_a_generated_set(tmp_path):
     "The prompt, seed, guidance and steps of a manifest row are all it takes to make that image again."
-    from synthbridge.generate import generate
+    from synthbridge.generation.generate import generate
     from synthbridge.testing import tiny_pipeline
     pipe = tiny_pipeline()
     s = generate(pipe, ["cat", "dog"], tmp_path/"s", n_per_class=2, num_inference_steps=2, batch_size=4, progress=False)

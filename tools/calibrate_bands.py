@@ -35,14 +35,14 @@ def main():
           round(min(top1) - b["std"], 3), "= chance +", round(min(top1) - b["std"] - runs[0]["chance"], 3))
     print("LEEP synthetic - ImageNet:", [round(r["leep_synthetic"] - r["leep_imagenet"], 3) for r in runs])
     from test_science import pinned_classifier, CAS_SETTINGS
-    from synthbridge.mini import mini_pipeline
-    from synthbridge.mini_eval import classification_accuracy_score
+    from synthbridge.miniature.mini import mini_pipeline
+    from synthbridge.miniature.mini_eval import classification_accuracy_score
     clf, acc = pinned_classifier()
     cas = [classification_accuracy_score(mini_pipeline(), classifier=clf, progress=False, **(CAS_SETTINGS | dict(seed=s)))["cas"]
            for s in seeds]
     print(f"CAS (small): pinned classifier {acc:.3f}; per seed {[round(c, 3) for c in cas]} -> floor", band(cas)["low"])
     if a.no_demo: return
-    from synthbridge.demo import demo
+    from synthbridge.miniature.demo import demo
     t = time.time()
     res = demo(out=tmp/"demo", quick=True, seeds=tuple(seeds), progress=False)
     summary = json.loads((tmp/"demo"/"summary.json").read_text())

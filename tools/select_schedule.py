@@ -24,7 +24,7 @@ def main():
     ap.add_argument("--out", default="/tmp/select-schedule")
     ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
-    from synthbridge.demo import demo
+    from synthbridge.miniature.demo import demo
     rows = []
     for v in a.variant:
         over = json.loads(v)

@@ -1,0 +1,1 @@
+"""The library's generation steps: prompts, pipelines, generation, style inversion and its quality check."""

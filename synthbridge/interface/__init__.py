@@ -1,0 +1,1 @@
+"""The interfaces: the synthbridge command line and the notebook widgets."""

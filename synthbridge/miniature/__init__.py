@@ -1,0 +1,1 @@
+"""The CPU miniature: its world, its generator and evaluation, the demo and the study."""

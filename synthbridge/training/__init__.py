@@ -1,0 +1,1 @@
+"""Training on real and synthetic images: the fastai Learner, the transfer pipelines, LEEP."""
