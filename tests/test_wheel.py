@@ -11,7 +11,7 @@ import email, json, os, re, shutil, subprocess, sys, time, zipfile
 import pytest
 
 from conftest import ROOT
-pytestmark = pytest.mark.xdist_group("wheel")
+pytestmark = [pytest.mark.xdist_group("wheel"), pytest.mark.slow]   # builds a wheel and a clean venv: minutes
 USER_NAMES = ("get_dataset", "load_pipeline", "generate", "synth_learner")   # the README's path
 TORCH = ("torch==2.14.1", "torchvision==0.29.1")          # the pair .ci/setup installs (torchvision imports beside it)
 _smoke = pytest.mark.skipif(os.environ.get("SYNTHBRIDGE_WHEEL_SMOKE") == "0", reason="SYNTHBRIDGE_WHEEL_SMOKE=0")
@@ -75,7 +75,7 @@ def test_wheel_contents(wheel):
     assert {"Homepage", "Documentation", "Repository", "Issues"} <= set(urls), urls
     assert meta["Requires-Python"] and any(r.startswith("torch") for r in meta.get_all("Requires-Dist"))
     assert any("extra == \"hf\"" in r for r in meta.get_all("Requires-Dist"))
-    assert re.search(r"^synthbridge = synthbridge\.cli:main$", entry, re.M)
+    assert re.search(r"^synthbridge = synthbridge\.interface\.cli:main$", entry, re.M)
 
 @pytest.fixture(scope="module")
 def venv(wheel, tmp_path_factory):
