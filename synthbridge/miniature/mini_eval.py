@@ -57,8 +57,7 @@ def _training_line(c) -> str:
             f"{c['batch_size']} (ε-prediction MSE"
             + (f" with offset noise {c['noise_offset']:g}" if c.get("noise_offset") else "")
             + f", AdamW, lr {c['lr']} with warm-up and cosine decay, gradient "
-            f"clipping 1, "
-            f"EMA {c['ema_decay']}), seed {c['seed']}.")
+            f"clipping 1, EMA {c['ema_decay']}), seed {c['seed']}.")
 
 _CLI_DESTS = dict(seed="seed", steps="steps", batch_size="batch_size", corpus="corpus", vae_steps="vae_steps",
                   vae_latent_channels="latent_channels", image_size="image_size", n_source="n_source", lr="lr",
@@ -88,12 +87,11 @@ def _model_card(path: Path) -> str:
     if info["config"].get("corpus") == "web": return _web_card(path, info)
     ev, c, s, total, f, lat = _card_facts(path, info)
     lines = _front_matter() + ["# mini-fashion: a miniature Stable Diffusion trained on Fashion-MNIST", "",
-             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's "
-             "own "
-             "classes, trained from scratch by `synthbridge.miniature.mini.train_mini` so that synthbridge's generation, "
-             "guidance "
-             "and style-inversion code can run end to end without a download or a GPU. It draws 32 px greyscale "
-             "Fashion-MNIST-like garments from prompts such as \"a photo of a Sneaker.\".", "",
+             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable "
+             "Diffusion's own classes, trained from scratch by `synthbridge.miniature.mini.train_mini` so that "
+             "synthbridge's generation, guidance and style-inversion code can run end to end without a download or "
+             "a GPU. It draws 32 px greyscale Fashion-MNIST-like garments from prompts such as \"a photo of a "
+             "Sneaker.\".", "",
              "```python", "from synthbridge.miniature.mini import mini_pipeline",
              "pipe = mini_pipeline()  # StableDiffusionPipeline, float32, CPU",
              "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]",
@@ -112,8 +110,8 @@ def _model_card(path: Path) -> str:
              "| tokenizer | `CLIPTokenizer` | the real 49,408-token CLIP BPE vocabulary, 77 positions |",
              *_arch_rows(c, info, lat, f),
              "Weights are stored in float16 and load in float32. Cosine betas replace Stable Diffusion's "
-             "`scaled_linear` "
-             "ones, which leave 7 % of the signal at the last step: too much of a hint for tiny latents.", "",
+             "`scaled_linear` ones, which leave 7 % of the signal at the last step: too much of a hint for tiny "
+             "latents.", "",
              "## Training", "",
              _training_line(c), "",
              f"Wall time on a **2-core CPU shared with other jobs** ({info['torch_threads']} torch thread"
@@ -188,40 +186,34 @@ def _web_card(path: Path, info: dict) -> str:
     from synthbridge.miniature import world
     ev, c, s, total, f, lat = _card_facts(path, info)
     lines = _front_matter() + ["# mini-web: a miniature Stable Diffusion trained on a miniature web", "",
-             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable Diffusion's "
-             "own "
-             "classes, trained from scratch by `synthbridge.miniature.mini.train_mini` on a corpus that copies the paper's "
-             "premise: "
-             "Stable Diffusion learned objects in countless looks from the web; each downstream dataset has a look of "
-             "its "
-             "own that a plain prompt does not ask for. It draws 32 px colour garments from prompts such as "
-             "\"a photo of a Sneaker.\" or \"a photo of a red Dress on a white background.\".", "",
+             "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable "
+             "Diffusion's own classes, trained from scratch by `synthbridge.miniature.mini.train_mini` on a corpus "
+             "that copies the paper's premise: Stable Diffusion learned objects in countless looks from the web; "
+             "each downstream dataset has a look of its own that a plain prompt does not ask for. It draws 32 px "
+             "colour garments from prompts such as \"a photo of a Sneaker.\" or \"a photo of a red Dress on a "
+             "white background.\".", "",
              "```python", "from synthbridge.generation.pipeline import load_pipeline",
              "pipe = load_pipeline('mini-web')  # StableDiffusionPipeline, float32, CPU; offline",
              "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]",
              "```", "",
              "## Data: the miniature web (`synthbridge.miniature.world`)", "",
              f"The first {c['n_source']:,} Fashion-MNIST training images, each rendered at {c['image_size']} px in "
-             f"colour in "
-             f"a random look (world version {c['world_version']}, seed {c['world_seed']}): garment colour and texture "
+             f"colour in a random look (world version {c['world_version']}, seed {c['world_seed']}): garment colour and "
+             f"texture "
              "(plain, stripes, checks, dots, speckle), background (solid, gradient, pattern, clutter) and its colours, "
-             "scale and position, contrast, blur and pixel noise. Each image is captioned at every step with one of "
-             "the 27 "
-             "ImageNet templates of the paper's Appendix B filled with its class name; independently, a share "
+             "scale and position, contrast, blur and pixel noise. Each image is captioned at every step with one of the "
+             "27 ImageNet templates of the paper's Appendix B filled with its class name; independently, a share "
              f"{c['name_colour']} of the captions also names the garment's colour and a share {c['name_background']} "
              f"the "
              "background, in words (\"a photo of a red Dress on a white background.\"); a share "
              f"{c['cfg_drop']} is the empty prompt, for classifier-free guidance. Texture, framing, contrast, blur and "
              f"noise "
              "are never named.", "",
-             "The target dataset `fashion-catalog` (Fashion-MNIST's last 10,000 training images, never seen by this "
-             "model, "
-             "and the official test set) is rendered in one house look: a navy garment, small and low in the frame, on "
-             "a "
-             "light warm-grey gradient, low contrast, soft focus. Each of its parts is common in the corpus; the "
-             "combination is rare (0.4 % of the corpus's looks have its colour words, about 0.2 % also a gradient), "
-             "and no "
-             "caption names it.", "",
+             "The target dataset `fashion-catalog` (Fashion-MNIST's last 10,000 training images, never seen by "
+             "this model, and the official test set) is rendered in one house look: a navy garment, small and low "
+             "in the frame, on a light warm-grey gradient, low contrast, soft focus. Each of its parts is common "
+             "in the corpus; the combination is rare (0.4 % of the corpus's looks have its colour words, about 0.2 "
+             "% also a gradient), and no caption names it.", "",
              "## Architecture", "",
              "| part | class | configuration |", "| --- | --- | --- |",
              "| tokenizer | `CLIPTokenizer` | the real 49,408-token CLIP BPE vocabulary, 77 positions |",
@@ -229,13 +221,12 @@ def _web_card(path: Path, info: dict) -> str:
              "Weights are stored in float16 and load in float32.", "",
              "## Training", "",
              _training_line(c), "",
-             f"Wall time on a **2-core CPU shared with other jobs** (load average about 10; {info['torch_threads']} "
-             f"torch "
-             f"thread{'s' if info['torch_threads'] != 1 else ''}): autoencoder {_fmt_s(s['vae'])}, encoding "
-             f"{_fmt_s(s['encode'])}, UNet + text encoder {_fmt_s(s['unet'])}; {_fmt_s(total)} in all (rendering the "
-             f"corpus "
-             f"not included). Final losses: autoencoder {np.mean(info['vae_losses'][-50:]):.4f}, denoiser "
-             f"{np.mean(info['unet_losses'][-100:]):.4f} (means over the last steps).", "",
+             f"Wall time on a **2-core CPU shared with other jobs** (load average about 10; "
+             f"{info['torch_threads']} torch thread{'s' if info['torch_threads'] != 1 else ''}): autoencoder "
+             f"{_fmt_s(s['vae'])}, encoding {_fmt_s(s['encode'])}, UNet + text encoder {_fmt_s(s['unet'])}; "
+             f"{_fmt_s(total)} in all (rendering the corpus not included). Final losses: autoencoder "
+             f"{np.mean(info['vae_losses'][-50:]):.4f}, denoiser {np.mean(info['unet_losses'][-100:]):.4f} (means "
+             f"over the last steps).", "",
              f"Size: {_folder_mb(path):.1f} MB on disk, tokenizer included.", "",
              f"Retrain: `{_retrain_command(c)}` (resumable: rerun the same command after an interruption)."
              + (f" This model reused the autoencoder of an earlier run (`--vae-from`, weights {c['vae_from_sha256']});"
@@ -251,8 +242,7 @@ def _web_card(path: Path, info: dict) -> str:
                   f"prompted "
                   "class. Two classifiers: one trained on the corpus rendering (`web`: the 50,000 corpus images; top-1 "
                   f"{acc.get('web', float('nan')):.1%} on the test set rendered in fresh random looks) and one trained "
-                  f"on "
-                  f"the house look (`house`: the 10,000 `fashion-catalog` pool images; top-1 "
+                  f"on the house look (`house`: the 10,000 `fashion-catalog` pool images; top-1 "
                   f"{acc.get('house', float('nan')):.1%} "
                   "on its test set). The gap between the two rows is the style gap the paper's pipelines must bridge.",
                   ""]

@@ -44,8 +44,7 @@ STUDY_SETTINGS = dict(fewshot=(1, 2, 4, 8, 16), volumes=(10, 25, 50, 100), guida
                       dsi_steps=300, gap_per_class=20, flat_points=3.0)
 "The study's axes around Table 2's setting (the demo's default preset): Fig. 4's shots, Fig. 5's synthetic volumes per "
 ("class, Fig. 6's guidance scales, the style-inversion steps of Table 3 and its style-gap sample, and Fig. 6's "
- "flatness "
- "margin.")
+ "flatness margin.")
 
 # %% ../../nbs/09a_study.ipynb #f2cc8933
 STUDY_PARTS = ("table2", "fig4", "fig5", "fig6", "table3")
@@ -224,8 +223,7 @@ def _scoreboard_md(board: pd.DataFrame, s: DemoSettings, st: dict, timing: dict,
     d = 2
     for r in board.itertuples():
         lines.append(f"| {r.finding} | {r.paper} | {_fmt(r.measured, d)} | {_fmt(r.ci_low, d)} | {_fmt(r.ci_high, d)} "
-                     f"| "
-                     f"{r.verdict} | {r.seeds} |")
+                     f"| {r.verdict} | {r.seeds} |")
     det = board.attrs.get("detail", {})
     def block(title, dd, unit):
         out = [f"", f"**{title}** (mean [95 % CI] over seeds)", ""]

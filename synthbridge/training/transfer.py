@@ -185,8 +185,7 @@ def _check_dls(dls, what):
     if not isinstance(dls, DataLoaders): raise TypeError(f"{what} must be fastai DataLoaders, got {type(dls).__name__}")
     if len(dls.train) == 0:
         raise ValueError(f"the {what} training DataLoader yields no batch ({len(dls.train_ds)} images, "
-                         f"bs={dls.train.bs}, "
-                         f"drop_last={dls.train.drop_last}): use a smaller batch size")
+                         f"bs={dls.train.bs}, drop_last={dls.train.drop_last}): use a smaller batch size")
 
 def _reseed(dls, seed):
     for dl in dls.loaders:
