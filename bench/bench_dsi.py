@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from synthbridge.generation.dsi import invert_style, _preprocess
-from synthbridge.generation.prompts import DSI_TEMPLATE
+from synthbridge.prompts import DSI_TEMPLATE
 from synthbridge.testing import tiny_image_folder, tiny_pipeline
 
 torch.set_num_threads(int(os.environ.get("BENCH_THREADS", 1)))

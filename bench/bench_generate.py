@@ -34,7 +34,7 @@ def main(quick: bool = False):
     from PIL import Image
     from synthbridge.testing import tiny_pipeline
     from synthbridge.generation.generate import generate, image_seed
-    from synthbridge.generation.prompts import make_prompt, class_slugs
+    from synthbridge.prompts import make_prompt, class_slugs
     device = "cuda" if torch.cuda.is_available() else "cpu"
     pipe = tiny_pipeline().to(device)
     classes = ["tabby cat", "golden retriever", "F/A-18", "orchid"]

@@ -2,6 +2,7 @@
 
 Modules:
 
+- `synthbridge.data.world`: The CPU miniature's copy of the paper's premise: a broad corpus of looks for the generator ("the web") and one target dataset with a house look of its own that no caption names.
 - `synthbridge.generation.dsi`: One new token S* learned over a whole real dataset (the paper's Sec. 4.3, Eq. 2, Table 3), so that "A {class} photo in the style of S*" makes synthetic images that look like the downstream data.
 - `synthbridge.generation.generate`: Synthetic images from a text-to-image pipeline, N per class with one manifest row per image: deterministic, resumable after a crash, shardable over processes and GPUs.
 - `synthbridge.interface.widgets`: Look at what the generator made, try prompts on a loaded pipeline, and watch a transfer run learn: three ipywidgets views that run in Jupyter, JupyterLab, VS Code, Colab and Kaggle.
@@ -9,7 +10,6 @@ Modules:
 - `synthbridge.miniature.mini`: A miniature text-to-image model of Stable Diffusion's own classes, trained on CPU on a miniature web (Fashion-MNIST garments in random looks) and shipped with the package: `load_pipeline('mini-web')` works offline, with no download.
 - `synthbridge.miniature.mini_eval`: The classification accuracy score of the embedded `mini-web`, its model card, the figure that shows the gap between its corpus and the target's house look, and `synthbridge train-mini`.
 - `synthbridge.miniature.study`: `synthbridge demo --study`: each of the paper's findings measured on the CPU miniature, over seeds, with a 95 % confidence interval and a verdict.
-- `synthbridge.miniature.world`: The CPU miniature's copy of the paper's premise: a broad corpus of looks for the generator ("the web") and one target dataset with a house look of its own that no caption names.
 - `synthbridge.testing`: Offline stand-ins for downloaded weights: the real CLIP tokenizer built from a shipped vocabulary, a tiny random Stable Diffusion pipeline, and tiny image folders.
 - `synthbridge.training.learner`: A fastai `Learner` on a timm backbone with the paper's single linear head, its optimiser preset, the callbacks of bridged transfer (`FCReset`, MixUp in stage 1, linear probing) and offline ImageNet weights.
 - `synthbridge.training.leep`: The Log Expected Empirical Prediction (Nguyen et al., 2020): how well a source classifier transfers to a labelled target dataset, from one pass of its softmax outputs — the paper's Table 1.

@@ -9,7 +9,7 @@ __all__ = []
 
 # %% ../nbs/99_all.ipynb #b2ca38c2
 from .core import *
-from .generation.prompts import *
+from .prompts import *
 from .testing import *
 from .data.registry import *
 from .data.loaders import *
@@ -23,11 +23,11 @@ from .training.transfer import *
 from .generation.latents import *
 from .generation.dsi_settings import *
 from .generation.dsi import *
-from .generation.quality import *
-from .miniature.world import *
+from .experiment.quality import *
+from .data.world import *
 from .miniature.mini import *
 from .miniature.mini_eval import *
-from .miniature.mini_probe import *
+from .generation.mini_probe import *
 from .experiment.grid import *
 from .experiment.store import *
 from .experiment.runner import *
@@ -40,10 +40,10 @@ from .miniature.study import *
 from .interface.widgets import *
 
 import importlib as _importlib
-_MODULES = ('core', 'generation.prompts', 'testing', 'data.registry', 'data.loaders', 'data.synthetic', 'data',
+_MODULES = ('core', 'prompts', 'testing', 'data.registry', 'data.loaders', 'data.synthetic', 'data.world', 'data',
             'generation.pipeline', 'generation.generate', 'training.learner', 'training.leep', 'training.transfer',
-            'generation.latents', 'generation.dsi_settings', 'generation.dsi', 'generation.quality', 'miniature.world',
-            'miniature.mini', 'miniature.mini_eval', 'miniature.mini_probe', 'experiment.grid', 'experiment.store',
+            'generation.latents', 'generation.dsi_settings', 'generation.dsi', 'generation.mini_probe',
+            'experiment.quality', 'miniature.mini', 'miniature.mini_eval', 'experiment.grid', 'experiment.store',
             'experiment.runner', 'experiment.estimate', 'experiment.report', 'experiment', 'miniature.demo_runs',
             'miniature.demo', 'miniature.study', 'interface.widgets')
 __all__ = list(dict.fromkeys(_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__))

@@ -136,7 +136,7 @@ def tiny_image_folder(path, # folder to write into (created)
     "Write `n` small images per class into `path/<slug>/<i>.<ext>`; each class has its own colour and stripes."
     import numpy as np
     from PIL import Image
-    from synthbridge.generation.prompts import class_slugs
+    from synthbridge.prompts import class_slugs
     path = Path(path); rng = np.random.default_rng(seed)
     for c, (name, slug) in enumerate(zip(classes, class_slugs(classes))):
         d = path/slug; d.mkdir(parents=True, exist_ok=True)
@@ -157,7 +157,7 @@ def synthetic_folder(out, # the folder to write
                      ext: str = "png", # image format
                     ) -> Path:
     "A synthetic folder in `generate`'s format with `n` tiny images per class (for tests)."
-    from synthbridge.generation.prompts import class_slugs
+    from synthbridge.prompts import class_slugs
     out = Path(out); slugs = class_slugs(classes)
     tiny_image_folder(out, classes, n=n, size=size, ext=ext)
     (out/"classes.json").write_text(json.dumps(dict(classes=list(classes), slugs=slugs)))

@@ -17,7 +17,7 @@ CAS_SEED = 6674404286569706356                      # the CAS image seed of (see
 
 def _values():
     "The pinned quantities computed in this process."
-    from synthbridge.generation.prompts import template_index, make_prompt
+    from synthbridge.prompts import template_index, make_prompt
     from synthbridge.generation.generate import image_seed
     from synthbridge.data import few_shot
     return dict(template_index={str(k): template_index(*k) for k in TEMPLATE_INDEX},

@@ -3,6 +3,7 @@
 (a) no module imports a private name (`_name`) from another synthbridge module, function-local imports included;
 (b) no import cycle among synthbridge's modules, function-local imports included;
 (c) the command line is the top floor: no module below it (`COMMAND_LAYER`) imports it;
+(e) the folders are layers, in `LAYERS` order from the ground up: a module imports only its own layer and those below;
 (d) the re-exporting faces (`FACADES`: `synthbridge.data`, `synthbridge.experiment`) are for users: the package's own
     modules import from the module that defines a name.
 
@@ -21,6 +22,11 @@ PKG = Path(__file__).resolve().parent.parent/"synthbridge"
 COMMAND_LAYER = {"interface.cli", "interface.commands", "all"}   # `all` re-exports every public name, the command layer's included
 PENDING = set()
 FACADES = {"data", "experiment", "all"}
+LAYERS = ["core", "prompts", "data", "generation", "testing", "training", "experiment", "miniature", "interface", "all"]
+
+def layer(module) -> int:
+    "The floor of a module: the place of its folder (or of itself, at the package's top) in `LAYERS`."
+    return LAYERS.index(module.split(".")[0])
 
 def modules(pkg=PKG) -> dict:
     "{dotted module name: source} of the package's modules, subpackages included (nbdev's `_modidx` left out)."
@@ -49,7 +55,7 @@ def imports(name, text, mods) -> list:
                 if mod != "synthbridge" and not mod.startswith("synthbridge."): continue
                 full = mod.removeprefix("synthbridge").lstrip(".")
             subs = [f"{full}.{a.name}".lstrip(".") for a in n.names]
-            if any(s in mods for s in subs):                             # from synthbridge.miniature import world
+            if any(s in mods for s in subs):                             # from synthbridge.data import world
                 out += [(s, [], n.lineno) for s in subs if s in mods]
             elif _target(full, mods):
                 out.append((_target(full, mods), [a.name for a in n.names], n.lineno))
@@ -91,6 +97,8 @@ def problems(mods, pending=frozenset()) -> dict:
         cycles=[c for c in cycles(graph(mods)) if not set(c) <= set(pending)],
         upward=[f"{m}:{line} imports {t}" for m, text in mods.items() if m not in COMMAND_LAYER
                 for t, _, line in imports(m, text, mods) if t in COMMAND_LAYER],
+        layers=[f"{m}:{line} imports {t}" for m, text in mods.items() if m.split(".")[0] in LAYERS
+                for t, _, line in imports(m, text, mods) if t.split(".")[0] in LAYERS and layer(t) > layer(m)],
         facade=[f"{m}:{line} imports {t}" for m, text in mods.items() if m not in FACADES
                 for t, _, line in imports(m, text, mods) if t in FACADES])
 
@@ -104,7 +112,7 @@ def test_checker_finds_private_imports_and_cycles(tmp_path):
     assert p["private"] == ["a:3 imports _h from c"]
     assert p["cycles"] == [["a", "b"]]                                # `from synthbridge import a` inside a function
     assert p["upward"] == []
-    assert problems(mods, pending={"a", "b", "c"}) == dict(private=[], cycles=[], upward=[], facade=[])
+    assert problems(mods, pending={"a", "b", "c"}) == dict(private=[], cycles=[], upward=[], layers=[], facade=[])
     (tmp_path/"interface").mkdir()                                   # subpackages: dotted names, relative imports
     (tmp_path/"interface"/"__init__.py").write_text("")
     (tmp_path/"interface"/"cli.py").write_text("from ..c import _h\nfrom . import commands\ndef main(): pass\n")
@@ -118,6 +126,8 @@ def test_checker_finds_private_imports_and_cycles(tmp_path):
     (tmp_path/"data"/"parts.py").write_text("def f(): pass\n")
     (tmp_path/"b.py").write_text("from synthbridge.data import f\nfrom synthbridge.data.parts import f\n")
     assert problems(modules(tmp_path))["facade"] == ["b:1 imports data"]
+    (tmp_path/"data"/"low.py").write_text("from ..interface.commands import x\n")      # a layer reaching up
+    assert problems(modules(tmp_path))["layers"] == ["data.low:1 imports interface.commands"]
 
 # --- the rules, on the package
 def test_no_private_name_imported_across_modules():
@@ -132,6 +142,12 @@ def test_nothing_below_the_command_line_imports_it():
     bad = problems(modules(), PENDING)["upward"]
     assert not bad, "modules below the command layer import it (move the code up, or pass what it needs down):\n" + \
         "\n".join(bad)
+
+def test_each_layer_imports_only_the_layers_below():
+    mods = modules()
+    assert {m.split(".")[0] for m in mods} <= set(LAYERS), "a new folder or top-level module: give it a place in LAYERS"
+    bad = problems(mods, PENDING)["layers"]
+    assert not bad, f"imports from a higher layer ({' < '.join(LAYERS)}):\n" + "\n".join(bad)
 
 def test_the_package_imports_no_facade():
     bad = problems(modules(), PENDING)["facade"]

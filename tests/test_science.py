@@ -311,11 +311,11 @@ class _Silhouette(torch.nn.Module):
 
 def pinned_classifier(seed: int = 0, steps: int = 400):
     """A classifier pinned by its recipe: a linear model on the silhouettes of 10,000 images of the generator's corpus
-    (the miniature web: Fashion-MNIST training images 40,000-49,999 in random looks, `synthbridge.miniature.world`), fitted for
+    (the miniature web: Fashion-MNIST training images 40,000-49,999 in random looks, `synthbridge.data.world`), fitted for
     `steps` Adam steps with batches from a seeded generator (seconds on one core). Returns (model taking (B, 3, 32, 32)
     in [0, 1], its top-1 on 2,000 test images rendered in fresh random looks)."""
     import torch.nn.functional as F
-    from synthbridge.miniature import world
+    from synthbridge.data import world
     from synthbridge.miniature.mini import load_fashion_mnist
     x, y = load_fashion_mnist("train")
     X, Y = silhouette(world.render_corpus(x[:50000], 0, 32)[40000:]), torch.from_numpy(y[40000:50000])

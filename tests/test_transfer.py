@@ -16,7 +16,7 @@ FM = Path("/usr/share/datasets/fashion-mnist")
 def _synthetic_folder(out, ds, n_per_class=16):
     "Fashion-MNIST `source` images in `generate`'s layout: classes.json, manifest.jsonl, <slug>/<index>.png."
     from PIL import Image
-    from synthbridge.generation.prompts import class_slugs
+    from synthbridge.prompts import class_slugs
     out = Path(out); slugs = class_slugs(ds.classes); rows = []
     counts = [0]*len(ds.classes)
     for img, label in ds.source:

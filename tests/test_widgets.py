@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-from synthbridge.generation.prompts import class_slugs
+from synthbridge.prompts import class_slugs
 from synthbridge.interface.widgets import LiveCurves, PromptExplorer, SynthBrowser
 
 def write_set(out, classes, n=3, prompt=lambda c, i: f"a photo of a {c}.", extra=None):

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OLD_REF = "7614d9e"  # the last commit with the old folder loader (plain Resize)
 sys.path.insert(0, str(ROOT))
 from synthbridge.data import get_dataset, read_folder, stratified_subset, FASHION_CLASSES
-from synthbridge.generation.prompts import slugify
-from synthbridge.miniature.world import render_corpus
+from synthbridge.prompts import slugify
+from synthbridge.data.world import render_corpus
 from synthbridge.training.learner import efficientnet_lite0_weights
 from synthbridge.training.transfer import TransferConfig, synthetic_stage, bridged_pp
 

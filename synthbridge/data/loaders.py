@@ -21,7 +21,7 @@ from fastcore.basics import patch
 from fasttransform import Transform
 from ..core import MIN_SCALE, check_min_scale
 from .registry import RealDataset
-from ..generation.prompts import folder_class
+from ..prompts import folder_class
 
 # %% auto #0
 __all__ = ['eval_resize', 'load_image', 'check_images', 'ImageItems', 'ItemDataLoaders', 'make_dls', 'load_in_memory']

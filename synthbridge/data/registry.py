@@ -86,7 +86,7 @@ DATASETS = {i.name: i for i in [
     DatasetInfo("fashion-catalog", "Fashion catalog (the CPU miniature's target)", 10, 10000, 10000, "top1", None,
                 "Fashion-MNIST's last 10,000 training images (`pool`; `fit` = its first 8,000, `heldout` = "
                 "the last 2,000 for choosing settings) / official test set, all in one house look "
-                "(`synthbridge.miniature.world.HOUSE_LOOK`)",
+                "(`synthbridge.data.world.HOUSE_LOOK`)",
                 "fashion-mnist", "https://github.com/zalandoresearch/fashion-mnist"),
     DatasetInfo("digits", "scikit-learn digits (8x8)", 10, 1297, 500, "top1", None,
                 "first 1,297 images / last 500", "", "https://scikit-learn.org/stable/datasets/toy_dataset.html"),
@@ -310,7 +310,7 @@ def _digits() -> RealDataset:
 
 # %% ../../nbs/02a_registry.ipynb #90670721
 def _fashion_catalog(root: Path | None, download: bool) -> RealDataset:
-    from synthbridge.miniature.world import render_house
+    from synthbridge.data.world import render_house
     fm = _fashion_mnist(root, download)
     (xtr, ytr), (xte, yte) = _fashion_arrays(fm.root)["train"], _fashion_arrays(fm.root)["test"]
     pool = list(zip(render_house(xtr[50000:], offset=50000), ytr[50000:].tolist()))

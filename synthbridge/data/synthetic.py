@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from fastai.data.core import DataLoaders
 from fastcore.basics import patch
-from ..generation.prompts import class_slugs, clean_classname, folder_class, slugify
+from ..prompts import class_slugs, clean_classname, folder_class, slugify
 from ..core import IMAGE_EXTS, is_image
 from .registry import RealDataset, hold_out
 from .loaders import ImageItems, make_dls

@@ -262,7 +262,7 @@ def existing_images(out, # a folder written by `generate` (or a store's syntheti
     "(images of the run already in `out`, their mean file size in bytes or None): as a resumed `generate` sees them."
     out = Path(out).expanduser()
     if not out.is_dir(): return 0, None
-    from synthbridge.generation.prompts import class_slugs
+    from synthbridge.prompts import class_slugs
     from synthbridge.generation.generate import finished_images
     slugs = class_slugs(list(classes))
     done = finished_images(out, slugs)

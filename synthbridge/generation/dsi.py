@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
-from .prompts import DSI_TEMPLATE, clean_classname
+from ..prompts import DSI_TEMPLATE, clean_classname
 from ..core import is_image
 from .dsi_settings import InvertSettings
 from .pipeline import STYLE_EMBEDS as _EMBEDS, load_pipeline, load_style_token

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 import torch
-from .prompts import PROMPT_METHODS, class_slugs, make_prompt, stable_hash
+from ..prompts import PROMPT_METHODS, class_slugs, make_prompt, stable_hash
 from ..core import is_int
 
 # %% auto #0

@@ -291,7 +291,7 @@ OPTIONS = {
                       help="folder holding Fashion-MNIST's idx files (unset: the system's folder, then ~/data)")),
         "overwrite",
         (("--corpus",), dict(choices=("web", "fashion-mnist"), default="web",
-                             help="web: Fashion-MNIST in random looks (synthbridge.miniature.world); fashion-mnist: the grey "
+                             help="web: Fashion-MNIST in random looks (synthbridge.data.world); fashion-mnist: the grey "
                                   "images")),
         (("--vae-steps",), dict(type=int, default=500, help="autoencoder training steps")),
         (("--latent-channels",), dict(type=int, default=4, help="autoencoder latent channels (UNet in/out)")),

@@ -94,7 +94,7 @@ def run_invert(args) -> int:
         print(estimate_invert(settings, args.model, args.out, len(items), probe=args.probe, device=args.device))
         return 0
     if args.check:                                                         # the quality of an existing token
-        from synthbridge.generation.quality import check_token
+        from synthbridge.experiment.quality import check_token
         return check_token(args.model, args.out, items, labels, classes, n_per_class=args.quality_images,
                            steps=args.quality_steps, seed=args.seed, device=args.device)
     if args.quality_images < 0: raise UsageError(f"--quality-images {args.quality_images}: give 0 (skip) or more")
@@ -116,7 +116,7 @@ def run_invert(args) -> int:
     print(f"{res.token}: {res.path} ({len(l)} steps, loss {np.mean(l[:50]):.4f} -> {np.mean(l[-50:]):.4f}, "
           f"{speed} on {device})")
     if args.quality_images:                                                # is the token any good?
-        from synthbridge.generation.quality import report_quality
+        from synthbridge.experiment.quality import report_quality
         report_quality(pipe, res.token, list(zip(items, labels)), classes, args.out, n_per_class=args.quality_images,
                        steps=args.quality_steps, seed=args.seed)
     return 0

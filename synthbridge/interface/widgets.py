@@ -13,7 +13,7 @@ from pathlib import Path
 import ipywidgets as widgets
 from PIL import Image as PILImage
 
-from ..generation.prompts import slugify
+from ..prompts import slugify
 from ..core import is_image
 
 # %% auto #0
@@ -83,7 +83,7 @@ def _read_synth(path: Path):
 def _key(name) -> str:
     "A loose key matching a class to a folder: its name, `generate`'s escaped folder or an older `_`-joined folder."
     import re, unicodedata
-    from synthbridge.generation.prompts import folder_class
+    from synthbridge.prompts import folder_class
     s = unicodedata.normalize("NFC", folder_class(str(name))).strip()
     return re.sub(r"_+", "_", re.sub(r"[^\w.+-]+", "_", s)).strip("._-").lower()
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..generation.prompts import IMAGENET_TEMPLATES, make_prompt
+from ..prompts import IMAGENET_TEMPLATES, make_prompt
 
 # %% auto #0
 __all__ = ['MINI_CLASSES', 'load_fashion_mnist', 'fashion_mnist_root', 'upsample', 'step_generator', 'MiniSettings',
@@ -220,8 +220,8 @@ def _caption_ids(tokenizer, classes):
     return ids, caps
 
 def _look_caption_ids(tokenizer, classes, looks, y, tmpl, drop, colour, background):
-    "Token ids (B, 77) of one batch of corpus captions (`synthbridge.miniature.world.caption`); dropped ones are empty."
-    from synthbridge.miniature.world import caption
+    "Token ids (B, 77) of one batch of corpus captions (`synthbridge.data.world.caption`); dropped ones are empty."
+    from synthbridge.data.world import caption
     caps = ["" if d else caption(IMAGENET_TEMPLATES[t], classes[l], lk, bool(c), bool(b))
             for lk, l, t, d, c, b in zip(looks, y.tolist(), tmpl.tolist(), drop.tolist(), colour.tolist(),
                                          background.tolist())]
@@ -350,7 +350,7 @@ class MiniSettings:
     unet_channels: tuple = (64, 64) # UNet2DConditionModel `block_out_channels` (cross-attention below the top level)
     ema_decay: float = 0.995 # EMA of the stage-B weights (warmed up)
     ckpt_every: int = 100 # checkpoint every this many steps
-    corpus: str = "web" # 'web': colour images in random looks (`synthbridge.miniature.world`); 'fashion-mnist': grey
+    corpus: str = "web" # 'web': colour images in random looks (`synthbridge.data.world`); 'fashion-mnist': grey
     name_colour: float | None = None # 'web': share of captions naming the garment colour (None: the world's)
     name_background: float | None = None # 'web': share naming the background (None: the world's)
     world_seed: int = 0 # 'web': seed of the corpus's looks
@@ -371,7 +371,7 @@ class MiniSettings:
         for k, hi, below_hi in (("cfg_drop", 1, True), ("ema_decay", 1, True), ("noise_offset", 1, False),
                                 ("lr", math.inf, False), ("vae_lr", math.inf, False), ("vae_chroma", math.inf, False)):
             _number(k, getattr(self, k), 0, hi, below_hi)
-        from synthbridge.miniature import world
+        from synthbridge.data import world
         for k, default in (("name_colour", world.NAME_COLOUR), ("name_background", world.NAME_BACKGROUND)):
             if getattr(self, k) is None: object.__setattr__(self, k, default)
             _number(k, getattr(self, k), 0, 1)
@@ -395,7 +395,7 @@ class MiniSettings:
 # %% ../../nbs/08_mini.ipynb #47b9d242
 def _train_config(s: MiniSettings) -> dict:
     "The `training.json` config of a run with settings `s` (a rerun resumes when the configs are equal)."
-    from synthbridge.miniature import world
+    from synthbridge.data import world
     config = dict(steps=s.steps, batch_size=s.batch_size, image_size=s.image_size, seed=s.seed, cfg_drop=s.cfg_drop,
                   vae_steps=s.vae_steps, vae_batch_size=s.vae_batch_size, n_source=s.n_source, lr=s.lr,
                   vae_lr=s.vae_lr, hidden=s.hidden, ema_decay=s.ema_decay, vae_channels=list(s.vae_channels),
@@ -478,7 +478,7 @@ def train_mini(out, # folder to write the pipeline into (replaced when training 
     "Train the mini text-to-image pipeline on a Fashion-MNIST corpus and save it as a `StableDiffusionPipeline` folder."
     # 1. the settings, the data and the sources: every check before any work
     s = replace(settings, **fields) if settings is not None else MiniSettings(**fields)
-    from synthbridge.miniature import world
+    from synthbridge.data import world
     out = Path(out).expanduser()
     work = Path(work_dir).expanduser() if work_dir is not None else out.with_name(f".{out.name}.train")
     log = log or (lambda m: print(m, file=sys.stderr, flush=True))

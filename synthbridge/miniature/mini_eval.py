@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..core import atomic_path, atomic_save_safetensors, atomic_write_text, is_int
-from ..generation.prompts import make_prompt
+from ..prompts import make_prompt
 from .mini import (MINI_CLASSES, MiniSettings, check_vae_from, fashion_mnist_root, load_fashion_mnist,
                               mini_pipeline, mini_web_path, step_generator, upsample)
 
@@ -161,7 +161,7 @@ def _cas_table(ev, classes) -> list:
     return out
 
 def _look_lines(ev) -> list:
-    "The card's look-word probe (`synthbridge.miniature.mini_probe.look_word_response`), when measured."
+    "The card's look-word probe (`synthbridge.generation.mini_probe.look_word_response`), when measured."
     w = ev.get("look_words")
     if not w: return []
     row = lambda hit, base: ", ".join(f"{k} {hit[k]:.0%} ({base[k]:.0%})" for k in hit)
@@ -183,7 +183,7 @@ def _ceiling_lines(ev) -> list:
             "autoencoder keeps.", ""]
 
 def _web_card(path: Path, info: dict) -> str:
-    from synthbridge.miniature import world
+    from synthbridge.data import world
     ev, c, s, total, f, lat = _card_facts(path, info)
     lines = _front_matter() + ["# mini-web: a miniature Stable Diffusion trained on a miniature web", "",
              "A CPU miniature, **not** Stable Diffusion: a few-MB text-to-image pipeline built from Stable "
@@ -196,7 +196,7 @@ def _web_card(path: Path, info: dict) -> str:
              "pipe = load_pipeline('mini-web')  # StableDiffusionPipeline, float32, CPU; offline",
              "image = pipe(\"a good photo of the Ankle boot.\", guidance_scale=3.5, num_inference_steps=25).images[0]",
              "```", "",
-             "## Data: the miniature web (`synthbridge.miniature.world`)", "",
+             "## Data: the miniature web (`synthbridge.data.world`)", "",
              f"The first {c['n_source']:,} Fashion-MNIST training images, each rendered at {c['image_size']} px in "
              f"colour in a random look (world version {c['world_version']}, seed {c['world_seed']}): garment colour and "
              f"texture "
@@ -302,7 +302,7 @@ def _nchw(a): return torch.from_numpy(a).permute(0, 3, 1, 2).contiguous()
 
 def _classifier_test_data(look, image_size, root, n=None):
     "(test x, test y) of a CAS classifier of `look`: the first `n` (default all) official test images in that look."
-    from synthbridge.miniature import world
+    from synthbridge.data import world
     xte, yte = load_fashion_mnist("test", root)
     xte, yte = xte[:n], yte[:n]
     if look == "grey": return upsample(xte, image_size), yte
@@ -313,7 +313,7 @@ def _classifier_test_data(look, image_size, root, n=None):
 
 def _classifier_data(look, image_size, root):
     "(train x, train y, test x, test y) uint8 (N, C, H, W) / int64 for a CAS classifier of `look`."
-    from synthbridge.miniature import world
+    from synthbridge.data import world
     x, y = load_fashion_mnist("train", root)
     xte, yte = _classifier_test_data(look, image_size, root)
     if look == "grey": return upsample(x, image_size), torch.from_numpy(y), xte, yte
@@ -345,7 +345,7 @@ def fashion_classifier(image_size: int = 32, # input side, px (real 28 px images
     if epochs is None: epochs = 5 if look == "web" else 2
     if epochs < 1: raise ValueError(f"epochs={epochs}: must be >= 1")
     if look not in CLASSIFIER_LOOKS: raise ValueError(f"look={look!r}: allowed are {', '.join(CLASSIFIER_LOOKS)}")
-    from synthbridge.miniature.world import WORLD_VERSION
+    from synthbridge.data.world import WORLD_VERSION
     tag = "" if look == "grey" else f"-{look}-w{WORLD_VERSION}"
     f = user_cache()/f"fashion-cnn{tag}-{image_size}px-{epochs}ep-seed{seed}.safetensors"
     torch.manual_seed(seed)
@@ -469,7 +469,7 @@ def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_pa
                                          progress=progress) for g in guidance_scales]
     g35 = next((r for r in cas if r["guidance_scale"] == 3.5), cas[-1])
     ceiling = autoencoder_ceiling(pipe.vae, {k: m for k, (m, _) in clfs.items()})
-    from synthbridge.miniature.mini_probe import look_word_response
+    from synthbridge.generation.mini_probe import look_word_response
     words = look_word_response(pipe, seed=seed, num_inference_steps=num_inference_steps)
     ev = dict(classifier_accuracy={k: a for k, (_, a) in clfs.items()}, cas=cas, images_per_s=g35["images_per_s"],
               autoencoder_ceiling=ceiling, look_words=words, batch_size=batch_size,
@@ -502,8 +502,8 @@ def world_figure(pipe, # the mini pipeline (e.g. `mini_pipeline()`)
                  num_inference_steps: int = 25, seed: int = 0, root=None,
                 ) -> Path:
     "The gap, visible: per class, corpus images, fashion-catalog images, single-template and style-inversion samples."
-    from synthbridge.miniature import world
-    from synthbridge.generation.prompts import SINGLE_TEMPLATE, DSI_TEMPLATE
+    from synthbridge.data import world
+    from synthbridge.prompts import SINGLE_TEMPLATE, DSI_TEMPLATE
     x, y = load_fashion_mnist("train", root)
     looks = world.corpus_looks(2000)
     groups = {"corpus (random looks)": [], "fashion-catalog (house look)": [], "single template": []}

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 from ..core import atomic_write_json, atomic_write_text
 from .demo_runs import DemoSettings
+from ..experiment.quality import domain_gap
 
 # %% auto #0
-__all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'study_grids', 'domain_gap', 'score', 'study']
+__all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'study_grids', 'score', 'study']
 
 # %% ../../nbs/09a_study.ipynb #f590faca
 FINDINGS = (
@@ -93,33 +94,6 @@ def _by_seed(df, **where) -> dict:
 
 def _diff(a: dict, b: dict) -> list: return [a[k] - b[k] for k in sorted(set(a) & set(b))]
 def _gain(a: dict, b: dict) -> dict: return {k: a[k] - b[k] for k in sorted(set(a) & set(b))}
-
-# %% ../../nbs/09a_study.ipynb #55a7e48b
-def _features(items, size=48):
-    "Pooled ImageNet features (EfficientNet-Lite0, offline weights) of `(item, label)` pairs: (N, 1280) numpy."
-    import torch
-    from synthbridge.data.loaders import load_image, eval_resize
-    from synthbridge.training.learner import timm_model, efficientnet_lite0_weights
-    m = timm_model("tf_efficientnet_lite0", weights=str(efficientnet_lite0_weights())).eval()
-    x = torch.stack([load_image(it, size, eval_resize(size)) for it, _ in items]).float()/255
-    with torch.no_grad():
-        return torch.cat([m.forward_head(m.forward_features((x[i:i + 100] - .5)/.5), pre_logits=True)
-                          for i in range(0, len(x), 100)]).numpy()
-
-def domain_gap(real, # `(item, label)` pairs of real images
-               synth, # `(item, label)` pairs of synthetic images
-               seed: int = 0, # seeds the cross-validation folds
-              ) -> float:
-    ("Style gap: 5-fold cross-validated accuracy (%) of a logistic regression telling synthetic from real in ImageNet "
-     "features (50: no gap).")
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    f = np.concatenate([_features(real), _features(synth)])
-    y = np.r_[np.zeros(len(real)), np.ones(len(synth))]
-    clf = make_pipeline(StandardScaler(), LogisticRegression(C=.1, max_iter=2000))
-    return float(cross_val_score(clf, f, y, cv=StratifiedKFold(5, shuffle=True, random_state=seed)).mean()*100)
 
 # %% ../../nbs/09a_study.ipynb #2dd0e726
 def _first(h): return float(h[0])*100 if isinstance(h, list) and h else None

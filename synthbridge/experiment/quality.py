@@ -12,7 +12,34 @@ import numpy as np
 from ..core import OwnedFiles, atomic_write_json
 
 # %% auto #0
-__all__ = ['verdict', 'style_quality', 'quality_text', 'report_quality', 'check_token']
+__all__ = ['domain_gap', 'verdict', 'style_quality', 'quality_text', 'report_quality', 'check_token']
+
+# %% ../../nbs/07b_quality.ipynb #55a7e48b
+def _features(items, size=48):
+    "Pooled ImageNet features (EfficientNet-Lite0, offline weights) of `(item, label)` pairs: (N, 1280) numpy."
+    import torch
+    from synthbridge.data.loaders import load_image, eval_resize
+    from synthbridge.training.learner import timm_model, efficientnet_lite0_weights
+    m = timm_model("tf_efficientnet_lite0", weights=str(efficientnet_lite0_weights())).eval()
+    x = torch.stack([load_image(it, size, eval_resize(size)) for it, _ in items]).float()/255
+    with torch.no_grad():
+        return torch.cat([m.forward_head(m.forward_features((x[i:i + 100] - .5)/.5), pre_logits=True)
+                          for i in range(0, len(x), 100)]).numpy()
+
+def domain_gap(real, # `(item, label)` pairs of real images
+               synth, # `(item, label)` pairs of synthetic images
+               seed: int = 0, # seeds the cross-validation folds
+              ) -> float:
+    ("Style gap: 5-fold cross-validated accuracy (%) of a logistic regression telling synthetic from real in ImageNet "
+     "features (50: no gap).")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    f = np.concatenate([_features(real), _features(synth)])
+    y = np.r_[np.zeros(len(real)), np.ones(len(synth))]
+    clf = make_pipeline(StandardScaler(), LogisticRegression(C=.1, max_iter=2000))
+    return float(cross_val_score(clf, f, y, cv=StratifiedKFold(5, shuffle=True, random_state=seed)).mean()*100)
 
 # %% ../../nbs/07b_quality.ipynb #858ca930
 def _generate(pipe, prompts: list, seed: int, steps: int, guidance: float, batch: int = 8) -> list:
@@ -57,10 +84,9 @@ def style_quality(pipe, # a text-to-image pipeline holding the style token
                   probe_n: int = 2, # images per class and prompt of the look-word probe (0: no probe)
                  ) -> dict:
     "Style gap with the token and with the single template, the verdict, and the model's look-word probe."
-    from synthbridge.generation.prompts import make_prompt
+    from synthbridge.prompts import make_prompt
     from synthbridge.data.registry import stratified_subset
-    from synthbridge.miniature.study import domain_gap
-    from synthbridge.miniature.mini_probe import look_word_response
+    from synthbridge.generation.mini_probe import look_word_response
     real = [real[i] for i in stratified_subset([l for _, l in real], n_per_class, seed)]
     labels = [l for _, l in real]
     res = dict(token=token, n_per_class=n_per_class, real_images=len(real), steps=steps, guidance=guidance,

@@ -7,7 +7,7 @@ Docs: https://synthbridge.github.io/synthbridge/mini_probe.html.md"""
 # %% ../../nbs/08b_mini_probe.ipynb #ebad4978
 from __future__ import annotations
 import numpy as np
-from .world import colour_word
+from ..data.world import colour_word
 
 # %% auto #0
 __all__ = ['GARMENT_WORDS', 'BACKGROUND_WORDS', 'image_colours', 'look_word_response']
