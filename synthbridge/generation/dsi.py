@@ -23,12 +23,11 @@ from ..core import is_image
 from .dsi_settings import InvertSettings
 from .pipeline import STYLE_EMBEDS as _EMBEDS, load_pipeline, load_style_token
 from .pipeline import style_token_strings as _token_strings
-_all_ = ["load_style_token"]   # its former home: importable from here for one release
 from .latents import CACHE_DTYPES as _CACHE_DTYPES, LatentCache as _LatentCache, latent_scale as _latent_scale
 from .latents import open_rgb as _open_image, vae_input as _preprocess, vae_posterior as _encode
 
 # %% auto #0
-__all__ = ['dsi_loss', 'StyleInversion', 'invert_style', 'real_images', 'load_style_token']
+__all__ = ['dsi_loss', 'StyleInversion', 'invert_style', 'real_images']
 
 # %% ../../nbs/07_dsi.ipynb #a7726b01
 def _image_name(item, i: int) -> str:
