@@ -412,12 +412,6 @@ def probe_label(probe: dict) -> str:
     return probe.get("device", "this machine (probe)")
 
 # %% ../../nbs/10e_estimate.ipynb #acd9e4b9
-def _probe_from_args(args, model=None, parts=("generate", "invert", "train")):
-    if not getattr(args, "probe", False): return None
-    arch = getattr(args, "arch", "resnet18.tv_in1k") if "train" in parts else None
-    return probe_rates(model if "generate" in parts else None, device=getattr(args, "device", None), arch=arch,
-                       size=getattr(args, "size", 224) or 224)
-
 def _rates(probe):
     return {d: RATES[d] for d in GPUS} | ({probe_label(probe): probe} if probe else {})
 
