@@ -13,8 +13,8 @@ from ..core import is_image
 
 # %% auto #0
 __all__ = ['UNITS', 'RATES', 'GPUS', 'BYTES_PER_PIXEL', 'Rate', 'gen_units', 'Estimate', 'estimate_line', 'dataset_size',
-           'model_shape', 'model_bytes', 'existing_images', 'estimate_plan', 'estimate_grid', 'probe_rates',
-           'probe_label', 'estimate_generate', 'estimate_invert', 'estimate_train', 'estimate_sweep']
+           'model_shape', 'model_bytes', 'existing_images', 'task_image_steps', 'estimate_plan', 'estimate_grid',
+           'probe_rates', 'probe_label', 'estimate_generate', 'estimate_invert', 'estimate_train', 'estimate_sweep']
 
 # %% ../../nbs/10e_estimate.ipynb #f9e3d852
 @dataclass(frozen=True)
@@ -280,6 +280,19 @@ def _store_done(store) -> tuple[set, Path | None]:
             if not f.name.startswith(".")}
     return done, p
 
+# %% ../../nbs/10e_estimate.ipynb #eb28643f
+def task_image_steps(task, # a task of a grid's plan (`Run`, `Stage1Spec`, `SynthSpec` or `StyleSpec`)
+                     size: dict, # the `dataset_size` of the task's dataset
+                    ) -> int:
+    "Training images through forward and backward: a run's or a stage-1 model's; 0 for a synthetic set or a style."
+    c = getattr(task, "config", None)
+    if c is not None:                                              # a run
+        n = size["n_train"] if c["shots"] == "full" else c["shots"]*size["n_classes"]
+        if c["pipeline"] == "mixed": n += c["volume"]*size["n_classes"]
+        return n*c["epochs"]
+    if hasattr(task, "mixup"): return task.volume*size["n_classes"]*task.epochs    # a stage-1 model
+    return 0
+
 # %% ../../nbs/10e_estimate.ipynb #e6c9f424
 def _synth_classes(dataset):
     from synthbridge.data.registry import DATASETS
@@ -320,17 +333,15 @@ def estimate_plan(plan, # a `Plan` (`Grid.plan()`)
     for s1 in plan.stage1s.values():                               # 3. stage-1 models
         if s1.id in done: continue
         nc = size(s1.dataset)["n_classes"]
-        e.add_training(s1.volume*nc*s1.epochs, s1.size, model_bytes=model_bytes(s1.arch, nc))
+        e.add_training(task_image_steps(s1, size(s1.dataset)), s1.size, model_bytes=model_bytes(s1.arch, nc))
     for r in plan.runs:                                            # 4. the runs
         if r.id in done: e.runs_done += 1; continue
         e.runs += 1
         c, d = r.config, size(r.config["dataset"])
-        n = d["n_train"] if c["shots"] == "full" else c["shots"]*d["n_classes"]
-        if c["pipeline"] == "mixed": n += c["volume"]*d["n_classes"]
         extra = c.get("extra", {})
         curve = extra.get("curve_per_class") or extra.get("test_per_class")
         per_epoch = min(d["n_test"], curve*d["n_classes"]) if curve else d["n_test"]
-        e.add_training(n*c["epochs"], c["size"], eval_images=per_epoch*c["epochs"],
+        e.add_training(task_image_steps(r, d), c["size"], eval_images=per_epoch*c["epochs"],
                        model_bytes=model_bytes(c["arch"], d["n_classes"]) if c.get("save_models") else 0)
     notes = {shape(m)["note"] for m in shapes if shape(m)["note"]}
     e.notes += sorted(notes)

@@ -19,7 +19,7 @@ from ..core import kwargs_for
 
 # %% auto #0
 __all__ = ['EVAL_SETTINGS', 'EXECUTORS', 'RunContext', 'real_dataset', 'make_style', 'make_synth', 'make_stage1', 'eval_split',
-           'train_run', 'execute_task', 'describe_task', 'run_grid', 'SweepWorker', 'parse_time_limit',
+           'train_run', 'execute_task', 'describe_task', 'work_order', 'run_grid', 'SweepWorker', 'parse_time_limit',
            'sweep_executor', 'submit_grid']
 
 # %% ../../nbs/10c_runner.ipynb #63caacd9
@@ -269,6 +269,19 @@ def _estimate_line(plan: Plan, st: Store) -> str:
                 "`synthbridge sweep GRID --estimate`)")
     except Exception as ex: return f"synthbridge sweep: no estimate ({type(ex).__name__}: {ex})"
 
+# %% ../../nbs/10c_runner.ipynb #b20e8039
+def work_order(tasks: list, # tasks of a grid's plan
+              ) -> list:
+    "`tasks` in the order a runner takes them when they are ready: style tokens and sets first, then training, largest first."
+    from synthbridge.experiment.estimate import dataset_size, task_image_steps
+    sizes = {}
+    def key(t):
+        if not isinstance(t, (Run, Stage1Spec)): return (0, 0)
+        ds = t.config["dataset"] if isinstance(t, Run) else t.dataset
+        if ds not in sizes: sizes[ds] = dataset_size(ds)
+        return (1, -task_image_steps(t, sizes[ds]))
+    return sorted(tasks, key=key)
+
 # %% ../../nbs/10c_runner.ipynb #8827ab65
 def run_grid(grid: Grid, # the grid to run
              store, # the results store (a folder path or a `Store`)
@@ -296,7 +309,7 @@ def run_grid(grid: Grid, # the grid to run
     ctx = RunContext(grid, st, device=device, progress=sys.stderr.isatty() if progress is None else progress)
     owner = f"{st.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     done, failed, n, t0 = set(st.done_ids()), set(), 0, time.time()
-    todo = [t for t in plan.tasks if t.id not in done]
+    todo = work_order([t for t in plan.tasks if t.id not in done])
     say = log or (lambda *a, **k: None)
     say(f"synthbridge sweep: {plan}; {len(plan.tasks) - len(todo)} tasks already done, {len(todo)} to do")
     if todo and log is not None: say(_estimate_line(plan, st))
