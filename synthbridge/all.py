@@ -16,6 +16,7 @@ from .data.loaders import *
 from .data.synthetic import *
 from .data import *
 from .generation.pipeline import *
+from .generation.generate_settings import *
 from .generation.generate import *
 from .training.learner import *
 from .training.leep import *
@@ -25,6 +26,7 @@ from .generation.dsi_settings import *
 from .generation.dsi import *
 from .experiment.quality import *
 from .data.world import *
+from .miniature.mini_settings import *
 from .miniature.mini import *
 from .miniature.mini_eval import *
 from .generation.mini_probe import *
