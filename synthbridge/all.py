@@ -16,6 +16,7 @@ from .data.loaders import *
 from .data.synthetic import *
 from .data import *
 from .generation.pipeline import *
+from .generation.generate_settings import *
 from .generation.generate import *
 from .training.learner import *
 from .training.leep import *
@@ -25,6 +26,7 @@ from .generation.dsi_settings import *
 from .generation.dsi import *
 from .experiment.quality import *
 from .data.world import *
+from .miniature.mini_settings import *
 from .miniature.mini import *
 from .miniature.mini_eval import *
 from .generation.mini_probe import *
@@ -41,10 +43,11 @@ from .interface.widgets import *
 
 import importlib as _importlib
 _MODULES = ('core', 'prompts', 'testing', 'data.registry', 'data.loaders', 'data.synthetic', 'data.world', 'data',
-            'generation.pipeline', 'generation.generate', 'training.learner', 'training.leep', 'training.transfer',
-            'generation.latents', 'generation.dsi_settings', 'generation.dsi', 'generation.mini_probe',
-            'experiment.quality', 'miniature.mini', 'miniature.mini_eval', 'experiment.grid', 'experiment.store',
-            'experiment.runner', 'experiment.estimate', 'experiment.report', 'experiment', 'miniature.demo_runs',
-            'miniature.demo', 'miniature.study', 'interface.widgets')
+            'generation.pipeline', 'generation.generate_settings', 'generation.generate', 'training.learner',
+            'training.leep', 'training.transfer', 'generation.latents', 'generation.dsi_settings', 'generation.dsi',
+            'generation.mini_probe', 'experiment.quality', 'miniature.mini_settings', 'miniature.mini',
+            'miniature.mini_eval', 'experiment.grid', 'experiment.store', 'experiment.runner', 'experiment.estimate',
+            'experiment.report', 'experiment', 'miniature.demo_runs', 'miniature.demo', 'miniature.study',
+            'interface.widgets')
 __all__ = list(dict.fromkeys(_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__))
 "The public names: every module's `__all__`, in module order, each once (a name that another module re-exports too)."

@@ -6,14 +6,14 @@ Docs: https://synthbridge.github.io/synthbridge/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #3c696d6e
 from __future__ import annotations
-import contextlib, difflib, hashlib, inspect, json, numbers, os, re, socket, tempfile, threading, time
+import contextlib, difflib, hashlib, inspect, json, math, numbers, os, re, socket, tempfile, threading, time
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'PAPER_EPOCHS', 'MIN_SCALE', 'file_mode', 'atomic_path', 'temp_file', 'stale_temp', 'atomic_write_bytes',
            'atomic_write_text', 'atomic_write_json', 'atomic_save_safetensors', 'user_cache', 'is_image', 'is_int',
-           'kwargs_for', 'paper_epochs', 'check_min_scale', 'read_json', 'json_hash', 'file_sha256', 'OwnedFiles',
-           'UsageError', 'usage_errors', 'close_names']
+           'kwargs_for', 'paper_epochs', 'check_min_scale', 'check_guidance', 'read_json', 'json_hash', 'file_sha256',
+           'OwnedFiles', 'UsageError', 'usage_errors', 'close_names']
 
 # %% ../nbs/00_core.ipynb #e017a174
 _UMASK_LOCK = threading.Lock()
@@ -159,6 +159,14 @@ def check_min_scale(m, # the random crop's smallest share of the image area
         raise ValueError(f"min_scale={m!r}: must be a number in (0, 1] (the random crop's smallest share of the "
                          f"image area; ImageNet's {MIN_SCALE}; 1: the whole image)")
     return float(m)
+
+# %% ../nbs/00_core.ipynb #f32e53ba
+def check_guidance(g, # the classifier-free guidance scale
+                  ) -> float:
+    "`g` as a float when it is a finite number >= 0; else a `ValueError` that names it and what is allowed."
+    if isinstance(g, bool) or not isinstance(g, numbers.Real) or not math.isfinite(g) or g < 0:
+        raise ValueError(f"guidance={g!r}: must be a number >= 0 (0 or 1: no classifier-free guidance)")
+    return float(g)
 
 # %% ../nbs/00_core.ipynb #ac1c7e15
 def read_json(path, # a JSON file

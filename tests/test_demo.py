@@ -40,7 +40,7 @@ def test_help():
     (["--dataset", "imagenet"], "not a dataset name"),
     (["--arch", "resnet-18"], "is not a timm architecture"),
     (["--epochs", "0"], "--epochs 0: must be >= 1"),
-    (["--guidance", "-2"], "guidance=-2.0: must be a number >= 0"),
+    (["--guidance", "-2"], "--guidance -2.0: must be a number >= 0 (0 or 1: no classifier-free guidance)"),
     (["--model", "./no/such/model"], "no such folder"),
     (["--dataset", "aircraft"], "only knows Fashion-MNIST's ten classes"),
     (["--weights", "/no/such.safetensors"], "weights='/no/such.safetensors': no such file"),

@@ -42,7 +42,9 @@ def test_bad_grid_files(tmp_path, capsys):
     f.write_text('pipelines = ["vanilla", "bridged+++"]\n')
     with pytest.raises(ValueError, match=r"line 1: pipelines: unknown value 'bridged\+\+\+'; allowed: vanilla"): load_grid(f)
     f.write_text('datasets = "aircraft"\nguidance = "high"\n')
-    with pytest.raises(ValueError, match=r"line 2: guidance: bad value 'high'"): load_grid(f)
+    with pytest.raises(ValueError, match=r"line 2: guidance='high': must be a number >= 0 \(0 or 1: no"): load_grid(f)
+    f.write_text('datasets = "aircraft"\nguidance = [3.5, nan]\n')           # the rule of every guidance setting
+    with pytest.raises(ValueError, match=r"line 2: guidance=nan: must be a number >= 0"): load_grid(f)
     f.write_text('datasets = [\n')
     with pytest.raises(ValueError, match="not valid TOML"): load_grid(f)
     with pytest.raises(FileNotFoundError, match="nor a shipped grid"): load_grid(tmp_path/"missing.toml")

@@ -331,7 +331,7 @@ def pinned_classifier(seed: int = 0, steps: int = 400):
         acc = (model.lin(silhouette(world.render(xt[:2000], looks, 32))).argmax(1) == torch.from_numpy(yt[:2000])).float().mean().item()
     return model.eval(), acc
 
-CAS_SETTINGS = dict(n_per_class=10, num_inference_steps=10, guidance_scale=3.5, batch_size=100, seed=0)
+CAS_SETTINGS = dict(n_per_class=10, num_inference_steps=10, guidance=3.5, batch_size=100, seed=0)
 
 def test_cas_of_the_embedded_model_small_scale():
     """The embedded generator's images are recognised as their prompted class by a classifier that never saw a

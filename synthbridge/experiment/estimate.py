@@ -437,11 +437,12 @@ def estimate_generate(settings, # the run's `synthbridge.generation.generate.Gen
     "The estimate of a `generate` run (`synthbridge generate --estimate`): the images `out` does not hold yet."
     shape = model_shape(model)
     h, w = settings.height or shape["side"], settings.width or shape["side"]
-    n, steps, guidance = settings.n_per_class, settings.num_inference_steps, settings.guidance_scale
+    n, steps, guidance = settings.n_per_class, settings.num_inference_steps, settings.guidance
     out, have, measured = Path(out).expanduser(), 0, None
-    old = json.loads((out/"run.json").read_text()).get("settings", {}) if (out/"run.json").is_file() else None
+    from synthbridge.generation.generate_settings import recorded_settings
+    old = recorded_settings(out)
     same = old is None or all(old.get(k) == v for k, v in dict(num_inference_steps=steps, height=h, width=w,
-                                                                 guidance_scale=float(guidance), seed=settings.seed,
+                                                                 guidance=guidance, seed=settings.seed,
                                                                  classes=list(classes)).items())
     rates = _rates(probe_rates(model, device=device, arch=None) if probe else None)
     e = Estimate(f"generate {len(classes)} classes x {n:,} images with {model}", rates=rates)

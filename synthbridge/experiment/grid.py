@@ -13,7 +13,7 @@ from typing import Any
 try: import tomllib
 except ImportError: import tomli as tomllib
 import synthbridge
-from ..core import MIN_SCALE, check_min_scale, is_int, paper_epochs
+from ..core import MIN_SCALE, check_guidance, check_min_scale, is_int, paper_epochs
 from ..core import json_hash
 
 # %% auto #0
@@ -209,8 +209,8 @@ def _check_item(key, x):
         return _one(key, x, lambda v: is_int(v) and v > 0, "'full' or a positive integer")
     if key == "volumes": return _one(key, x, lambda v: is_int(v) and v > 0, "a positive integer (images per class)")
     if key == "guidance":
-        _one(key, x, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0, "a number >= 0")
-        return float(x)
+        try: return check_guidance(x)
+        except ValueError as e: raise GridError(key, str(e)) from None
     if key == "methods":
         if x in METHODS: return x
         raise GridError(key, f"methods: unknown value {x!r}; allowed: {', '.join(METHODS)}")

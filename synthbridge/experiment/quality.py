@@ -100,7 +100,7 @@ def style_quality(pipe, # a text-to-image pipeline holding the style token
     res["helped"], res["verdict"] = verdict(res["gap_token"], res["gap_single"], n)
     res["noise_points"] = round(2*math.sqrt(_noise(res["gap_token"], n)**2 + _noise(res["gap_single"], n)**2), 2)
     if probe_n:
-        lw = look_word_response(pipe, classes=tuple(classes[:4]), n=probe_n, seed=seed, guidance_scale=guidance,
+        lw = look_word_response(pipe, classes=tuple(classes[:4]), n=probe_n, seed=seed, guidance=guidance,
                                 num_inference_steps=steps)
         res["look_words"] = dict(lift=lw["lift"], garment=lw["garment"], background=lw["background"],
                                  images=lw["images"])

@@ -114,7 +114,7 @@ def make_synth(spec: SynthSpec, ctx: RunContext) -> dict:
     pipe = ctx.pipeline(spec.model, spec.scheduler, spec.style)
     out = ctx.store.artifact_path(spec)
     size = spec.image_size
-    generate(pipe, ds.classes, out, n_per_class=spec.volume + _HOLDOUT, guidance_scale=spec.guidance,
+    generate(pipe, ds.classes, out, n_per_class=spec.volume + _HOLDOUT, guidance=spec.guidance,
              num_inference_steps=spec.steps, prompts=spec.method, height=size, width=size,
              batch_size=ctx.grid.gen_batch_size, seed=spec.seed, style_token=spec.style.token if spec.style else None,
              progress=ctx.progress,

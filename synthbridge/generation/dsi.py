@@ -435,7 +435,7 @@ def _train(run: _Run, ids: list[int], emb, cache_dir, progress: bool, callback) 
         g = torch.Generator("cpu").manual_seed(a.seed)
         ctx = torch.autocast(device.type, dtype=run.weight_dtype) if a.mixed_precision else _nullctx()
         with ctx, torch.no_grad():
-            ims = pipe(ps, num_inference_steps=a.validation_steps, guidance_scale=a.guidance_scale, generator=g,
+            ims = pipe(ps, num_inference_steps=a.validation_steps, guidance_scale=a.guidance, generator=g,
                        height=a.resolution, width=a.resolution, output_type="pil").images
         p = out/"validation"/f"step_{step:06d}.png"; p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.parent/f".{p.name}.tmp"; _grid(ims, len(names)).save(tmp, format="PNG"); os.replace(tmp, p)

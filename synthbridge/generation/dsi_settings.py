@@ -9,7 +9,7 @@ from __future__ import annotations
 import math, numbers
 from dataclasses import dataclass
 from typing import Sequence
-from ..core import is_int
+from ..core import check_guidance, is_int
 
 # %% auto #0
 __all__ = ['InvertSettings']
@@ -47,7 +47,7 @@ class InvertSettings:
     cache_chunk: int = 256 # images per latent-cache file (encoded when one of them is first drawn)
     validation_images: int = 2 # images per class in a validation grid
     validation_steps: int = 50 # denoising steps for validation images
-    guidance_scale: float = 3.5 # guidance for validation images (the paper's 3.5)
+    guidance: float = 3.5 # classifier-free guidance scale of the validation images (the paper's 3.5)
 
     def __post_init__(self):
         t = self.token
@@ -65,10 +65,11 @@ class InvertSettings:
             raise ValueError(f"lr_warmup_steps={self.lr_warmup_steps!r}: must be an integer >= 0")
         if self.validate_every is not None and (not is_int(self.validate_every) or self.validate_every < 1):
             raise ValueError(f"validate_every={self.validate_every!r}: must be None or an integer >= 1")
-        for k, least, strict in (("lr", 0, True), ("weight_decay", 0, False), ("guidance_scale", 0, False)):
+        for k, least, strict in (("lr", 0, True), ("weight_decay", 0, False)):
             v = getattr(self, k)
             if not _real(v) or (v <= least if strict else v < least):
                 raise ValueError(f"{k}={v!r}: must be a number {'>' if strict else '>='} {least}")
+        object.__setattr__(self, "guidance", check_guidance(self.guidance))
         if not _real(self.flip_p) or not 0 <= self.flip_p <= 1:
             raise ValueError(f"flip_p={self.flip_p!r}: must be a probability in [0, 1]")
         for k in ("cache_latents", "gradient_checkpointing", "scale_lr", "sample_latents"):

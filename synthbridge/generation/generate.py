@@ -7,7 +7,7 @@ Docs: https://synthbridge.github.io/synthbridge/generate.html.md"""
 
 # %% ../../nbs/03_generate.ipynb #abf59104
 from __future__ import annotations
-import hashlib, json, math, numbers, os, sys, tempfile, time, warnings
+import hashlib, json, os, sys, tempfile, time, warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -15,15 +15,16 @@ from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 import torch
-from ..prompts import PROMPT_METHODS, class_slugs, make_prompt, stable_hash
+from ..prompts import class_slugs, make_prompt, stable_hash
 from ..core import is_int
 
 # %% auto #0
-__all__ = ['image_seed', 'merge_manifests', 'finished_images', 'GenerateSummary', 'GenerateSettings', 'resolve_shard',
-           'check_output', 'GenerationPlan', 'plan_generation', 'generate', 'read_classes', 'dataset_classes']
+__all__ = ['image_seed', 'merge_manifests', 'finished_images', 'GenerateSummary', 'resolve_shard', 'check_output',
+           'GenerationPlan', 'plan_generation', 'generate', 'read_classes', 'dataset_classes']
 
 # %% ../../nbs/03_generate.ipynb #7754a8a4
 from .pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype
+from .generate_settings import IMAGE_FORMATS, GenerateSettings, recorded_settings
 
 # %% ../../nbs/03_generate.ipynb #6e93cd41
 def image_seed(seed: int, # run seed
@@ -125,9 +126,6 @@ class GenerateSummary:
                 + ("" if self.complete else "; manifest.jsonl is written when all shards are done"))
 
 # %% ../../nbs/03_generate.ipynb #e514a545
-_FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
-
-
 def _model_name(pipe) -> str:
     return str(getattr(pipe, "_synthbridge_model", None) or getattr(pipe, "name_or_path", None) or type(pipe).__name__)
 
@@ -157,55 +155,6 @@ def _tokenizer_knows(pipe, token: str) -> bool:
     tok = getattr(pipe, "tokenizer", None)
     return tok is not None and token in tok.get_vocab()
 
-# %% ../../nbs/03_generate.ipynb #3b7493be
-@dataclass(frozen=True)
-class GenerateSettings:
-    "How `generate` makes a set; every field is checked when the settings are made."
-    n_per_class: int = 1000 # images per class (the paper: 1,000; Sec. 4.2: 500 to 3,000)
-    guidance_scale: float = 3.5 # classifier-free guidance (the paper: 3.5); 0 or 1 = none
-    num_inference_steps: int = 50 # denoising steps (the paper does not say; 50 is diffusers' default)
-    prompts: str | Callable = "templates" # 'templates', 'single', 'dsi' (with style_token) or f(class, label, i, seed)
-    height: int | None = None # image height, px (None: the model's native size, 512 for SD 1.5)
-    width: int | None = None # image width, px
-    batch_size: int = 8 # images per pipeline call (a resumed or sharded run keeps it for identical bytes)
-    seed: int = 0 # run seed; every image's seed derives from (seed, label, index)
-    style_token: str | None = None # the learned DSI token (already loaded into the pipeline's tokenizer)
-    image_format: str = "png" # 'png', 'jpg' or 'webp'
-    quality: int = 95 # jpg/webp quality
-    size: int | None = None # resize on save so the short side is `size` px (e.g. 256); None keeps the size
-    retries: int = 3 # regenerations, with new seeds, of an image that comes out black or non-finite
-
-    def __post_init__(self):
-        for k in ("n_per_class", "num_inference_steps", "batch_size"):
-            v = getattr(self, k)
-            if not is_int(v) or v < 1: raise ValueError(f"{k}={v!r}: must be an integer >= 1")
-        g = self.guidance_scale
-        if not isinstance(g, numbers.Real) or isinstance(g, bool) or not math.isfinite(g) or g < 0:
-            raise ValueError(f"guidance_scale={g!r}: must be a number >= 0 (0 or 1: no classifier-free guidance)")
-        if not is_int(self.seed): raise ValueError(f"seed={self.seed!r}: must be an integer")
-        if not is_int(self.retries) or self.retries < 0:
-            raise ValueError(f"retries={self.retries!r}: must be an integer >= 0")
-        fmt = str(self.image_format).lower().lstrip(".")
-        if fmt not in _FORMATS:
-            raise ValueError(f"image_format={self.image_format!r}: allowed are {', '.join(_FORMATS)}")
-        object.__setattr__(self, "image_format", "jpg" if fmt == "jpeg" else fmt)
-        if _FORMATS[fmt] != "PNG" and (not is_int(self.quality) or not 1 <= self.quality <= 100):
-            raise ValueError(f"quality={self.quality!r}: must be an integer in 1..100")
-        if self.size is not None and (not is_int(self.size) or self.size < 1):
-            raise ValueError(f"size={self.size!r}: must be None or an integer >= 1 (short side, px)")
-        self._check_prompts()
-
-    def _check_prompts(self):
-        p, token = self.prompts, self.style_token
-        if callable(p):
-            if token is not None:
-                raise ValueError("style_token is used by prompts='dsi' only; a prompt function adds its own tokens")
-        elif p not in PROMPT_METHODS:
-            raise ValueError(f"prompts={p!r}: allowed are {', '.join(PROMPT_METHODS)} or a function (classname, "
-                             f"label, index, seed) -> str")
-        elif p != "dsi" and token is not None:
-            raise ValueError(f"style_token is used by prompts='dsi' only, not prompts={p!r}")
-
 # %% ../../nbs/03_generate.ipynb #e34d9175
 def resolve_shard(shard=None, # (index, count) or 'index/count'; None: from the launcher, else (0, 1)
                  ) -> tuple[int, int]:
@@ -233,7 +182,7 @@ def resolve_shard(shard=None, # (index, count) or 'index/count'; None: from the 
 # %% ../../nbs/03_generate.ipynb #75de32f9
 def _old_settings(out: Path):
     "Settings of the run in `out`: None if empty; a sentinel if it holds a manifest without run.json."
-    if (out/"run.json").exists(): return json.loads((out/"run.json").read_text(encoding="utf-8")).get("settings", {})
+    if (s := recorded_settings(out)) is not None: return s
     if (out/"manifest.jsonl").exists() or (out/"classes.json").exists() or _parts(out): return {"model": "?"}
     return None
 
@@ -327,7 +276,7 @@ def plan_generation(pipe, # a text-to-image pipeline (`load_pipeline`)
     out = check_output(out)
     fmt = gs.image_format
     record = dict(model=_model_name(pipe), weights=_fingerprint(pipe), scheduler=_scheduler_id(pipe), classes=classes,
-                  prompts=prompt_id, style_token=gs.style_token, guidance_scale=float(gs.guidance_scale),
+                  prompts=prompt_id, style_token=gs.style_token, guidance=gs.guidance,
                   num_inference_steps=int(gs.num_inference_steps), seed=int(gs.seed), height=int(height),
                   width=int(width), size=gs.size, image_format=fmt, quality=None if fmt == "png" else int(gs.quality))
     old = _old_settings(out)
@@ -356,15 +305,15 @@ def _save(arr, path: Path, fmt: str, quality, size):
     if size is not None and min(im.size) != size:
         w, h = im.size; r = size / min(w, h)
         im = im.resize((max(1, round(w * r)), max(1, round(h * r))), Image.Resampling.LANCZOS)
-    kw = {} if _FORMATS[fmt] == "PNG" else dict(quality=int(quality))
-    with atomic_path(path, mkdir=False) as tmp: im.save(tmp, format=_FORMATS[fmt], **kw)
+    kw = {} if IMAGE_FORMATS[fmt] == "PNG" else dict(quality=int(quality))
+    with atomic_path(path, mkdir=False) as tmp: im.save(tmp, format=IMAGE_FORMATS[fmt], **kw)
     return im.size
 
 def _call(pipe, prompts, seeds, plan):
     gs = plan.settings
     gens = [torch.Generator("cpu").manual_seed(sd) for sd in seeds]
     r = pipe(prompt=prompts, generator=gens, num_inference_steps=int(gs.num_inference_steps),
-             guidance_scale=float(gs.guidance_scale), height=plan.height, width=plan.width, output_type="pt")
+             guidance_scale=gs.guidance, height=plan.height, width=plan.width, output_type="pt")
     arrs, why = _to_uint8(r.images)
     flags = getattr(r, "nsfw_content_detected", None) or [False] * len(prompts)
     why = ["flagged by the safety checker" if f else w for w, f in zip(why, flags)]
@@ -378,7 +327,7 @@ def generate(pipe, # a text-to-image pipeline (`load_pipeline`)
              shard=None, # (i, n) or 'i/n': this process's share; None: from torchrun/accelerate, else all
              overwrite: bool = False, # replace a different run found in `out` (the same run always resumes)
              progress: bool = True, # progress bar (images/s, ETA) and a closing summary
-             **fields, # fields of `GenerateSettings` by name (n_per_class=1000, guidance_scale=3.5, ...): they win
+             **fields, # fields of `GenerateSettings` by name (n_per_class=1000, guidance=3.5, ...): they win
             ):
     "Generate `n_per_class` images per class into `out`; the `SyntheticSet` once all shards are done, else None."
     s = replace(settings, **fields) if settings is not None else GenerateSettings(**fields)
@@ -446,7 +395,7 @@ def _run(plan: GenerationPlan, progress: bool = True, summary: bool | None = Non
     def write(arr, c, i, prompt, sd, attempt):
         w, h = _save(arr, out/slugs[c]/f"{i}.{fmt}", fmt, gs.quality, gs.size)
         row = {"class": classes[c], "label": c, "index": i, "prompt": prompt, "seed": sd, "attempt": attempt,
-               "guidance": float(gs.guidance_scale), "steps": int(gs.num_inference_steps),
+               "guidance": gs.guidance, "steps": int(gs.num_inference_steps),
                "scheduler": s["scheduler"]["class"],
                "model": s["model"], "file": fname(c, i), "width": w, "height": h}
         fh.write(json.dumps(row, ensure_ascii=False) + "\n"); fh.flush()

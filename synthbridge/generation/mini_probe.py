@@ -40,14 +40,14 @@ def look_word_response(pipe, # a text-to-image pipeline (e.g. `synthbridge.minia
                        classes=("T-shirt/top", "Trouser", "Dress", "Bag"), # class names to prompt
                        n: int = 6, # images per class and prompt
                        seed: int = 0, # the same seeds for every prompt (paired comparison)
-                       guidance_scale: float = 3.5,
+                       guidance: float = 3.5, # classifier-free guidance scale
                        num_inference_steps: int = 25,
                       ) -> dict:
     "Hit and base rates of colour words in prompts (garment and background) and their mean `lift`."
     import torch
     def gen(prompts):
         g = torch.Generator("cpu").manual_seed(seed)
-        ims = pipe(prompts, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps, generator=g,
+        ims = pipe(prompts, guidance_scale=guidance, num_inference_steps=num_inference_steps, generator=g,
                    output_type="np").images
         return image_colours(ims)
     each = lambda t: [t.format(c) for c in classes for _ in range(n)]
@@ -58,5 +58,5 @@ def look_word_response(pipe, # a text-to-image pipeline (e.g. `synthbridge.minia
     gb, bb = {w: rate(pg, w) for w in GARMENT_WORDS}, {w: rate(pb, w) for w in BACKGROUND_WORDS}
     lift = np.mean([garment[w] - gb[w] for w in garment] + [background[w] - bb[w] for w in background])
     return dict(garment=garment, garment_base=gb, background=background, background_base=bb, lift=round(float(lift), 3),
-                images=n*len(classes)*(1 + len(GARMENT_WORDS) + len(BACKGROUND_WORDS)), guidance_scale=guidance_scale,
+                images=n*len(classes)*(1 + len(GARMENT_WORDS) + len(BACKGROUND_WORDS)), guidance=guidance,
                 num_inference_steps=num_inference_steps, seed=seed)

@@ -10,7 +10,10 @@ import argparse, sys, warnings
 from pathlib import Path
 import synthbridge
 from ..core import UsageError, usage_errors
-from ..generation.dsi_settings import InvertSettings   # no torch: `--help` shows its defaults
+# the settings' modules import no torch: `--help` shows their defaults
+from ..generation.dsi_settings import InvertSettings
+from ..generation.generate_settings import GenerateSettings
+from ..miniature.mini_settings import MiniSettings
 
 # %% auto #0
 __all__ = ['COMMANDS', 'COMMON_OPTIONS', 'OPTIONS', 'HelpFormatter', 'build_parser', 'main', 'add_common', 'check_device',
@@ -126,7 +129,7 @@ def add_common(parser, *names, **overrides):
 
 # %% ../../nbs/11_cli.ipynb #25d62355
 _CLI_WORDS = {"overwrite=True (--overwrite)": "--overwrite", "overwrite=True": "--overwrite",
-              "guidance_scale=": "--guidance ", "vae_latent_channels=": "--latent-channels ",
+              "guidance=": "--guidance ", "vae_latent_channels=": "--latent-channels ",
               "`adopt=True`, `synthbridge sweep --adopt`": "--adopt",
               "(`load_style_token(pipe, 'learned_embeds.safetensors')` or `pipe.load_textual_inversion(...)`)":
                   "(--style-embeds learned_embeds.safetensors)",
@@ -212,30 +215,36 @@ def _data_options(synthetic=True):
 OPTIONS = {
     "generate": [("model", {}), ("dataset",
                                  dict(help="take the class names from this dataset of the registry (no download)")),
-        "out", "seed", "guidance", ("steps", dict(default=50, help="denoising steps")),
-        ("batch_size", dict(default=8, help="images per pipeline call (keep it when resuming for identical bytes)")),
+        "out", ("seed", dict(default=GenerateSettings.seed)), ("guidance", dict(default=GenerateSettings.guidance)),
+        ("steps", dict(default=GenerateSettings.num_inference_steps, help="denoising steps")),
+        ("batch_size", dict(default=GenerateSettings.batch_size,
+                            help="images per pipeline call (keep it when resuming for identical bytes)")),
         "device", "overwrite",
         (("--classes",), dict(default=None, help="file of class names: one per line, a JSON list, or a classes.json")),
-        (("--n-per-class",), dict(type=int, default=1000, help="images per class")),
+        (("--n-per-class",), dict(type=int, default=GenerateSettings.n_per_class, help="images per class")),
         (("--scheduler",), dict(default="ddpm", help=f"sampler: {', '.join(_SCHEDULER_NAMES)} or none")),
         (("--prompts",), dict(default=None, help="templates (27, the paper's), single, or dsi (with --style-token/"
                                                  "--style-embeds); default: dsi if a style is given, else templates")),
         (("--style-token",), dict(default=None, help="the DSI style token (e.g. '<aircraft-style>')")),
         (("--style-embeds",), dict(default=None,
                                    help="learned_embeds.safetensors (or its folder) from `synthbridge invert`")),
-        (("--height",), dict(type=int, default=None, help="image height, px (unset: the model's native size)")),
-        (("--width",), dict(type=int, default=None, help="image width, px (unset: the model's native size)")),
-        (("--save-size",), dict(type=int, default=None, dest="save_size",
+        (("--height",), dict(type=int, default=GenerateSettings.height,
+                             help="image height, px (unset: the model's native size)")),
+        (("--width",), dict(type=int, default=GenerateSettings.width,
+                            help="image width, px (unset: the model's native size)")),
+        (("--save-size",), dict(type=int, default=GenerateSettings.size, dest="save_size",
                                 help="resize on save to this short side, px (e.g. 256)")),
-        (("--format",), dict(default="png", choices=["png", "jpg", "webp"], help="image file format")),
-        (("--quality",), dict(type=int, default=95, help="jpg/webp quality")),
+        (("--format",), dict(default=GenerateSettings.image_format, choices=["png", "jpg", "webp"],
+                             help="image file format")),
+        (("--quality",), dict(type=int, default=GenerateSettings.quality, help="jpg/webp quality")),
         (("--shard",), dict(default=None,
                             help="i/n: make only share i of n (unset: from accelerate/torchrun, else all)")),
         (("--dtype",), dict(default="auto", help="auto (fp16 on GPU, fp32 on CPU), fp16, bf16 or fp32")),
         (("--safety-checker",), dict(action="store_true", help="keep the model's NSFW safety checker")),
         (("--attention-slicing",), dict(action="store_true", help="attention in slices (less GPU memory)")),
         (("--vae-slicing",), dict(action="store_true", help="decode one image at a time (less GPU memory)")),
-        (("--retries",), dict(type=int, default=3, help="regenerations of a black or non-finite image with new seeds")),
+        (("--retries",), dict(type=int, default=GenerateSettings.retries,
+                              help="regenerations of a black or non-finite image with new seeds")),
         "progress", "estimate", "probe"],
     "invert": [("model", {}), ("dataset", {}), "root", "real", "shots", "out",
         ("steps", dict(default=InvertSettings.steps, help="optimisation steps (the paper: 20,000)")),
@@ -285,25 +294,30 @@ OPTIONS = {
         "progress", "estimate", "probe"],
     "leep": [*_data_options(False), "arch", "seed", "device", "weights",
         (("--json",), dict(default=None, help="also write the result as JSON to this file"))],
-    "train-mini": ["out", "seed", ("steps", dict(default=2000, help="UNet + text-encoder training steps")),
-        ("batch_size", dict(default=64, help="UNet + text-encoder batch size")),
+    "train-mini": ["out", ("seed", dict(default=MiniSettings.seed)),
+        ("steps", dict(default=MiniSettings.steps, help="UNet + text-encoder training steps")),
+        ("batch_size", dict(default=MiniSettings.batch_size, help="UNet + text-encoder batch size")),
         ("root", dict(default=None,
                       help="folder holding Fashion-MNIST's idx files (unset: the system's folder, then ~/data)")),
         "overwrite",
-        (("--corpus",), dict(choices=("web", "fashion-mnist"), default="web",
+        (("--corpus",), dict(choices=("web", "fashion-mnist"), default=MiniSettings.corpus,
                              help="web: Fashion-MNIST in random looks (synthbridge.data.world); fashion-mnist: the grey "
                                   "images")),
-        (("--vae-steps",), dict(type=int, default=500, help="autoencoder training steps")),
-        (("--latent-channels",), dict(type=int, default=4, help="autoencoder latent channels (UNet in/out)")),
+        (("--vae-steps",), dict(type=int, default=MiniSettings.vae_steps, help="autoencoder training steps")),
+        (("--latent-channels",), dict(type=int, default=MiniSettings.vae_latent_channels,
+                                      help="autoencoder latent channels (UNet in/out)")),
         (("--vae-from",), dict(default=None, help="reuse the autoencoder of this train-mini folder (no stage A)")),
         (("--unet-from",), dict(default=None, help="fine-tune the UNet and text encoder of this train-mini folder "
                                 "(e.g. the shipped mini-web: synthbridge.miniature.mini.mini_web_path()); reuses its autoencoder")),
-        (("--image-size",), dict(type=int, default=32, help="image side in px")),
-        (("--n-source",), dict(type=int, default=50_000, help="train on the first N Fashion-MNIST training images")),
-        (("--lr",), dict(type=float, default=1e-3, help="peak learning rate of the UNet + text encoder")),
-        (("--cfg-drop",), dict(type=float, default=0.1, help="share of empty captions (classifier-free guidance)")),
-        (("--noise-offset",), dict(type=float, default=0., help="std of a per-channel constant added to the "
-                                   "UNet's training noise (lets captions set colours)")),
+        (("--image-size",), dict(type=int, default=MiniSettings.image_size, help="image side in px")),
+        (("--n-source",), dict(type=int, default=MiniSettings.n_source,
+                               help="train on the first N Fashion-MNIST training images")),
+        (("--lr",), dict(type=float, default=MiniSettings.lr, help="peak learning rate of the UNet + text encoder")),
+        (("--cfg-drop",), dict(type=float, default=MiniSettings.cfg_drop,
+                               help="share of empty captions (classifier-free guidance)")),
+        (("--noise-offset",), dict(type=float, default=MiniSettings.noise_offset,
+                                   help="std of a per-channel constant added to the UNet's training noise (lets "
+                                        "captions set colours)")),
         (("--threads",), dict(type=int, default=2, help="torch CPU threads")),
         (("--no-resume",), dict(action="store_true", help="discard checkpoints of an interrupted run and start over")),
         (("--no-eval",), dict(action="store_true", help="skip the quality measurement and model-card figures")),

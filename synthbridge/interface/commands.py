@@ -18,8 +18,9 @@ def run_generate(args) -> int:
     "`synthbridge generate`: check the options, load the model, generate; 0 on success, 1 if images failed."
     import torch
     from dataclasses import replace
-    from synthbridge.generation.generate import (GenerateSettings, check_output, dataset_classes, plan_generation, read_classes,
-                                      resolve_shard)
+    from synthbridge.generation.generate import (check_output, dataset_classes, plan_generation, read_classes,
+                                                 resolve_shard)
+    from synthbridge.generation.generate_settings import GenerateSettings
     from synthbridge.generation.pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype
     with usage_errors():
         if bool(args.classes) == bool(args.dataset):
@@ -31,7 +32,7 @@ def run_generate(args) -> int:
         if args.style_embeds and not Path(args.style_embeds).expanduser().exists():
             raise FileNotFoundError(f"--style-embeds {args.style_embeds!r}: no such file")
         if prompts == "dsi" and not style: raise ValueError("--prompts dsi needs --style-token or --style-embeds")
-        settings = GenerateSettings(n_per_class=args.n_per_class, guidance_scale=args.guidance,
+        settings = GenerateSettings(n_per_class=args.n_per_class, guidance=args.guidance,
                                     num_inference_steps=args.steps, prompts=prompts, height=args.height,
                                     width=args.width, batch_size=args.batch_size, seed=args.seed,
                                     style_token=args.style_token if prompts == "dsi" else None,
@@ -182,7 +183,8 @@ def run_leep(args) -> int:
 # %% ../../nbs/11a_commands.ipynb #75a0b545
 def run_train_mini(args) -> int:
     "Run `synthbridge train-mini`: train (or resume), then evaluate and write the model card."
-    from synthbridge.miniature.mini import MiniSettings, check_vae_from, fashion_mnist_root, train_mini
+    from synthbridge.miniature.mini import check_vae_from, fashion_mnist_root, train_mini
+    from synthbridge.miniature.mini_settings import MiniSettings
     from synthbridge.miniature.mini_eval import evaluate_mini, write_model_card
     out = Path(args.out).expanduser()
     if out.exists() and any(out.iterdir()) and not (out/"model_index.json").exists() and not args.overwrite:
@@ -202,7 +204,7 @@ def run_train_mini(args) -> int:
         ev = evaluate_mini(out, n_per_class=args.eval_n_per_class)
         acc = ev["classifier_accuracy"]
         print("classifier accuracy on test images " + ", ".join(f"{k} {v:.1%}" for k, v in acc.items()) + "; " +
-              ", ".join(f"CAS at guidance {r['guidance_scale']:g}: {r['cas']:.1%}" for r in ev["cas"]))
+              ", ".join(f"CAS at guidance {r['guidance']:g}: {r['cas']:.1%}" for r in ev["cas"]))
     print(f"pipeline saved in {out}")
     return 0
 

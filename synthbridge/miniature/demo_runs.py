@@ -6,13 +6,13 @@ Docs: https://synthbridge.github.io/synthbridge/demo_runs.html.md"""
 
 # %% ../../nbs/09b_demo_runs.ipynb #68182d4e
 from __future__ import annotations
-import dataclasses, json, math, os
+import dataclasses, json, os
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import synthbridge
-from ..core import MIN_SCALE, check_min_scale, is_int
+from ..core import MIN_SCALE, check_guidance, check_min_scale, is_int
 
 # %% auto #0
 __all__ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'PRESETS', 'MINIATURE', 'DemoSettings', 'demo_grid', 'DemoRunner',
@@ -142,10 +142,7 @@ class DemoSettings:
         lr = self.lr
         if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0):
             raise ValueError(f"lr={lr!r}: must be a number > 0 (or None: the paper's Table 5 value)")
-        g = self.guidance
-        if isinstance(g, bool) or not isinstance(g, (int, float)) or not math.isfinite(g) or g < 0:
-            raise ValueError(f"guidance={g!r}: must be a number >= 0 (0 or 1: no classifier-free guidance)")
-        set_("guidance", float(g))
+        set_("guidance", check_guidance(self.guidance))
         _check_model(self.model, mini)
         import timm
         if not isinstance(self.arch, str) or not timm.is_model(self.arch):

@@ -7,8 +7,8 @@ Docs: https://synthbridge.github.io/synthbridge/mini.html.md"""
 
 # %% ../../nbs/08_mini.ipynb #4599a93b
 from __future__ import annotations
-import copy, gzip, hashlib, json, math, numbers, os, shutil, struct, sys, time
-from dataclasses import dataclass, fields, replace
+import copy, gzip, hashlib, json, math, os, shutil, struct, sys, time
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +17,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..prompts import IMAGENET_TEMPLATES, make_prompt
+from .mini_settings import MiniSettings
 
 # %% auto #0
-__all__ = ['MINI_CLASSES', 'load_fashion_mnist', 'fashion_mnist_root', 'upsample', 'step_generator', 'MiniSettings',
-           'check_vae_from', 'train_mini', 'mini_web_path', 'mini_pipeline']
+__all__ = ['MINI_CLASSES', 'load_fashion_mnist', 'fashion_mnist_root', 'upsample', 'step_generator', 'check_vae_from',
+           'train_mini', 'mini_web_path', 'mini_pipeline']
 
 # %% ../../nbs/08_mini.ipynb #9bf74884
 MINI_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -320,77 +321,6 @@ def _save_pipeline(out: Path, vae, te, tokenizer, unet, sched, info: dict):
     os.replace(tmp, out)
     if old.exists(): shutil.rmtree(old)
     return out
-
-# %% ../../nbs/08_mini.ipynb #dffb579d
-def _number(name, v, lo=0., hi=math.inf, below_hi=False):
-    "A `ValueError` naming `v` unless it is a real number in [lo, hi] (or [lo, hi) with `below_hi`)."
-    ok = isinstance(v, numbers.Real) and not isinstance(v, bool) and lo <= v and (v < hi if below_hi else v <= hi)
-    if not ok or math.isinf(v):
-        allowed = f"in [{lo:g}, {hi:g}{')' if below_hi else ']'}" if hi < math.inf else f">= {lo:g}"
-        raise ValueError(f"{name}={v!r}: must be {allowed}")
-
-@dataclass(frozen=True)
-class MiniSettings:
-    "How `train_mini` trains the mini pipeline; every field is checked when the settings are made."
-    steps: int = 2000 # UNet + text-encoder steps (stage B)
-    batch_size: int = 64 # stage-B batch size
-    image_size: int = 32 # image side, px (Fashion-MNIST's 28 px are upsampled)
-    seed: int = 0 # seeds the weights and every batch
-    cfg_drop: float = 0.1 # share of captions replaced by "" (classifier-free guidance)
-    vae_steps: int = 500 # autoencoder steps (stage A)
-    vae_batch_size: int = 32 # stage-A batch size
-    n_source: int = 50_000 # the first `n_source` training images are used
-    lr: float = 1e-3 # peak learning rate of stage B (warm-up, then cosine to 10 %)
-    vae_lr: float = 2e-3 # peak learning rate of stage A
-    hidden: int = 32 # text-encoder width = UNet cross-attention width (a multiple of 4: 4 attention heads)
-    vae_channels: tuple = (16, 32, 32) # AutoencoderKL `block_out_channels`; latents are `image_size/2**(len-1)` px
-    vae_norm_groups: int = 4 # AutoencoderKL `norm_num_groups` (16 with 16 channels loses the colours)
-    vae_chroma: float = 5. # weight of stage A's colour term (MSE of each pixel's deviation from its grey)
-    vae_latent_channels: int = 4 # latent channels of the autoencoder (the UNet's in/out channels)
-    unet_channels: tuple = (64, 64) # UNet2DConditionModel `block_out_channels` (cross-attention below the top level)
-    ema_decay: float = 0.995 # EMA of the stage-B weights (warmed up)
-    ckpt_every: int = 100 # checkpoint every this many steps
-    corpus: str = "web" # 'web': colour images in random looks (`synthbridge.data.world`); 'fashion-mnist': grey
-    name_colour: float | None = None # 'web': share of captions naming the garment colour (None: the world's)
-    name_background: float | None = None # 'web': share naming the background (None: the world's)
-    world_seed: int = 0 # 'web': seed of the corpus's looks
-    noise_offset: float = 0. # stage B: std of a per-latent-channel constant added to the noise
-
-    def __post_init__(self):
-        if self.corpus not in ("web", "fashion-mnist"):
-            raise ValueError(f"corpus={self.corpus!r}: allowed are 'web', 'fashion-mnist'")
-        for k in ("steps", "batch_size", "vae_steps", "vae_batch_size", "n_source", "ckpt_every",
-                  "vae_latent_channels"):
-            v = getattr(self, k)
-            if not is_int(v) or v < 1: raise ValueError(f"{k}={v!r}: must be an integer >= 1")
-        if self.n_source > 60_000:
-            raise ValueError(f"n_source={self.n_source}: Fashion-MNIST has 60,000 training images")
-        for k in ("seed", "world_seed"):
-            if not is_int(getattr(self, k)): raise ValueError(f"{k}={getattr(self, k)!r}: must be an integer")
-        self._check_widths()
-        for k, hi, below_hi in (("cfg_drop", 1, True), ("ema_decay", 1, True), ("noise_offset", 1, False),
-                                ("lr", math.inf, False), ("vae_lr", math.inf, False), ("vae_chroma", math.inf, False)):
-            _number(k, getattr(self, k), 0, hi, below_hi)
-        from synthbridge.data import world
-        for k, default in (("name_colour", world.NAME_COLOUR), ("name_background", world.NAME_BACKGROUND)):
-            if getattr(self, k) is None: object.__setattr__(self, k, default)
-            _number(k, getattr(self, k), 0, 1)
-
-    def _check_widths(self):
-        for k in ("vae_channels", "unet_channels"):
-            v = getattr(self, k)
-            if not (isinstance(v, (tuple, list)) and v and all(is_int(c) and c >= 1 for c in v)):
-                raise ValueError(f"{k}={v!r}: must be a list of block widths (integers >= 1)")
-            object.__setattr__(self, k, tuple(v))
-        f = 2**(len(self.vae_channels) - 1)*2**(len(self.unet_channels) - 1)
-        if not is_int(self.image_size) or self.image_size % f or self.image_size < 8:
-            raise ValueError(f"image_size={self.image_size!r}: must be >= 8 and divisible by {f} (the VAE's and "
-                             f"UNet's downsampling)")
-        if not is_int(self.hidden) or self.hidden < 4 or self.hidden % 4:
-            raise ValueError(f"hidden={self.hidden!r}: must be a positive multiple of 4 (4 attention heads)")
-        g = self.vae_norm_groups
-        if not (is_int(g) and g >= 1 and all(c % g == 0 for c in self.vae_channels)):
-            raise ValueError(f"vae_norm_groups={g!r}: must divide every one of vae_channels={self.vae_channels}")
 
 # %% ../../nbs/08_mini.ipynb #47b9d242
 def _train_config(s: MiniSettings) -> dict:

@@ -17,18 +17,30 @@ from torch import nn
 
 from ..core import atomic_path, atomic_save_safetensors, atomic_write_text, is_int
 from ..prompts import make_prompt
-from .mini import (MINI_CLASSES, MiniSettings, check_vae_from, fashion_mnist_root, load_fashion_mnist,
-                              mini_pipeline, mini_web_path, step_generator, upsample)
+from .mini import (MINI_CLASSES, check_vae_from, fashion_mnist_root, load_fashion_mnist, mini_pipeline,
+                              mini_web_path, step_generator, upsample)
+from .mini_settings import MiniSettings
 
 # %% auto #0
-__all__ = ['CLASSIFIER_LOOKS', 'write_model_card', 'fashion_classifier', 'classification_accuracy_score', 'autoencoder_ceiling',
-           'evaluate_mini', 'world_figure']
+__all__ = ['CLASSIFIER_LOOKS', 'read_evaluation', 'write_model_card', 'fashion_classifier', 'classification_accuracy_score',
+           'autoencoder_ceiling', 'evaluate_mini', 'world_figure']
 
 # %% ../../nbs/08a_mini_eval.ipynb #a1e0c005
 def _progress(it, total, progress, desc):
     if not progress: return it
     from tqdm.auto import tqdm
     return tqdm(it, total=total, desc=desc, unit="step", mininterval=5, file=sys.stderr)
+
+# %% ../../nbs/08a_mini_eval.ipynb #ddd5462e
+def read_evaluation(path, # a `train_mini` folder (e.g. `mini_web_path()`)
+                   ) -> dict | None:
+    "The folder's `evaluation.json`, each measurement's guidance scale as `guidance`; None before it is measured."
+    p = Path(path)/"evaluation.json"
+    if not p.exists(): return None
+    ev = json.loads(p.read_text())
+    for r in [*ev.get("cas", []), ev.get("look_words") or {}]:
+        if "guidance_scale" in r: r["guidance"] = r.pop("guidance_scale")   # a file measured before the name
+    return ev
 
 # %% ../../nbs/08a_mini_eval.ipynb #2294309a
 def _fmt_s(s): return f"{s/60:.1f} min" if s >= 90 else f"{s:.0f} s"
@@ -71,7 +83,7 @@ def _retrain_command(c, out: str = "mini-web") -> str:
 
 def _card_facts(path: Path, info: dict) -> tuple:
     "(evaluation or None, config, stage seconds, total seconds, VAE factor, latent side) of a trained pipeline folder."
-    ev = json.loads((path/"evaluation.json").read_text()) if (path/"evaluation.json").exists() else None
+    ev = read_evaluation(path)
     c, s = info["config"], info["seconds"]
     f = 2**(len(c["vae_channels"]) - 1)
     return ev, c, s, s["vae"] + s["encode"] + s["unet"], f, c["image_size"]//f
@@ -135,7 +147,7 @@ def _model_card(path: Path) -> str:
                   "| guidance scale | CAS | " + " | ".join(c["classes"]) + " |",
                   "| --- | --- |" + " --- |"*len(c["classes"])]
         for r in k:
-            lines.append(f"| {r['guidance_scale']:g} | **{r['cas']:.1%}** | "
+            lines.append(f"| {r['guidance']:g} | **{r['cas']:.1%}** | "
                          + " | ".join(f"{v:.0%}" for v in r["per_class"].values()) + " |")
         lines += ["", f"Generation speed on the same shared CPU: {ev['images_per_s']:.1f} images/s at guidance 3.5 "
                   f"and {k[0]['num_inference_steps']} steps (batch {ev['batch_size']}).", "",
@@ -156,7 +168,7 @@ def _cas_table(ev, classes) -> list:
            "| --- | --- | --- |" + " --- |"*len(classes)]
     for r in ev["cas"]:
         for k, v in r.get("by_classifier", {"grey": r}).items():
-            out.append(f"| {r['guidance_scale']:g} | {k} | **{v['cas']:.1%}** | "
+            out.append(f"| {r['guidance']:g} | {k} | **{v['cas']:.1%}** | "
                        + " | ".join(f"{x:.0%}" for x in v["per_class"].values()) + " |")
     return out
 
@@ -166,7 +178,7 @@ def _look_lines(ev) -> list:
     if not w: return []
     row = lambda hit, base: ", ".join(f"{k} {hit[k]:.0%} ({base[k]:.0%})" for k in hit)
     return [f"**Does it listen to look words?** (`look_word_response`, {w['images']} images, guidance "
-            f"{w['guidance_scale']:g}): the share of images in the prompted colour, and in brackets the share of "
+            f"{w['guidance']:g}): the share of images in the prompted colour, and in brackets the share of "
             f"plain-prompt images with the same seeds in that colour. Garment: {row(w['garment'], w['garment_base'])}. "
             f"Background: {row(w['background'], w['background_base'])}. Mean lift: **{w['lift']:+.2f}** (0: the "
             "words change nothing).", ""]
@@ -378,7 +390,7 @@ def _image_seed(seed, label, index):
 def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_pipeline()`)
                                   classes=MINI_CLASSES, # class names in label order (the classifier's order)
                                   n_per_class: int = 100, # images generated per class
-                                  guidance_scale: float = 3.5, # classifier-free guidance scale (1: none)
+                                  guidance: float = 3.5, # classifier-free guidance scale (0 or 1: none)
                                   num_inference_steps: int = 25, # denoising steps
                                   batch_size: int = 100, # images per pipeline call
                                   seed: int = 0, # seeds the prompts' templates and every image's noise
@@ -395,12 +407,12 @@ def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_p
     jobs = [(c, i) for c in range(len(classes)) for i in range(n_per_class)]
     preds, t0 = {k: [] for k in clfs}, time.time()
     for b in _progress(range(0, len(jobs), batch_size), math.ceil(len(jobs)/batch_size), progress,
-                       f"CAS g={guidance_scale}"):
+                       f"CAS g={guidance}"):
         chunk = jobs[b:b + batch_size]
         prompts = [make_prompt(classes[c], c, i, seed) for c, i in chunk]
         gens = [torch.Generator().manual_seed(_image_seed(seed, c, i)) for c, i in chunk]
         with torch.no_grad():
-            ims = pipe(prompts, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps,
+            ims = pipe(prompts, guidance_scale=guidance, num_inference_steps=num_inference_steps,
                        generator=gens, output_type="np").images
         ims = torch.from_numpy((ims*255).round().astype(np.uint8)).permute(0, 3, 1, 2)   # as saved to PNG
         for k, m in clfs.items(): preds[k].append(_predict(m, ims))
@@ -415,7 +427,7 @@ def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_p
     first = next(iter(by.values()))
     return dict(cas=first["cas"], per_class=first["per_class"],
                 **({"by_classifier": by} if isinstance(classifier, dict) else {}),
-                n_per_class=n_per_class, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps,
+                n_per_class=n_per_class, guidance=guidance, num_inference_steps=num_inference_steps,
                 seed=seed, seconds=round(secs, 1), images_per_s=round(len(jobs)/secs, 2))
 
 # %% ../../nbs/08a_mini_eval.ipynb #c3e1a002
@@ -448,7 +460,7 @@ def autoencoder_ceiling(vae, # an `AutoencoderKL` (e.g. `mini_pipeline().vae`), 
 def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_path()`
                   n_per_class: int = 100, # images per class for each CAS
                   num_inference_steps: int = 25, # DDPM steps
-                  guidance_scales=(1.0, 3.5), # CAS at each of these guidance scales
+                  guidances=(1.0, 3.5), # CAS at each of these guidance scales
                   batch_size: int = 100,
                   seed: int = 0,
                   progress: bool = True,
@@ -462,12 +474,12 @@ def evaluate_mini(path=None, # pipeline folder; default the shipped `mini_web_pa
     t0 = time.time()
     pipe = mini_pipeline(path=path)
     clfs = {lk: fashion_classifier(progress=progress, look=lk) for lk in looks}
-    cas = [classification_accuracy_score(pipe, n_per_class=n_per_class, guidance_scale=g,
+    cas = [classification_accuracy_score(pipe, n_per_class=n_per_class, guidance=g,
                                          num_inference_steps=num_inference_steps,
                                          batch_size=batch_size, seed=seed, classifier={k: m for k,
                                                                                        (m, _) in clfs.items()},
-                                         progress=progress) for g in guidance_scales]
-    g35 = next((r for r in cas if r["guidance_scale"] == 3.5), cas[-1])
+                                         progress=progress) for g in guidances]
+    g35 = next((r for r in cas if r["guidance"] == 3.5), cas[-1])
     ceiling = autoencoder_ceiling(pipe.vae, {k: m for k, (m, _) in clfs.items()})
     from synthbridge.generation.mini_probe import look_word_response
     words = look_word_response(pipe, seed=seed, num_inference_steps=num_inference_steps)
