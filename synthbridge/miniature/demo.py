@@ -393,5 +393,5 @@ def generator_sentence(evaluation_path, # `evaluation.json` of a generator (`min
     if not cas: raise ValueError(f"{evaluation_path}: no CAS at guidance {guidance:g}; measured at "
                                  f"{', '.join(str(c.get('guidance_scale')) for c in ev.get('cas') or []) or 'none'}")
     v = cas[0]["cas"]
-    return (f"the shipped `mini-web` {'passes' if v >= bar else 'does not pass'} its quality bar (classification "
-            f"accuracy score {v*100:.1f} % at guidance {guidance:g}, bar {bar*100:g} %)")
+    return (f"The shipped `mini-web` {'passes' if v >= bar else 'does not pass'} its quality bar (classification "
+            f"accuracy score {v*100:.1f} % at guidance {guidance:g}, bar {bar*100:g} %).")
