@@ -21,8 +21,9 @@ _all_ = ['DEMO_PIPELINES', 'PIPELINE_NAMES', 'PRESETS', 'MINIATURE', 'DemoSettin
 
 
 # %% auto #0
-__all__ = ['DEMO_FILES', 'DemoResult', 'demo', 'quick_demo_dir', 'DEMO_PIPELINES', 'PIPELINE_NAMES', 'PRESETS', 'MINIATURE',
-           'DemoSettings', 'demo_grid', 'DemoRunner', 'setting_line']
+__all__ = ['DEMO_FILES', 'DemoResult', 'demo', 'quick_demo_dir', 'demo_sentence', 'budgets_sentence', 'generator_sentence',
+           'DEMO_PIPELINES', 'PIPELINE_NAMES', 'PRESETS', 'MINIATURE', 'DemoSettings', 'demo_grid', 'DemoRunner',
+           'setting_line']
 
 # %% ../../nbs/09_demo.ipynb #0afa116d
 def _label(s: DemoSettings) -> str:
@@ -324,3 +325,73 @@ def _outputs(s: DemoSettings, metric: str, df, ds, store, plan, out: Path, t: di
                                 "summary.json")
              if (out/n).exists()}
     return DemoResult(out=out, table=table, settings=s, metric=metric, timing=timing, files=files)
+
+# %% ../../nbs/09_demo.ipynb #a4bdcf39
+def _summary_rows(summary_path) -> tuple[dict, list]:
+    "(summary, table rows) of a demo's `summary.json`, checked for what the docs quote."
+    summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
+    rows = summary.get("table") if isinstance(summary, dict) else None
+    if not rows: raise ValueError(f"{summary_path}: no 'table' rows; give the summary.json a demo wrote")
+    need = ("pipeline", "mean", "std", "seeds", "test_images")
+    bad = [r.get("pipeline", "?") for r in rows if any(k not in r for k in need)]
+    if bad: raise ValueError(f"{summary_path}: row(s) {', '.join(map(str, bad))} lack one of {', '.join(need)}")
+    return summary, rows
+
+def _seed_values(row: dict) -> dict:
+    "seed -> value of a summary row's `seed_<k>` entries."
+    return {int(k[5:]): v for k, v in row.items() if k.startswith("seed_") and v is not None and np.isfinite(v)}
+
+def demo_sentence(summary_path, # a demo's `summary.json` (as `demo` writes it)
+                 ) -> str:
+    "The demo's table as one sentence: mean ± std over seeds per pipeline, with each seed's value."
+    summary, rows = _summary_rows(summary_path)
+    st = summary.get("settings", {})
+    seeds = sorted(set().union(*(_seed_values(r) for r in rows)))
+    what = "mean per-class accuracy" if rows[0].get("metric", st.get("metric")) == "mean_per_class" else "accuracy"
+    split = "validation" if st.get("split") == "val" else "test"
+    n_test = sorted({int(r["test_images"]) for r in rows})
+    cpus, device = summary.get("timing", {}).get("cpus"), summary.get("timing", {}).get("device", "cpu")
+    where = f"a {cpus}-core CPU" if device == "cpu" and cpus else f"`{device}`" if device != "cpu" else "a CPU"
+    head = (f"Measured on {where} ({split} {what} in %, "
+            + (f"mean ± std over seeds {', '.join(map(str, seeds))}, each seed's value in parentheses"
+               if len(seeds) > 1 else f"seed {seeds[0] if seeds else '?'}")
+            + f"; {'/'.join(f'{n:,}' for n in n_test)} {split} images)")
+    def one(r):
+        vals = _seed_values(r)
+        if len(vals) < 2: return f"{r['pipeline']} {r['mean']:.1f}"
+        return (f"{r['pipeline']} {r['mean']:.1f} ± {r['std']:.1f} "
+                f"({', '.join(f'{vals[k]:.1f}' for k in sorted(vals))})")
+    return f"{head}: " + "; ".join(one(r) for r in rows) + "."
+
+# %% ../../nbs/09_demo.ipynb #65c71c7c
+_BUDGET_KEYS = ("setup", "demo", "study_after_demo", "study_in_all", "quick")
+
+def budgets_sentence(budgets_path, # `budgets.json` (as `tools/measure_budgets.sh` writes it)
+                    ) -> str:
+    "The measured minutes of set-up, the demo, the study and the quick demo as one sentence, with the machine."
+    b = json.loads(Path(budgets_path).read_text(encoding="utf-8"))
+    m = b.get("minutes", {}) if isinstance(b, dict) else {}
+    missing = [k for k in _BUDGET_KEYS if not isinstance(m.get(k), (int, float))]
+    if missing: raise ValueError(f"{budgets_path}: no minutes for {', '.join(missing)}; "
+                                 f"'minutes' holds {', '.join(_BUDGET_KEYS)}")
+    cpu = f" ({b['cpu']})" if b.get("cpu") else ""
+    when = ", ".join(str(b[k]) for k in ("commit", "date") if b.get(k))
+    return (f"Measured on a {b.get('cpus', '?')}-core CPU{cpu} from a fresh clone with an empty cache, alone on the "
+            f"machine{f' (commit {when})' if when else ''}: `bash .ci/setup` {m['setup']:.1f} min, `synthbridge demo` "
+            f"{m['demo']:.1f} min (the world's rendering included), `synthbridge demo --study` {m['study_in_all']:.1f} "
+            f"min in all (the demo's runs, then {m['study_after_demo']:.1f} min for Figs. 4-6 and Table 3), "
+            f"`synthbridge demo --quick` {m['quick']:.1f} min.")
+
+# %% ../../nbs/09_demo.ipynb #76e9adf7
+def generator_sentence(evaluation_path, # `evaluation.json` of a generator (`mini_web_path()/'evaluation.json'`)
+                       bar: float = 0.70, # the quality bar: the least CAS allowed (a fraction)
+                       guidance: float = 3.5, # the guidance scale the bar applies at
+                      ) -> str:
+    "Whether the generator passes its quality bar, with its classification accuracy score (CAS) and the bar."
+    ev = json.loads(Path(evaluation_path).read_text(encoding="utf-8"))
+    cas = [c for c in (ev.get("cas") or []) if c.get("guidance_scale") == guidance]
+    if not cas: raise ValueError(f"{evaluation_path}: no CAS at guidance {guidance:g}; measured at "
+                                 f"{', '.join(str(c.get('guidance_scale')) for c in ev.get('cas') or []) or 'none'}")
+    v = cas[0]["cas"]
+    return (f"The shipped `mini-web` {'passes' if v >= bar else 'does not pass'} its quality bar (classification "
+            f"accuracy score {v*100:.1f} % at guidance {guidance:g}, bar {bar*100:g} %).")

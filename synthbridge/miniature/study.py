@@ -16,7 +16,8 @@ from .demo_runs import DemoSettings
 from ..experiment.quality import domain_gap
 
 # %% auto #0
-__all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'study_grids', 'score', 'study']
+__all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'study_grids', 'score', 'study', 'scoreboard_table',
+           'scoreboard_verdicts']
 
 # %% ../../nbs/09a_study.ipynb #f590faca
 FINDINGS = (
@@ -275,3 +276,56 @@ def study(s: DemoSettings | None = None, # Table 2's setting (None: the demo's d
     atomic_write_text(out/"scoreboard.csv", board[cols].to_csv(index=False))
     atomic_write_text(out/"scoreboard.md", _scoreboard_md(board, s, st, timing, parts))
     return board
+
+# %% ../../nbs/09a_study.ipynb #34ad88d6
+_SCOREBOARD_COLUMNS = ("finding", "paper", "measured", "ci_low", "ci_high", "verdict", "seeds")
+
+def _read_scoreboard(csv_path) -> pd.DataFrame:
+    "The scoreboard in `csv_path`, checked for the columns `study` writes."
+    board = pd.read_csv(Path(csv_path))
+    missing = [c for c in _SCOREBOARD_COLUMNS if c not in board]
+    if missing: raise ValueError(f"{csv_path}: no column(s) {', '.join(missing)}; a scoreboard (written by `study`) "
+                                 f"has {', '.join(_SCOREBOARD_COLUMNS)}")
+    return board
+
+def _signed(v, d=1) -> str: return f"{v:+.{d}f}".replace("-", "−")
+
+def _effect(finding: str, m, lo, hi) -> str:
+    "The measured effect and its interval as the docs print it, in the finding's unit."
+    if not all(np.isfinite(x) for x in (m, lo, hi)): return "—" if not np.isfinite(m) else _signed(m)
+    kind = {ref: kind for _, ref, _, kind in FINDINGS}.get(finding)
+    if kind == "gap": return f"{m:.1f} % [{lo:.1f}, {hi:.1f}]"
+    d = 2 if "LEEP" in finding else 1
+    return f"{_signed(m, d)} [{_signed(lo, d)}, {_signed(hi, d)}]"
+
+def scoreboard_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it)
+                    ) -> str:
+    "The scoreboard as a markdown table: finding, the paper, the miniature's effect [95 % interval], verdict."
+    board = _read_scoreboard(csv_path)
+    lines = ["| finding | the paper | the miniature | verdict |", "| --- | --- | --- | --- |"]
+    for r in board.itertuples():
+        verdict = f"**{r.verdict}**" if r.verdict == "reproduced" else r.verdict
+        lines.append(f"| {r.finding} | {r.paper} | {_effect(r.finding, r.measured, r.ci_low, r.ci_high)} | {verdict} |")
+    return "\n".join(lines)
+
+# %% ../../nbs/09a_study.ipynb #3d3084e6
+def _count(n: int, one: str, many: str) -> str: return f"{n} {one if n == 1 else many}"
+
+def scoreboard_verdicts(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it)
+                       ) -> str:
+    "One sentence: the scoreboard's findings by verdict, naming those reproduced and those not reproduced."
+    board = _read_scoreboard(csv_path)
+    by = {v: list(board.loc[board["verdict"] == v, "finding"]) for v in board["verdict"].unique()}
+    seeds = sorted(set(int(n) for n in board.loc[board["verdict"] == "inconclusive", "seeds"]))
+    parts = [f"{len(by.get('reproduced', []))} reproduced"
+             + (f" ({'; '.join(by['reproduced'])})" if by.get("reproduced") else ""),
+             f"{len(by.get('not reproduced', []))} not reproduced"
+             + (f" ({'; '.join(by['not reproduced'])})" if by.get("not reproduced") else ""),
+             f"{len(by.get('inconclusive', []))} inconclusive"
+             + (f" (with {'-'.join(map(str, seeds[::max(1, len(seeds) - 1)]))} seeds the interval spans the "
+                "threshold)" if seeds else "")]
+    if by.get("not run"): parts.append(f"{len(by['not run'])} not run")
+    other = [v for v in by if v not in ("reproduced", "not reproduced", "inconclusive", "not run")]
+    parts += [f"{len(by[v])} {v}" for v in other]
+    return (f"The scoreboard's {_count(len(board), 'finding', 'findings')}: " + ", ".join(parts[:-1])
+            + f" and {parts[-1]}.")
