@@ -10,9 +10,9 @@ __all__ = ['TABLE_DATASETS', 'METHODS', 'SPLITS', 'GRID_KEYS', 'RUN_SETTINGS', '
            'shipped_grids', 'grid_path', 'load_grid', 'StyleSpec', 'SynthSpec', 'Stage1Spec', 'Run', 'Plan',
            'task_deps', 'publish', 'Claim', 'Store', 'grid_fingerprint', 'open_store', 'EVAL_SETTINGS', 'EXECUTORS',
            'RunContext', 'real_dataset', 'make_style', 'make_synth', 'make_stage1', 'eval_split', 'train_run',
-           'execute_task', 'describe_task', 'run_grid', 'SweepWorker', 'parse_time_limit', 'sweep_executor',
-           'submit_grid', 'REPORTS', 'FORMATS', 'load_results', 'summarize', 'render_table', 'table2', 'table3',
-           'table1', 'fig4', 'fig5', 'fig6', 'fig3', 'report']
+           'execute_task', 'describe_task', 'work_order', 'run_grid', 'SweepWorker', 'parse_time_limit',
+           'sweep_executor', 'submit_grid', 'REPORTS', 'FORMATS', 'load_results', 'summarize', 'render_table', 'table2',
+           'table3', 'table1', 'fig4', 'fig5', 'fig6', 'fig3', 'report']
 
 # %% ../../nbs/10_experiment.ipynb #e871abcb
 from .grid import *
@@ -23,6 +23,6 @@ _all_ = ['TABLE_DATASETS', 'METHODS', 'SPLITS', 'GRID_KEYS', 'RUN_SETTINGS', 'Gr
          'shipped_grids', 'grid_path', 'load_grid', 'StyleSpec', 'SynthSpec', 'Stage1Spec', 'Run', 'Plan', 'task_deps',
          'publish', 'Claim', 'Store', 'grid_fingerprint', 'open_store', 'EVAL_SETTINGS', 'EXECUTORS', 'RunContext',
          'real_dataset', 'make_style', 'make_synth', 'make_stage1', 'eval_split', 'train_run', 'execute_task',
-         'describe_task', 'run_grid', 'SweepWorker', 'parse_time_limit', 'sweep_executor', 'submit_grid', 'REPORTS',
+         'describe_task', 'work_order', 'run_grid', 'SweepWorker', 'parse_time_limit', 'sweep_executor', 'submit_grid', 'REPORTS',
          'FORMATS', 'load_results', 'summarize', 'render_table', 'table2', 'table3', 'table1', 'fig4', 'fig5', 'fig6',
          'fig3', 'report']   # every public name of the parts
