@@ -333,14 +333,13 @@ def _demo_settings(args):
                                     split=args.split, min_scale=args.min_scale)
 
 def _run_study(args, s) -> int:
-    from synthbridge.miniature.study import study, STUDY_PARTS
+    from synthbridge.miniature.study import check_parts, study
     if args.quick:
         raise UsageError("--study and --quick do not go together (the study runs Table 2's default setting)")
     if not s.miniature:
         raise UsageError(f"--study runs on the miniature (--dataset fashion-catalog), not {args.dataset!r}")
-    parts = [p.strip() for p in (args.parts or ",".join(STUDY_PARTS)).split(",") if p.strip()]
-    bad = [p for p in parts if p not in STUDY_PARTS]
-    if bad or not parts: raise UsageError(f"--parts {args.parts!r}: allowed are {', '.join(STUDY_PARTS)}")
+    try: parts = check_parts(args.parts)
+    except ValueError as e: raise UsageError(f"--parts {args.parts!r}: {str(e).split(': ', 1)[1]}") from None
     t0 = time.time()
     study(s, out=args.out, parts=parts, device=args.device, progress=args.progress, workers=args.workers)
     print((Path(args.out).expanduser()/"scoreboard.md").read_text(encoding="utf-8"))

@@ -16,8 +16,9 @@ from .demo_runs import DemoSettings
 from ..experiment.quality import domain_gap
 
 # %% auto #0
-__all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'study_grids', 'score', 'study', 'scoreboard_table',
-           'scoreboard_verdicts']
+__all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'REGIME_PARTS', 'REGIME_EXPECTED', 'ALL_PARTS', 'study_grids',
+           'regime_grids', 'score', 'regime_map', 'check_parts', 'study', 'scoreboard_table', 'scoreboard_verdicts',
+           'regime_table', 'regime_sentence']
 
 # %% ../../nbs/09a_study.ipynb #f590faca
 FINDINGS = (
@@ -43,10 +44,12 @@ FINDINGS = (
 
 # %% ../../nbs/09a_study.ipynb #e52e0371
 STUDY_SETTINGS = dict(fewshot=(1, 2, 4, 8, 16), volumes=(10, 25, 50, 100), guidance=(1.0, 2.0, 3.5, 7.5),
-                      dsi_steps=300, gap_per_class=20, flat_points=3.0)
+                      dsi_steps=300, gap_per_class=20, flat_points=3.0,
+                      regime_shots=(1, 4, 10, 25), regime_volumes=(100, 400), regime_stage1_epochs=24,
+                      regime_mixed_shots=(1, 10))
 "The study's axes around Table 2's setting (the demo's default preset): Fig. 4's shots, Fig. 5's synthetic volumes per "
-("class, Fig. 6's guidance scales, the style-inversion steps of Table 3 and its style-gap sample, and Fig. 6's "
- "flatness margin.")
+("class, Fig. 6's guidance scales, the style-inversion steps of Table 3 and its style-gap sample, Fig. 6's flatness "
+ "margin, and the regime map's shots, synthetic volumes per class, longer stage 1 (epochs) and mixed-transfer shots.")
 
 # %% ../../nbs/09a_study.ipynb #f2cc8933
 STUDY_PARTS = ("table2", "fig4", "fig5", "fig6", "table3")
@@ -67,6 +70,26 @@ def study_grids(s: DemoSettings, # Table 2's setting (the demo's)
                 fig6=rep(t2, name="fig6", pipelines=["bridged++"], guidance=list(st["guidance"])),
                 table3=rep(t2, name="table3", pipelines=["bridged++"], methods=["single", "dsi"], image_size=32,
                            dsi_steps=st["dsi_steps"]))
+
+# %% ../../nbs/09a_study.ipynb #2c3154b2
+REGIME_PARTS = ("regime",)
+"The parts of the study run only when asked for (`study(parts=...)`, `synthbridge demo --study --parts`)."
+
+def regime_grids(s: DemoSettings, # Table 2's setting (the demo's); the map evaluates on its validation split
+                 settings: dict | None = None, # `STUDY_SETTINGS` values to change
+                ) -> dict:
+    "The regime map's grids, on the validation split: shots × volume, a longer stage 1, and mixed transfer."
+    from synthbridge.miniature.demo_runs import demo_grid
+    st = STUDY_SETTINGS | (settings or {})
+    base = demo_grid(s.changed(split="val"))
+    rep = dataclasses.replace
+    small = [min(st["regime_volumes"])]
+    return {"regime": rep(base, name="regime", pipelines=["vanilla", "bridged++"], shots=list(st["regime_shots"]),
+                          volumes=list(st["regime_volumes"])),
+            "regime-stage1": rep(base, name="regime-stage1", pipelines=["bridged++"], shots=list(st["regime_shots"]),
+                                 volumes=small, stage1_epochs=st["regime_stage1_epochs"]),
+            "regime-mixed": rep(base, name="regime-mixed", pipelines=["mixed"], shots=list(st["regime_mixed_shots"]),
+                                volumes=small)}
 
 # %% ../../nbs/09a_study.ipynb #a8b1d1d0
 def _ci(d) -> tuple:
@@ -181,6 +204,54 @@ def _pick(items, n, seed):
     from synthbridge.data.registry import stratified_subset
     return stratified_subset([l for _, l in items], n, seed)
 
+# %% ../../nbs/09a_study.ipynb #3d371c00
+REGIME_EXPECTED = {"bridged++": "pos", "mixed": "neg"}
+"The sign the paper reports for each pipeline of the regime map, against vanilla: bridged++ above, mixed below."
+
+def regime_map(df: pd.DataFrame, # results (`load_results`) holding the regime map's runs
+               s: DemoSettings, # Table 2's setting (the demo's), as given to `study`
+               settings: dict | None = None, # `STUDY_SETTINGS` values to change
+              ) -> pd.DataFrame:
+    "One row per cell of the regime map: pipeline − vanilla at the same shots and seed, its 95 % interval, the verdict."
+    grids = regime_grids(s, settings)
+    ids = {r.id for g in grids.values() for r in g.plan().runs}
+    df = df[df["id"].isin(ids)] if len(df) else df.assign(id=[])
+    for c in ("pipeline", "shots", "volume", "stage1_epochs", "seed", "metric"):
+        if c not in df: df = df.assign(**{c: np.nan})
+    rows = []
+    for g in grids.values():
+        for pipe in [p for p in g.pipelines if p != "vanilla"]:
+            s1 = g.stage1_epochs if pipe != "mixed" else None
+            for k in g.shots:
+                V = _by_seed(df, pipeline="vanilla", shots=k)
+                for vol in g.volumes:
+                    X = _by_seed(df, pipeline=pipe, shots=k, volume=vol, **({"stage1_epochs": s1} if s1 else {}))
+                    m, lo, hi, n = _ci(_diff(X, V))
+                    kind = REGIME_EXPECTED[pipe]
+                    v = _verdict(kind, lo, hi)
+                    rows.append(dict(pipeline=pipe, shots=k, volume=vol, per_real=round(vol/k, 1),
+                                     stage1_epochs=s1, vanilla=_mean(V), accuracy=_mean(X), measured=round(m, 2),
+                                     ci_low=round(lo, 2), ci_high=round(hi, 2), seeds=n,
+                                     verdict="not run" if n == 0 else {"reproduced": "holds",
+                                                                       "not reproduced": "reversed"}.get(v, "undecided")))
+    return pd.DataFrame(rows)
+
+def _mean(d: dict): return round(float(np.mean(list(d.values()))), 2) if d else float("nan")
+
+# %% ../../nbs/09a_study.ipynb #a9f7588d
+ALL_PARTS = STUDY_PARTS + REGIME_PARTS
+"Every part `study` can run, in its running order: the `STUDY_PARTS`, then the `REGIME_PARTS`."
+
+def check_parts(parts) -> list:
+    ("The study's parts to run, in their running order: None (the default `STUDY_PARTS`), a comma-separated string or "
+     "a list of names from `STUDY_PARTS` and `REGIME_PARTS`; anything else is a ValueError naming what is allowed.")
+    if parts is None: return list(STUDY_PARTS)
+    given = [p.strip() for p in parts.split(",") if p.strip()] if isinstance(parts, str) else list(parts)
+    bad = [p for p in given if p not in ALL_PARTS]
+    if bad or not given:
+        raise ValueError(f"parts={parts!r}: allowed are {', '.join(ALL_PARTS)} (default: {', '.join(STUDY_PARTS)})")
+    return [p for p in ALL_PARTS if p in given]
+
 # %% ../../nbs/09a_study.ipynb #6a609ddd
 def _fmt(v, d=1): return "—" if v is None or not np.isfinite(v) else f"{v:+.{d}f}" if d else f"{v}"
 
@@ -222,28 +293,27 @@ def _scoreboard_md(board: pd.DataFrame, s: DemoSettings, st: dict, timing: dict,
                          f"not finished).")
     if prose: lines += ["", "## Where the miniature differs or cannot tell", ""] + prose
     lines += ["", "## Time", "", f"- parts run: {', '.join(parts)}"]
-    lines += [f"- {p}: {timing[p]/60:.1f} min wall (sum over calls)" for p in STUDY_PARTS if p in timing]
-    lines += [f"- total: {sum(timing.get(p, 0) for p in STUDY_PARTS)/60:.1f} min on {os.cpu_count()} CPU cores "
+    lines += [f"- {p}: {timing[p]/60:.1f} min wall (sum over calls)" for p in ALL_PARTS if p in timing]
+    lines += [f"- total: {sum(timing.get(p, 0) for p in ALL_PARTS)/60:.1f} min on {os.cpu_count()} CPU cores "
               "(resumed calls add up)"]
     return "\n".join(lines) + "\n"
 
 def study(s: DemoSettings | None = None, # Table 2's setting (None: the demo's default preset, with `fields`)
           *,
           out="synthbridge-study", # results folder (created; a rerun resumes from its store)
-          parts=STUDY_PARTS, # which grids to run: any of `STUDY_PARTS`
+          parts=None, # which parts to run (`check_parts`): None, the `STUDY_PARTS`; 'regime' adds the regime map
           settings: dict | None = None, # `STUDY_SETTINGS` values to change
           device=None, # torch device (None: cuda if available, else cpu)
           progress: bool = True, # one line per finished task
           workers: int | None = None, # processes sharing the runs (None: `default_workers`)
           **fields, # `DemoSettings` fields to change, e.g. seeds=(0, 1, 2, 3) (3 or more for an interval), epochs=2
          ) -> pd.DataFrame:
-    "Measure the paper's findings on the CPU miniature and write `scoreboard.csv` and `scoreboard.md` into `out`."
+    ("Measure the paper's findings on the CPU miniature and write `scoreboard.csv` and `scoreboard.md` into `out` "
+     "(with the 'regime' part, `regime.csv` and `regime.md` too).")
     from synthbridge.experiment.report import load_results
     from synthbridge.miniature.demo_runs import resolve_workers, run_local
     from synthbridge.experiment.store import Store
-    parts = [parts] if isinstance(parts, str) else list(parts)
-    bad = [p for p in parts if p not in STUDY_PARTS]
-    if bad or not parts: raise ValueError(f"parts={parts!r}: allowed are {', '.join(STUDY_PARTS)}")
+    parts = check_parts(parts)
     st = STUDY_SETTINGS | (settings or {})
     unknown = [k for k in (settings or {}) if k not in STUDY_SETTINGS]
     if unknown: raise ValueError(f"unknown study setting(s) {', '.join(unknown)}; allowed: {', '.join(STUDY_SETTINGS)}")
@@ -251,6 +321,7 @@ def study(s: DemoSettings | None = None, # Table 2's setting (None: the demo's d
     s = DemoSettings.from_preset("default", **fields) if s is None else s.changed(**fields)
     if not s.miniature: raise ValueError(f"dataset={s.dataset!r}: the study runs on the miniature ('fashion-catalog')")
     grids = study_grids(s, settings)
+    regime = regime_grids(s, settings) if "regime" in parts else {}
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -258,17 +329,23 @@ def study(s: DemoSettings | None = None, # Table 2's setting (None: the demo's d
     tf = out/"timing.json"
     timing = json.loads(tf.read_text()) if tf.exists() else {}
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else None
-    for part in [p for p in STUDY_PARTS if p in parts]:
+    todo = [(p, p, grids[p]) for p in STUDY_PARTS if p in parts] + [("regime", n, g) for n, g in regime.items()]
+    for part, name, grid in todo:
         t0 = time.time()
-        if say: say(f"synthbridge study: {part} ({grids[part].plan()})")
-        stats = run_local(grids[part], store, device=device, workers=nw, log=say)
+        if say: say(f"synthbridge study: {name} ({grid.plan()})")
+        stats = run_local(grid, store, device=device, workers=nw, log=say)
         timing[part] = timing.get(part, 0) + time.time() - t0
         atomic_write_json(tf, timing)
         if stats["failed"]:
-            raise RuntimeError(f"{len(stats['failed'])} task(s) of {part} failed (see {store.path/'failures'}); "
+            raise RuntimeError(f"{len(stats['failed'])} task(s) of {name} failed (see {store.path/'failures'}); "
                                                "rerun to retry them")
     gaps = _gaps(store, grids["table3"], s, st, out)
     df = load_results(store)
+    if regime:
+        rmap = regime_map(df, s, settings)
+        atomic_write_text(out/"regime.csv", rmap.to_csv(index=False))
+        atomic_write_text(out/"regime.md", regime_table(out/"regime.csv") + "\n" + regime_sentence(out/"regime.csv")
+                          + "\n")
     ids = {r.id for g in grids.values() for r in g.plan().runs}
     if len(df): df = df[df["id"].isin(ids)].copy()
     board = score(df, s, gaps, settings)
@@ -329,3 +406,56 @@ def scoreboard_verdicts(csv_path, # a scoreboard (`scoreboard.csv`, as `study` w
     parts += [f"{len(by[v])} {v}" for v in other]
     return (f"The scoreboard's {_count(len(board), 'finding', 'findings')}: " + ", ".join(parts[:-1])
             + f" and {parts[-1]}.")
+
+# %% ../../nbs/09a_study.ipynb #8e61afde
+_REGIME_COLUMNS = ("pipeline", "shots", "volume", "per_real", "stage1_epochs", "vanilla", "accuracy", "measured",
+                   "ci_low", "ci_high", "seeds", "verdict")
+
+def _and(items: list) -> str: return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+def _cells(d: pd.DataFrame) -> str:
+    "Cells of the map in words, grouped by synthetic volume and stage-1 epochs: '1, 4 and 10 shots with 100 per class'."
+    groups = {}
+    for r in d.itertuples():
+        s1 = None if pd.isna(r.stage1_epochs) else int(r.stage1_epochs)
+        groups.setdefault((int(r.volume), s1), []).append(int(r.shots))
+    out = []
+    for (vol, s1), ks in groups.items():
+        ks = sorted(ks)
+        shots = _and([str(k) for k in ks]) + (" shot" if ks == [1] else " shots")
+        out.append(f"{shots} with {vol} synthetic images per class" + (f" and {s1} stage-1 epochs" if s1 else ""))
+    return "; ".join(out)
+
+def regime_table(csv_path, # a `regime.csv` written by `study(parts=[..., 'regime'])`
+                ) -> str:
+    "The regime map as a markdown table: one row per cell, accuracies and the difference to vanilla with its interval."
+    m = pd.read_csv(Path(csv_path))
+    missing = [c for c in _REGIME_COLUMNS if c not in m]
+    if missing: raise ValueError(f"{csv_path}: no column(s) {', '.join(missing)}; a regime map (written by `study` "
+                                 f"with the 'regime' part) has {', '.join(_REGIME_COLUMNS)}")
+    lines = ["| pipeline | real per class | synthetic per class | per real image | stage-1 epochs | vanilla % | "
+             "pipeline % | pipeline − vanilla [95 % interval] | seeds | verdict |", "|" + " --- |"*10]
+    for r in m.itertuples():
+        s1 = "—" if pd.isna(r.stage1_epochs) else f"{int(r.stage1_epochs)}"
+        lines.append(f"| {r.pipeline} | {int(r.shots)} | {int(r.volume)} | {r.per_real:g} | {s1} | {_fmt1(r.vanilla)} | "
+                     f"{_fmt1(r.accuracy)} | {_effect('', r.measured, r.ci_low, r.ci_high)} | {int(r.seeds)} | "
+                     f"{r.verdict} |")
+    return "\n".join(lines) + "\n"
+
+def _fmt1(v) -> str: return "—" if pd.isna(v) else f"{v:.1f}"
+
+def regime_sentence(csv_path, # a `regime.csv` written by `study(parts=[..., 'regime'])`
+                   ) -> str:
+    "Where the regime map says the paper's ordering holds, where it is reversed, and how many cells cannot tell."
+    m = pd.read_csv(Path(csv_path))
+    side = {"pos": ("above", "below"), "neg": ("below", "above")}
+    out = []
+    for pipe, d in m.groupby("pipeline", sort=False):
+        paper, other = side[REGIME_EXPECTED[pipe]]
+        holds, rev = d[d["verdict"] == "holds"], d[d["verdict"] == "reversed"]
+        rest = len(d) - len(holds) - len(rev)
+        out.append(f"{pipe} is {paper} vanilla, as in the paper, at " + (_cells(holds) if len(holds) else "no cell")
+                   + ".")
+        if len(rev): out.append(f"It is {other} vanilla at {_cells(rev)}.")
+        if rest: out.append(f"{_count(rest, 'cell is', 'cells are')} undecided (the interval spans zero).")
+    return " ".join(out)
