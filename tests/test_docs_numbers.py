@@ -100,3 +100,12 @@ def test_tutorial_quotes_the_files():
     from synthbridge.miniature.demo import budgets_sentence
     assert budgets_sentence(RESULTS/"budgets.json") in "".join(out.values())
     assert not hand_typed(_markdown(TUTORIAL)), hand_typed(_markdown(TUTORIAL))
+
+@pytest.mark.parametrize("name, quotes", [("03_fewshot_volume", ["| Fig. 4: ", "| Fig. 5: "]),
+                                          ("04_dsi", ["| Table 3: style gap, single template", "look-word lift"])])
+def test_tutorials_quote_the_files(name, quotes):
+    "Tutorials 3 and 4 print the committed scoreboard's rows (and the generator's probe) instead of typing them."
+    nb = NBS/"tutorials"/f"{name}.ipynb"
+    out = "".join(nb2readme.asis_outputs(nb).values())
+    assert all(q in out for q in quotes), out
+    assert not hand_typed(_markdown(nb)), hand_typed(_markdown(nb))

@@ -376,9 +376,15 @@ def _effect(finding: str, m, lo, hi) -> str:
     return f"{_signed(m, d)} [{_signed(lo, d)}, {_signed(hi, d)}]"
 
 def scoreboard_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it)
+                     only: tuple | None = None, # keep the findings starting with one of these, e.g. ('Fig. 4',)
                     ) -> str:
     "The scoreboard as a markdown table: finding, the paper, the miniature's effect [95 % interval], verdict."
     board = _read_scoreboard(csv_path)
+    if only is not None:
+        keep = board["finding"].map(lambda f: any(f.startswith(p) for p in only))
+        if not keep.any(): raise ValueError(f"only={only!r}: no finding of {csv_path} starts with it; the findings "
+                                            f"are: {'; '.join(board['finding'])}")
+        board = board[keep]
     lines = ["| finding | the paper | the miniature | verdict |", "| --- | --- | --- | --- |"]
     for r in board.itertuples():
         verdict = f"**{r.verdict}**" if r.verdict == "reproduced" else r.verdict
