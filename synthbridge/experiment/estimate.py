@@ -80,6 +80,7 @@ class Estimate:
     images_done: int = 0 # images already there
     gen_units: float = 0.0 # those images in SD-1.5 512-px 50-step equivalents
     sizes: set = field(default_factory=set) # (height, width, steps) of the images to generate
+    retrieved: int = 0 # images to retrieve from the miniature's corpus (method 'retrieval': no generation)
     inversion_steps: int = 0 # style-inversion steps to run
     inversion_units: float = 0.0 # their image passes in 512-px equivalents
     train_image_steps: int = 0 # training images through forward and backward
@@ -98,6 +99,13 @@ class Estimate:
         n = max(0, n)
         self.images += n; self.images_done += done; self.gen_units += gen_units(n, height, width, steps, guidance)
         if n: self.sizes.add((height, width, steps))
+        if image_bytes: self.disk["images"] = self.disk.get("images", 0) + n*image_bytes
+        return self
+
+    def add_retrieval(self, n: int, done: int = 0, image_bytes: float | None = None):
+        "Count `n` images still to retrieve from a corpus (`done` already there): disk, but no generation time."
+        n = max(0, n)
+        self.retrieved += n; self.images_done += done
         if image_bytes: self.disk["images"] = self.disk.get("images", 0) + n*image_bytes
         return self
 
@@ -160,6 +168,7 @@ def _table(e: Estimate) -> str:
     if e.runs or e.runs_done: L.append(f"  runs                  {e.runs:,} to do ({e.runs_done:,} done)")
     sz = ", ".join(f"{h} x {w} px, {s} steps" for h, w, s in sorted(e.sizes))
     L.append(f"  images to generate    {e.images:,} ({e.images_done:,} already there)" + (f" at {sz}" if sz else ""))
+    if e.retrieved: L.append(f"  images to retrieve    {e.retrieved:,} (from the miniature's corpus: no generation)")
     if e.inversion_steps: L.append(f"  style inversion       {e.inversion_steps:,} steps")
     L.append(f"  training image-steps  {e.train_image_steps:,} (+ {e.eval_images:,} images evaluated)")
     parts = ", ".join(f"{k} {_human(v)}" for k, v in e.disk.items() if v)
@@ -327,6 +336,8 @@ def estimate_plan(plan, # a `Plan` (`Grid.plan()`)
         if sp.id in done: e.images_done += total; continue
         side = sp.image_size or shape(sp.model)["side"]
         have, measured = (existing_images(spath/"synth"/sp.folder_id, classes, sp.volume) if spath else (0, None))
+        if sp.method == "retrieval":                               # found in a corpus, not generated
+            e.add_retrieval(total - have, done=have, image_bytes=_bytes_per_image(side, "png", measured)); continue
         e.add_generation(total - have, side, side, sp.steps, sp.guidance, done=have,
                          image_bytes=_bytes_per_image(side, "png", measured))
         e.model_rates &= shape(sp.model)["sd15"]

@@ -26,8 +26,9 @@ TABLE_DATASETS = ("aircraft", "caltech101", "cars", "cub", "dtd", "flowers", "fo
 "The paper's ten datasets, in the order of its tables' columns."
 
 # %% ../../nbs/10a_grid.ipynb #51f81f05
-METHODS = ("templates", "single", "dsi")
-"Synthesis methods: the 27 templates (default), the single template, dataset style inversion (Sec. 4.3)."
+METHODS = ("templates", "single", "dsi", "retrieval")
+("Synthesis methods: the 27 templates (default), the single template, dataset style inversion (Sec. 4.3), and "
+ "'retrieval': real corpus images found by caption instead of generated ones (the CPU miniature only).")
 
 # %% ../../nbs/10a_grid.ipynb #2555e192
 def _pipelines() -> dict:
@@ -110,6 +111,7 @@ class Grid:
 
     def __post_init__(self):
         for f in dataclasses.fields(self): setattr(self, f.name, _check(f.name, getattr(self, f.name)))
+        if "retrieval" in self.methods: _check_retrieval(self)
 
     def runs(self) -> list[Run]:
         "Every run of the grid, deduplicated (runs whose configs agree are one run), in a stable order."
@@ -220,6 +222,13 @@ def _check_item(key, x):
         raise GridError(key, f"archs: unknown value {x!r}; allowed: a timm architecture (see `timm.list_models()`)")
     if key == "seeds": return _one(key, x, lambda v: is_int(v) and v >= 0, "an integer >= 0")
     raise AssertionError(key)
+
+def _check_retrieval(g):
+    "Method 'retrieval' searches the miniature's web corpus: only its target and its generator have one."
+    from synthbridge.miniature.retrieval import check_retrieval
+    for ds in g.datasets:
+        try: check_retrieval(ds, g.model)
+        except ValueError as e: raise GridError("methods", f"methods: {e}") from None
 
 # %% ../../nbs/10a_grid.ipynb #abeb2ed5
 _KEY_LINE = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_.+-]+))\s*=""")

@@ -108,12 +108,17 @@ def make_style(spec: StyleSpec, ctx: RunContext) -> dict:
 
 # %% ../../nbs/10c_runner.ipynb #ff5d7f9f
 def make_synth(spec: SynthSpec, ctx: RunContext) -> dict:
-    "Generate the synthetic set of `spec` into the store (resumes a partial set)."
+    "Generate the synthetic set of `spec` into the store, or retrieve it for method 'retrieval' (resumes a partial set)."
     from synthbridge.generation.generate import generate
     ds = ctx.dataset(spec.dataset)
-    pipe = ctx.pipeline(spec.model, spec.scheduler, spec.style)
     out = ctx.store.artifact_path(spec)
     size = spec.image_size
+    if spec.method == "retrieval":                # the miniature's web corpus, searched by caption: no generator
+        from synthbridge.miniature.retrieval import retrieve_corpus
+        retrieve_corpus(ds.classes, out, spec.volume + _HOLDOUT, seed=spec.seed, size=size, model=spec.model,
+                        root=ctx.grid.root, progress=ctx.progress)
+        return dict(path=str(out.relative_to(ctx.store.path)), images=spec.volume * len(ds.classes))
+    pipe = ctx.pipeline(spec.model, spec.scheduler, spec.style)
     generate(pipe, ds.classes, out, n_per_class=spec.volume + _HOLDOUT, guidance=spec.guidance,
              num_inference_steps=spec.steps, prompts=spec.method, height=size, width=size,
              batch_size=ctx.grid.gen_batch_size, seed=spec.seed, style_token=spec.style.token if spec.style else None,
@@ -254,6 +259,7 @@ def describe_task(task, # a task of a grid's plan: `Run`, `SynthSpec`, `Stage1Sp
     "One line for `task`: its id, then what it makes."
     if isinstance(task, Run): return repr(task)[4:-1]
     if isinstance(task, SynthSpec):
+        if task.method == "retrieval": return f"{task.id}: retrieved {task.dataset} corpus images x{task.volume}/class"
         return f"{task.id}: synthetic {task.dataset} {task.method} guidance={task.guidance} x{task.volume}/class"
     if isinstance(task, Stage1Spec):
         mix = " with MixUp" if task.mixup else ""
