@@ -16,9 +16,9 @@ from .demo_runs import DemoSettings
 from ..experiment.quality import domain_gap
 
 # %% auto #0
-__all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'REGIME_PARTS', 'REGIME_EXPECTED', 'ALL_PARTS', 'study_grids',
-           'regime_grids', 'score', 'regime_map', 'check_parts', 'study', 'scoreboard_table', 'scoreboard_verdicts',
-           'regime_table', 'regime_sentence']
+__all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'EXTRA_PARTS', 'REGIME_EXPECTED', 'ALL_PARTS', 'study_grids',
+           'regime_grids', 'retrieval_grid', 'score', 'regime_map', 'check_parts', 'study', 'scoreboard_table',
+           'scoreboard_verdicts', 'regime_table', 'regime_sentence']
 
 # %% ../../nbs/09a_study.ipynb #f590faca
 FINDINGS = (
@@ -39,6 +39,12 @@ FINDINGS = (
     ("table3-gap", "Table 3: style gap, style inversion − single template (domain-classifier points)",
      "negative (the inverted style closes the gap)", "neg"),
     ("table1", "Table 1: LEEP of the synthetic head − the ImageNet head (LEEP units)", "positive", "pos"),
+    ("retrieval-bpp", "Retrieval baseline: bridged++ on generated − on retrieved corpus images",
+     "not measured (the reviewers' question: do generated images beat retrieved ones?)", "diff"),
+    ("retrieval-mixed", "Retrieval baseline: mixed on generated − on retrieved corpus images",
+     "not measured (the reviewers' question)", "diff"),
+    ("retrieval-vanilla", "Retrieval baseline: bridged++ on retrieved corpus images − vanilla",
+     "not measured (the reviewers' question)", "diff"),
 )
 "The scoreboard's rows: key, the paper's reference, what the paper reports, and the expected sign of the effect."
 
@@ -72,8 +78,9 @@ def study_grids(s: DemoSettings, # Table 2's setting (the demo's)
                            dsi_steps=st["dsi_steps"]))
 
 # %% ../../nbs/09a_study.ipynb #2c3154b2
-REGIME_PARTS = ("regime",)
-"The parts of the study run only when asked for (`study(parts=...)`, `synthbridge demo --study --parts`)."
+EXTRA_PARTS = ("retrieval", "regime")
+("The parts of the study run only when asked for (`study(parts=...)`, `synthbridge demo --study --parts`): the regime "
+ "map, and the retrieval baseline (`retrieval_grid`).")
 
 def regime_grids(s: DemoSettings, # Table 2's setting (the demo's); the map evaluates on its validation split
                  settings: dict | None = None, # `STUDY_SETTINGS` values to change
@@ -90,6 +97,13 @@ def regime_grids(s: DemoSettings, # Table 2's setting (the demo's); the map eval
                                  volumes=small, stage1_epochs=st["regime_stage1_epochs"]),
             "regime-mixed": rep(base, name="regime-mixed", pipelines=["mixed"], shots=list(st["regime_mixed_shots"]),
                                 volumes=small)}
+
+# %% ../../nbs/09a_study.ipynb #89400e22
+def retrieval_grid(s: DemoSettings, # Table 2's setting (the demo's); its model must have a web corpus ('mini-web')
+                  ) -> Grid:
+    "The retrieval baseline's grid: mixed and bridged++ at Table 2's setting on corpus images retrieved by caption."
+    from synthbridge.miniature.demo_runs import demo_grid
+    return dataclasses.replace(demo_grid(s), name="retrieval", pipelines=["mixed", "bridged++"], methods=["retrieval"])
 
 # %% ../../nbs/09a_study.ipynb #a8b1d1d0
 def _ci(d) -> tuple:
@@ -108,6 +122,7 @@ def _verdict(kind, lo, hi, flat=3.0) -> str:
     if kind == "neg": return "reproduced" if hi < 0 else "not reproduced" if lo > 0 else "inconclusive"
     if kind == "gap": return "reproduced" if lo > 50 else "not reproduced" if hi < 50 else "inconclusive"
     if kind == "flat": return "reproduced" if hi < flat else "not reproduced" if lo > flat else "inconclusive"
+    if kind == "diff": return "above zero" if lo > 0 else "below zero" if hi < 0 else "inconclusive"
     return "—"
 
 def _by_seed(df, **where) -> dict:
@@ -163,6 +178,9 @@ def score(df: pd.DataFrame, # results of the study's runs (`load_results`), Tabl
     lp = df[(df["pipeline"] == "bridged") & (df["shots"] == k)] if "leep_synthetic" in df else df.iloc[:0]
     eff["table1"] = [r.leep_synthetic - r.leep_imagenet for r in lp.itertuples()
                      if r.leep_synthetic is not None and r.leep_imagenet is not None and np.isfinite(r.leep_synthetic)]
+    ret = dict(shots=k, volume=vol, guidance=g, method="retrieval")
+    RM, RP = _by_seed(df, pipeline="mixed", **ret), _by_seed(df, pipeline="bridged++", **ret)
+    eff |= {"retrieval-bpp": _diff(P, RP), "retrieval-mixed": _diff(M, RM), "retrieval-vanilla": _diff(RP, V)}
     rows = []
     for key, ref, paper, kind in FINDINGS:
         m, lo, hi, n = _ci(eff.get(key, []))
@@ -239,12 +257,12 @@ def regime_map(df: pd.DataFrame, # results (`load_results`) holding the regime m
 def _mean(d: dict): return round(float(np.mean(list(d.values()))), 2) if d else float("nan")
 
 # %% ../../nbs/09a_study.ipynb #a9f7588d
-ALL_PARTS = STUDY_PARTS + REGIME_PARTS
-"Every part `study` can run, in its running order: the `STUDY_PARTS`, then the `REGIME_PARTS`."
+ALL_PARTS = STUDY_PARTS + EXTRA_PARTS
+"Every part `study` can run, in its running order: the `STUDY_PARTS`, then the `EXTRA_PARTS`."
 
 def check_parts(parts) -> list:
     ("The study's parts to run, in their running order: None (the default `STUDY_PARTS`), a comma-separated string or "
-     "a list of names from `STUDY_PARTS` and `REGIME_PARTS`; anything else is a ValueError naming what is allowed.")
+     "a list of names from `STUDY_PARTS` and `EXTRA_PARTS`; anything else is a ValueError naming what is allowed.")
     if parts is None: return list(STUDY_PARTS)
     given = [p.strip() for p in parts.split(",") if p.strip()] if isinstance(parts, str) else list(parts)
     bad = [p for p in given if p not in ALL_PARTS]
@@ -263,7 +281,8 @@ def _scoreboard_md(board: pd.DataFrame, s: DemoSettings, st: dict, timing: dict,
              "(the same seed picks the same k-shot subset and initialisation). Verdict: *reproduced* when the interval "
              "lies on the paper's side of 0, *not reproduced* when it lies on the other side, *inconclusive* when it "
              f"spans 0; for Fig. 6 'flat' means the interval lies below {st['flat_points']:g} points, for the style "
-             "gap of single-template images 'a gap' means above 50 %.", "",
+             "gap of single-template images 'a gap' means above 50 %; the retrieval baseline, which the paper does not "
+             "measure, says on which side of 0 the interval lies (*above zero*, *below zero*).", "",
              "| finding | paper | measured | ci_low | ci_high | verdict | seeds |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     d = 2
@@ -322,6 +341,7 @@ def study(s: DemoSettings | None = None, # Table 2's setting (None: the demo's d
     if not s.miniature: raise ValueError(f"dataset={s.dataset!r}: the study runs on the miniature ('fashion-catalog')")
     grids = study_grids(s, settings)
     regime = regime_grids(s, settings) if "regime" in parts else {}
+    if "retrieval" in parts or s.model == "mini-web": grids["retrieval"] = retrieval_grid(s)
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -329,7 +349,8 @@ def study(s: DemoSettings | None = None, # Table 2's setting (None: the demo's d
     tf = out/"timing.json"
     timing = json.loads(tf.read_text()) if tf.exists() else {}
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else None
-    todo = [(p, p, grids[p]) for p in STUDY_PARTS if p in parts] + [("regime", n, g) for n, g in regime.items()]
+    todo = [(p, p, grids[p]) for p in (*STUDY_PARTS, "retrieval") if p in parts]
+    todo += [("regime", n, g) for n, g in regime.items()]
     for part, name, grid in todo:
         t0 = time.time()
         if say: say(f"synthbridge study: {name} ({grid.plan()})")
@@ -409,7 +430,7 @@ def scoreboard_verdicts(csv_path, # a scoreboard (`scoreboard.csv`, as `study` w
                 "threshold)" if seeds else "")]
     if by.get("not run"): parts.append(f"{len(by['not run'])} not run")
     other = [v for v in by if v not in ("reproduced", "not reproduced", "inconclusive", "not run")]
-    parts += [f"{len(by[v])} {v}" for v in other]
+    parts += [f"{len(by[v])} {v} ({'; '.join(by[v])})" for v in other]
     return (f"The scoreboard's {_count(len(board), 'finding', 'findings')}: " + ", ".join(parts[:-1])
             + f" and {parts[-1]}.")
 
