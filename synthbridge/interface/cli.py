@@ -399,8 +399,9 @@ OPTIONS = {
         (("--study",), dict(action="store_true", help="measure all the paper's findings into a scoreboard (Table 2, "
                             "Fig. 3-6, Table 3, Table 1; resumable; shares Table 2's runs with the demo in --out)")),
         (("--parts",), dict(default=None, help="with --study: comma-separated parts to run "
-                            "(table2,fig4,fig5,fig6,table3, and regime: the regime map on the validation split, "
-                            "run only when named; default: table2,fig4,fig5,fig6,table3)"))],
+                            "(table2,fig4,fig5,fig6,table3; and, only when named, retrieval: the retrieval "
+                            "baseline, regime: the regime map on the validation split; default: "
+                            "table2,fig4,fig5,fig6,table3)"))],
 }
 """Subcommand -> its options: a `COMMON_OPTIONS` name, (name, changed keywords), (flags, keywords), or an argument
 group `dict(group=title, description=..., options=[...])`; a `help` may be a function, called when the parser is
