@@ -30,7 +30,7 @@ from .miniature.mini_settings import *
 from .miniature.mini import *
 from .miniature.mini_eval import *
 from .generation.mini_probe import *
-from .miniature.retrieval import *
+from .generation.retrieval import *
 from .experiment.grid import *
 from .experiment.store import *
 from .experiment.runner import *
@@ -47,7 +47,7 @@ _MODULES = ('core', 'prompts', 'testing', 'data.registry', 'data.loaders', 'data
             'generation.pipeline', 'generation.generate_settings', 'generation.generate', 'training.learner',
             'training.leep', 'training.transfer', 'generation.latents', 'generation.dsi_settings', 'generation.dsi',
             'generation.mini_probe', 'experiment.quality', 'miniature.mini_settings', 'miniature.mini',
-            'miniature.mini_eval', 'miniature.retrieval', 'experiment.grid', 'experiment.store', 'experiment.runner',
+            'miniature.mini_eval', 'generation.retrieval', 'experiment.grid', 'experiment.store', 'experiment.runner',
             'experiment.estimate', 'experiment.report', 'experiment', 'miniature.demo_runs', 'miniature.demo',
             'miniature.study', 'interface.widgets')
 __all__ = list(dict.fromkeys(_n for _m in _MODULES for _n in _importlib.import_module(f'synthbridge.{_m}').__all__))

@@ -17,7 +17,8 @@ from ..core import is_image, is_int
 
 # %% auto #0
 __all__ = ['FASHION_CLASSES', 'DATASETS', 'PAPER_DATASETS', 'FASHION_MNIST_DIRS', 'CALTECH_TRAIN_PER_CLASS', 'DatasetInfo',
-           'class_names', 'few_shot', 'stratified_subset', 'hold_out', 'RealDataset', 'read_idx', 'get_dataset']
+           'class_names', 'few_shot', 'stratified_subset', 'hold_out', 'RealDataset', 'read_idx',
+           'fashion_mnist_arrays', 'get_dataset']
 
 # %% ../../nbs/02a_registry.ipynb #5e23e9c8
 def _classnames_dir() -> Path:
@@ -274,10 +275,13 @@ def _find_fm(root: Path | None) -> Path | None:
     return None
 
 @lru_cache(maxsize=4)
-def _fashion_arrays(d: Path):
+def fashion_mnist_arrays(d: Path, # a folder holding Fashion-MNIST's four idx files (gzipped or not)
+                        ) -> dict:
+    "Fashion-MNIST in `d` as arrays: {'train': (images, labels), 'test': (images, labels)}, read once and cached."
     def rd(f): return read_idx(d/(f + ".gz") if (d/(f + ".gz")).exists() else d/f)
     return {split: (rd(x), rd(y)) for split, (x, y) in _FM_FILES.items()}
 
+# %% ../../nbs/02a_registry.ipynb #5600ccde
 def _fashion_mnist(root: Path | None, download: bool) -> RealDataset:
     d = _find_fm(root)
     if d is None and download and root is not None:
@@ -294,7 +298,7 @@ def _fashion_mnist(root: Path | None, download: bool) -> RealDataset:
             f"or put the four idx .gz files from {DATASETS['fashion-mnist'].url} into "
             f"{(root or Path('~/data'))/'fashion-mnist'}, or use download=True"
         )
-    arr = _fashion_arrays(d)
+    arr = fashion_mnist_arrays(d)
     (xtr, ytr), (xte, yte) = arr["train"], arr["test"]
     train = list(zip(xtr, ytr.tolist()))
     test = list(zip(xte, yte.tolist()))
@@ -312,7 +316,7 @@ def _digits() -> RealDataset:
 def _fashion_catalog(root: Path | None, download: bool) -> RealDataset:
     from synthbridge.data.world import render_house
     fm = _fashion_mnist(root, download)
-    (xtr, ytr), (xte, yte) = _fashion_arrays(fm.root)["train"], _fashion_arrays(fm.root)["test"]
+    (xtr, ytr), (xte, yte) = fashion_mnist_arrays(fm.root)["train"], fashion_mnist_arrays(fm.root)["test"]
     pool = list(zip(render_house(xtr[50000:], offset=50000), ytr[50000:].tolist()))
     test = list(zip(render_house(xte, offset=100000), yte.tolist()))
     return RealDataset("fashion-catalog", FASHION_CLASSES, pool, test, "top1",

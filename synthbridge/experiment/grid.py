@@ -225,7 +225,7 @@ def _check_item(key, x):
 
 def _check_retrieval(g):
     "Method 'retrieval' searches the miniature's web corpus: only its target and its generator have one."
-    from synthbridge.miniature.retrieval import check_retrieval
+    from synthbridge.generation.retrieval import check_retrieval
     for ds in g.datasets:
         try: check_retrieval(ds, g.model)
         except ValueError as e: raise GridError("methods", f"methods: {e}") from None

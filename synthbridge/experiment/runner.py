@@ -114,7 +114,7 @@ def make_synth(spec: SynthSpec, ctx: RunContext) -> dict:
     out = ctx.store.artifact_path(spec)
     size = spec.image_size
     if spec.method == "retrieval":                # the miniature's web corpus, searched by caption: no generator
-        from synthbridge.miniature.retrieval import retrieve_corpus
+        from synthbridge.generation.retrieval import retrieve_corpus
         retrieve_corpus(ds.classes, out, spec.volume + _HOLDOUT, seed=spec.seed, size=size, model=spec.model,
                         root=ctx.grid.root, progress=ctx.progress)
         return dict(path=str(out.relative_to(ctx.store.path)), images=spec.volume * len(ds.classes))

@@ -19,8 +19,9 @@ from ..prompts import class_slugs, make_prompt, stable_hash
 from ..core import is_int
 
 # %% auto #0
-__all__ = ['image_seed', 'merge_manifests', 'finished_images', 'GenerateSummary', 'resolve_shard', 'check_output',
-           'GenerationPlan', 'plan_generation', 'generate', 'read_classes', 'dataset_classes']
+__all__ = ['image_seed', 'manifest_rows', 'merge_manifests', 'finished_images', 'GenerateSummary', 'resolve_shard',
+           'check_output', 'remove_generated', 'GenerationPlan', 'plan_generation', 'generate', 'read_classes',
+           'dataset_classes']
 
 # %% ../../nbs/03_generate.ipynb #7754a8a4
 from .pipeline import SCHEDULERS, check_scheduler, load_pipeline, load_style_token, resolve_dtype
@@ -48,8 +49,10 @@ def _existing_files(out: Path, slugs) -> set[str]:
         except FileNotFoundError: pass
     return files
 
-def _iter_jsonl(path):
-    "(line, row) pairs of a manifest; a missing file is empty, a torn line (killed writer) is skipped."
+# %% ../../nbs/03_generate.ipynb #a9fc5a5b
+def manifest_rows(path, # a manifest (`manifest.jsonl` or a part `manifest.I-of-N.jsonl`)
+                 ):
+    "(line, row) pairs of a manifest's rows; a missing file is empty, a torn line (killed writer) is skipped."
     try: f = open(path, encoding="utf-8")
     except FileNotFoundError: return
     with f:
@@ -58,15 +61,15 @@ def _iter_jsonl(path):
             except ValueError: continue
             if isinstance(r, dict) and isinstance(r.get("file"), str): yield line.rstrip("\n"), r
 
+# %% ../../nbs/03_generate.ipynb #417b37c3
 def _manifest_lines(out: Path, files: set) -> dict:
     "file -> (sort key, JSON line) over `manifest.jsonl` and all parts, for rows whose image is in `files`."
     got = {}
     for p in [out/"manifest.jsonl", *_parts(out)]:
-        for line, r in _iter_jsonl(p):
+        for line, r in manifest_rows(p):
             if r["file"] in files: got[r["file"]] = ((r.get("label", 0), r.get("index", 0), r["file"]), line)
     return got
 
-# %% ../../nbs/03_generate.ipynb #417b37c3
 def merge_manifests(out, # a folder written by `generate`
                    ) -> int:
     "Write `out/manifest.jsonl` (and `metadata.parquet`) from all manifest parts: one row per existing image, sorted."
@@ -203,6 +206,28 @@ def check_output(out, # the output folder of a `generate` run
     if out.exists() and not out.is_dir(): raise ValueError(f"out={str(out)!r} is a file, not a folder")
     if _old_settings(out) is None: _check_foreign(out)
     return out
+
+# %% ../../nbs/03_generate.ipynb #0f74d3c6
+def remove_generated(out, # a folder written by `generate` (or `retrieve_corpus`)
+                    ):
+    "Delete what an earlier `generate` wrote to `out` (its images, manifests, markers); other files stay."
+    out = Path(out)
+    slugs = []
+    if (out/"classes.json").exists():
+        slugs = json.loads((out/"classes.json").read_text(encoding="utf-8")).get("slugs", [])
+    for p in [out/"manifest.jsonl", *_parts(out)]:
+        for _, r in manifest_rows(p):
+            f = (out/r["file"]).resolve()
+            if out.resolve() in f.parents: f.unlink(missing_ok=True)
+        p.unlink(missing_ok=True)
+    for p in [*out.glob("done.*-of-*.json"), out/"classes.json", out/"run.json", out/"metadata.jsonl",
+              out/"metadata.parquet"]:
+        p.unlink(missing_ok=True)
+    for s in slugs:
+        d = out/s
+        if d.is_dir():
+            for t in d.glob(".*.tmp"): t.unlink(missing_ok=True)
+            if not any(d.iterdir()): d.rmdir()
 
 # %% ../../nbs/03_generate.ipynb #7f9a19e2
 @dataclass(frozen=True, eq=False)
@@ -341,31 +366,12 @@ def generate(pipe, # a text-to-image pipeline (`load_pipeline`)
     return res
 
 # %% ../../nbs/03_generate.ipynb #77ce59ff
-def _remove_old_run(out: Path):
-    "Delete what an earlier `generate` wrote to `out` (its images, manifests, markers); other files stay."
-    slugs = []
-    if (out/"classes.json").exists():
-        slugs = json.loads((out/"classes.json").read_text(encoding="utf-8")).get("slugs", [])
-    for p in [out/"manifest.jsonl", *_parts(out)]:
-        for _, r in _iter_jsonl(p):
-            f = (out/r["file"]).resolve()
-            if out.resolve() in f.parents: f.unlink(missing_ok=True)
-        p.unlink(missing_ok=True)
-    for p in [*out.glob("done.*-of-*.json"), out/"classes.json", out/"run.json", out/"metadata.jsonl",
-              out/"metadata.parquet"]:
-        p.unlink(missing_ok=True)
-    for s in slugs:
-        d = out/s
-        if d.is_dir():
-            for t in d.glob(".*.tmp"): t.unlink(missing_ok=True)
-            if not any(d.iterdir()): d.rmdir()
-
 def _run(plan: GenerationPlan, progress: bool = True, summary: bool | None = None) -> GenerateSummary:
     pipe, out, classes, slugs, gs = plan.pipe, plan.out, plan.classes, plan.slugs, plan.settings
     n, bs, fmt, seed, s = int(gs.n_per_class), int(gs.batch_size), gs.image_format, int(gs.seed), plan.record
     si, sn = plan.shard
     out.mkdir(parents=True, exist_ok=True)
-    if plan.replace: _remove_old_run(out)
+    if plan.replace: remove_generated(out)
     info = dict(n_per_class=n, batch_size=bs, shards=sn, dtype=str(getattr(pipe, "dtype", "")),
                 device=str(getattr(pipe, "device", "")),
                 torch=torch.__version__, diffusers=__import__("diffusers").__version__)
@@ -379,7 +385,7 @@ def _run(plan: GenerationPlan, progress: bool = True, summary: bool | None = Non
     marker.unlink(missing_ok=True)
     files = _existing_files(out, slugs)
     done = set(_manifest_lines(out, files))                  # images with a file and a row; orphan files are redone
-    mine = {r["file"]: line for line, r in _iter_jsonl(part) if r["file"] in files}
+    mine = {r["file"]: line for line, r in manifest_rows(part) if r["file"] in files}
     _atomic_write_text(part, "".join(l + "\n" for l in mine.values()))   # rows == files, no torn line
     del files, mine
     chunks = [(c, a, min(a + bs, n)) for c in range(len(classes)) for a in range(0, n, bs)][si::sn]
