@@ -17,5 +17,5 @@ from .loaders import *
 from .synthetic import *
 _all_ = ['FASHION_CLASSES', 'DATASETS', 'PAPER_DATASETS', 'FASHION_MNIST_DIRS', 'CALTECH_TRAIN_PER_CLASS',
          'DatasetInfo', 'class_names', 'few_shot', 'stratified_subset', 'hold_out', 'RealDataset', 'read_idx',
-         'fashion_mnist_arrays', 'get_dataset', 'eval_resize', 'load_image', 'check_images', 'ImageItems', 'ItemDataLoaders',
-         'make_dls', 'load_in_memory', 'SyntheticSet', 'mixed_dls', 'read_folder']   # every public name of the parts
+         'fashion_mnist_arrays', 'get_dataset', 'eval_resize', 'load_image', 'check_images', 'ImageItems',
+         'ItemDataLoaders', 'make_dls', 'load_in_memory', 'SyntheticSet', 'mixed_dls', 'read_folder']   # every public name of the parts
