@@ -109,3 +109,13 @@ def test_tutorials_quote_the_files(name, quotes):
     out = "".join(nb2readme.asis_outputs(nb).values())
     assert all(q in out for q in quotes), out
     assert not hand_typed(_markdown(nb)), hand_typed(_markdown(nb))
+
+def test_shipped_model_card_is_written_from_its_files(tmp_path):
+    "The card in the wheel is what `write_model_card` makes of the shipped files (training, evaluation, variants)."
+    from synthbridge.miniature.mini import mini_web_path
+    from synthbridge.miniature.mini_eval import write_model_card
+    copy = tmp_path/"mini-web"
+    shutil.copytree(mini_web_path(), copy)
+    write_model_card(copy)
+    assert (copy/"README.md").read_text(encoding="utf-8") == (mini_web_path()/"README.md").read_text(encoding="utf-8"), \
+        "regenerate it: write_model_card(mini_web_path())"
