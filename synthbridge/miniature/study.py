@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from ..core import atomic_write_json, atomic_write_text
 from .demo_runs import DemoSettings
+from ..experiment.grid import Grid
 from ..experiment.quality import domain_gap
 
 # %% auto #0
