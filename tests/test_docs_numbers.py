@@ -119,3 +119,10 @@ def test_shipped_model_card_is_written_from_its_files(tmp_path):
     write_model_card(copy)
     assert (copy/"README.md").read_text(encoding="utf-8") == (mini_web_path()/"README.md").read_text(encoding="utf-8"), \
         "regenerate it: write_model_card(mini_web_path())"
+
+def test_readme_and_tutorial_quote_the_regime_map(readme):
+    from synthbridge.miniature.study import regime_sentence, regime_table
+    csv = RESULTS/"regime_seeds_0-3.csv"
+    assert regime_table(csv) in readme and regime_sentence(csv) in readme, "run `python tools/nb2readme.py`"
+    out = "".join(nb2readme.asis_outputs(NBS/"tutorials"/"03_fewshot_volume.ipynb").values())
+    assert regime_table(csv) in out

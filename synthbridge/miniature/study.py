@@ -482,8 +482,8 @@ def regime_sentence(csv_path, # a `regime.csv` written by `study(parts=[..., 're
         paper, other = side[REGIME_EXPECTED[pipe]]
         holds, rev = d[d["verdict"] == "holds"], d[d["verdict"] == "reversed"]
         rest = len(d) - len(holds) - len(rev)
-        out.append(f"{pipe} is {paper} vanilla, as in the paper, at " + (_cells(holds) if len(holds) else "no cell")
-                   + ".")
+        out.append(f"{pipe} is {paper} vanilla, as in the paper, at {_cells(holds)}." if len(holds) else
+                   f"{pipe} is {paper} vanilla in the paper, in no cell here.")
         if len(rev): out.append(f"It is {other} vanilla at {_cells(rev)}.")
         if rest: out.append(f"{_count(rest, 'cell is', 'cells are')} undecided (the interval spans zero).")
     return " ".join(out)
