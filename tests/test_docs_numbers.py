@@ -126,3 +126,8 @@ def test_readme_and_tutorial_quote_the_regime_map(readme):
     assert regime_table(csv) in readme and regime_sentence(csv) in readme, "run `python tools/nb2readme.py`"
     out = "".join(nb2readme.asis_outputs(NBS/"tutorials"/"03_fewshot_volume.ipynb").values())
     assert regime_table(csv) in out
+
+def test_readme_quotes_the_retrieval_baseline(readme):
+    from synthbridge.miniature.study import scoreboard_table
+    table = scoreboard_table(RESULTS/"retrieval_seeds_3-7.csv", only=("Retrieval",))
+    assert table in readme and len(table.splitlines()) == 2 + 3, "run `python tools/nb2readme.py`"
