@@ -8,7 +8,7 @@ tests/ on sys.path) and keep no copies of their own.
   (`bin/synthbridge`) runs only in the tests about it, through `run`.
 - fixtures and helpers: `tiny_data`, `tiny_grid` (a grid of real runs at a tiny scale), the tiny style inversion of
   the DSI tests, the demo report's check."""
-import json, os, signal, subprocess, sys, tempfile, time
+import json, os, shutil, signal, subprocess, sys, tempfile, time
 from pathlib import Path
 import pytest
 
@@ -52,12 +52,15 @@ def root() -> Path: return ROOT
 @pytest.fixture(autouse=True)
 def _tempfiles_in_tmp_path(tmp_path, monkeypatch):
     """What a test writes through `tempfile` (here, in a notebook it runs, or in its subprocesses: they inherit TMPDIR)
-    lands in its own `tmp_path`, which pytest removes once the test passes (`tmp_path_retention_policy = "failed"` in
-    pyproject.toml). Without it, each full run left about 3 GB of tiny pipelines and stores behind in /tmp."""
-    d = tmp_path/"tempfile"
+    lands in a folder of its own beside its `tmp_path` (not in it: tests list their `tmp_path`), removed when the test
+    ends. Without it, each full run left about 3 GB of tiny pipelines and stores behind in /tmp. pytest removes a
+    passing test's `tmp_path` itself (`tmp_path_retention_policy = "failed"` in pyproject.toml)."""
+    d = tmp_path.parent/f"{tmp_path.name}-tempfile"
     d.mkdir()
     monkeypatch.setenv("TMPDIR", str(d))
     monkeypatch.setattr(tempfile, "tempdir", str(d))
+    yield
+    shutil.rmtree(d, ignore_errors=True)
 
 # ---- command runners
 

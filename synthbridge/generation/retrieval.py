@@ -1,4 +1,4 @@
-"""The counterweight the paper's reviewers asked for: real images retrieved from the web by caption, in place of
+"""A natural counterweight to the paper's claim: real images retrieved from the web by caption, in place of
 generated ones. In the CPU miniature the "web" is the corpus that `mini-web` learned from.
 
 Docs: https://synthbridge.github.io/synthbridge/retrieval.html.md"""

@@ -339,10 +339,14 @@ def _run_study(args, s) -> int:
     if not s.miniature:
         raise UsageError(f"--study runs on the miniature (--dataset fashion-catalog), not {args.dataset!r}")
     try: parts = check_parts(args.parts)
-    except ValueError as e: raise UsageError(f"--parts {args.parts!r}: {str(e).split(': ', 1)[1]}") from None
+    except ValueError as e:
+        raise UsageError(str(e).replace(f"parts={args.parts!r}: ", f"--parts {args.parts!r}: ", 1)) from None
     t0 = time.time()
     study(s, out=args.out, parts=parts, device=args.device, progress=args.progress, workers=args.workers)
     print((Path(args.out).expanduser()/"scoreboard.md").read_text(encoding="utf-8"))
+    if "regime" in parts:
+        print((Path(args.out).expanduser()/"regime.md").read_text(encoding="utf-8"))
+        print(f"regime map: {Path(args.out).expanduser()/'regime.csv'}")
     print(f"scoreboard: {Path(args.out).expanduser()/'scoreboard.csv'} ({time.time() - t0:.0f} s)")
     return 0
 

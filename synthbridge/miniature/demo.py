@@ -173,7 +173,8 @@ def _regime_note(s: DemoSettings, m: pd.Series) -> str | None:
     "Why bridged++ can fall below vanilla in the miniature, when it does in this run (`m`: mean % by pipeline)."
     if not s.miniature or not {"bridged++", "vanilla"} <= set(m.index) or m["bridged++"] >= m["vanilla"]: return None
     return (f"Unlike in the paper, bridged transfer++ is below vanilla transfer in this run. The miniature's regime is "
-            f"not the paper's: ten coarse garment classes, {s.shots} real and {s.n_per_class} synthetic images per "
+            f"not the paper's: ten coarse garment classes, {'all' if s.shots == 'full' else s.shots} real and "
+            f"{s.n_per_class} synthetic images per "
             f"class and {s.stage1_epochs or s.epochs} stage-1 epochs here; fine-grained classes, up to 1,000 synthetic "
             "images per class and up to 150 stage-1 epochs in the paper. In the miniature the synthetic stage pays off "
             "where real images are fewest (the study's Fig. 4 row); the study's regime map (`synthbridge demo --study "
