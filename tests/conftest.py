@@ -50,15 +50,14 @@ def offline_env(**extra) -> dict:
 def root() -> Path: return ROOT
 
 @pytest.fixture(autouse=True)
-def _tempfiles_in_tmp_path(tmp_path, monkeypatch):
+def _tempfiles_cleaned(monkeypatch):
     """What a test writes through `tempfile` (here, in a notebook it runs, or in its subprocesses: they inherit TMPDIR)
-    lands in a folder of its own beside its `tmp_path` (not in it: tests list their `tmp_path`), removed when the test
-    ends. Without it, each full run left about 3 GB of tiny pipelines and stores behind in /tmp. pytest removes a
-    passing test's `tmp_path` itself (`tmp_path_retention_policy = "failed"` in pyproject.toml)."""
-    d = tmp_path.parent/f"{tmp_path.name}-tempfile"
-    d.mkdir()
-    monkeypatch.setenv("TMPDIR", str(d))
-    monkeypatch.setattr(tempfile, "tempdir", str(d))
+    lands in a folder of its own, removed when the test ends. Without it, each full run left about 3 GB of tiny
+    pipelines and stores behind in /tmp. The folder sits directly in the system's temporary folder, not in `tmp_path`:
+    tests list their `tmp_path`, and multiprocessing's AF_UNIX sockets under a deep path exceed the 108-byte limit."""
+    d = tempfile.mkdtemp(prefix="sb-test-")
+    monkeypatch.setenv("TMPDIR", d)
+    monkeypatch.setattr(tempfile, "tempdir", d)
     yield
     shutil.rmtree(d, ignore_errors=True)
 
