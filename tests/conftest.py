@@ -50,11 +50,12 @@ def offline_env(**extra) -> dict:
 def root() -> Path: return ROOT
 
 @pytest.fixture(autouse=True)
-def _tempfiles_cleaned(monkeypatch):
+def _tempfiles_cleaned(monkeypatch, tmp_path_factory):
     """What a test writes through `tempfile` (here, in a notebook it runs, or in its subprocesses: they inherit TMPDIR)
     lands in a folder of its own, removed when the test ends. Without it, each full run left about 3 GB of tiny
     pipelines and stores behind in /tmp. The folder sits directly in the system's temporary folder, not in `tmp_path`:
     tests list their `tmp_path`, and multiprocessing's AF_UNIX sockets under a deep path exceed the 108-byte limit."""
+    tmp_path_factory.getbasetemp()          # pytest's own folder first, where it belongs (it is made on first use)
     d = tempfile.mkdtemp(prefix="sb-test-")
     monkeypatch.setenv("TMPDIR", d)
     monkeypatch.setattr(tempfile, "tempdir", d)
