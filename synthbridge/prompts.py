@@ -11,8 +11,8 @@ from urllib.parse import unquote
 from typing import Sequence
 
 # %% auto #0
-__all__ = ['IMAGENET_TEMPLATES', 'SINGLE_TEMPLATE', 'DSI_TEMPLATE', 'PROMPT_METHODS', 'clean_classname', 'slugify',
-           'folder_class', 'class_slugs', 'stable_hash', 'template_index', 'make_prompt']
+__all__ = ['IMAGENET_TEMPLATES', 'SINGLE_TEMPLATE', 'DSI_TEMPLATE', 'PROMPT_METHODS', 'clean_classname', 'check_classes',
+           'slugify', 'folder_class', 'class_slugs', 'stable_hash', 'template_index', 'make_prompt']
 
 # %% ../nbs/00_prompts.ipynb #2ae51fc5
 IMAGENET_TEMPLATES = (
@@ -52,6 +52,20 @@ def clean_classname(name: str, # an official class name, folder name or label
     if case == "lower": s = s.lower()
     elif case == "title": s = " ".join(w[:1].upper() + w[1:] for w in s.split(" "))
     return s
+
+# %% ../nbs/00_prompts.ipynb #3fdadded
+def check_classes(classes: Sequence[str], # class names in label order
+                 ) -> list[str]:
+    "`classes` as a list, after checking it is a non-empty list of distinct, non-empty class names (else `ValueError`)."
+    if isinstance(classes, str) or not isinstance(classes, Sequence):
+        raise ValueError(f"classes must be a list of class names, got {type(classes).__name__}: {classes!r}"[:300])
+    classes = list(classes)
+    if not classes: raise ValueError("classes is empty: give at least one class name")
+    bad = [c for c in classes if not isinstance(c, str) or not c.strip()]
+    if bad: raise ValueError(f"class names must be non-empty strings, got {bad[:5]!r}")
+    dups = sorted({c for c in classes if classes.count(c) > 1})
+    if dups: raise ValueError(f"duplicate class names: {dups[:10]!r} (each class once, in label order)")
+    return classes
 
 # %% ../nbs/00_prompts.ipynb #02ec169a
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|%]')

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 import torch
-from ..prompts import class_slugs, make_prompt, stable_hash
+from ..prompts import check_classes, class_slugs, make_prompt, stable_hash
 from ..core import is_int
 
 # %% auto #0
@@ -282,14 +282,7 @@ def plan_generation(pipe, # a text-to-image pipeline (`load_pipeline`)
                    ) -> GenerationPlan:
     "Check a `generate` call against the pipeline and `out`, and resolve what it will do; nothing is written."
     gs = settings if settings is not None else GenerateSettings()
-    if isinstance(classes, str) or not isinstance(classes, Sequence):
-        raise ValueError(f"classes must be a list of class names, got {type(classes).__name__}: {classes!r}"[:300])
-    classes = list(classes)
-    if not classes: raise ValueError("classes is empty: give at least one class name")
-    bad = [c for c in classes if not isinstance(c, str) or not c.strip()]
-    if bad: raise ValueError(f"class names must be non-empty strings, got {bad[:5]!r}")
-    dups = sorted({c for c in classes if classes.count(c) > 1})
-    if dups: raise ValueError(f"duplicate class names: {dups[:10]!r} (each class once, in label order)")
+    classes = check_classes(classes)
     dh, dw = _default_hw(pipe)
     height, width = gs.height or dh, gs.width or dw
     f = max(8, getattr(pipe, "vae_scale_factor", 8))

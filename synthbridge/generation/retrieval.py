@@ -90,17 +90,6 @@ def _corpus_arrays(corpus: dict, root) -> tuple[np.ndarray, np.ndarray]:
     x, y = fashion_mnist_arrays(fm.root)["train"]
     return x[:corpus["n_source"]], np.asarray(y[:corpus["n_source"]], dtype=np.int64)
 
-def _check_classes(classes) -> list[str]:
-    if isinstance(classes, str) or not isinstance(classes, Sequence):
-        raise ValueError(f"classes must be a list of class names, got {type(classes).__name__}: {classes!r}"[:300])
-    classes = list(classes)
-    if not classes: raise ValueError("classes is empty: give at least one class name")
-    bad = [c for c in classes if not isinstance(c, str) or not c.strip()]
-    if bad: raise ValueError(f"class names must be non-empty strings, got {bad[:5]!r}")
-    dups = sorted({c for c in classes if classes.count(c) > 1})
-    if dups: raise ValueError(f"duplicate class names: {dups[:10]!r} (each class once, in label order)")
-    return classes
-
 def _search(classes, n, seed, corpus, y) -> list[list[tuple]]:
     "Per class, its first `n` (corpus index, caption, look) in the corpus's order for `seed`, found by caption."
     from synthbridge.prompts import stable_hash
@@ -132,9 +121,9 @@ def retrieve_corpus(classes: Sequence[str], # class names in label order, search
     from synthbridge.data.synthetic import SyntheticSet
     from synthbridge.data import world
     from synthbridge.data.world import caption
-    from synthbridge.prompts import class_slugs
+    from synthbridge.prompts import check_classes, class_slugs
     # 1. every check before any work
-    classes = _check_classes(classes)
+    classes = check_classes(classes)
     if not is_int(n_per_class) or n_per_class < 1:
         raise ValueError(f"n_per_class={n_per_class!r}: must be an integer >= 1")
     if not is_int(seed) or seed < 0: raise ValueError(f"seed={seed!r}: must be an integer >= 0")
