@@ -298,6 +298,8 @@ def task_image_steps(task, # a task of a grid's plan (`Run`, `Stage1Spec`, `Synt
     if c is not None:                                              # a run
         n = size["n_train"] if c["shots"] == "full" else c["shots"]*size["n_classes"]
         if c["pipeline"] == "mixed": n += c["volume"]*size["n_classes"]
+        if c["pipeline"] == "synthetic-only": return 0                  # its stage 1 is evaluated, not trained on
+        if c["pipeline"] == "vanilla++": return n*(c["epochs"] + c["stage1_epochs"])   # a stage 1 on the real images
         return n*c["epochs"]
     if hasattr(task, "mixup"): return task.volume*size["n_classes"]*task.epochs    # a stage-1 model
     return 0
@@ -352,7 +354,8 @@ def estimate_plan(plan, # a `Plan` (`Grid.plan()`)
         extra = c.get("extra", {})
         curve = extra.get("curve_per_class") or extra.get("test_per_class")
         per_epoch = min(d["n_test"], curve*d["n_classes"]) if curve else d["n_test"]
-        e.add_training(task_image_steps(r, d), c["size"], eval_images=per_epoch*c["epochs"],
+        evals = 1 if c["pipeline"] == "synthetic-only" else c["epochs"]      # synthetic only: evaluated once
+        e.add_training(task_image_steps(r, d), c["size"], eval_images=per_epoch*evals,
                        model_bytes=model_bytes(c["arch"], d["n_classes"]) if c.get("save_models") else 0)
     notes = {shape(m)["note"] for m in shapes if shape(m)["note"]}
     e.notes += sorted(notes)
@@ -516,8 +519,13 @@ def estimate_train(pipeline: str, # a name in `synthbridge.training.transfer.PIP
     mb = model_bytes(arch, d["n_classes"])
     if pipeline in TWO_STAGE and not stage1:
         e.add_training(n_syn*(stage1_epochs or paper_epochs(None, epochs)), size, model_bytes=mb)
-    e.add_training((n_real + (n_syn if pipeline == "mixed" else 0))*epochs_2, size, eval_images=d["n_test"]*epochs_2,
-                   model_bytes=mb)
+    if pipeline == "vanilla++":                                      # its stage 1 is on the real images
+        e.add_training(n_real*(stage1_epochs or paper_epochs(None, epochs)), size, model_bytes=mb)
+    if pipeline == "synthetic-only":                                 # one evaluation of the stage-1 model
+        e.add_training(0, size, eval_images=d["n_test"], model_bytes=mb)
+    else:
+        e.add_training((n_real + (n_syn if pipeline == "mixed" else 0))*epochs_2, size,
+                       eval_images=d["n_test"]*epochs_2, model_bytes=mb)
     return e
 
 # %% ../../nbs/10e_estimate.ipynb #b4ef3a03

@@ -42,8 +42,13 @@ def _registry() -> dict:
 
 def _kind(name: str) -> tuple[bool, bool, bool]:
     "(needs synthetic images, has a stage 1 on them, MixUp in that stage 1) for pipeline `name`."
-    from synthbridge.training.transfer import TWO_STAGE
-    return (not name.endswith("vanilla"), name in TWO_STAGE, bool(TWO_STAGE.get(name, False)))
+    from synthbridge.training.transfer import REAL_ONLY, TWO_STAGE
+    return (name not in REAL_ONLY, name in TWO_STAGE, bool(TWO_STAGE.get(name, False)))
+
+def _own_stage1(name: str) -> bool:
+    "Whether pipeline `name` runs a stage 1 of its own on the real images (vanilla++), for `stage1_epochs` epochs."
+    from synthbridge.training.transfer import REAL_ONLY
+    return bool(REAL_ONLY.get(name, False))
 
 # %% ../../nbs/10a_grid.ipynb #fbc0f73a
 class GridError(ValueError):
@@ -409,9 +414,9 @@ def _plan(g: Grid) -> Plan:
                         synth_seed=g.synth_seed, method=method, guidance=gs, volume=vol,
                         dsi_steps=g.dsi_steps if style else None)
             if rev: cfg["model_rev"] = rev
-            if two_stage: cfg["stage1_epochs"] = g.stage1_epochs or paper_epochs(None, g.epochs)
             prev = synths.get(spec.id)
             synths[spec.id] = dataclasses.replace(spec, volume=max(vol, prev.volume if prev else 0))
+        if two_stage or _own_stage1(pipe): cfg["stage1_epochs"] = g.stage1_epochs or paper_epochs(None, g.epochs)
         run = Run(cfg, spec)
         if two_stage:
             run._s1 = dict(volume=vol, arch=arch, pretrained=g.pretrained, weights=g.weights,

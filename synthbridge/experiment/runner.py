@@ -216,7 +216,7 @@ def train_run(run: Run, ctx: RunContext) -> dict:
     fn = PIPELINES[run.pipeline]
     kw = dict(arch=run.arch, epochs=run.epochs, lr=run.lr, seed=run.seed, pretrained=run.pretrained,
               weights=_weights(run.config.get("weights")), shots=run.shots, dataset=ds.name, metric=ds.metric,
-              leep=run.leep, device=ctx.device, progress=ctx.progress)
+              leep=run.leep, device=ctx.device, progress=ctx.progress, stage1_epochs=run.config.get("stage1_epochs"))
     synth = None
     if run.stage1 is not None: kw["stage1"] = str(ctx.store.artifact_path(run.stage1)/"model.safetensors")
     elif run.synth is not None: synth = _synth_dls(run.synth, run.volume, run.batch_size, run.size, ctx, min_scale)

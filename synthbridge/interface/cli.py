@@ -194,7 +194,7 @@ def check_values(args):
 _SCHEDULER_NAMES = ("ddpm", "ddim", "pndm", "lms", "euler", "euler-a", "heun", "dpm++", "dpm++-karras", "dpm++-sde",
                     "dpm-single", "kdpm2", "kdpm2-a", "deis", "unipc")
 _PIPELINE_NAMES = ("vanilla", "mixed", "bridged", "bridged+fc", "bridged++", "fixed-vanilla", "fixed-bridged",
-                   "fixed-bridged+fc")
+                   "fixed-bridged+fc", "synthetic-only", "vanilla++")
 _METRIC_NAMES = ("top1", "mean_per_class")
 _EXECUTOR_NAMES = ("processes", "local", "slurm")
 _REPORT_NAMES = ("table2", "fig4", "fig5", "fig6", "table1", "table3", "fig3")
@@ -400,7 +400,8 @@ OPTIONS = {
                             "Fig. 3-6, Table 3, Table 1; resumable; shares Table 2's runs with the demo in --out)")),
         (("--parts",), dict(default=None, help="with --study: comma-separated parts to run "
                             "(table2,fig4,fig5,fig6,table3; and, only when named, retrieval: the retrieval "
-                            "baseline, regime: the regime map on the validation split; default: "
+                            "baseline, controls: vanilla++ and synthetic only, regime: the regime map on the "
+                            "validation split; default: "
                             "table2,fig4,fig5,fig6,table3)"))],
 }
 """Subcommand -> its options: a `COMMON_OPTIONS` name, (name, changed keywords), (flags, keywords), or an argument

@@ -18,8 +18,8 @@ from ..experiment.quality import domain_gap
 
 # %% auto #0
 __all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'EXTRA_PARTS', 'REGIME_EXPECTED', 'ALL_PARTS', 'study_grids',
-           'regime_grids', 'retrieval_grid', 'score', 'regime_map', 'check_parts', 'study', 'scoreboard_table',
-           'scoreboard_verdicts', 'regime_table', 'regime_sentence']
+           'regime_grids', 'retrieval_grid', 'controls_grid', 'score', 'regime_map', 'check_parts', 'study',
+           'scoreboard_table', 'scoreboard_verdicts', 'regime_table', 'regime_sentence']
 
 # %% ../../nbs/09a_study.ipynb #f590faca
 FINDINGS = (
@@ -46,6 +46,11 @@ FINDINGS = (
      "not in the paper", "diff"),
     ("retrieval-vanilla", "Retrieval baseline: bridged++ on retrieved corpus images − vanilla",
      "not in the paper", "diff"),
+    ("control-bpp-vpp", "Control: bridged++ − vanilla++ (bridged++'s schedule on the real images alone)",
+     "not in the paper (what the synthetic images add beyond the schedule)", "diff"),
+    ("control-vpp", "Control: vanilla++ − vanilla", "not in the paper (what the schedule adds without them)", "diff"),
+    ("control-synthetic-only", "Control: synthetic only (no real image seen) − vanilla",
+     "not in the paper (how far the synthetic images alone go)", "diff"),
 )
 "The scoreboard's rows: key, the paper's reference, what the paper reports, and the expected sign of the effect."
 
@@ -79,9 +84,9 @@ def study_grids(s: DemoSettings, # Table 2's setting (the demo's)
                            dsi_steps=st["dsi_steps"]))
 
 # %% ../../nbs/09a_study.ipynb #2c3154b2
-EXTRA_PARTS = ("retrieval", "regime")
-("The parts of the study run only when asked for (`study(parts=...)`, `synthbridge demo --study --parts`): the regime "
- "map, and the retrieval baseline (`retrieval_grid`).")
+EXTRA_PARTS = ("retrieval", "controls", "regime")
+("The parts of the study run only when asked for (`study(parts=...)`, `synthbridge demo --study --parts`): the "
+ "retrieval baseline (`retrieval_grid`), the controls (`controls_grid`) and the regime map (`regime_grids`).")
 
 def regime_grids(s: DemoSettings, # Table 2's setting (the demo's); the map evaluates on its validation split
                  settings: dict | None = None, # `STUDY_SETTINGS` values to change
@@ -108,6 +113,15 @@ def retrieval_grid(s: DemoSettings, # Table 2's setting (the demo's); its model 
     from synthbridge.miniature.demo_runs import demo_grid
     return dataclasses.replace(demo_grid(s), name="retrieval", pipelines=["vanilla", "mixed", "bridged++"],
                                methods=["templates", "retrieval"])
+
+# %% ../../nbs/09a_study.ipynb #a473b84b
+def controls_grid(s: DemoSettings, # Table 2's setting (the demo's)
+                 ) -> Grid:
+    ("The controls' grid at Table 2's setting: vanilla, bridged and bridged++ (Table 2's runs), vanilla++ and "
+     "synthetic only (`synthbridge.training.transfer`).")
+    from synthbridge.miniature.demo_runs import demo_grid
+    return dataclasses.replace(demo_grid(s), name="controls",
+                               pipelines=["vanilla", "bridged", "bridged++", "vanilla++", "synthetic-only"])
 
 # %% ../../nbs/09a_study.ipynb #a8b1d1d0
 def _ci(d) -> tuple:
@@ -185,6 +199,8 @@ def score(df: pd.DataFrame, # results of the study's runs (`load_results`), Tabl
     ret = dict(shots=k, volume=vol, guidance=g, method="retrieval")
     RM, RP = _by_seed(df, pipeline="mixed", **ret), _by_seed(df, pipeline="bridged++", **ret)
     eff |= {"retrieval-bpp": _diff(P, RP), "retrieval-mixed": _diff(M, RM), "retrieval-vanilla": _diff(RP, V)}
+    VP, SO = _by_seed(df, pipeline="vanilla++", shots=k), _by_seed(df, pipeline="synthetic-only", shots=k, **syn)
+    eff |= {"control-bpp-vpp": _diff(P, VP), "control-vpp": _diff(VP, V), "control-synthetic-only": _diff(SO, V)}
     rows = []
     for key, ref, paper, kind in FINDINGS:
         m, lo, hi, n = _ci(eff.get(key, []))
@@ -347,6 +363,7 @@ def study(s: DemoSettings | None = None, # Table 2's setting (None: the demo's d
     if "retrieval" in parts: grids["retrieval"] = retrieval_grid(s)
     else:        # an earlier call's retrieval runs still count in the scoreboard, where the model has a web corpus
         with contextlib.suppress(ValueError): grids["retrieval"] = retrieval_grid(s)
+    grids["controls"] = controls_grid(s)       # run or not, its runs count in the scoreboard where the store has them
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"out={str(out)!r} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -354,7 +371,7 @@ def study(s: DemoSettings | None = None, # Table 2's setting (None: the demo's d
     tf = out/"timing.json"
     timing = json.loads(tf.read_text()) if tf.exists() else {}
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else None
-    todo = [(p, p, grids[p]) for p in (*STUDY_PARTS, "retrieval") if p in parts]
+    todo = [(p, p, grids[p]) for p in (*STUDY_PARTS, "retrieval", "controls") if p in parts]
     todo += [("regime", n, g) for n, g in regime.items()]
     for part, name, grid in todo:
         t0 = time.time()

@@ -22,9 +22,9 @@ from .leep import model_leep, leep_dl
 from ..core import atomic_path, atomic_write_json, paper_epochs, file_sha256, json_hash, read_json
 
 # %% auto #0
-__all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'TransferResult', 'TransferConfig', 'vanilla', 'mixed', 'synthetic_stage',
-           'bridged', 'bridged_pp', 'bridged_fc', 'fixed_vanilla', 'fixed_bridged', 'fixed_bridged_fc',
-           'EpochCheckpoint', 'train_done', 'TrainRun']
+__all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'REAL_ONLY', 'TransferResult', 'TransferConfig', 'vanilla', 'mixed',
+           'synthetic_stage', 'bridged', 'bridged_pp', 'synthetic_only', 'vanilla_pp', 'bridged_fc', 'fixed_vanilla',
+           'fixed_bridged', 'fixed_bridged_fc', 'EpochCheckpoint', 'train_done', 'TrainRun']
 
 # %% ../../nbs/06_transfer.ipynb #1b46d2c9
 METRICS = {"top1": "accuracy", "mean_per_class": "mean_per_class_accuracy"}
@@ -381,6 +381,66 @@ def bridged_pp(real: DataLoaders, # real images
     "Bridged transfer++: MixUp in stage 1 and FC reinit before stage 2 (the paper's method)."
     return bridged(real, synth, fc_reinit=True, mixup=True, **kwargs)
 
+# %% ../../nbs/06_transfer.ipynb #804f6333
+@_takes_settings("stage1_epochs", "stage1_lr", "stage1", "arch", "pretrained", "weights", "epochs", "lr", "wd",
+                 "shots", "dataset", "metric", "seed", "progress", "device", but=("leep", "cbs"))
+def synthetic_only(real: DataLoaders, # real images: only their valid (the test set) is used, to evaluate
+                   synth: DataLoaders | None = None, # synthetic images (needed unless `stage1` is given)
+                   config: TransferConfig | None = None, # the settings at once; those given by name replace its fields
+                   stage1_epochs: int | None = None, # epochs on the synthetic images; default: `epochs`, else 150
+                   stage1_lr: float | None = None, # default: `lr`
+                   stage1=None, # a stage-1 `TransferResult` or checkpoint (without MixUp) to evaluate
+                  ) -> TransferResult:
+    """Synthetic only: the ImageNet model fine-tuned on synthetic images alone (bridged transfer's stage 1), evaluated
+    on the real test images; its history is stage 1's epochs, then one row (stage 2, no training): that evaluation."""
+    _check_dls(real, "real")
+    if stage1 is None:
+        if synth is None: raise ValueError("synthetic only needs synth= (synthetic DataLoaders) or stage1=")
+        _check_dls(synth, "synthetic"); _match(real, synth); synth = _align(real, synth)
+    if config.device is not None: real.to(config.device)
+    t0 = time.perf_counter()
+    c = config.resolved()
+    if stage1 is None:
+        stage1 = synthetic_stage(synth, config=replace(c, epochs=stage1_epochs or paper_epochs(None, config.epochs),
+                                                       lr=c.lr if stage1_lr is None else stage1_lr, cbs=None))
+    sd, s1cfg = _stage1_state(stage1, c.arch, False)
+    n_src, n_real = int(s1cfg["n_classes"]), _classes(real)[0]
+    if n_src != n_real:
+        raise ValueError(f"the stage-1 model has {n_src} classes, the real DataLoaders {n_real}: synthetic only "
+                         "evaluates the stage-1 head on the real classes, so they must be the same")
+    learn = synth_learner(real, c.arch, pretrained=False, weights=sd, n_out=n_src)
+    with learn.no_bar(), learn.no_logging(): loss, *vals = learn.validate()
+    row = dict(stage=2, epoch=0, train_loss=None, valid_loss=float(loss), train_accuracy=None)
+    row |= {m.name: float(v) for m, v in zip(learn.metrics, vals)}
+    s1hist = stage1.history if isinstance(stage1, TransferResult) else []
+    cfg = replace(c, epochs=0).record("synthetic-only", stage1_epochs=s1cfg.get("epochs"), stage1_lr=s1cfg.get("lr"),
+                   stage1_seed=s1cfg.get("seed"), n_synthetic=s1cfg.get("n_synthetic"))
+    return _result("synthetic-only", learn, s1hist + [row], cfg, t0, c.metric)
+
+# %% ../../nbs/06_transfer.ipynb #ef38054c
+@_takes_settings("stage1_epochs", "stage1_lr", "mixup_alpha", "arch", "pretrained", "weights", "epochs", "lr", "wd",
+                 "shots", "dataset", "metric", "seed", "leep", "cbs", "progress", "device")
+def vanilla_pp(real: DataLoaders, # real images: train (full or k-shot), valid = test set
+               synth: DataLoaders | None = None, # ignored (accepted so that every pipeline takes `(real, synth)`)
+               config: TransferConfig | None = None, # the settings at once; those given by name replace its fields
+               stage1_epochs: int | None = None, # epochs of stage 1 (on the real images); default: `epochs`, else 150
+               stage1_lr: float | None = None, # default: `lr`
+               mixup_alpha: float = 0.4, # MixUp's Beta(α, α) in stage 1
+              ) -> TransferResult:
+    """Vanilla++: bridged transfer++ with the real training images in place of the synthetic ones (stage 1 with MixUp
+    on them, FC reinit, stage 2 on them): the control that tells what the synthetic images add."""
+    _check_dls(real, "real")
+    if config.device is not None: real.to(config.device)
+    t0 = time.perf_counter()
+    c = config.resolved()
+    s1 = synthetic_stage(real, config=replace(c, epochs=stage1_epochs or paper_epochs(None, config.epochs),
+                                              lr=c.lr if stage1_lr is None else stage1_lr, cbs=None),
+                         mixup=True, mixup_alpha=mixup_alpha)
+    res = bridged(real, config=config, stage1=s1, fc_reinit=True, mixup=True, mixup_alpha=mixup_alpha)
+    res.pipeline, res.seconds = "vanilla++", time.perf_counter() - t0
+    res.config = res.config | dict(pipeline="vanilla++", n_synthetic=0, stage1_images=len(real.train_ds))
+    return res
+
 # %% ../../nbs/06_transfer.ipynb #7f38f8cf
 def bridged_fc(real, synth=None, **kwargs) -> TransferResult:
     "Bridged transfer + FC reinit (Table 2)."
@@ -403,13 +463,18 @@ def fixed_bridged_fc(real, synth=None, **kwargs) -> TransferResult:
 
 # %% ../../nbs/06_transfer.ipynb #0a2beb45
 PIPELINES = {"vanilla": vanilla, "mixed": mixed, "bridged": bridged, "bridged+fc": bridged_fc, "bridged++": bridged_pp,
-             "fixed-vanilla": fixed_vanilla, "fixed-bridged": fixed_bridged, "fixed-bridged+fc": fixed_bridged_fc}
+             "fixed-vanilla": fixed_vanilla, "fixed-bridged": fixed_bridged, "fixed-bridged+fc": fixed_bridged_fc,
+             "synthetic-only": synthetic_only, "vanilla++": vanilla_pp}
 "Pipeline name -> function `(real, synth, **options) -> TransferResult`."
 
 # %% ../../nbs/06_transfer.ipynb #b2a42800
 TWO_STAGE = {"bridged": False, "bridged+fc": False, "bridged++": True, "fixed-bridged": False,
-             "fixed-bridged+fc": False}
-"Two-stage pipelines -> whether their stage 1 uses MixUp (pipelines with the same value can share one stage 1)."
+             "fixed-bridged+fc": False, "synthetic-only": False}
+("Pipelines with a stage 1 on synthetic images -> whether it uses MixUp (pipelines with the same value can share one "
+ "stage 1).")
+
+REAL_ONLY = {"vanilla": False, "fixed-vanilla": False, "vanilla++": True}
+"Pipelines that use no synthetic images -> whether they run a stage 1 (on the real images; its epochs: `stage1_epochs`)."
 
 # %% ../../nbs/06_transfer.ipynb #cdc7de02
 def _plain(o):
