@@ -131,3 +131,8 @@ def test_readme_quotes_the_retrieval_baseline(readme):
     from synthbridge.miniature.study import scoreboard_table
     table = scoreboard_table(RESULTS/"retrieval_seeds_3-7.csv", only=("Retrieval",))
     assert table in readme and len(table.splitlines()) == 2 + 3, "run `python tools/nb2readme.py`"
+
+def test_readme_quotes_the_controls(readme):
+    from synthbridge.miniature.study import scoreboard_table
+    table = scoreboard_table(RESULTS/"controls_seeds_3-9.csv", only=("Control",))
+    assert table in readme and len(table.splitlines()) == 2 + 3, "run `python tools/nb2readme.py`"
