@@ -19,7 +19,7 @@ from fastai.callback.core import Callback, CancelEpochException
 from fastai.torch_core import set_seed, to_device
 from .learner import synth_learner, FCReset, FixedFeatures, save_weights, read_weights, timm_model, paper_lr
 from .leep import model_leep, leep_dl
-from ..core import atomic_path, atomic_write_json, paper_epochs, file_sha256, json_hash, read_json
+from ..core import atomic_path, atomic_write_json, paper_epochs, file_sha256, json_hash, kwargs_for, read_json
 
 # %% auto #0
 __all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'REAL_ONLY', 'TransferResult', 'TransferConfig', 'vanilla', 'mixed',
@@ -418,14 +418,15 @@ def synthetic_only(real: DataLoaders, # real images: only their valid (the test 
     return _result("synthetic-only", learn, s1hist + [row], cfg, t0, c.metric)
 
 # %% ../../nbs/06_transfer.ipynb #ef38054c
-@_takes_settings("stage1_epochs", "stage1_lr", "mixup_alpha", "arch", "pretrained", "weights", "epochs", "lr", "wd",
-                 "shots", "dataset", "metric", "seed", "leep", "cbs", "progress", "device")
+@_takes_settings("stage1_epochs", "stage1_lr", "mixup_alpha", "stage1", "arch", "pretrained", "weights", "epochs", "lr",
+                 "wd", "shots", "dataset", "metric", "seed", "leep", "cbs", "progress", "device")
 def vanilla_pp(real: DataLoaders, # real images: train (full or k-shot), valid = test set
                synth: DataLoaders | None = None, # ignored (accepted so that every pipeline takes `(real, synth)`)
                config: TransferConfig | None = None, # the settings at once; those given by name replace its fields
                stage1_epochs: int | None = None, # epochs of stage 1 (on the real images); default: `epochs`, else 150
                stage1_lr: float | None = None, # default: `lr`
                mixup_alpha: float = 0.4, # MixUp's Beta(α, α) in stage 1
+               stage1=None, # this pipeline's stage 1 (MixUp on these real images), a result or checkpoint, to reuse
               ) -> TransferResult:
     """Vanilla++: bridged transfer++ with the real training images in place of the synthetic ones (stage 1 with MixUp
     on them, FC reinit, stage 2 on them): the control that tells what the synthetic images add."""
@@ -433,10 +434,11 @@ def vanilla_pp(real: DataLoaders, # real images: train (full or k-shot), valid =
     if config.device is not None: real.to(config.device)
     t0 = time.perf_counter()
     c = config.resolved()
-    s1 = synthetic_stage(real, config=replace(c, epochs=stage1_epochs or paper_epochs(None, config.epochs),
-                                              lr=c.lr if stage1_lr is None else stage1_lr, cbs=None),
-                         mixup=True, mixup_alpha=mixup_alpha)
-    res = bridged(real, config=config, stage1=s1, fc_reinit=True, mixup=True, mixup_alpha=mixup_alpha)
+    if stage1 is None:
+        stage1 = synthetic_stage(real, config=replace(c, epochs=stage1_epochs or paper_epochs(None, config.epochs),
+                                                      lr=c.lr if stage1_lr is None else stage1_lr, cbs=None),
+                                 mixup=True, mixup_alpha=mixup_alpha)
+    res = bridged(real, config=config, stage1=stage1, fc_reinit=True, mixup=True, mixup_alpha=mixup_alpha)
     res.pipeline, res.seconds = "vanilla++", time.perf_counter() - t0
     res.config = res.config | dict(pipeline="vanilla++", n_synthetic=0, stage1_images=len(real.train_ds))
     return res
@@ -622,20 +624,23 @@ class TrainRun:
                  *,
                  settings: dict, # everything the outcome depends on (e.g. the command's options): the run's key
                  stage1=None, # two-stage: a stage-1 checkpoint (`.safetensors`) to start from instead of training
-                 stage1_epochs: int | None = None, # two-stage: epochs of stage 1 (default: as `bridged`)
-                 stage1_lr: float | None = None, # two-stage: learning rate of stage 1 (default: as `bridged`)
-                 mixup_alpha: float = 0.4, # MixUp's Beta(α, α) in stage 1 of bridged++
+                 stage1_epochs: int | None = None, # two-stage and vanilla++: epochs of stage 1 (default: as `bridged`)
+                 stage1_lr: float | None = None, # two-stage and vanilla++: stage 1's learning rate (as `bridged`)
+                 mixup_alpha: float = 0.4, # MixUp's Beta(α, α) in stage 1 of bridged++ and vanilla++
                  overwrite: bool = False, # replace a stage 1 or a checkpoint in `out` made with other settings
                  data: dict | None = None, # a description of the data (name, shots, ...), recorded in result.json
                 ):
         if pipeline not in PIPELINES:
             raise ValueError(f"pipeline={pipeline!r}: allowed are {', '.join(map(repr, PIPELINES))}")
-        two = pipeline in TWO_STAGE
+        two, own = pipeline in TWO_STAGE, REAL_ONLY.get(pipeline, False)   # own: a stage 1 on the real images
         if synth is None and (pipeline == "mixed" or (two and stage1 is None)):
             raise ValueError(f"pipeline {pipeline!r} needs synthetic DataLoaders" + (" (or stage1)" if two else ""))
+        if stage1 is not None and not two:
+            raise ValueError(f"stage1={str(stage1)!r}: only the pipelines with a stage 1 on synthetic images start from "
+                             f"one ({', '.join(TWO_STAGE)}), not {pipeline!r}")
         self.out, self.real, self.pipeline, self.config = Path(out), real, pipeline, config
         self.settings, self.data, self.stage1 = settings, data, None
-        self.kw = dict(stage1_epochs=stage1_epochs, stage1_lr=stage1_lr, mixup_alpha=mixup_alpha) if two else {}
+        self.kw = dict(stage1_epochs=stage1_epochs, stage1_lr=stage1_lr, mixup_alpha=mixup_alpha) if two or own else {}
         if two and stage1 is not None:
             self.kw["stage1"] = str(Path(stage1).expanduser())
             _stage1_state(self.kw["stage1"], config.arch, TWO_STAGE[pipeline])      # refuse a misfit before work
@@ -643,10 +648,11 @@ class TrainRun:
             _match(real, synth, need_same=pipeline == "mixed" or not pipeline.endswith(("+fc", "++")))
             synth = _align(real, synth)                  # same classes in another label order: mapped by name
         self.synth = synth
-        if two and stage1 is None:
+        if (two or own) and stage1 is None:
             s1cfg = replace(config, epochs=stage1_epochs or paper_epochs(None, config.epochs),
                             lr=stage1_lr if stage1_lr is not None else config.lr)
-            self.stage1 = _Stage1(self.out, settings, s1cfg, TWO_STAGE[pipeline], overwrite)
+            self.stage1 = _Stage1(self.out, settings, s1cfg, TWO_STAGE.get(pipeline, own), overwrite)
+        self.stage1_data = real if own else synth                       # what its stage 1 trains on
         self.key = _settings_key(settings)
         _check_checkpoint(self.out/"train.ckpt", self.key, overwrite)
 
@@ -658,10 +664,11 @@ class TrainRun:
         if self.stage1 is not None and self.stage1.done():
             kw["stage1"], s1hist = str(self.stage1.path), self.stage1.history()
             log(f"stage 1: {self.stage1.path} reused (its SHA-256 and settings are those in {self.stage1.meta.name})")
-        elif self.stage1 is not None: kw["stage1"] = self.stage1.train(self.synth, kw["mixup_alpha"])
+        elif self.stage1 is not None: kw["stage1"] = self.stage1.train(self.stage1_data, kw["mixup_alpha"])
         ck = EpochCheckpoint(self.out/"train.ckpt", self.key)
-        res = PIPELINES[self.pipeline](self.real, self.synth, config=replace(self.config, cbs=[ck]), **kw)
-        if ck.resumed: log(f"{ck.path}: resumed after epoch {ck.resumed} of {res.config['epochs']}")
+        fn = PIPELINES[self.pipeline]                  # (synthetic only fits nothing: `ck` never starts)
+        res = fn(self.real, self.synth, config=replace(self.config, cbs=[ck]), **kwargs_for(fn, **kw))
+        if getattr(ck, "resumed", 0): log(f"{ck.path}: resumed after epoch {ck.resumed} of {res.config['epochs']}")
         res.history = s1hist + res.history              # a reused stage 1's epochs, as a run that trained it has them
         res.save(self.out/"model.safetensors")
         atomic_write_json(self.out/"result.json", dict(res.to_dict(), settings=self.settings, data=self.data),
