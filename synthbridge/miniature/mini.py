@@ -7,7 +7,7 @@ Docs: https://synthbridge.github.io/synthbridge/mini.html.md"""
 
 # %% ../../nbs/08_mini.ipynb #4599a93b
 from __future__ import annotations
-import copy, gzip, hashlib, json, math, os, shutil, struct, sys, time
+import copy, hashlib, json, math, os, shutil, sys, time
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -45,24 +45,15 @@ def _find_file(root, name):
                             "root= (or --root) a folder holding the idx files")
 
 # %% ../../nbs/08_mini.ipynb #af23c7d2
-def _read_idx(path) -> np.ndarray:
-    op = gzip.open if str(path).endswith(".gz") else open
-    with op(path, "rb") as f: data = f.read()
-    magic, = struct.unpack(">I", data[:4])
-    ndim = magic & 0xFF
-    if magic >> 8 != 0x08 or ndim not in (1, 3):
-        raise ValueError(f"{path}: not an idx file of unsigned bytes (magic {magic:#x})")
-    shape = struct.unpack(">" + "I"*ndim, data[4:4 + 4*ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4*ndim).reshape(shape).copy()
-
 def load_fashion_mnist(split: str = "train", # 'train' (60,000 images) or 'test' (10,000)
                        # folder with the idx files (`.gz` or not), or its parent; default: the system's and ~/data
                        root=None,
                       ) -> tuple[np.ndarray, np.ndarray]:
     "Fashion-MNIST images (N, 28, 28) uint8 and labels (N,) int64, read from the original idx files."
     if split not in _FILES: raise ValueError(f"split={split!r}: allowed are 'train', 'test'")
-    x = _read_idx(_find_file(root, _FILES[split][0]))
-    y = _read_idx(_find_file(root, _FILES[split][1])).astype(np.int64)
+    from synthbridge.data.registry import read_idx
+    x = read_idx(_find_file(root, _FILES[split][0])).copy()     # a copy: `read_idx` gives a read-only view
+    y = read_idx(_find_file(root, _FILES[split][1])).astype(np.int64)
     if len(x) != len(y): raise ValueError(f"Fashion-MNIST {split}: {len(x)} images but {len(y)} labels")
     return x, y
 
