@@ -49,7 +49,7 @@ FINDINGS = (
     ("control-bpp-vpp", "Control: bridged++ − vanilla++ (bridged++'s schedule on the real images alone)",
      "not in the paper (what the synthetic images add beyond the schedule)", "diff"),
     ("control-vpp", "Control: vanilla++ − vanilla", "not in the paper (what the schedule adds without them)", "diff"),
-    ("control-synthetic-only", "Control: synthetic only (no real image seen) − vanilla",
+    ("control-synthetic-only", "Control: synthetic only (no image of the real dataset seen) − vanilla",
      "not in the paper (how far the synthetic images alone go)", "diff"),
 )
 "The scoreboard's rows: key, the paper's reference, what the paper reports, and the expected sign of the effect."
