@@ -136,3 +136,8 @@ def test_readme_quotes_the_controls(readme):
     from synthbridge.miniature.study import scoreboard_table
     table = scoreboard_table(RESULTS/"controls_seeds_3-9.csv", only=("Control",))
     assert table in readme and len(table.splitlines()) == 2 + 3, "run `python tools/nb2readme.py`"
+
+def test_readme_quotes_the_regime_maps_ten_shot_cells(readme):
+    from synthbridge.miniature.study import regime_sentence, regime_table
+    csv = RESULTS/"regime_10shot_seeds_0-7.csv"
+    assert regime_table(csv) in readme and regime_sentence(csv) in readme, "run `python tools/nb2readme.py`"
