@@ -48,6 +48,7 @@ def test_readme_quotes_the_demo_and_the_budgets(readme):
     assert budgets_sentence(RESULTS/"budgets.json") in readme
     assert generator_sentence(mini_web_path()/"evaluation.json") in readme
 
+@pytest.mark.slow   # measured above 5 s on a 2-core CPU (the day-to-day tier leaves it out)
 def test_render_follows_the_files(tmp_path):
     "Change a value in a copy of each committed file: the rendered README changes with it."
     nbs = tmp_path/"nbs"; nbs.mkdir()

@@ -76,6 +76,7 @@ def _worker(grid, store, log, delay):
 def _starts(log):
     return collections.Counter(l.split()[0] for l in Path(log).read_text().splitlines())
 
+@pytest.mark.slow   # measured above 5 s on a 2-core CPU (the day-to-day tier leaves it out)
 def test_sigkill_then_rerun_does_every_run_once(tmp_path):
     f, plan = _grid_file(tmp_path)
     store, log = tmp_path/"store", tmp_path/"log"

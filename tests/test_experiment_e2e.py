@@ -9,6 +9,7 @@ from conftest import synthbridge_main as cli
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+@pytest.mark.slow   # measured above 5 s on a 2-core CPU (the day-to-day tier leaves it out)
 def test_end_to_end_tiny(tmp_path, capsys, tiny_grid):
     f = tiny_grid("tiny", pipelines=["bridged++"], shots=["full"], volumes=[1, 2], seeds=[0], few_shot_epochs=1, leep=True)
     rc, out, err = cli(capsys, "sweep", f, "--store", tmp_path/"store", "--device", "cpu")

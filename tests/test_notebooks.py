@@ -30,6 +30,7 @@ SLOW = {
     '05_leep.ipynb', '06_transfer.ipynb', '07_dsi.ipynb', '07a_latents.ipynb', '07b_quality.ipynb', '08_mini.ipynb',
     '08a_mini_eval.ipynb', '09_demo.ipynb', '09a_study.ipynb', '09b_demo_runs.ipynb', '10a_grid.ipynb',
     '10c_runner.ipynb', 'tutorials/03_fewshot_volume.ipynb', 'tutorials/04_dsi.ipynb', 'tutorials/05_fastai.ipynb',
+    '10d_report.ipynb', '10e_estimate.ipynb', '12_widgets.ipynb', 'index.ipynb', 'tutorials/06_cluster.ipynb',
 }
 
 # Tutorial 1 reuses the quick demo that tests/test_demo.py runs (synthbridge.miniature.demo.quick_demo_dir): under pytest-xdist

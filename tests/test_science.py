@@ -333,6 +333,7 @@ def pinned_classifier(seed: int = 0, steps: int = 400):
 
 CAS_SETTINGS = dict(n_per_class=10, num_inference_steps=10, guidance=3.5, batch_size=100, seed=0)
 
+@pytest.mark.slow   # measured above 5 s on a 2-core CPU (the day-to-day tier leaves it out)
 def test_cas_of_the_embedded_model_small_scale():
     """The embedded generator's images are recognised as their prompted class by a classifier that never saw a
     generated image (trained on the generator's corpus; classification accuracy score, 10 images per class): a

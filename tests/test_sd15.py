@@ -8,6 +8,7 @@ from conftest import ROOT
 SLOW = "slow" in os.environ.get("SYNTHBRIDGE_TEST_FLAGS", "").replace(",", " ").split()
 
 
+@pytest.mark.slow   # measured above 5 s on a 2-core CPU (the day-to-day tier leaves it out)
 def test_generate_bf16_on_cpu(tmp_path):
     "load_pipeline(dtype='bf16') on the CPU: every component in bfloat16 (as fp16 on CUDA); images like fp32's."
     import torch
