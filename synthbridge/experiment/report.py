@@ -111,9 +111,6 @@ def render_table(long: pd.DataFrame, rows: str, cols: str, fmt: str = "md", # 'm
 # %% ../../nbs/10d_report.ipynb #8eb83058
 class _Skip(Exception): pass
 
-_PIPE_NAMES = {"vanilla": "Vanilla Transfer", "mixed": "Mixed Transfer", "bridged": "Bridged Transfer",
-               "bridged+fc": "+ FC Reinit", "bridged++": "+ FC Reinit & Mixup (bridged++)"}
-
 def _pipe_order():
     from synthbridge.training.transfer import PIPELINES
     return list(PIPELINES)
