@@ -138,7 +138,9 @@ def test_readme_quotes_the_controls(readme):
     table = scoreboard_table(RESULTS/"controls_seeds_3-9.csv", only=("Control",))
     assert table in readme and len(table.splitlines()) == 2 + 3, "run `python tools/nb2readme.py`"
 
-def test_readme_quotes_the_regime_maps_ten_shot_cells(readme):
+def test_readme_and_tutorial_quote_the_regime_maps_ten_shot_cells(readme):
     from synthbridge.miniature.study import regime_sentence, regime_table
     csv = RESULTS/"regime_10shot_seeds_0-7.csv"
     assert regime_table(csv) in readme and regime_sentence(csv) in readme, "run `python tools/nb2readme.py`"
+    out = "".join(nb2readme.asis_outputs(NBS/"tutorials"/"03_fewshot_volume.ipynb").values())
+    assert regime_table(csv) in out and regime_sentence(csv) in out
