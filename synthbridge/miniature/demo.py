@@ -179,7 +179,8 @@ def _regime_note(s: DemoSettings, m: pd.Series) -> str | None:
             "images per class and up to 150 stage-1 epochs in the paper. In the miniature the synthetic stage pays off "
             "where real images are fewest (the study's Fig. 4 row); the study's regime map (`synthbridge demo --study "
             "--parts regime`, on the validation split) measures where the paper's ordering holds, and the docs show "
-            "the committed one.")
+            "the committed one. Its controls (`--parts controls`) tell the synthetic images from bridged++'s schedule: "
+            "vanilla++ runs that schedule on the real images alone.")
 
 def _report(s: DemoSettings, table: pd.DataFrame, df: pd.DataFrame, out: Path, timing: dict):
     md = _read(out/"table.md")
