@@ -304,6 +304,11 @@ def synthetic_stage(synth: DataLoaders, # synthetic images: train, valid = a syn
     return _result(name, learn, hist, cfg, t0, "top1")
 
 # %% ../../nbs/06_transfer.ipynb #f35780d8
+def _stage1_config(c: TransferConfig, config: TransferConfig, stage1_epochs, stage1_lr) -> TransferConfig:
+    "Stage 1's settings from the resolved `c` (and `config` as given): full-shot epochs and `lr` unless given, no callbacks."
+    epochs = paper_epochs(None, config.epochs) if stage1_epochs is None else stage1_epochs   # not few-shot's: stage 1 is full
+    return replace(c, epochs=epochs, lr=c.lr if stage1_lr is None else stage1_lr, cbs=None)   # callbacks watch stage 2
+
 def _stage1_state(stage1, arch, mixup):
     "(state dict, config, n_classes) of a stage-1 result or checkpoint file, checked against the request."
     if isinstance(stage1, TransferResult):
@@ -347,11 +352,9 @@ def bridged(real: DataLoaders, # real images: train (full or k-shot), valid = te
                                                                else "+mixup" if mixup else "")
     t0 = time.perf_counter()
     c = config.resolved()
-    stage1_lr = c.lr if stage1_lr is None else stage1_lr
-    if stage1_epochs is None: stage1_epochs = paper_epochs(None, config.epochs)   # not few-shot's: stage 1 is full
     leep_in = _imagenet_leep(c, real) if c.leep else None
-    if stage1 is None:                                  # stage 1 gets none of the callbacks (they watch stage 2)
-        stage1 = synthetic_stage(synth, config=replace(c, epochs=stage1_epochs, lr=stage1_lr, cbs=None), mixup=mixup,
+    if stage1 is None:
+        stage1 = synthetic_stage(synth, config=_stage1_config(c, config, stage1_epochs, stage1_lr), mixup=mixup,
                                  mixup_alpha=mixup_alpha)
     sd, s1cfg = _stage1_state(stage1, c.arch, mixup)
     s1hist = stage1.history if isinstance(stage1, TransferResult) else []
@@ -400,9 +403,7 @@ def synthetic_only(real: DataLoaders, # real images: only their valid (the test 
     if config.device is not None: real.to(config.device)
     t0 = time.perf_counter()
     c = config.resolved()
-    if stage1 is None:
-        stage1 = synthetic_stage(synth, config=replace(c, epochs=stage1_epochs or paper_epochs(None, config.epochs),
-                                                       lr=c.lr if stage1_lr is None else stage1_lr, cbs=None))
+    if stage1 is None: stage1 = synthetic_stage(synth, config=_stage1_config(c, config, stage1_epochs, stage1_lr))
     sd, s1cfg = _stage1_state(stage1, c.arch, False)
     n_src, n_real = int(s1cfg["n_classes"]), _classes(real)[0]
     if n_src != n_real:
@@ -430,16 +431,9 @@ def vanilla_pp(real: DataLoaders, # real images: train (full or k-shot), valid =
               ) -> TransferResult:
     """Vanilla++: bridged transfer++ with the real training images in place of the synthetic ones (stage 1 with MixUp
     on them, FC reinit, stage 2 on them): the control that tells what the synthetic images add."""
-    _check_dls(real, "real")
-    if config.device is not None: real.to(config.device)
-    t0 = time.perf_counter()
-    c = config.resolved()
-    if stage1 is None:
-        stage1 = synthetic_stage(real, config=replace(c, epochs=stage1_epochs or paper_epochs(None, config.epochs),
-                                                      lr=c.lr if stage1_lr is None else stage1_lr, cbs=None),
-                                 mixup=True, mixup_alpha=mixup_alpha)
-    res = bridged(real, config=config, stage1=stage1, fc_reinit=True, mixup=True, mixup_alpha=mixup_alpha)
-    res.pipeline, res.seconds = "vanilla++", time.perf_counter() - t0
+    res = bridged(real, real, config=config, fc_reinit=True, mixup=True, stage1_epochs=stage1_epochs,
+                  stage1_lr=stage1_lr, stage1=stage1, mixup_alpha=mixup_alpha)     # the real images stand in for both
+    res.pipeline = "vanilla++"
     res.config = res.config | dict(pipeline="vanilla++", n_synthetic=0, stage1_images=len(real.train_ds))
     return res
 
@@ -502,7 +496,7 @@ class EpochCheckpoint(Callback):
     def __init__(self, path, # the checkpoint file (written atomically; the caller removes it when its outputs are out)
                  key: str = "", # the settings of the fit: a checkpoint made with another key is not resumed
                 ):
-        self.path, self.key = Path(path), str(key)
+        self.path, self.key, self.resumed = Path(path), str(key), 0   # resumed: epochs skipped by the last fit
 
     def before_fit(self):
         self.state, self.resumed = None, 0
@@ -666,9 +660,9 @@ class TrainRun:
             log(f"stage 1: {self.stage1.path} reused (its SHA-256 and settings are those in {self.stage1.meta.name})")
         elif self.stage1 is not None: kw["stage1"] = self.stage1.train(self.stage1_data, kw["mixup_alpha"])
         ck = EpochCheckpoint(self.out/"train.ckpt", self.key)
-        fn = PIPELINES[self.pipeline]                  # (synthetic only fits nothing: `ck` never starts)
+        fn = PIPELINES[self.pipeline]
         res = fn(self.real, self.synth, config=replace(self.config, cbs=[ck]), **kwargs_for(fn, **kw))
-        if getattr(ck, "resumed", 0): log(f"{ck.path}: resumed after epoch {ck.resumed} of {res.config['epochs']}")
+        if ck.resumed: log(f"{ck.path}: resumed after epoch {ck.resumed} of {res.config['epochs']}")
         res.history = s1hist + res.history              # a reused stage 1's epochs, as a run that trained it has them
         res.save(self.out/"model.safetensors")
         atomic_write_json(self.out/"result.json", dict(res.to_dict(), settings=self.settings, data=self.data),
