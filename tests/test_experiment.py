@@ -97,6 +97,23 @@ def test_sigkill_then_rerun_does_every_run_once(tmp_path):
     assert sum(n - 1 for n in starts.values()) <= 1                  # only the run in flight was started twice
     assert list((store/"claims").glob("*.claim")) == []
 
+def test_a_run_recorded_by_a_process_killed_before_it_gave_back_its_claim_leaves_no_claim(tmp_path):
+    "SIGKILL between recording a run and releasing its claim: the next runner removes the dead process's claim."
+    import subprocess, sys
+    f, plan = _grid_file(tmp_path, seeds=1)
+    store, log = tmp_path/"store", tmp_path/"log"
+    st = open_store(store, load_grid(f))
+    run = plan.runs[0]
+    assert st.commit(run, {"metric": 0.5, "metric_name": "top1"})
+    dead = subprocess.Popen([sys.executable, "-c", "pass"]); dead.wait()
+    claim = dict(token="x", host=st.host, boot_id=st.boot, pid=dead.pid, pid_start=None, heartbeat=time.time(),
+                 task=run.id)
+    (store/"claims"/f"{run.id}.claim").write_text(json.dumps(claim))
+    _work(f, store, log, 0.0)
+    assert run.id not in _starts(log)                                # the recorded run is not run again
+    assert list((store/"claims").glob("*.claim")) == []
+
+
 def test_two_runners_share_a_store(tmp_path):
     f, plan = _grid_file(tmp_path)
     store, log = tmp_path/"store", tmp_path/"log"

@@ -315,6 +315,7 @@ def run_grid(grid: Grid, # the grid to run
     ctx = RunContext(grid, st, device=device, progress=sys.stderr.isatty() if progress is None else progress)
     owner = f"{st.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     done, failed, n, t0 = set(st.done_ids()), set(), 0, time.time()
+    st.drop_stale_claims(done)        # claims of finished tasks whose process died before giving them back
     todo = work_order([t for t in plan.tasks if t.id not in done])
     say = log or (lambda *a, **k: None)
     say(f"synthbridge sweep: {plan}; {len(plan.tasks) - len(todo)} tasks already done, {len(todo)} to do")

@@ -134,16 +134,29 @@ class Store:
             if publish(path, json.dumps(info)): return Claim(path, info)
             old = read_json(path)
             if not self._stale(old, path): return None
-            # take over a stale claim: move it aside (atomic, one winner), check we moved the stale one
-            aside = path.with_name(f".{path.name}.{uuid.uuid4().hex}.stale")
-            try: os.rename(path, aside)
-            except FileNotFoundError: continue
-            moved = read_json(aside)
-            if moved != old:       # a fresh claim appeared in between: put it back
-                try: os.link(aside, path)
-                except FileExistsError: pass
-            aside.unlink(missing_ok=True)
+            self._take_away(path, old)
         return None
+
+    def _take_away(self, path: Path, old: dict) -> bool:
+        "Remove the stale claim `old` at `path`: move it aside (atomic, one winner), check we moved the stale one."
+        aside = path.with_name(f".{path.name}.{uuid.uuid4().hex}.stale")
+        try: os.rename(path, aside)
+        except FileNotFoundError: return False
+        moved = read_json(aside)
+        if moved != old:           # a fresh claim appeared in between: put it back
+            try: os.link(aside, path)
+            except FileExistsError: pass
+        aside.unlink(missing_ok=True)
+        return moved == old
+
+    def drop_stale_claims(self, done_ids) -> list:
+        "Remove the claims of finished tasks left by a process that died after recording the task; their ids."
+        dropped = []
+        for path in sorted((self.path/"claims").glob("*.claim")):
+            if path.stem not in done_ids: continue         # an unfinished task's stale claim is taken over by `claim`
+            old = read_json(path)
+            if self._stale(old, path) and self._take_away(path, old): dropped.append(path.stem)
+        return dropped
 
     def claims(self) -> list[dict]:
         "The claims now in the store (who works on what)."
