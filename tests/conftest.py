@@ -80,6 +80,18 @@ def synthbridge_cmd(*args, env=None, cwd=None, timeout=600) -> subprocess.Comple
     "`synthbridge ARGS` in a subprocess (SYNTHBRIDGE: what the console script runs), as `run` runs it."
     return run([*SYNTHBRIDGE, *args], env=env, cwd=cwd, timeout=timeout)
 
+SYNTHBRIDGE_CODE = SYNTHBRIDGE[2]
+
+@pytest.fixture(scope="session")
+def warm():
+    """This pytest worker's warm interpreters (tests/warm.py): `warm.run(code, *args, env=, cwd=, timeout=)` and
+    `warm.popen(...)` as `python_cmd` and `subprocess.Popen` would run `python -c CODE ARGS`, forked from an interpreter
+    that has imported torch, fastai and synthbridge already."""
+    from warm import WarmPool
+    pool = WarmPool(ROOT)
+    yield pool
+    pool.close()
+
 def synthbridge_main(capsys, *args) -> tuple[int, str, str]:
     "`synthbridge ARGS` in this process, as the console script runs it: (exit code, stdout, stderr) of this call alone."
     from synthbridge.interface.cli import main

@@ -1,11 +1,13 @@
-"""One pytest test per notebook in nbs/, run by nbdev's own runner (`nbdev.test.test_nb`) in a fresh process.
+"""One pytest test per notebook in nbs/, run by nbdev's own runner (`nbdev.test.test_nb`) in a process of its own,
+forked from a warm interpreter that has imported torch, fastai and synthbridge once per pytest worker (the `warm`
+fixture, tests/warm.py; `SYNTHBRIDGE_WARM=0`: a fresh interpreter for each notebook).
 
 Cells tagged with a flag from `tst_flags` in pyproject.toml (`slow`, `cuda`) are skipped unless
 SYNTHBRIDGE_TEST_FLAGS names them (e.g. `SYNTHBRIDGE_TEST_FLAGS=slow`), as `nbdev-test --flags slow` does.
 """
 import os
 import pytest
-from conftest import INHERIT, ROOT, offline_env, python_cmd
+from conftest import INHERIT, ROOT, offline_env
 
 NBS = ROOT/"nbs"
 NOTEBOOKS = sorted(p for p in NBS.rglob("*.ipynb")
@@ -42,8 +44,9 @@ def _param(p):
     if rel in SLOW or rel.startswith("tutorials/01_"): marks.append(pytest.mark.slow)
     return pytest.param(p, id=rel, marks=marks)
 
+def _env(): return offline_env(OMP_NUM_THREADS=INHERIT, MKL_NUM_THREADS=INHERIT)     # this process's threads
+
 @pytest.mark.parametrize("nb", [_param(p) for p in NOTEBOOKS])
-def test_notebook(nb):
-    r = python_cmd(RUNNER, nb, os.environ.get("SYNTHBRIDGE_TEST_FLAGS", ""), timeout=1800,
-                   env=offline_env(OMP_NUM_THREADS=INHERIT, MKL_NUM_THREADS=INHERIT))   # this process's threads
+def test_notebook(nb, warm):
+    r = warm.run(RUNNER, nb, os.environ.get("SYNTHBRIDGE_TEST_FLAGS", ""), env=_env(), cwd=ROOT, timeout=1800)
     assert r.returncode == 0, f"{nb.name} failed:\n{r.stdout[-4000:]}\n{r.stderr[-8000:]}"
