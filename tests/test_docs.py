@@ -13,7 +13,7 @@ Only the module source is parsed (nothing is imported, so this test is fast and 
 import ast, json, re
 from functools import lru_cache
 import pytest
-from conftest import INHERIT, ROOT, offline_env, package_modules, python_cmd
+from conftest import INHERIT, ROOT, offline_env, package_modules
 
 PKG, NBS = ROOT/"synthbridge", ROOT/"nbs"
 MODULES = sorted(m for m in package_modules(PKG) if not m.rpartition(".")[2].startswith("_") and m != "all")

@@ -3,17 +3,18 @@ class names, the shipped grids, the metadata PyPI shows), then installed into a 
 repository, where the package is imported, the embedded model is loaded, and `synthbridge demo --quick` runs (one
 epoch per stage).
 
-The install is the slow part (torch, from pip's cache or local wheels): all tests here share one wheel and one venv,
-on one pytest-xdist worker (group "wheel"), while the other worker runs the rest of the suite. The time of each step
+The install is the slow part: all tests here share one wheel and one venv, on one pytest-xdist worker (group
+"wheel"), while the other worker runs the rest of the suite. torch and torchvision come as links to this environment's
+copies (`_link_torch`); pip installs the wheel and every other dependency, and `pip check` checks them all. The time of each step
 is printed (`pytest -s`, or the captured output on failure) and written to `wheel-smoke-times.json` in the venv's
 folder. `SYNTHBRIDGE_WHEEL_SMOKE=0` skips the clean-venv tests (not in CI)."""
 import email, json, os, re, shutil, subprocess, sys, time, zipfile
+from pathlib import Path
 import pytest
 
 from conftest import ROOT
 pytestmark = [pytest.mark.xdist_group("wheel"), pytest.mark.slow]   # builds a wheel and a clean venv: minutes
 USER_NAMES = ("get_dataset", "load_pipeline", "generate", "synth_learner")   # the README's path
-TORCH = ("torch==2.14.1", "torchvision==0.29.1")          # the pair .ci/setup installs (torchvision imports beside it)
 _smoke = pytest.mark.skipif(os.environ.get("SYNTHBRIDGE_WHEEL_SMOKE") == "0", reason="SYNTHBRIDGE_WHEEL_SMOKE=0")
 
 def _run(cmd, what, times, **kw):
@@ -79,7 +80,8 @@ def test_wheel_contents(wheel):
 
 @pytest.fixture(scope="module")
 def venv(wheel, tmp_path_factory):
-    "A clean venv outside the repository (no system site-packages), with torch and the wheel installed by pip."
+    """A clean venv outside the repository (no system site-packages): torch and torchvision linked from this environment
+    (`_link_torch`), the wheel and its other dependencies installed by pip."""
     d = tmp_path_factory.mktemp("clean-venv")
     assert ROOT not in d.parents
     times = {}
@@ -88,12 +90,46 @@ def venv(wheel, tmp_path_factory):
     py = d/"venv"/"bin"/"python"
     pip = [py, "-m", "pip", "install", "-q", "--no-compile", "--disable-pip-version-check"]
     env = _env(py)          # no PYTHONPATH: the source tree (and the egg-info a build leaves there) stays invisible
-    _run([*pip, *TORCH], "pip install torch torchvision", times, cwd=d, env=env)
+    _link_torch(py)
     _run([*pip, wheel], "pip install the wheel and its dependencies", times, cwd=d, env=env)
+    _run([py, "-m", "pip", "check"], "pip check", times, cwd=d, env=env)       # every requirement met, torch's too
     r = subprocess.run([py, "-m", "pip", "show", "-f", "synthbridge"], capture_output=True, text=True, cwd=d, env=env)
     assert r.returncode == 0 and "synthbridge/assets/" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
     (d/"wheel-smoke-times.json").write_text(json.dumps(times, indent=1))
     return py, times
+
+def _torch_closure() -> list:
+    "The installed distributions of torch and torchvision and everything they require (their `pip install` result)."
+    from importlib.metadata import PackageNotFoundError, distribution
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    seen, todo = {}, [("torch", ()), ("torchvision", ())]
+    while todo:
+        name, extras = todo.pop()
+        if canonicalize_name(name) in seen: continue
+        try: dist = distribution(name)
+        except PackageNotFoundError: continue
+        seen[canonicalize_name(name)] = dist
+        for r in map(Requirement, dist.requires or []):
+            if r.marker is None or any(r.marker.evaluate({"extra": e}) for e in ("", *extras)): todo.append((r.name, tuple(r.extras)))
+    return list(seen.values())
+
+def _link_torch(py):
+    """Make torch, torchvision and what they require visible in the clean venv as links to this environment's copies
+    (a .pth file naming a folder of links), as `pip install torch torchvision` would install them. Installing them
+    again (about 3 GB with the CUDA libraries) was 40 s of this test, and compiling their modules on first import as
+    long again; pip then installs the wheel's other dependencies from its metadata as before."""
+    import torch
+    site = Path(torch.__file__).resolve().parent.parent
+    linked = py.parent.parent/"torch-links"
+    linked.mkdir()
+    for dist in _torch_closure():
+        for f in dist.files or []:
+            top = Path(f).parts[0]
+            if top in ("..", "__pycache__") or (linked/top).exists(): continue
+            (linked/top).symlink_to(site/top)
+    (site_packages,) = (py.parent.parent/"lib").glob("python*/site-packages")
+    (site_packages/"torch-links.pth").write_text(f"{linked}\n")
 
 def _env(py):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
