@@ -72,25 +72,33 @@ def run(argv, *, env=None, cwd=None, timeout=600) -> subprocess.CompletedProcess
     return subprocess.run([str(a) for a in argv], cwd=ROOT if cwd is None else cwd,
                           env=offline_env() if env is None else env, capture_output=True, text=True, timeout=timeout)
 
-def python_cmd(code, *args, env=None, cwd=None, timeout=600) -> subprocess.CompletedProcess:
-    "`python -c CODE ARGS` in a fresh interpreter (this one's executable), as `run` runs it."
+def python_cmd(code, *args, env=None, cwd=None, timeout=600, warm=False) -> subprocess.CompletedProcess:
+    """`python -c CODE ARGS` in a fresh interpreter (this one's executable), as `run` runs it; `warm`: in a process
+    forked from this worker's warm interpreter for `env` (tests/warm.py), for code that does not test imports."""
+    if warm: return warm_pool().run(code, *args, env=offline_env() if env is None else env, cwd=cwd, timeout=timeout)
     return run([sys.executable, "-c", code, *args], env=env, cwd=cwd, timeout=timeout)
 
-def synthbridge_cmd(*args, env=None, cwd=None, timeout=600) -> subprocess.CompletedProcess:
-    "`synthbridge ARGS` in a subprocess (SYNTHBRIDGE: what the console script runs), as `run` runs it."
-    return run([*SYNTHBRIDGE, *args], env=env, cwd=cwd, timeout=timeout)
+def synthbridge_cmd(*args, env=None, cwd=None, timeout=600, warm=False) -> subprocess.CompletedProcess:
+    "`synthbridge ARGS` in a subprocess (SYNTHBRIDGE: what the console script runs), as `python_cmd` runs it."
+    return python_cmd(SYNTHBRIDGE[2], *args, env=env, cwd=cwd, timeout=timeout, warm=warm)
 
 SYNTHBRIDGE_CODE = SYNTHBRIDGE[2]
+_POOL = []
+
+def warm_pool():
+    """This pytest worker's warm interpreters (tests/warm.py), one per environment: `.run(code, *args, env=, cwd=,
+    timeout=)` and `.popen(...)` as `python_cmd` and `subprocess.Popen` would run `python -c CODE ARGS`, forked from an
+    interpreter that has imported torch, fastai and synthbridge already. Closed when the session ends."""
+    if not _POOL:
+        from warm import WarmPool
+        _POOL.append(WarmPool(ROOT))
+    return _POOL[0]
 
 @pytest.fixture(scope="session")
 def warm():
-    """This pytest worker's warm interpreters (tests/warm.py): `warm.run(code, *args, env=, cwd=, timeout=)` and
-    `warm.popen(...)` as `python_cmd` and `subprocess.Popen` would run `python -c CODE ARGS`, forked from an interpreter
-    that has imported torch, fastai and synthbridge already."""
-    from warm import WarmPool
-    pool = WarmPool(ROOT)
-    yield pool
-    pool.close()
+    "`warm_pool()` as a fixture."
+    yield warm_pool()
+    if _POOL: _POOL.pop().close()
 
 def synthbridge_main(capsys, *args) -> tuple[int, str, str]:
     "`synthbridge ARGS` in this process, as the console script runs it: (exit code, stdout, stderr) of this call alone."
@@ -158,17 +166,16 @@ def tiny_invert(data, out, steps, timeout=600, **kw) -> subprocess.CompletedProc
     """`invert_style` in a subprocess (dsi_env()): the image folder `data` (classes DSI_CLASSES) into `out` with the tiny
     random pipeline, `steps` steps of batches of 2 at 16 px, lr 0.05, a checkpoint every 5 steps; `kw` go to
     invert_style."""
-    return python_cmd(_INVERT, data, out, steps, json.dumps(kw), env=dsi_env(), timeout=timeout)
+    return python_cmd(_INVERT, data, out, steps, json.dumps(kw), env=dsi_env(), timeout=timeout, warm=True)
 
 def tiny_invert_killed(data, out, steps, wait=100, poll=0.02, **kw) -> int:
     """tiny_invert, SIGKILLed as soon as it has written its first checkpoint (or after `wait` s); asserts that the
     signal ended it and returns the step its out/dsi.json records."""
-    p = subprocess.Popen([sys.executable, "-c", _INVERT, str(data), str(out), str(steps), json.dumps(kw)], cwd=ROOT,
-                         env=dsi_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    p = warm_pool().popen(_INVERT, data, out, steps, json.dumps(kw), env=dsi_env())
     ck, t0 = Path(out)/"checkpoint"/"state.safetensors", time.time()
     while not ck.exists() and p.poll() is None and time.time() - t0 < wait: time.sleep(poll)
     os.kill(p.pid, signal.SIGKILL); p.wait()
-    assert p.returncode == -signal.SIGKILL, p.stderr.read()
+    assert p.returncode == -signal.SIGKILL, p.output()[1]
     return json.loads((Path(out)/"dsi.json").read_text())["step"]
 
 # ---- the demo

@@ -2,7 +2,7 @@
 end through the console script (what CI runs); a demo killed with SIGKILL resumes, keeps what it had finished
 and ends with the results of an uninterrupted run; the paper's setting (a registry dataset, a hub-style model, ResNet-18)
 runs offline on a replica of Aircraft with a tiny pipeline and uses the registry's learning rate and metric."""
-import json, shutil, signal, subprocess, time
+import json, shutil, signal, time
 from pathlib import Path
 import pytest
 from synthbridge.interface.cli import main
@@ -18,7 +18,7 @@ def _cli(warm, *args, timeout=900):
 
 def _start(warm, *args):
     "`synthbridge demo ARGS` started, not waited for: a process the test can kill."
-    return warm.popen(SYNTHBRIDGE_CODE, "demo", *args, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return warm.popen(SYNTHBRIDGE_CODE, "demo", *args, env=_env())
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):

@@ -30,7 +30,7 @@ def test_sigkill_and_resume_equals_uninterrupted(data, tmp_path):
 
 
 def _cli(*args, timeout=120):
-    return synthbridge_cmd("invert", *args, env=dsi_env(), timeout=timeout)
+    return synthbridge_cmd("invert", *args, env=dsi_env(), timeout=timeout, warm=True)
 
 
 def test_cli_help():
@@ -107,7 +107,7 @@ print(json.dumps(dict(before=before, after=after, first50=L[:50].mean(), last50=
 @pytest.mark.slow
 def test_loss_goes_down(data, tmp_path):
     "On fixed draws (seed 0: those training began with; seed 1: held out) the learned token beats its initializer."
-    r = python_cmd(LEARN, data, tmp_path/"o", env=dsi_env(), timeout=180)
+    r = python_cmd(LEARN, data, tmp_path/"o", env=dsi_env(), timeout=180, warm=True)
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout.strip().splitlines()[-1]); print(m)
     assert m["finite"]

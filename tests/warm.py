@@ -128,6 +128,14 @@ class WarmProcess:
         shutil.rmtree(self.folder, ignore_errors=True)
         return out[0], out[1]
 
+class FreshProcess(subprocess.Popen):
+    "`subprocess.Popen` in a fresh interpreter, its stdout and stderr in files read by `output()` as `WarmProcess` does."
+    def __init__(self, argv, env, cwd):
+        self.folder = Path(tempfile.mkdtemp(prefix="fresh-"))
+        with open(self.folder/"stdout", "wb") as out, open(self.folder/"stderr", "wb") as err:
+            super().__init__(argv, env=env, cwd=cwd, stdout=out, stderr=err)
+    output = WarmProcess.output
+
 class WarmPool:
     """The warm interpreters of this process, one per environment (less `PER_REQUEST`); `run` and `popen` take
     `python -c CODE ARGS` as `subprocess.run` and `subprocess.Popen` would, in a fresh interpreter when
@@ -141,11 +149,10 @@ class WarmPool:
             self.warm[key] = WarmPython({k: v for k, v in env.items() if k not in PER_REQUEST}, self.cwd)
         return self.warm[key]
 
-    def popen(self, code, *args, env, cwd=None, **popen_kw):
+    def popen(self, code, *args, env, cwd=None):
+        "A started process (`WarmProcess`, or a `FreshProcess` with the same interface when no warm one serves)."
         w = self._get(env)
-        if w is None:
-            return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], env=env, cwd=cwd or self.cwd,
-                                    **popen_kw)
+        if w is None: return FreshProcess([sys.executable, "-c", code, *map(str, args)], env=env, cwd=cwd or self.cwd)
         return w.popen(code, *args, env=env, cwd=cwd or self.cwd)
 
     def run(self, code, *args, env, cwd=None, timeout=600) -> subprocess.CompletedProcess:
