@@ -13,7 +13,7 @@ def _tree(d: Path) -> dict:
 @pytest.mark.slow
 def test_sweep_estimate_paper_grid_writes_nothing(tmp_path):
     before = _tree(tmp_path)
-    r = synthbridge_cmd("sweep", "paper-full-shot", "--estimate", cwd=tmp_path, timeout=120)
+    r = synthbridge_cmd("sweep", "paper-full-shot", "--estimate", cwd=tmp_path, timeout=120, warm=True)
     assert r.returncode == 0, r.stderr
     assert _tree(tmp_path) == before                       # no store, no claims, nothing
     out = r.stdout
@@ -36,14 +36,15 @@ def test_sweep_estimate_refuses_an_empty_grid(tmp_path):
 def test_generate_estimate_subtracts_existing_images(tmp_path):
     args = ["generate", "--model", "mini-web", "--dataset", "digits", "--steps", "1", "--out", str(tmp_path/"g"),
             "--no-progress"]
-    r = synthbridge_cmd(*args, "--n-per-class", "2", timeout=300)
+    r = synthbridge_cmd(*args, "--n-per-class", "2", timeout=300, warm=True)
     assert r.returncode == 0, r.stderr
     before = _tree(tmp_path)
-    r = synthbridge_cmd(*args, "--n-per-class", "5", "--estimate", timeout=120)
+    r = synthbridge_cmd(*args, "--n-per-class", "5", "--estimate", timeout=120, warm=True)
     assert r.returncode == 0, r.stderr
     assert "images to generate    30 (20 already there)" in r.stdout, r.stdout
     assert _tree(tmp_path) == before
-    r = synthbridge_cmd(*args[:-3], "--out", str(tmp_path/"new"), "--n-per-class", "5", "--estimate", timeout=120)
+    r = synthbridge_cmd(*args[:-3], "--out", str(tmp_path/"new"), "--n-per-class", "5", "--estimate", timeout=120,
+                        warm=True)
     assert "images to generate    50 (0 already there)" in r.stdout and not (tmp_path/"new").exists()
 
 

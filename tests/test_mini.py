@@ -34,7 +34,7 @@ SCRIPT = textwrap.dedent("""
 
 def _run(out, stage="none", step=0, when="after"):
     "The child keeps this process's thread settings: its weights are compared with a run in this process."
-    return python_cmd(SCRIPT, out, stage, step, when, json.dumps(TINY), timeout=600,
+    return python_cmd(SCRIPT, out, stage, step, when, json.dumps(TINY), timeout=600, warm=True,
                       env=offline_env(OMP_NUM_THREADS=INHERIT, MKL_NUM_THREADS=INHERIT))
 
 def _weights(p: Path):

@@ -71,8 +71,9 @@ def test_bridged_pp_efficientnet_lite0_fashion_mnist_kshot(tmp_path):
     assert meta["arch"] == "tf_efficientnet_lite0" and sd["classifier.weight"].shape == (10, 1280)
 
 def _train(*args, timeout=300):
-    "`synthbridge train ARGS` in a subprocess: OMP_NUM_THREADS as this process has it, or 1."
-    return synthbridge_cmd("train", *args, timeout=timeout, env=offline_env(
+    """`synthbridge train ARGS` in a subprocess (forked from a warm interpreter): OMP_NUM_THREADS as this process has
+    it, or 1."""
+    return synthbridge_cmd("train", *args, timeout=timeout, warm=True, env=offline_env(
         OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"), MKL_NUM_THREADS=INHERIT))
 
 @pytest.fixture(scope="module")
