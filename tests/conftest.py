@@ -78,27 +78,26 @@ def python_cmd(code, *args, env=None, cwd=None, timeout=600, warm=False) -> subp
     if warm: return warm_pool().run(code, *args, env=offline_env() if env is None else env, cwd=cwd, timeout=timeout)
     return run([sys.executable, "-c", code, *args], env=env, cwd=cwd, timeout=timeout)
 
+SYNTHBRIDGE_CODE = SYNTHBRIDGE[2]
+
 def synthbridge_cmd(*args, env=None, cwd=None, timeout=600, warm=False) -> subprocess.CompletedProcess:
     "`synthbridge ARGS` in a subprocess (SYNTHBRIDGE: what the console script runs), as `python_cmd` runs it."
-    return python_cmd(SYNTHBRIDGE[2], *args, env=env, cwd=cwd, timeout=timeout, warm=warm)
+    return python_cmd(SYNTHBRIDGE_CODE, *args, env=env, cwd=cwd, timeout=timeout, warm=warm)
 
-SYNTHBRIDGE_CODE = SYNTHBRIDGE[2]
 _POOL = []
 
 def warm_pool():
     """This pytest worker's warm interpreters (tests/warm.py), one per environment: `.run(code, *args, env=, cwd=,
-    timeout=)` and `.popen(...)` as `python_cmd` and `subprocess.Popen` would run `python -c CODE ARGS`, forked from an
-    interpreter that has imported torch, fastai and synthbridge already. Closed when the session ends."""
+    timeout=)` (what `python_cmd(..., warm=True)` calls) and `.popen(...)`, as `subprocess.run` and `subprocess.Popen`
+    would run `python -c CODE ARGS`, forked from an interpreter that has imported torch, fastai and synthbridge already.
+    Closed when this process exits."""
     if not _POOL:
+        import atexit
         from warm import WarmPool
         _POOL.append(WarmPool(ROOT))
+        owner = os.getpid()           # not in a child forked from this process: the warm interpreters are not its own
+        atexit.register(lambda: os.getpid() == owner and _POOL[0].close())
     return _POOL[0]
-
-@pytest.fixture(scope="session")
-def warm():
-    "`warm_pool()` as a fixture."
-    yield warm_pool()
-    if _POOL: _POOL.pop().close()
 
 def synthbridge_main(capsys, *args) -> tuple[int, str, str]:
     "`synthbridge ARGS` in this process, as the console script runs it: (exit code, stdout, stderr) of this call alone."

@@ -6,19 +6,20 @@ import json, shutil, signal, time
 from pathlib import Path
 import pytest
 from synthbridge.interface.cli import main
-from conftest import INHERIT, SYNTHBRIDGE_CODE, assert_demo_sentences_match_table, offline_env
+from conftest import (INHERIT, SYNTHBRIDGE_CODE, assert_demo_sentences_match_table, offline_env, synthbridge_cmd,
+                      warm_pool)
 
 def _env() -> dict:
     "The demo's subprocesses keep this process's thread settings (not one thread): its numbers and times follow them."
     return offline_env(OMP_NUM_THREADS=INHERIT, MKL_NUM_THREADS=INHERIT)
 
-def _cli(warm, *args, timeout=900):
+def _cli(*args, timeout=900):
     "`synthbridge demo ARGS` in a process of its own (forked from the worker's warm interpreter: tests/warm.py)."
-    return warm.run(SYNTHBRIDGE_CODE, "demo", *args, env=_env(), timeout=timeout)
+    return synthbridge_cmd("demo", *args, env=_env(), timeout=timeout, warm=True)
 
-def _start(warm, *args):
+def _start(*args):
     "`synthbridge demo ARGS` started, not waited for: a process the test can kill."
-    return warm.popen(SYNTHBRIDGE_CODE, "demo", *args, env=_env())
+    return warm_pool().popen(SYNTHBRIDGE_CODE, "demo", *args, env=_env())
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
@@ -28,8 +29,8 @@ def tiny_model(tmp_path_factory):
     tiny_pipeline(seed=0, sample_size=8).save_pretrained(p)     # 8x8 latents: the demo's code paths at a fraction of the time
     return p
 
-def test_help(warm):
-    r = _cli(warm, "--help", timeout=300)
+def test_help():
+    r = _cli("--help", timeout=300)
     assert r.returncode == 0, r.stderr
     text = " ".join(r.stdout.split())
     for opt in ("--quick", "--out", "--dataset", "--model", "--arch", "--shots", "--seeds", "--device", "--n-per-class",
@@ -73,13 +74,13 @@ def _quick_dir() -> Path:
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("quick-demo")  # same worker as tutorial 1, which reuses this run (tests/test_notebooks.py)
-def test_quick_demo_end_to_end(tmp_path, warm):
+def test_quick_demo_end_to_end(tmp_path):
     "`synthbridge demo --quick` on the shipped mini model: every output, each saying what it is (CI's demo run)."
     from synthbridge.miniature.mini import mini_web_path
     if not (mini_web_path()/"model_index.json").exists(): pytest.skip("the mini-web model is not shipped yet")
     out = tmp_path/"quick"
     t = time.time()
-    r = _cli(warm, "--quick", "--out", out, "--no-progress")
+    r = _cli("--quick", "--out", out, "--no-progress")
     assert r.returncode == 0, r.stderr[-3000:]
     print(f"synthbridge demo --quick: {time.time() - t:.0f} s")
     for f in ("table.md", "table.csv", "accuracy.png", "curves.png", "samples.png", "report.md", "summary.json"):
@@ -107,19 +108,19 @@ def _results(out: Path) -> dict:
     return {p.name: json.loads(p.read_text()) for p in (out/"store"/"results").glob("*.json")}
 
 @pytest.mark.slow
-def test_killed_demo_resumes(tmp_path, tiny_model, warm):
+def test_killed_demo_resumes(tmp_path, tiny_model):
     "SIGKILL after the first finished run: the rerun keeps it, does the rest, and matches an uninterrupted demo."
     ref = tmp_path/"ref"
-    assert _cli(warm, "--out", ref, "--model", tiny_model, *SMALL).returncode == 0
+    assert _cli("--out", ref, "--model", tiny_model, *SMALL).returncode == 0
     out = tmp_path/"run"
-    p = _start(warm, "--out", out, "--model", tiny_model, *SMALL)
+    p = _start("--out", out, "--model", tiny_model, *SMALL)
     t0 = time.time()
     while time.time() - t0 < 600 and p.poll() is None and not list((out/"store"/"results").glob("*.json")): time.sleep(0.2)
     assert p.poll() is None, "the demo ended before it could be killed"
     p.send_signal(signal.SIGKILL); p.wait()
     first = _results(out)
     assert 1 <= len(first) < 4 and not (out/"report.md").exists()
-    r = _cli(warm, "--out", out, "--model", tiny_model, *SMALL)
+    r = _cli("--out", out, "--model", tiny_model, *SMALL)
     assert r.returncode == 0, r.stderr[-3000:]
     done = _results(out)
     assert len(done) == 4 and all(done[k] == v for k, v in first.items())     # finished runs are kept, not redone
@@ -143,10 +144,10 @@ def _running(pid: int) -> bool:
     except OSError: return False
 
 @pytest.mark.slow
-def test_killed_two_process_demo_leaves_no_helper(tmp_path, tiny_model, warm):
+def test_killed_two_process_demo_leaves_no_helper(tmp_path, tiny_model):
     "SIGKILL a `--workers 2` demo once a run is finished: its helper process dies with it; the rerun finishes the rest."
     out = tmp_path/"run"
-    p = _start(warm, "--out", out, "--model", tiny_model, *SMALL, "--workers", "2")
+    p = _start("--out", out, "--model", tiny_model, *SMALL, "--workers", "2")
     t0 = time.time()
     while time.time() - t0 < 600 and p.poll() is None and not list((out/"store"/"results").glob("*.json")): time.sleep(0.2)
     assert p.poll() is None, "the demo ended before it could be killed"
@@ -158,7 +159,7 @@ def test_killed_two_process_demo_leaves_no_helper(tmp_path, tiny_model, warm):
     late = [f.name for d in ("results", "done") for f in (out/"store"/d).glob("*.json") if f.stat().st_mtime > killed + 1]
     assert not late, f"written after the kill: {late}"
     first = _results(out)
-    r = _cli(warm, "--out", out, "--model", tiny_model, *SMALL, "--workers", "2")
+    r = _cli("--out", out, "--model", tiny_model, *SMALL, "--workers", "2")
     assert r.returncode == 0, r.stderr[-3000:]
     done = _results(out)
     assert len(done) == 4 and all(done[k] == v for k, v in first.items())

@@ -13,7 +13,7 @@ Only the module source is parsed (nothing is imported, so this test is fast and 
 import ast, json, re
 from functools import lru_cache
 import pytest
-from conftest import INHERIT, ROOT, offline_env, package_modules
+from conftest import INHERIT, ROOT, offline_env, package_modules, python_cmd
 
 PKG, NBS = ROOT/"synthbridge", ROOT/"nbs"
 MODULES = sorted(m for m in package_modules(PKG) if not m.rpartition(".")[2].startswith("_") and m != "all")
@@ -188,14 +188,14 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
 """
 
 @pytest.mark.slow
-def test_docs_preprocessing_runs(tmp_path, warm):
+def test_docs_preprocessing_runs(tmp_path):
     import shutil
     # a copy of the project config and notebooks, so that the output (`_proc/`) never collides with a build in the checkout
     shutil.copy(ROOT/"pyproject.toml", tmp_path/"pyproject.toml")
     shutil.copytree(NBS, tmp_path/"nbs", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_proc", "_docs"))
     names = sorted({p.name for p in notebooks()})
-    r = warm.run(_PROC, *names, cwd=tmp_path, timeout=1200,           # forked from the warm interpreter (tests/warm.py)
-                 env=offline_env(OMP_NUM_THREADS=INHERIT, MKL_NUM_THREADS=INHERIT))     # this checkout's package
+    r = python_cmd(_PROC, *names, cwd=tmp_path, timeout=1200, warm=True,     # forked from a warm interpreter
+                   env=offline_env(OMP_NUM_THREADS=INHERIT, MKL_NUM_THREADS=INHERIT))   # this checkout's package
     assert r.returncode == 0, f"docs pre-processing failed for:\n{r.stdout[-6000:]}\n{r.stderr[-1500:] if not r.stdout else ''}"
     want = {str(p.relative_to(NBS)) for p in notebooks()}
     done = {str(p.relative_to(tmp_path/"_proc")) for p in (tmp_path/"_proc").rglob("*.ipynb")}

@@ -1,13 +1,13 @@
 """One pytest test per notebook in nbs/, run by nbdev's own runner (`nbdev.test.test_nb`) in a process of its own,
-forked from a warm interpreter that has imported torch, fastai and synthbridge once per pytest worker (the `warm`
-fixture, tests/warm.py; `SYNTHBRIDGE_WARM=0`: a fresh interpreter for each notebook).
+forked from a warm interpreter that has imported torch, fastai and synthbridge once per pytest worker
+(`python_cmd(..., warm=True)`, tests/warm.py; `SYNTHBRIDGE_WARM=0`: a fresh interpreter for each notebook).
 
 Cells tagged with a flag from `tst_flags` in pyproject.toml (`slow`, `cuda`) are skipped unless
 SYNTHBRIDGE_TEST_FLAGS names them (e.g. `SYNTHBRIDGE_TEST_FLAGS=slow`), as `nbdev-test --flags slow` does.
 """
 import os
 import pytest
-from conftest import INHERIT, ROOT, offline_env
+from conftest import INHERIT, ROOT, offline_env, python_cmd
 
 NBS = ROOT/"nbs"
 NOTEBOOKS = sorted(p for p in NBS.rglob("*.ipynb")
@@ -47,6 +47,6 @@ def _param(p):
 def _env(): return offline_env(OMP_NUM_THREADS=INHERIT, MKL_NUM_THREADS=INHERIT)     # this process's threads
 
 @pytest.mark.parametrize("nb", [_param(p) for p in NOTEBOOKS])
-def test_notebook(nb, warm):
-    r = warm.run(RUNNER, nb, os.environ.get("SYNTHBRIDGE_TEST_FLAGS", ""), env=_env(), cwd=ROOT, timeout=1800)
+def test_notebook(nb):
+    r = python_cmd(RUNNER, nb, os.environ.get("SYNTHBRIDGE_TEST_FLAGS", ""), env=_env(), timeout=1800, warm=True)
     assert r.returncode == 0, f"{nb.name} failed:\n{r.stdout[-4000:]}\n{r.stderr[-8000:]}"

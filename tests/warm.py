@@ -8,8 +8,9 @@ have them, except that the modules above are already imported. `WarmPool` keeps 
 in each pytest worker: PYTHONHASHSEED, PYTHONPATH, thread counts and offline switches are read at import, so only
 `TMPDIR` and pytest's own variable may differ between a request and its warm interpreter.
 
-Tests opt in (the notebooks and the demo's subprocesses); a test about imports themselves (what `import synthbridge`
-pulls in) keeps a fresh interpreter. `SYNTHBRIDGE_WARM=0` runs every request in a fresh interpreter."""
+Tests opt in with `python_cmd(..., warm=True)` or `warm_pool().popen(...)` (tests/conftest.py); a test about imports
+themselves (what `import synthbridge` pulls in) keeps a fresh interpreter. `SYNTHBRIDGE_WARM=0` runs every request in
+a fresh interpreter."""
 import json, os, queue, shutil, signal, subprocess, sys, tempfile, threading
 from pathlib import Path
 
@@ -18,7 +19,7 @@ PRELOAD = ("torch", "fastai.vision.all", "diffusers", "transformers", "timm", "m
 PER_REQUEST = ("TMPDIR", "PYTEST_CURRENT_TEST")    # read when used, not at import: may differ from the warm interpreter's
 
 SERVER = r"""
-import json, os, sys, time
+import json, os, sys
 for m in sys.argv[1].split(","): __import__(m)
 import atexit, tempfile, threading, types
 requests, replies = os.fdopen(os.dup(0), "r"), os.fdopen(os.dup(1), "w", buffering=1)
@@ -144,9 +145,9 @@ class WarmPool:
 
     def _get(self, env):
         if os.environ.get("SYNTHBRIDGE_WARM", "1") == "0": return None
-        key = tuple(sorted((k, v) for k, v in env.items() if k not in PER_REQUEST))
-        if key not in self.warm:
-            self.warm[key] = WarmPython({k: v for k, v in env.items() if k not in PER_REQUEST}, self.cwd)
+        base = {k: v for k, v in env.items() if k not in PER_REQUEST}
+        key = tuple(sorted(base.items()))
+        if key not in self.warm: self.warm[key] = WarmPython(base, self.cwd)
         return self.warm[key]
 
     def popen(self, code, *args, env, cwd=None):
@@ -156,11 +157,8 @@ class WarmPool:
         return w.popen(code, *args, env=env, cwd=cwd or self.cwd)
 
     def run(self, code, *args, env, cwd=None, timeout=600) -> subprocess.CompletedProcess:
-        w = self._get(env)
         argv = [sys.executable, "-c", code, *map(str, args)]
-        if w is None:
-            return subprocess.run(argv, cwd=cwd or self.cwd, env=env, capture_output=True, text=True, timeout=timeout)
-        p = w.popen(code, *args, env=env, cwd=cwd or self.cwd)
+        p = self.popen(code, *args, env=env, cwd=cwd)
         try: rc = p.wait(timeout)
         except subprocess.TimeoutExpired:
             p.kill(); p.wait(60)
