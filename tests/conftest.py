@@ -195,3 +195,13 @@ def assert_demo_sentences_match_table(out):
         diff = table[names[name]]["mean"] - v
         assert d == round(abs(diff), 1) and word == ("above" if diff > 0 else "below"), (name, d, word, diff)
     return found
+
+DURATIONS = ROOT/"tests"/"durations.json"
+"Seconds each test took in a full run on a 2-core CPU (`python tools/test_durations.py LOG` writes it)."
+
+def pytest_collection_modifyitems(config, items):
+    """Longest tests first. pytest-xdist hands the tests out in this order as workers free up, so the short ones fill
+    the gaps at the end and both workers finish together; in file order a long test that started late left one
+    worker running alone for minutes. Tests not in `DURATIONS` (new ones) count as one second."""
+    seconds = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+    items.sort(key=lambda item: -seconds.get(item.nodeid.split("@")[0], 1.0))

@@ -17,7 +17,7 @@ from synthbridge.data import (DATASETS, PAPER_DATASETS, RealDataset, SyntheticSe
 RAW = {k: class_names(k, "raw") for k in PAPER_DATASETS}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")   # once per worker: tests run longest first, not file by file
 def replicas(tmp_path_factory):
     "All ten replicas, written once (Caltech-101 needs 31 images in each of 101 classes)."
     root = tmp_path_factory.mktemp("replicas")

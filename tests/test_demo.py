@@ -21,7 +21,7 @@ def _start(*args):
     "`synthbridge demo ARGS` started, not waited for: a process the test can kill."
     return warm_pool().popen(SYNTHBRIDGE_CODE, "demo", *args, env=_env())
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")   # once per worker: tests run longest first, not file by file
 def tiny_model(tmp_path_factory):
     "A tiny random Stable Diffusion pipeline saved to a folder (what `--model DIR` loads), drawing 16-px images."
     from synthbridge.testing import tiny_pipeline

@@ -28,7 +28,7 @@ def _markdown(nb) -> str:
     cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
     return "\n\n".join(nb2readme._src(c) for c in cells if c["cell_type"] == "markdown")
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")   # once per worker: tests run longest first, not file by file
 def readme() -> str: return (ROOT/"README.md").read_text(encoding="utf-8")
 
 def test_scanner_finds_typed_numbers():

@@ -5,7 +5,7 @@ import pytest
 from conftest import DSI_CLASSES as CLASSES, dsi_env, python_cmd, synthbridge_cmd, tiny_invert, tiny_invert_killed
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")   # once per worker: tests run longest first, not file by file
 def data(tmp_path_factory):
     from synthbridge.testing import tiny_image_folder
     return tiny_image_folder(tmp_path_factory.mktemp("real"), classes=CLASSES, n=3, size=32)

@@ -24,7 +24,7 @@ def images(d):
 def manifest(d):
     return [json.loads(l) for l in (Path(d)/"manifest.jsonl").read_text().splitlines()]
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")   # once per worker: tests run longest first, not file by file
 def setup(tmp_path_factory):
     "A tiny pipeline folder, a class file, and an uninterrupted single-process reference run (in this process)."
     import torch
@@ -107,7 +107,7 @@ def test_cli_usage_errors_exit_2_and_help(setup):
             "with contextlib.redirect_stdout(buf), contextlib.suppress(SystemExit): main(['generate', '--help'])\n"
             "print(json.dumps([codes, buf.getvalue()]))")
     argvs = [["generate", *map(str, base + a)] for a, _ in cases]
-    r = python_cmd(code, json.dumps(argvs), timeout=300)
+    r = python_cmd(code, json.dumps(argvs), timeout=300, warm=True)
     assert r.returncode == 0, r.stderr[-3000:]
     codes, help = json.loads(r.stdout.strip().splitlines()[-1])
     assert codes == [2] * len(cases), codes

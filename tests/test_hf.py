@@ -12,7 +12,7 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"; os.environ.setdefault("HF_HUB_OFFLINE",
 CLASSES = ["tabby cat", "golden retriever", "F/A-18"]
 KW = dict(n_per_class=3, height=32, width=32, num_inference_steps=2, batch_size=2, progress=False)
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")   # once per worker: tests run longest first, not file by file
 def pipe():
     import torch; torch.set_num_threads(1)
     from synthbridge.testing import tiny_pipeline

@@ -76,7 +76,7 @@ def _train(*args, timeout=300):
     return synthbridge_cmd("train", *args, timeout=timeout, warm=True, env=offline_env(
         OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"), MKL_NUM_THREADS=INHERIT))
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")   # once per worker: tests run longest first, not file by file
 def folders(tmp_path_factory):
     from synthbridge.testing import tiny_image_folder
     d = tmp_path_factory.mktemp("data")

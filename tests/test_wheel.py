@@ -4,8 +4,10 @@ repository, where the package is imported, the embedded model is loaded, and `sy
 epoch per stage).
 
 The install is the slow part, so one test uses the venv: it imports the package (its star import too), loads the
-embedded model and runs the demo. torch and torchvision come as links to this environment's copies (`_link_torch`);
-pip installs the wheel and every other dependency, and `pip check` checks them all. The time of each step is printed
+embedded model and runs the demo. uv installs the wheel and every dependency from its metadata, from pip's own sources
+(`tools/uv_args.py`), as `.ci/setup` does: its cache already holds torch's 5 GB, so the install takes seconds where
+pip took most of a minute; pip is the fallback where this environment has no uv. `pip check` then checks every
+requirement. The time of each step is printed
 (`pytest -s`, or the captured output on failure) and written to `wheel-smoke-times.json` in the venv's folder.
 `SYNTHBRIDGE_WHEEL_SMOKE=0` skips the clean-venv test (not in CI)."""
 import email, json, os, re, shutil, subprocess, sys, time, zipfile
@@ -80,56 +82,27 @@ def test_wheel_contents(wheel):
 
 @pytest.fixture(scope="session")
 def venv(wheel, tmp_path_factory):
-    """A clean venv outside the repository (no system site-packages): torch and torchvision linked from this environment
-    (`_link_torch`), the wheel and its other dependencies installed by pip."""
+    "A clean venv outside the repository (no system site-packages) with the wheel and its dependencies installed."
     d = tmp_path_factory.mktemp("clean-venv")
     assert ROOT not in d.parents
     times = {}
     base = getattr(sys, "_base_executable", sys.executable)       # the interpreter, not this venv's python
     _run([base, "-m", "venv", d/"venv"], "python -m venv", times, cwd=d)
     py = d/"venv"/"bin"/"python"
-    pip = [py, "-m", "pip", "install", "-q", "--no-compile", "--disable-pip-version-check"]
     env = _env(py)          # no PYTHONPATH: the source tree (and the egg-info a build leaves there) stays invisible
-    _link_torch(py)
-    _run([*pip, wheel], "pip install the wheel and its dependencies", times, cwd=d, env=env)
+    _run([*_installer(py), wheel], "install the wheel and its dependencies", times, cwd=d, env=env)
     _run([py, "-m", "pip", "check"], "pip check", times, cwd=d, env=env)       # every requirement met, torch's too
     r = subprocess.run([py, "-m", "pip", "show", "-f", "synthbridge"], capture_output=True, text=True, cwd=d, env=env)
     assert r.returncode == 0 and "synthbridge/assets/" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
     (d/"wheel-smoke-times.json").write_text(json.dumps(times, indent=1))
     return py, times
 
-def _torch_closure() -> list:
-    "The installed distributions of torch and torchvision and everything they require (their `pip install` result)."
-    from importlib.metadata import PackageNotFoundError, distribution
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-    seen, todo = {}, [("torch", ()), ("torchvision", ())]
-    while todo:
-        name, extras = todo.pop()
-        if canonicalize_name(name) in seen: continue
-        try: dist = distribution(name)
-        except PackageNotFoundError: continue
-        seen[canonicalize_name(name)] = dist
-        for r in map(Requirement, dist.requires or []):
-            if r.marker is None or any(r.marker.evaluate({"extra": e}) for e in ("", *extras)): todo.append((r.name, tuple(r.extras)))
-    return list(seen.values())
-
-def _link_torch(py):
-    """Make torch, torchvision and what they require visible in the clean venv as links to this environment's copies
-    (a .pth file naming a folder of links), as `pip install torch torchvision` would install them. Installing them
-    again (about 3 GB with the CUDA libraries) was 40 s of this test, and compiling their modules on first import as
-    long again; pip then installs the wheel's other dependencies from its metadata as before."""
-    import torch
-    site = Path(torch.__file__).resolve().parent.parent
-    linked = py.parent.parent/"torch-links"
-    linked.mkdir()
-    for dist in _torch_closure():
-        for f in dist.files or []:
-            top = Path(f).parts[0]
-            if top in ("..", "__pycache__") or (linked/top).exists(): continue
-            (linked/top).symlink_to(site/top)
-    (site_packages,) = (py.parent.parent/"lib").glob("python*/site-packages")
-    (site_packages/"torch-links.pth").write_text(f"{linked}\n")
+def _installer(py) -> list:
+    "The command that installs into the venv of `py`: uv with pip's sources where this environment has uv, else pip."
+    uv = Path(sys.executable).parent/"uv"
+    if not uv.exists(): return [py, "-m", "pip", "install", "-q", "--no-compile", "--disable-pip-version-check"]
+    sources = subprocess.run([sys.executable, ROOT/"tools"/"uv_args.py"], capture_output=True, text=True, check=True)
+    return [uv, "pip", "install", "-q", "--python", py, *sources.stdout.splitlines()]
 
 def _env(py):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
