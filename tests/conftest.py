@@ -199,9 +199,12 @@ def assert_demo_sentences_match_table(out):
 DURATIONS = ROOT/"tests"/"durations.json"
 "Seconds each test took in a full run on a 2-core CPU (`python tools/test_durations.py LOG` writes it)."
 
+def longest_first(items: list, seconds: dict) -> list:
+    "`items` (pytest's) sorted by their `seconds` (by test id), longest first; unknown tests count as one second."
+    return sorted(items, key=lambda item: -seconds.get(item.nodeid.split("@")[0], 1.0))
+
 def pytest_collection_modifyitems(config, items):
     """Longest tests first. pytest-xdist hands the tests out in this order as workers free up, so the short ones fill
     the gaps at the end and both workers finish together; in file order a long test that started late left one
     worker running alone for minutes. Tests not in `DURATIONS` (new ones) count as one second."""
-    seconds = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
-    items.sort(key=lambda item: -seconds.get(item.nodeid.split("@")[0], 1.0))
+    items[:] = longest_first(items, json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {})

@@ -15,7 +15,11 @@ import json, os, queue, shutil, signal, subprocess, sys, tempfile, threading
 from pathlib import Path
 
 PRELOAD = ("torch", "fastai.vision.all", "diffusers", "transformers", "timm", "matplotlib.pyplot", "IPython",
-           "nbdev.test", "synthbridge.all")
+           "nbdev.test", "synthbridge.all",
+           # diffusers and transformers import a model's modules on first use: a text-to-image pipeline (tiny or
+           # mini-web) paid 2.8 s for them in each request, 0.5 s with these (diffusers' loader imports auto_pipeline)
+           "diffusers.pipelines.auto_pipeline", "transformers.models.clip.modeling_clip",
+           "transformers.models.clip.tokenization_clip")
 PER_REQUEST = ("TMPDIR", "PYTEST_CURRENT_TEST")    # read when used, not at import: may differ from the warm interpreter's
 
 SERVER = r"""
