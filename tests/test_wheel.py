@@ -139,8 +139,8 @@ def test_wheel_in_clean_venv(venv, tmp_path):
     # the console script end to end on the embedded model (generation, the four pipelines, the report), shortened: the
     # quick demo's numbers are checked in the repository (tests/test_demo.py), packaging is what is tested here
     r = _run([py.parent/"synthbridge", "demo", "--quick", "--epochs", "1", "--stage1-epochs", "1", "--n-per-class", "10",
-              "--test-per-class", "10", "--no-progress", "--out", tmp_path/"demo"],
-             "synthbridge demo --quick (1 epoch per stage)", times, cwd=tmp_path, env=env, timeout=1200)
+              "--steps", "2", "--test-per-class", "10", "--no-progress", "--out", tmp_path/"demo"],
+             "synthbridge demo --quick (2 denoising steps, 1 epoch per stage)", times, cwd=tmp_path, env=env, timeout=1200)
     tables = [p.read_text() for p in (tmp_path/"demo").rglob("*.md")]
     assert any("vanilla" in t for t in tables), r.stdout[-2000:]                 # its results table
     print("wheel smoke times (s):", json.dumps(times), flush=True)
