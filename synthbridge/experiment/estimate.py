@@ -294,12 +294,13 @@ def task_image_steps(task, # a task of a grid's plan (`Run`, `Stage1Spec`, `Synt
                      size: dict, # the `dataset_size` of the task's dataset
                     ) -> int:
     "Training images through forward and backward: a run's or a stage-1 model's; 0 for a synthetic set or a style."
+    from synthbridge.training.transfer import REAL_ONLY
     c = getattr(task, "config", None)
     if c is not None:                                              # a run
         n = size["n_train"] if c["shots"] == "full" else c["shots"]*size["n_classes"]
         if c["pipeline"] == "mixed": n += c["volume"]*size["n_classes"]
         if c["pipeline"] == "synthetic-only": return 0                  # its stage 1 is evaluated, not trained on
-        if c["pipeline"] == "vanilla++": return n*(c["epochs"] + c["stage1_epochs"])   # a stage 1 on the real images
+        if REAL_ONLY.get(c["pipeline"]): return n*(c["epochs"] + c["stage1_epochs"])   # a stage 1 on the real images
         return n*c["epochs"]
     if hasattr(task, "mixup"): return task.volume*size["n_classes"]*task.epochs    # a stage-1 model
     return 0
@@ -505,7 +506,7 @@ def estimate_train(pipeline: str, # a name in `synthbridge.training.transfer.PIP
                   ) -> Estimate:
     "The estimate of a `synthbridge train` call (nothing when `done` names the result.json that holds the run)."
     from synthbridge.core import paper_epochs
-    from synthbridge.training.transfer import TWO_STAGE
+    from synthbridge.training.transfer import REAL_ONLY, TWO_STAGE
     d = dataset_size(data)
     shots = None if str(shots).lower() in ("full", "none", "") else int(shots)
     n_real = d["n_train"] if shots is None else shots*d["n_classes"]
@@ -519,7 +520,7 @@ def estimate_train(pipeline: str, # a name in `synthbridge.training.transfer.PIP
     mb = model_bytes(arch, d["n_classes"])
     if pipeline in TWO_STAGE and not stage1:
         e.add_training(n_syn*(stage1_epochs or paper_epochs(None, epochs)), size, model_bytes=mb)
-    if pipeline == "vanilla++":                                      # its stage 1 is on the real images
+    if REAL_ONLY.get(pipeline):                                      # a stage 1 on the real images (vanilla++)
         e.add_training(n_real*(stage1_epochs or paper_epochs(None, epochs)), size, model_bytes=mb)
     if pipeline == "synthetic-only":                                 # one evaluation of the stage-1 model
         e.add_training(0, size, eval_images=d["n_test"], model_bytes=mb)
