@@ -7,9 +7,8 @@ The install is the slow part, so one test uses the venv: it imports the package 
 embedded model and runs the demo. uv installs the wheel and every dependency from its metadata, from pip's own sources
 (`tools/uv_args.py`), as `.ci/setup` does: its cache already holds torch's 5 GB, so the install takes seconds where
 pip took most of a minute; pip is the fallback where this environment has no uv. `pip check` then checks every
-requirement. The time of each step is printed
-(`pytest -s`, or the captured output on failure) and written to `wheel-smoke-times.json` in the venv's folder.
-`SYNTHBRIDGE_WHEEL_SMOKE=0` skips the clean-venv test (not in CI)."""
+requirement. The time of each step is printed (`pytest -s`, or the captured output on failure) and written to
+`wheel-smoke-times.json` in the venv's folder. `SYNTHBRIDGE_WHEEL_SMOKE=0` skips the clean-venv test (not in CI)."""
 import email, json, os, re, shutil, subprocess, sys, time, zipfile
 from pathlib import Path
 import pytest

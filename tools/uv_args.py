@@ -10,8 +10,8 @@ settings. `.ci/setup` and the wheel test (`tests/test_wheel.py`) use it.
 """
 import shlex, subprocess, sys
 
-FLAGS = {"index-url": "--index-url", "extra-index-url": "--extra-index-url", "find-links": "--find-links",
-         "constraint": "--constraint"}
+KEYS = ("index-url", "extra-index-url", "find-links", "constraint")
+"pip's settings that name package sources; uv takes each under the same option name (`--KEY`)."
 
 def pip_config(python: str = sys.executable) -> str:
     "What `pip config list` prints for `python`'s pip (its files and PIP_* variables)."
@@ -25,11 +25,11 @@ def uv_args(config: str) -> list[str]:
     for line in config.splitlines():
         key, sep, value = line.partition("=")
         key = key.rsplit(".", 1)[-1]
-        if not sep or key not in FLAGS: continue
+        if not sep or key not in KEYS: continue
         for v in " ".join(shlex.split(value)).split():
             if (key, v) in seen: continue
             seen.add((key, v))
-            args += [FLAGS[key], v]
+            args += [f"--{key}", v]
     return [*args, "--index-strategy", "unsafe-best-match"]
 
 if __name__ == "__main__":
