@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a user gets: `synthbridge demo --quick` from scratch with the code of BASE (a commit) and of this checkout,
 # one after the other in the same script run, on the validation split (so no choice ever sees the test set).
-# Prints the wall time of each and their ratio, and writes both demo folders under OUT.
+# Prints the wall time of each and their ratio, then each pipeline's accuracy difference (this - base) paired by seed
+# (bench/ab_accuracy.py), and writes both demo folders and OUT/accuracy.csv under OUT.
 # Usage: bash bench/demo_ab.sh BASE [OUT] [SEEDS]    e.g. bash bench/demo_ab.sh 7ee1d80 /tmp/ab 0,1,2
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +23,4 @@ for v in base this; do
   echo "$v: ${T[$v]} s (demo --quick --seeds $SEEDS --split val; log $OUT/$v.log)"
 done
 python3 -c "print('quick_demo_wall_time base/this: %.2f' % (${T[base]} / ${T[this]}))"
+"$PY" bench/ab_accuracy.py --base "$OUT/base" --this "$OUT/this" --csv "$OUT/accuracy.csv"

@@ -420,9 +420,11 @@ def _effect(finding: str, m, lo, hi) -> str:
 
 def scoreboard_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it)
                      only: tuple | None = None, # keep the findings starting with one of these, e.g. ('Fig. 4',)
+                     not_run: bool = False, # also list the findings no part of the study ran (their effect: "—")
                     ) -> str:
     "The scoreboard as a markdown table: finding, the paper, the miniature's effect [95 % interval], verdict."
     board = _read_scoreboard(csv_path)
+    if not not_run: board = board[board["verdict"] != "not run"]
     if only is not None:
         keep = board["finding"].map(lambda f: any(f.startswith(p) for p in only))
         if not keep.any(): raise ValueError(f"only={only!r}: no finding of {csv_path} starts with it; the findings "
