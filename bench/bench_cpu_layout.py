@@ -44,7 +44,8 @@ def model(arch):
 def bench(arch, size, bs, rounds, steps):
     torch.manual_seed(0)
     base = model(arch)
-    models = {"default": base, "prepadded": prepadded(copy.deepcopy(base)), "cpu_layout": cpu_layout(copy.deepcopy(base))}
+    models = {"default": base, "prepadded": prepadded(copy.deepcopy(base)),
+              "cpu_layout": cpu_layout(copy.deepcopy(base))}
     x, y = torch.rand(bs, 3, size, size), torch.randint(0, 10, (bs,))
     with torch.no_grad():
         diff = (models["default"].eval()(x) - models["cpu_layout"].eval()(x)).abs().max().item()

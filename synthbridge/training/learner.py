@@ -262,9 +262,10 @@ class DepthwiseConv2dSameCPU(Conv2dSame):
 _CPU_DEPTHWISE = {nn.Conv2d: DepthwiseConv2dCPU, Conv2dSame: DepthwiseConv2dSameCPU}
 
 def _plain_depthwise(m: nn.Module) -> bool:
-    "A depthwise convolution `cpu_layout` converts: an `nn.Conv2d` or `Conv2dSame`, zero padding, no dilation."
-    return (type(m) in _CPU_DEPTHWISE and m.groups > 1 and m.groups == m.in_channels and m.dilation == (1, 1)
-            and not isinstance(m.padding, str) and m.padding_mode == "zeros")
+    ("A depthwise convolution `cpu_layout` converts: an `nn.Conv2d` or `Conv2dSame` with one filter per channel, "
+     "zero padding and no dilation.")
+    return (type(m) in _CPU_DEPTHWISE and m.groups > 1 and m.groups == m.in_channels == m.out_channels
+            and m.dilation == (1, 1) and not isinstance(m.padding, str) and m.padding_mode == "zeros")
 
 def cpu_layout(model: nn.Module, # a PyTorch model (changed in place)
               ) -> nn.Module:
