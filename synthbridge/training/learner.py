@@ -245,7 +245,9 @@ def _depthwise(conv: nn.Conv2d, x: torch.Tensor, padding: tuple[int, int]) -> to
     "`conv`'s depthwise convolution of `x` with `padding`: weight gradient by kernel tap where the output is small."
     (kh, kw), (sh, sw), (ph, pw) = conv.kernel_size, conv.stride, padding
     ho, wo = (x.shape[-2] + 2*ph - kh)//sh + 1, (x.shape[-1] + 2*pw - kw)//sw + 1
-    if conv.bias is None and ho*wo < kh*kw and torch.is_grad_enabled() and conv.weight.requires_grad:
+    # a model moved to a GPU, or trained under autocast, keeps PyTorch's own convolution
+    if (conv.bias is None and ho*wo < kh*kw and torch.is_grad_enabled() and conv.weight.requires_grad
+            and x.device.type == "cpu" and not torch.is_autocast_enabled("cpu")):
         return _DepthwiseByTaps.apply(x, conv.weight, conv.stride, padding)
     return F.conv2d(x, conv.weight, conv.bias, conv.stride, padding, conv.dilation, conv.groups)
 
