@@ -5,13 +5,13 @@ Prints one line per pipeline: the mean paired difference in points with its 95 %
 difference, and both means; with `--csv`, writes the same as a table (one row per pipeline).
 Usage: python bench/ab_accuracy.py --base DIR [DIR ...] --this DIR [DIR ...] [--csv FILE]
 """
-import argparse, json, math
+import argparse, json
 from pathlib import Path
 import numpy as np
-from scipy import stats
+from synthbridge.miniature.study import _ci     # the study's paired 95 % t-interval, so both read the same way
 
 def results(dirs) -> dict:
-    "{(pipeline, seed): accuracy in %} from the stores of demo folders."
+    "{(pipeline, seed, split): accuracy in %} from the stores of demo folders."
     out = {}
     for d in dirs:
         for p in (Path(d)/"store"/"results").glob("*.json"):
@@ -25,12 +25,12 @@ def paired(base: dict, this: dict) -> list:
     for pipe in sorted({k[0] for k in base} & {k[0] for k in this}):
         keys = sorted(k for k in base if k[0] == pipe and k in this)
         d = np.array([this[k] - base[k] for k in keys])
-        h = float(stats.t.ppf(.975, len(d) - 1)*d.std(ddof=1)/math.sqrt(len(d))) if len(d) > 1 else float("nan")
+        mean, lo, hi, _ = _ci(d)
         rows.append(dict(pipeline=pipe, seeds=" ".join(str(k[1]) for k in keys), split=keys[0][2], n=len(d),
                          base_mean=round(float(np.mean([base[k] for k in keys])), 2),
                          this_mean=round(float(np.mean([this[k] for k in keys])), 2),
-                         diff=round(float(d.mean()), 2), ci_low=round(float(d.mean()) - h, 2),
-                         ci_high=round(float(d.mean()) + h, 2), per_seed=" ".join(f"{v:+.1f}" for v in d)))
+                         diff=round(mean, 2), ci_low=round(lo, 2), ci_high=round(hi, 2),
+                         per_seed=" ".join(f"{v:+.1f}" for v in d)))
     return rows
 
 def main():
