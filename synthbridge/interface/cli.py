@@ -363,7 +363,7 @@ OPTIONS = {
         (("--only",), dict(default=None,
                            help="comma-separated reports to make: " + ", ".join(_REPORT_NAMES) + " (default: all)"))],
     "demo": [(("--quick",), dict(action="store_true", help="the quick preset: 1 seed, fewer images and epochs "
-                                 "(about 3 min on 2 CPU cores)")),
+                                 "(about 1-2 min on a 2-core CPU)")),
         ("out", dict(required=False, default="synthbridge-demo", help="results folder (created; a rerun resumes)")),
         ("dataset", dict(default="fashion-catalog", help="fashion-catalog (the CPU miniature), another dataset name of "
                          "the registry (the paper's setting), or a folder with train/ and test/")),

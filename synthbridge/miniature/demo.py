@@ -251,7 +251,7 @@ class DemoResult:
 def demo(settings: DemoSettings | None = None, # what to run (None: the preset of `quick` and `fields`' dataset)
          *,
          out="synthbridge-demo", # results folder (created; a rerun resumes and rebuilds the report)
-         # with `settings=None`: the quick preset (1 seed, fewer images and epochs, about 3 min on 2 CPU cores)
+         # with `settings=None`: the quick preset (1 seed, fewer images and epochs, about 1-2 min on a 2-core CPU)
          quick: bool = False,
          device=None, # torch device (None: cuda if available, else cpu)
          progress: bool = True, # progress bars (generation, runs)
