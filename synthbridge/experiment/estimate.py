@@ -294,12 +294,12 @@ def task_image_steps(task, # a task of a grid's plan (`Run`, `Stage1Spec`, `Synt
                      size: dict, # the `dataset_size` of the task's dataset
                     ) -> int:
     "Training images through forward and backward: a run's or a stage-1 model's; 0 for a synthetic set or a style."
-    from synthbridge.training.transfer import REAL_ONLY
+    from synthbridge.training.transfer import EVAL_ONLY, REAL_ONLY
     c = getattr(task, "config", None)
     if c is not None:                                              # a run
         n = size["n_train"] if c["shots"] == "full" else c["shots"]*size["n_classes"]
         if c["pipeline"] == "mixed": n += c["volume"]*size["n_classes"]
-        if c["pipeline"] == "synthetic-only": return 0                  # its stage 1 is evaluated, not trained on
+        if c["pipeline"] in EVAL_ONLY: return 0                      # its stage 1 is evaluated, not trained on
         if REAL_ONLY.get(c["pipeline"]): return n*(c["epochs"] + c["stage1_epochs"])   # a stage 1 on the real images
         return n*c["epochs"]
     if hasattr(task, "mixup"): return task.volume*size["n_classes"]*task.epochs    # a stage-1 model
@@ -323,6 +323,7 @@ def estimate_plan(plan, # a `Plan` (`Grid.plan()`)
                   what: str = "grid", # a label for the first line
                  ) -> Estimate:
     "What the runner would still do for `plan`: images, inversion steps, training image-steps, disk, time per device."
+    from synthbridge.training.transfer import EVAL_ONLY
     done, spath = _store_done(store)
     e = Estimate(what, rates={d: RATES[d] for d in devices} | ({probe_label(probe): probe} if probe else {}))
     sizes, shapes = {}, {}
@@ -355,7 +356,7 @@ def estimate_plan(plan, # a `Plan` (`Grid.plan()`)
         extra = c.get("extra", {})
         curve = extra.get("curve_per_class") or extra.get("test_per_class")
         per_epoch = min(d["n_test"], curve*d["n_classes"]) if curve else d["n_test"]
-        evals = 1 if c["pipeline"] == "synthetic-only" else c["epochs"]      # synthetic only: evaluated once
+        evals = 1 if c["pipeline"] in EVAL_ONLY else c["epochs"]      # synthetic only: evaluated once
         e.add_training(task_image_steps(r, d), c["size"], eval_images=per_epoch*evals,
                        model_bytes=model_bytes(c["arch"], d["n_classes"]) if c.get("save_models") else 0)
     notes = {shape(m)["note"] for m in shapes if shape(m)["note"]}
@@ -506,7 +507,7 @@ def estimate_train(pipeline: str, # a name in `synthbridge.training.transfer.PIP
                   ) -> Estimate:
     "The estimate of a `synthbridge train` call (nothing when `done` names the result.json that holds the run)."
     from synthbridge.core import paper_epochs
-    from synthbridge.training.transfer import REAL_ONLY, TWO_STAGE
+    from synthbridge.training.transfer import EVAL_ONLY, REAL_ONLY, TWO_STAGE
     d = dataset_size(data)
     shots = None if str(shots).lower() in ("full", "none", "") else int(shots)
     n_real = d["n_train"] if shots is None else shots*d["n_classes"]
@@ -522,7 +523,7 @@ def estimate_train(pipeline: str, # a name in `synthbridge.training.transfer.PIP
         e.add_training(n_syn*(stage1_epochs or paper_epochs(None, epochs)), size, model_bytes=mb)
     if REAL_ONLY.get(pipeline):                                      # a stage 1 on the real images (vanilla++)
         e.add_training(n_real*(stage1_epochs or paper_epochs(None, epochs)), size, model_bytes=mb)
-    if pipeline == "synthetic-only":                                 # one evaluation of the stage-1 model
+    if pipeline in EVAL_ONLY:                                        # one evaluation of the stage-1 model
         e.add_training(0, size, eval_images=d["n_test"], model_bytes=mb)
     else:
         e.add_training((n_real + (n_syn if pipeline == "mixed" else 0))*epochs_2, size,

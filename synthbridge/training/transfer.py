@@ -22,7 +22,7 @@ from .leep import model_leep, leep_dl
 from ..core import atomic_path, atomic_write_json, paper_epochs, file_sha256, json_hash, kwargs_for, read_json
 
 # %% auto #0
-__all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'REAL_ONLY', 'TransferResult', 'TransferConfig', 'vanilla', 'mixed',
+__all__ = ['METRICS', 'PIPELINES', 'TWO_STAGE', 'REAL_ONLY', 'EVAL_ONLY', 'TransferResult', 'TransferConfig', 'vanilla', 'mixed',
            'synthetic_stage', 'bridged', 'bridged_pp', 'synthetic_only', 'vanilla_pp', 'bridged_fc', 'fixed_vanilla',
            'fixed_bridged', 'fixed_bridged_fc', 'EpochCheckpoint', 'train_done', 'TrainRun']
 
@@ -471,6 +471,9 @@ TWO_STAGE = {"bridged": False, "bridged+fc": False, "bridged++": True, "fixed-br
 
 REAL_ONLY = {"vanilla": False, "fixed-vanilla": False, "vanilla++": True}
 "Pipelines that use no synthetic images -> whether they run a stage 1 (on the real images; its epochs: `stage1_epochs`)."
+
+EVAL_ONLY = frozenset({"synthetic-only"})
+"Pipelines with no stage 2: their result is one evaluation of the stage-1 model on the real test images."
 
 # %% ../../nbs/06_transfer.ipynb #cdc7de02
 def _plain(o):
