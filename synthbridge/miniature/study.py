@@ -19,7 +19,8 @@ from ..experiment.quality import domain_gap
 # %% auto #0
 __all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'EXTRA_PARTS', 'REGIME_EXPECTED', 'ALL_PARTS', 'study_grids',
            'regime_grids', 'retrieval_grid', 'controls_grid', 'score', 'regime_map', 'check_parts', 'study',
-           'scoreboard_table', 'scoreboard_verdicts', 'regime_table', 'regime_sentence']
+           'scoreboard_table', 'scoreboard_verdicts', 'seeds_needed', 'seeds_table', 'scoreboard_agreement',
+           'agreement_table', 'regime_table', 'regime_sentence']
 
 # %% ../../nbs/09a_study.ipynb #f590faca
 FINDINGS = (
@@ -126,13 +127,27 @@ def controls_grid(s: DemoSettings, # Table 2's setting (the demo's)
 # %% ../../nbs/09a_study.ipynb #a8b1d1d0
 def _ci(d) -> tuple:
     "Mean and two-sided 95 % t-interval of paired differences `d` (nan bounds with fewer than 2)."
-    from scipy import stats
     d = np.asarray([x for x in d if x is not None and np.isfinite(x)], dtype=float)
     if not len(d): return (float("nan"),)*3 + (0,)
     m = float(d.mean())
     if len(d) < 2: return m, float("nan"), float("nan"), 1
-    h = float(stats.t.ppf(.975, len(d) - 1)*d.std(ddof=1)/np.sqrt(len(d)))
+    h = _t95(len(d))*float(d.std(ddof=1))/np.sqrt(len(d))
     return m, m - h, m + h, len(d)
+
+def _t95(n: int) -> float:
+    "The t quantile of a two-sided 95 % interval over `n` paired seeds."
+    from scipy import stats
+    return float(stats.t.ppf(.975, n - 1))
+
+def _sd(lo, hi, n: int) -> float:
+    "The standard deviation of the paired differences that a 95 % t-interval `[lo, hi]` over `n` seeds implies."
+    return (hi - lo)/2*np.sqrt(n)/_t95(n)
+
+def _seeds_for(sd: float, half_width: float, most: int = 1000) -> int | None:
+    "The fewest paired seeds (2 or more) whose 95 % interval is at most ± `half_width` at spread `sd`; None past `most`."
+    k = max(2, int(np.ceil((1.96*sd/half_width)**2)))          # the normal bound: t needs at least this many
+    while k <= most and _t95(k)*sd/np.sqrt(k) > half_width: k += 1
+    return k if k <= most else None
 
 def _verdict(kind, lo, hi, flat=3.0) -> str:
     if not (np.isfinite(lo) and np.isfinite(hi)): return "inconclusive"
@@ -292,6 +307,17 @@ def check_parts(parts) -> list:
 # %% ../../nbs/09a_study.ipynb #6a609ddd
 def _fmt(v, d=1): return "—" if v is None or not np.isfinite(v) else f"{v:+.{d}f}" if d else f"{v}"
 
+def _to_decide(r, kinds: dict, st: dict) -> str:
+    "For an inconclusive row: how many paired seeds would decide it, were the effect as large as measured."
+    n, kind = int(r.seeds), kinds.get(r.finding)
+    m, lo, hi = (float(x) if pd.notna(x) else np.nan for x in (r.measured, r.ci_low, r.ci_high))
+    threshold = {"gap": 50.0, "flat": st["flat_points"]}.get(kind, 0.0)
+    margin = abs(m - threshold) if np.isfinite(m) else 0.0
+    if n < 2 or kind is None or margin == 0 or not (np.isfinite(lo) and np.isfinite(hi)): return ""
+    k = _seeds_for(_sd(lo, hi, n), margin)
+    if k is None: return " The estimate is too close to the threshold for 1,000 seeds to decide it."
+    return f" Were the effect as large as measured, about {k} paired seeds would decide it (at this spread)."
+
 def _scoreboard_md(board: pd.DataFrame, s: DemoSettings, st: dict, timing: dict, parts) -> str:
     from synthbridge.miniature.demo_runs import MINIATURE, setting_line
     lines = [f"# Scoreboard of the paper's findings on the CPU miniature", "", f"> **{MINIATURE}.**", "",
@@ -317,15 +343,14 @@ def _scoreboard_md(board: pd.DataFrame, s: DemoSettings, st: dict, timing: dict,
     lines += block("Fig. 4, bridged++ − vanilla (points) per real images per class", det.get("fig4", {}), "")
     lines += block("Fig. 5, bridged++ accuracy (%) per synthetic images per class", det.get("fig5", {}), "")
     lines += block("Fig. 6, bridged++ accuracy (%) per guidance scale", det.get("fig6", {}), "")
-    prose = []
+    prose, kinds = [], {ref: kind for _, ref, _, kind in FINDINGS}
     for r in board.itertuples():
         if r.verdict == "not reproduced": prose.append(f"- **{r.finding}**: the paper reports {r.paper}; the miniature "
                                                        f"measures {_fmt(r.measured)} [{_fmt(r.ci_low)}, "
                                                        f"{_fmt(r.ci_high)}]: not reproduced.")
         elif r.verdict == "inconclusive":
-            prose.append(f"- **{r.finding}**: the interval [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
-                                                       f"spans the threshold: with {r.seeds} seeds the miniature "
-                                                       f"cannot tell.")
+            prose.append(f"- **{r.finding}**: the interval [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] spans the "
+                         f"threshold: with {r.seeds} seeds the miniature cannot tell." + _to_decide(r, kinds, st))
         elif r.verdict == "not run":
             prose.append(f"- **{r.finding}**: no finished runs in the store yet (its part was not asked for, or has "
                          f"not finished).")
@@ -408,6 +433,14 @@ def _read_scoreboard(csv_path) -> pd.DataFrame:
                                  f"has {', '.join(_SCOREBOARD_COLUMNS)}")
     return board
 
+def _keep(board: pd.DataFrame, only, csv_path) -> pd.DataFrame:
+    "The rows of `board` whose finding starts with one of `only` (all of them for None)."
+    if only is None: return board
+    keep = board["finding"].map(lambda f: any(f.startswith(p) for p in only))
+    if not keep.any(): raise ValueError(f"only={only!r}: no finding of {csv_path} starts with it; the findings "
+                                        f"are: {'; '.join(board['finding'])}")
+    return board[keep]
+
 def _signed(v, d=1) -> str: return f"{v:+.{d}f}".replace("-", "−")
 
 def _effect(finding: str, m, lo, hi) -> str:
@@ -425,11 +458,7 @@ def scoreboard_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writ
     "The scoreboard as a markdown table: finding, the paper, the miniature's effect [95 % interval], verdict."
     board = _read_scoreboard(csv_path)
     if not not_run: board = board[board["verdict"] != "not run"]
-    if only is not None:
-        keep = board["finding"].map(lambda f: any(f.startswith(p) for p in only))
-        if not keep.any(): raise ValueError(f"only={only!r}: no finding of {csv_path} starts with it; the findings "
-                                            f"are: {'; '.join(board['finding'])}")
-        board = board[keep]
+    board = _keep(board, only, csv_path)
     lines = ["| finding | the paper | the miniature | verdict |", "| --- | --- | --- | --- |"]
     for r in board.itertuples():
         verdict = f"**{r.verdict}**" if r.verdict == "reproduced" else r.verdict
@@ -457,6 +486,63 @@ def scoreboard_verdicts(csv_path, # a scoreboard (`scoreboard.csv`, as `study` w
     parts += [f"{len(by[v])} {v} ({'; '.join(by[v])})" for v in other]
     return (f"The scoreboard's {_count(len(board), 'finding', 'findings')}: " + ", ".join(parts[:-1])
             + f" and {parts[-1]}.")
+
+# %% ../../nbs/09a_study.ipynb #eae98c03
+def seeds_needed(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it)
+                 half_width: float = 2.5, # the 95 % interval's half-width wanted, in each finding's unit
+                 only: tuple | None = None, # keep the findings starting with one of these, e.g. ('Table 2', 'Table 3')
+                ) -> pd.DataFrame:
+    "Per finding with an interval: its seeds, half-width, spread over seeds, and the seeds `half_width` would need."
+    if not half_width > 0: raise ValueError(f"half_width={half_width!r}: must be a number above 0")
+    board = _keep(_read_scoreboard(csv_path), only, csv_path)
+    rows = []
+    for r in board.itertuples():
+        n = int(r.seeds)
+        if n < 2 or not (np.isfinite(r.ci_low) and np.isfinite(r.ci_high)): continue
+        sd = _sd(r.ci_low, r.ci_high, n)
+        rows.append(dict(finding=r.finding, seeds=n, half_width=round((r.ci_high - r.ci_low)/2, 2), sd=round(sd, 2),
+                         needed=_seeds_for(sd, half_width, most=10**6)))
+    return pd.DataFrame(rows, columns=["finding", "seeds", "half_width", "sd", "needed"])
+
+def seeds_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it)
+                half_width: float = 2.5, # the 95 % interval's half-width wanted, in each finding's unit
+                only: tuple | None = None, # keep the findings starting with one of these, e.g. ('Table 2', 'Table 3')
+               ) -> str:
+    "`seeds_needed` as a markdown table for the docs."
+    d = seeds_needed(csv_path, half_width, only)
+    lines = [f"| finding | seeds | 95 % interval now | spread over seeds (SD) | seeds for ±{half_width:g} |",
+             "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {r.finding} | {r.seeds} | ±{r.half_width:.1f} | {r.sd:.1f} | {r.needed} |" for r in d.itertuples()]
+    return "\n".join(lines)
+
+# %% ../../nbs/09a_study.ipynb #d331291b
+def scoreboard_agreement(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it), e.g. the committed one
+                         other_csv, # a scoreboard of the same study on other seeds
+                        ) -> pd.DataFrame:
+    "Per finding both ran: effects, verdicts, whether they agree, and whether the other interval holds the estimate."
+    a, b = _read_scoreboard(csv_path), _read_scoreboard(other_csv)
+    m = a[a["verdict"] != "not run"].merge(b[b["verdict"] != "not run"], on="finding", suffixes=("", "_other"))
+    if not len(m): raise ValueError(f"{csv_path} and {other_csv}: no finding ran in both")
+    m["same_verdict"] = m["verdict"] == m["verdict_other"]
+    m["within"] = (m["ci_low_other"] <= m["measured"]) & (m["measured"] <= m["ci_high_other"])
+    cols = ["measured", "ci_low", "ci_high", "verdict", "seeds"]
+    return m[["finding"] + cols + [c + "_other" for c in cols] + ["same_verdict", "within"]].reset_index(drop=True)
+
+def agreement_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it), e.g. the committed one
+                    other_csv, # a scoreboard of the same study on other seeds
+                    names: tuple = ("first", "second"), # the two columns' titles, e.g. ('seeds 0-2', 'seeds 5-7')
+                   ) -> str:
+    "`scoreboard_agreement` as a markdown table and a sentence that counts the agreements."
+    d = scoreboard_agreement(csv_path, other_csv)
+    lines = [f"| finding | {names[0]} | {names[1]} | same verdict |", "| --- | --- | --- | --- |"]
+    for r in d.itertuples():
+        first = f"{_effect(r.finding, r.measured, r.ci_low, r.ci_high)}, {r.verdict}"
+        second = f"{_effect(r.finding, r.measured_other, r.ci_low_other, r.ci_high_other)}, {r.verdict_other}"
+        lines.append(f"| {r.finding} | {first} | {second} | {'yes' if r.same_verdict else '**no**'} |")
+    n = len(d)
+    lines += ["", f"The verdicts agree on {int(d['same_verdict'].sum())} of {_count(n, 'finding', 'findings')}; "
+                  f"the {names[1]} interval holds the {names[0]} estimate on {int(d['within'].sum())} of {n}."]
+    return "\n".join(lines)
 
 # %% ../../nbs/09a_study.ipynb #8e61afde
 _REGIME_COLUMNS = ("pipeline", "shots", "volume", "per_real", "stage1_epochs", "vanilla", "accuracy", "measured",
