@@ -144,3 +144,9 @@ def test_readme_and_tutorial_quote_the_regime_maps_ten_shot_cells(readme):
     assert regime_table(csv) in readme and regime_sentence(csv) in readme, "run `python tools/nb2readme.py`"
     out = "".join(nb2readme.asis_outputs(NBS/"tutorials"/"03_fewshot_volume.ipynb").values())
     assert regime_table(csv) in out and regime_sentence(csv) in out
+
+def test_readme_quotes_the_seeds_each_interval_needs(readme):
+    from synthbridge.miniature.study import seeds_table
+    for csv, only, rows in (("table2_seeds_0-9.csv", ("Table 2",), 4), ("scoreboard.csv", ("Table 3",), 3)):
+        table = seeds_table(RESULTS/csv, only=only)
+        assert table in readme and len(table.splitlines()) == 2 + rows, "run `python tools/nb2readme.py`"
