@@ -103,7 +103,8 @@ def test_tutorial_quotes_the_files():
     assert not hand_typed(_markdown(TUTORIAL)), hand_typed(_markdown(TUTORIAL))
 
 @pytest.mark.parametrize("name, quotes", [("03_fewshot_volume", ["| Fig. 4: ", "| Fig. 5: "]),
-                                          ("04_dsi", ["| Table 3: style gap, single template", "look-word lift"])])
+                                          ("04_dsi", ["| Table 3: style gap, single template", "look-word lift",
+                                                      "A classifier trained on the house look labels"])])
 def test_tutorials_quote_the_files(name, quotes):
     "Tutorials 3 and 4 print the committed scoreboard's rows (and the generator's probe) instead of typing them."
     nb = NBS/"tutorials"/f"{name}.ipynb"
@@ -147,6 +148,7 @@ def test_readme_and_tutorial_quote_the_regime_maps_ten_shot_cells(readme):
 
 def test_readme_quotes_the_seeds_each_interval_needs(readme):
     from synthbridge.miniature.study import seeds_table
-    for csv, only, rows in (("table2_seeds_0-9.csv", ("Table 2",), 4), ("scoreboard.csv", ("Table 3",), 3)):
+    for csv, only, rows in (("table2_seeds_0-9.csv", ("Table 2",), 4),
+                            ("scoreboard.csv", ("Table 3: bridged++", "Table 3: style gap"), 3)):
         table = seeds_table(RESULTS/csv, only=only)
         assert table in readme and len(table.splitlines()) == 2 + rows, "run `python tools/nb2readme.py`"

@@ -2,8 +2,8 @@
 # Measures what the README promises, as a new user meets it: from a fresh clone of this repository's HEAD, with an
 # empty cache, alone on the machine: `bash .ci/setup`, `synthbridge demo` (the default: 3 seeds), then
 # `synthbridge demo --study` in the same folder (it shares the demo's Table 2 runs), then `synthbridge demo --quick`.
-# Writes nbs/results/budgets.json (minutes, the machine, the commit) and copies the study's scoreboard.csv, the
-# demo's summary.json and the study's timing.json next to it; the README and the docs quote them through code.
+# Writes nbs/results/budgets.json (minutes, the machine, the commit) and copies the study's scoreboard.csv and
+# style_gap.json, the demo's summary.json and the study's timing.json next to it; the docs quote them through code.
 # Usage: bash tools/measure_budgets.sh [WORK_FOLDER]     (about 45 minutes on a 2-core CPU)
 set -euo pipefail
 SRC=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
@@ -24,7 +24,7 @@ step demo .venv/bin/synthbridge demo --out "$WORK/demo" --no-progress
 step study .venv/bin/synthbridge demo --study --out "$WORK/demo" --no-progress
 step quick .venv/bin/synthbridge demo --quick --out "$WORK/quick" --no-progress
 OUT="$SRC/nbs/results"; mkdir -p "$OUT"
-cp "$WORK/demo/scoreboard.csv" "$WORK/demo/summary.json" "$OUT/"
+cp "$WORK/demo/scoreboard.csv" "$WORK/demo/summary.json" "$WORK/demo/style_gap.json" "$OUT/"
 cp "$WORK/demo/timing.json" "$OUT/study_timing.json"
 python3 - "$WORK" "$OUT" "$(git rev-parse --short HEAD)" <<'PY'
 import json, os, platform, sys, time

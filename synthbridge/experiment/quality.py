@@ -12,7 +12,7 @@ import numpy as np
 from ..core import OwnedFiles, atomic_write_json
 
 # %% auto #0
-__all__ = ['domain_gap', 'verdict', 'style_quality', 'quality_text', 'report_quality', 'check_token']
+__all__ = ['domain_gap', 'frechet_distance', 'verdict', 'style_quality', 'quality_text', 'report_quality', 'check_token']
 
 # %% ../../nbs/07b_quality.ipynb #55a7e48b
 def _features(items, size=48):
@@ -40,6 +40,26 @@ def domain_gap(real, # `(item, label)` pairs of real images
     y = np.r_[np.zeros(len(real)), np.ones(len(synth))]
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=.1, max_iter=2000))
     return float(cross_val_score(clf, f, y, cv=StratifiedKFold(5, shuffle=True, random_state=seed)).mean()*100)
+
+# %% ../../nbs/07b_quality.ipynb #d29101af
+def _psd_sqrt(c):
+    "The square root of a symmetric positive semi-definite matrix (negative rounding in its eigenvalues clipped)."
+    w, v = np.linalg.eigh(c)
+    return (v*np.sqrt(np.clip(w, 0, None)))@v.T
+
+def _frechet(a, b) -> float:
+    "Fréchet distance between Gaussians fitted to the rows of `a` and of `b`."
+    d = a.mean(0) - b.mean(0)
+    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    ra = _psd_sqrt(ca)
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(ra@cb@ra), 0, None)).sum()     # tr((Σa^½ Σb Σa^½)^½)
+    return float(d@d + np.trace(ca) + np.trace(cb) - 2*cross)
+
+def frechet_distance(real, # `(item, label)` pairs of real images
+                     synth, # `(item, label)` pairs of synthetic images
+                    ) -> float:
+    "Fréchet distance between the real and synthetic images' ImageNet features (0: the same mean and covariance)."
+    return _frechet(_features(real).astype(np.float64), _features(synth).astype(np.float64))
 
 # %% ../../nbs/07b_quality.ipynb #858ca930
 def _generate(pipe, prompts: list, seed: int, steps: int, guidance: float, batch: int = 8) -> list:
@@ -83,7 +103,7 @@ def style_quality(pipe, # a text-to-image pipeline holding the style token
                   seed: int = 0, # seeds the image choice, the generation and the folds
                   probe_n: int = 2, # images per class and prompt of the look-word probe (0: no probe)
                  ) -> dict:
-    "Style gap with the token and with the single template, the verdict, and the model's look-word probe."
+    "Style gap and Fréchet distance with the token and with the single template, the verdict, the look-word probe."
     from synthbridge.prompts import make_prompt
     from synthbridge.data.registry import stratified_subset
     from synthbridge.generation.mini_probe import look_word_response
@@ -95,7 +115,9 @@ def style_quality(pipe, # a text-to-image pipeline holding the style token
         ps = [make_prompt(classes[l], l, i, seed, method=method, style_token=token if method == "dsi" else None)
               for i, l in enumerate(labels)]
         ims = _generate(pipe, ps, seed, steps, guidance)
-        res[f"gap_{'token' if method == 'dsi' else 'single'}"] = domain_gap(real, list(zip(ims, labels)), seed)
+        which = "token" if method == "dsi" else "single"
+        res[f"gap_{which}"] = domain_gap(real, list(zip(ims, labels)), seed)
+        res[f"fd_{which}"] = round(frechet_distance(real, list(zip(ims, labels))), 2)
     n = 2*len(real)
     res["helped"], res["verdict"] = verdict(res["gap_token"], res["gap_single"], n)
     res["noise_points"] = round(2*math.sqrt(_noise(res["gap_token"], n)**2 + _noise(res["gap_single"], n)**2), 2)
@@ -112,6 +134,9 @@ def quality_text(q: dict) -> str:
     lines = [f"style gap (domain classifier real vs generated, ImageNet features, {q['n_per_class']} images per "
              f"class; 50 % = no gap): with {q['token']} {q['gap_token']:.1f} %, single template {q['gap_single']:.1f} %",
              q["verdict"]]
+    if "fd_token" in q:
+        lines.append(f"Fréchet distance to the real images (the same features; lower is closer): with {q['token']} "
+                     f"{q['fd_token']:.1f}, single template {q['fd_single']:.1f}")
     if "look_words" in q:
         lw = q["look_words"]
         lines.append(f"look-word probe of the model: lift {lw['lift']:+.3f} (how often a colour word in the prompt "

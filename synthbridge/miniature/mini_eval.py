@@ -23,7 +23,7 @@ from .mini_settings import MiniSettings
 
 # %% auto #0
 __all__ = ['CLASSIFIER_LOOKS', 'read_evaluation', 'write_model_card', 'fashion_classifier', 'classification_accuracy_score',
-           'autoencoder_ceiling', 'evaluate_mini', 'world_figure']
+           'images_accuracy', 'autoencoder_ceiling', 'evaluate_mini', 'world_figure']
 
 # %% ../../nbs/08a_mini_eval.ipynb #a1e0c005
 def _progress(it, total, progress, desc):
@@ -429,6 +429,26 @@ def classification_accuracy_score(pipe, # a text-to-image pipeline (e.g. `mini_p
                 **({"by_classifier": by} if isinstance(classifier, dict) else {}),
                 n_per_class=n_per_class, guidance=guidance, num_inference_steps=num_inference_steps,
                 seed=seed, seconds=round(secs, 1), images_per_s=round(len(jobs)/secs, 2))
+
+# %% ../../nbs/08a_mini_eval.ipynb #5e30ca10
+@torch.no_grad()
+def images_accuracy(model, # a `fashion_classifier` model
+                    items, # `(image file or PIL image, label)` pairs, e.g. `SyntheticSet(...).select(20)`
+                    classes, # the items' class names in label order (Fashion-MNIST's names, any order)
+                    image_size: int = 32, # side the images are resized to, px (the classifier's)
+                   ) -> float:
+    "Share of `items` that `model` assigns to their own class."
+    from PIL import Image as PILImage
+    unknown = [c for c in classes if c not in MINI_CLASSES]
+    if unknown: raise ValueError(f"classes {unknown}: not Fashion-MNIST classes ({', '.join(MINI_CLASSES)})")
+    if not len(items): raise ValueError("items is empty: no image to score")
+    to_mini = [MINI_CLASSES.index(c) for c in classes]
+    def pixels(it):
+        im = it if isinstance(it, PILImage.Image) else PILImage.open(it)
+        return torch.from_numpy(np.array(im.convert("RGB").resize((image_size, image_size)))).permute(2, 0, 1)
+    x = torch.stack([pixels(it) for it, _ in items])
+    y = torch.tensor([to_mini[l] for _, l in items])
+    return (_predict(model, x) == y).float().mean().item()
 
 # %% ../../nbs/08a_mini_eval.ipynb #c3e1a002
 @torch.no_grad()

@@ -14,13 +14,13 @@ import pandas as pd
 from ..core import atomic_write_json, atomic_write_text
 from .demo_runs import DemoSettings
 from ..experiment.grid import Grid
-from ..experiment.quality import domain_gap
+from ..experiment.quality import domain_gap, frechet_distance
 
 # %% auto #0
 __all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'EXTRA_PARTS', 'REGIME_EXPECTED', 'ALL_PARTS', 'study_grids',
            'regime_grids', 'retrieval_grid', 'controls_grid', 'score', 'regime_map', 'check_parts', 'study',
-           'scoreboard_table', 'scoreboard_verdicts', 'seeds_needed', 'seeds_table', 'scoreboard_agreement',
-           'agreement_table', 'regime_table', 'regime_sentence']
+           'scoreboard_table', 'scoreboard_verdicts', 'house_sentence', 'seeds_needed', 'seeds_table',
+           'scoreboard_agreement', 'agreement_table', 'regime_table', 'regime_sentence']
 
 # %% ../../nbs/09a_study.ipynb #f590faca
 FINDINGS = (
@@ -40,6 +40,9 @@ FINDINGS = (
      "gap"),
     ("table3-gap", "Table 3: style gap, style inversion − single template (domain-classifier points)",
      "negative (the inverted style closes the gap)", "neg"),
+    ("table3-fd",
+     "Table 3: Fréchet distance to the real images, style inversion − single template (ImageNet features)",
+     "negative (the inverted style is closer to the real images)", "neg"),
     ("table1", "Table 1: LEEP of the synthetic head − the ImageNet head (LEEP units)", "positive", "pos"),
     ("retrieval-bpp", "Retrieval baseline: bridged++ on generated − on retrieved corpus images",
      "not in the paper (a natural baseline: do generated images beat retrieved ones?)", "diff"),
@@ -172,7 +175,7 @@ def _first(h): return float(h[0])*100 if isinstance(h, list) and h else None
 
 def score(df: pd.DataFrame, # results of the study's runs (`load_results`), Table 2's setting `s`
           s: DemoSettings, # Table 2's setting (the demo's)
-          gaps: dict | None = None, # {'single': {seed: %}, 'dsi': {seed: %}} style-gap measurements
+          gaps: dict | None = None, # {'single'/'dsi': {seed: gap %}, 'fd-…'/'house-…' likewise} as `_gaps` returns
           settings: dict | None = None, # `STUDY_SETTINGS` values to change
          ) -> pd.DataFrame:
     "The scoreboard: one row per finding with the measured effect, its 95 % interval over seeds and the verdict."
@@ -208,6 +211,7 @@ def score(df: pd.DataFrame, # results of the study's runs (`load_results`), Tabl
     gaps = gaps or {}
     eff["table3-gap-single"] = list((gaps.get("single") or {}).values())
     eff["table3-gap"] = _diff(gaps.get("dsi") or {}, gaps.get("single") or {})
+    eff["table3-fd"] = _diff(gaps.get("fd-dsi") or {}, gaps.get("fd-single") or {})
     lp = df[(df["pipeline"] == "bridged") & (df["shots"] == k)] if "leep_synthetic" in df else df.iloc[:0]
     eff["table1"] = [r.leep_synthetic - r.leep_imagenet for r in lp.itertuples()
                      if r.leep_synthetic is not None and r.leep_imagenet is not None and np.isfinite(r.leep_synthetic)]
@@ -231,24 +235,31 @@ def score(df: pd.DataFrame, # results of the study's runs (`load_results`), Tabl
 
 # %% ../../nbs/09a_study.ipynb #179b1827
 def _gaps(store, grid, s: DemoSettings, st, out: Path, progress=False) -> dict:
-    "Style-gap measurements per seed for single-template and style-inversion sets (cached in `out/style_gap.json`)."
+    ("Per seed, of the single-template and the style-inversion set: style gap and Fréchet distance (`gap_per_class` "
+     "images per class), house-look classifier accuracy (%, every image); kept in `out/style_gap.json`.")
     from synthbridge.data.synthetic import SyntheticSet
+    from synthbridge.miniature.mini_eval import fashion_classifier, images_accuracy
     from synthbridge.experiment.runner import real_dataset
     f = out/"style_gap.json"
     done = json.loads(f.read_text()) if f.exists() else {}
-    plan = grid.plan()
+    plan, house = grid.plan(), None
     ds = real_dataset(s.dataset, s.root)
     heldout = ds.subsets.get("heldout", ds.train)
     for run in plan.runs:
         m, seed = run.config.get("method"), run.seed
-        key = f"{m}:{seed}"
-        if m not in ("single", "dsi") or key in done or \
+        gap, fd, hc = f"{m}:{seed}", f"fd-{m}:{seed}", f"house-{m}:{seed}"
+        if m not in ("single", "dsi") or all(k in done for k in (gap, fd, hc)) or \
                 not (store.artifact_path(run.synth)/"done.0-of-1.json").exists(): continue
         real = [heldout[i] for i in _pick(heldout, st["gap_per_class"], seed)]
-        synth = SyntheticSet(store.artifact_path(run.synth)).select(st["gap_per_class"])
-        done[key] = domain_gap(real, synth, seed)
+        ss = SyntheticSet(store.artifact_path(run.synth))
+        synth = ss.select(st["gap_per_class"])
+        if gap not in done: done[gap] = domain_gap(real, synth, seed)
+        if fd not in done: done[fd] = frechet_distance(real, synth)
+        if hc not in done:
+            if house is None: house = fashion_classifier(look="house", progress=progress)[0]
+            done[hc] = 100*images_accuracy(house, ss.select(), ss.classes)   # every image: it needs no features
         atomic_write_json(f, done)
-    res = {"single": {}, "dsi": {}}
+    res = {k: {} for k in ("single", "dsi", "fd-single", "fd-dsi", "house-single", "house-dsi")}
     for key, v in done.items():
         m, seed = key.split(":"); res.setdefault(m, {})[int(seed)] = v
     return res
@@ -486,6 +497,20 @@ def scoreboard_verdicts(csv_path, # a scoreboard (`scoreboard.csv`, as `study` w
     parts += [f"{len(by[v])} {v} ({'; '.join(by[v])})" for v in other]
     return (f"The scoreboard's {_count(len(board), 'finding', 'findings')}: " + ", ".join(parts[:-1])
             + f" and {parts[-1]}.")
+
+# %% ../../nbs/09a_study.ipynb #112d2804
+def house_sentence(gap_json, # a `style_gap.json` written by `study` (its Table 3 part)
+                  ) -> str:
+    "One sentence: how often a classifier of the house look labels the single-template and the style-inversion images."
+    from synthbridge.miniature.mini import MINI_CLASSES
+    d = json.loads(Path(gap_json).read_text())
+    by = {m: [v for k, v in d.items() if k.startswith(f"house-{m}:")] for m in ("single", "dsi")}
+    if not all(by.values()):
+        raise ValueError(f"{gap_json}: no house-look classifier accuracy (keys 'house-single:SEED', 'house-dsi:SEED'); "
+                         "run the study's Table 3 part (`synthbridge demo --study --parts table3`) to measure it")
+    return (f"A classifier trained on the house look labels {np.mean(by['single']):.1f} % of the single-template "
+            f"images and {np.mean(by['dsi']):.1f} % of the style-inversion images (every image of each set, mean over "
+            f"{_count(len(by['dsi']), 'seed', 'seeds')}; chance: {100/len(MINI_CLASSES):.0f} %).")
 
 # %% ../../nbs/09a_study.ipynb #eae98c03
 def seeds_needed(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it)
