@@ -152,3 +152,8 @@ def test_readme_quotes_the_seeds_each_interval_needs(readme):
                             ("scoreboard.csv", ("Table 3: bridged++", "Table 3: style gap"), 3)):
         table = seeds_table(RESULTS/csv, only=only)
         assert table in readme and len(table.splitlines()) == 2 + rows, "run `python tools/nb2readme.py`"
+
+def test_readme_quotes_the_second_set_of_seeds(readme):
+    from synthbridge.miniature.study import agreement_table
+    table = agreement_table(RESULTS/"scoreboard.csv", RESULTS/"scoreboard_seeds_5-7.csv", names=("seeds 0-2", "seeds 5-7"))
+    assert table in readme, "run `python tools/nb2readme.py`"
