@@ -498,7 +498,7 @@ def scoreboard_verdicts(csv_path, # a scoreboard (`scoreboard.csv`, as `study` w
     return (f"The scoreboard's {_count(len(board), 'finding', 'findings')}: " + ", ".join(parts[:-1])
             + f" and {parts[-1]}.")
 
-# %% ../../nbs/09a_study.ipynb #112d2804
+# %% ../../nbs/09a_study.ipynb #a0d3044c
 def house_sentence(gap_json, # a `style_gap.json` written by `study` (its Table 3 part)
                   ) -> str:
     "One sentence: how often a classifier of the house look labels the single-template and the style-inversion images."
@@ -527,7 +527,8 @@ def seeds_needed(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes i
         sd = _sd(r.ci_low, r.ci_high, n)
         rows.append(dict(finding=r.finding, seeds=n, half_width=round((r.ci_high - r.ci_low)/2, 2), sd=round(sd, 2),
                          needed=_seeds_for(sd, half_width, most=10**6)))
-    return pd.DataFrame(rows, columns=["finding", "seeds", "half_width", "sd", "needed"])
+    out = pd.DataFrame(rows, columns=["finding", "seeds", "half_width", "sd", "needed"])
+    return out.astype({"needed": "Int64"})                      # <NA>: more than a million seeds
 
 def seeds_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it)
                 half_width: float = 2.5, # the 95 % interval's half-width wanted, in each finding's unit
@@ -537,7 +538,9 @@ def seeds_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it
     d = seeds_needed(csv_path, half_width, only)
     lines = [f"| finding | seeds | 95 % interval now | spread over seeds (SD) | seeds for ±{half_width:g} |",
              "| --- | --- | --- | --- | --- |"]
-    lines += [f"| {r.finding} | {r.seeds} | ±{r.half_width:.1f} | {r.sd:.1f} | {r.needed} |" for r in d.itertuples()]
+    need = lambda k: "more than 1,000,000" if pd.isna(k) else f"{k}"
+    lines += [f"| {r.finding} | {r.seeds} | ±{r.half_width:.1f} | {r.sd:.1f} | {need(r.needed)} |"
+              for r in d.itertuples()]
     return "\n".join(lines)
 
 # %% ../../nbs/09a_study.ipynb #d331291b
