@@ -149,7 +149,7 @@ def test_readme_and_tutorial_quote_the_regime_maps_ten_shot_cells(readme):
 def test_readme_quotes_the_seeds_each_interval_needs(readme):
     from synthbridge.miniature.study import seeds_table
     for csv, only, rows in (("table2_seeds_0-9.csv", ("Table 2",), 4),
-                            ("scoreboard_seeds_0-2_5-7.csv", ("Table 3: bridged++", "Table 3: style gap"), 3)):
+                            ("scoreboard_seeds_0-7.csv", ("Table 3: bridged++", "Table 3: style gap"), 3)):
         table = seeds_table(RESULTS/csv, only=only)
         assert table in readme and len(table.splitlines()) == 2 + rows, "run `python tools/nb2readme.py`"
 
@@ -158,7 +158,7 @@ def test_readme_quotes_the_second_set_of_seeds(readme):
     table = agreement_table(RESULTS/"scoreboard.csv", RESULTS/"scoreboard_seeds_5-7.csv", names=("seeds 0-2", "seeds 5-7"))
     assert table in readme, "run `python tools/nb2readme.py`"
 
-def test_readme_quotes_the_six_pooled_seeds(readme):
+def test_readme_quotes_the_eight_pooled_seeds(readme):
     from synthbridge.miniature.study import scoreboard_table, scoreboard_verdicts
-    csv = RESULTS/"scoreboard_seeds_0-2_5-7.csv"
+    csv = RESULTS/"scoreboard_seeds_0-7.csv"
     assert scoreboard_table(csv) in readme and scoreboard_verdicts(csv) in readme, "run `python tools/nb2readme.py`"
