@@ -12,7 +12,8 @@ import numpy as np
 from ..core import OwnedFiles, atomic_write_json
 
 # %% auto #0
-__all__ = ['domain_gap', 'frechet_distance', 'verdict', 'style_quality', 'quality_text', 'report_quality', 'check_token']
+__all__ = ['domain_gap', 'frechet_distance', 'style_distances', 'verdict', 'style_quality', 'quality_text', 'report_quality',
+           'check_token']
 
 # %% ../../nbs/07b_quality.ipynb #55a7e48b
 def _features(items, size=48):
@@ -32,12 +33,16 @@ def domain_gap(real, # `(item, label)` pairs of real images
               ) -> float:
     ("Style gap: 5-fold cross-validated accuracy (%) of a logistic regression telling synthetic from real in ImageNet "
      "features (50: no gap).")
+    return _gap(_features(real), _features(synth), seed)
+
+def _gap(fr, fs, seed: int) -> float:
+    "`domain_gap` of real features `fr` and synthetic features `fs`."
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    f = np.concatenate([_features(real), _features(synth)])
-    y = np.r_[np.zeros(len(real)), np.ones(len(synth))]
+    f = np.concatenate([fr, fs])
+    y = np.r_[np.zeros(len(fr)), np.ones(len(fs))]
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=.1, max_iter=2000))
     return float(cross_val_score(clf, f, y, cv=StratifiedKFold(5, shuffle=True, random_state=seed)).mean()*100)
 
@@ -60,6 +65,14 @@ def frechet_distance(real, # `(item, label)` pairs of real images
                     ) -> float:
     "Fréchet distance between the real and synthetic images' ImageNet features (0: the same mean and covariance)."
     return _frechet(_features(real).astype(np.float64), _features(synth).astype(np.float64))
+
+def style_distances(real, # `(item, label)` pairs of real images
+                    synth, # `(item, label)` pairs of synthetic images
+                    seed: int = 0, # seeds the style gap's cross-validation folds
+                   ) -> dict:
+    "`domain_gap` and `frechet_distance` of the same sets, from one pass of the network: `{'gap': %, 'fd': distance}`."
+    fr, fs = _features(real), _features(synth)
+    return dict(gap=_gap(fr, fs, seed), fd=_frechet(fr.astype(np.float64), fs.astype(np.float64)))
 
 # %% ../../nbs/07b_quality.ipynb #858ca930
 def _generate(pipe, prompts: list, seed: int, steps: int, guidance: float, batch: int = 8) -> list:
@@ -116,8 +129,8 @@ def style_quality(pipe, # a text-to-image pipeline holding the style token
               for i, l in enumerate(labels)]
         ims = _generate(pipe, ps, seed, steps, guidance)
         which = "token" if method == "dsi" else "single"
-        res[f"gap_{which}"] = domain_gap(real, list(zip(ims, labels)), seed)
-        res[f"fd_{which}"] = round(frechet_distance(real, list(zip(ims, labels))), 2)
+        d = style_distances(real, list(zip(ims, labels)), seed)
+        res[f"gap_{which}"], res[f"fd_{which}"] = d["gap"], round(d["fd"], 2)
     n = 2*len(real)
     res["helped"], res["verdict"] = verdict(res["gap_token"], res["gap_single"], n)
     res["noise_points"] = round(2*math.sqrt(_noise(res["gap_token"], n)**2 + _noise(res["gap_single"], n)**2), 2)

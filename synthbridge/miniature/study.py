@@ -14,7 +14,7 @@ import pandas as pd
 from ..core import atomic_write_json, atomic_write_text
 from .demo_runs import DemoSettings
 from ..experiment.grid import Grid
-from ..experiment.quality import domain_gap, frechet_distance
+from ..experiment.quality import style_distances
 
 # %% auto #0
 __all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'EXTRA_PARTS', 'REGIME_EXPECTED', 'ALL_PARTS', 'study_grids',
@@ -253,8 +253,9 @@ def _gaps(store, grid, s: DemoSettings, st, out: Path, progress=False) -> dict:
         real = [heldout[i] for i in _pick(heldout, st["gap_per_class"], seed)]
         ss = SyntheticSet(store.artifact_path(run.synth))
         synth = ss.select(st["gap_per_class"])
-        if gap not in done: done[gap] = domain_gap(real, synth, seed)
-        if fd not in done: done[fd] = frechet_distance(real, synth)
+        if gap not in done or fd not in done:
+            d = style_distances(real, synth, seed)                 # the network's features once for both
+            done[gap], done[fd] = done.get(gap, d["gap"]), done.get(fd, d["fd"])
         if hc not in done:
             if house is None: house = fashion_classifier(look="house", progress=progress)[0]
             done[hc] = 100*images_accuracy(house, ss.select(), ss.classes)   # every image: it needs no features
