@@ -20,7 +20,7 @@ from ..experiment.quality import style_distances
 __all__ = ['FINDINGS', 'STUDY_SETTINGS', 'STUDY_PARTS', 'EXTRA_PARTS', 'REGIME_EXPECTED', 'ALL_PARTS', 'study_grids',
            'regime_grids', 'retrieval_grid', 'controls_grid', 'score', 'regime_map', 'check_parts', 'study',
            'scoreboard_table', 'scoreboard_verdicts', 'house_sentence', 'seeds_needed', 'seeds_table',
-           'scoreboard_agreement', 'agreement_table', 'regime_table', 'regime_sentence']
+           'interval_sentence', 'scoreboard_agreement', 'agreement_table', 'regime_table', 'regime_sentence']
 
 # %% ../../nbs/09a_study.ipynb #f590faca
 FINDINGS = (
@@ -543,6 +543,29 @@ def seeds_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it
     lines += [f"| {r.finding} | {r.seeds} | ±{r.half_width:.1f} | {r.sd:.1f} | {need(r.needed)} |"
               for r in d.itertuples()]
     return "\n".join(lines)
+
+# %% ../../nbs/09a_study.ipynb #b44cfa1a
+def _seeds_span(seeds) -> str:
+    lo, hi = min(seeds), max(seeds)
+    return f"{lo} paired seeds" if lo == hi else f"{lo}-{hi} paired seeds"
+
+def interval_sentence(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it)
+                      half_width: float = 2.5, # the 95 % interval's half-width wanted, in each finding's unit
+                      only: tuple | None = None, # keep the findings starting with one of these, e.g. ('Table 2',)
+                     ) -> str:
+    "One sentence: how many findings have a 95 % interval within ± `half_width`, naming the wider ones."
+    d = seeds_needed(csv_path, half_width, only)
+    if not len(d):
+        raise ValueError(f"{csv_path}: no finding{'' if only is None else f' starting with one of {only!r}'} has an "
+                         "interval (it takes 2 or more seeds)")
+    wide = d[d["half_width"] > half_width]
+    need = lambda k: "more than 1,000,000" if pd.isna(k) else f"{k}"
+    head = (f"Within ±{half_width:g} at 95 %: {len(d) - len(wide)} of {_count(len(d), 'finding', 'findings')} "
+            f"({_seeds_span(d['seeds'])})")
+    if not len(wide): return head + "."
+    rest = "; ".join(f"{r.finding} (±{r.half_width:.1f} over {r.seeds} seeds; {need(r.needed)} seeds for "
+                     f"±{half_width:g} at its spread)" for r in wide.itertuples())
+    return f"{head}; wider: {rest}."
 
 # %% ../../nbs/09a_study.ipynb #d331291b
 def scoreboard_agreement(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it), e.g. the committed one
