@@ -112,6 +112,12 @@ def test_tutorials_quote_the_files(name, quotes):
     assert all(q in out for q in quotes), out
     assert not hand_typed(_markdown(nb)), hand_typed(_markdown(nb))
 
+def test_dsi_tutorial_quotes_the_eighteen_seeds():
+    from synthbridge.miniature.study import house_sentence, scoreboard_table
+    out = "".join(nb2readme.asis_outputs(NBS/"tutorials"/"04_dsi.ipynb").values())
+    assert scoreboard_table(RESULTS/"scoreboard_seeds_0-17.csv", only=("Table 3",)) in out
+    assert house_sentence(RESULTS/"style_gap_seeds_0-17.json") in out
+
 def test_shipped_model_card_is_written_from_its_files(tmp_path):
     "The card in the wheel is what `write_model_card` makes of the shipped files (training, evaluation, variants)."
     from synthbridge.miniature.mini import mini_web_path
