@@ -544,7 +544,7 @@ def seeds_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it
               for r in d.itertuples()]
     return "\n".join(lines)
 
-# %% ../../nbs/09a_study.ipynb #b44cfa1a
+# %% ../../nbs/09a_study.ipynb #98b650d9
 def _seeds_span(seeds) -> str:
     lo, hi = min(seeds), max(seeds)
     return f"{lo} paired seeds" if lo == hi else f"{lo}-{hi} paired seeds"
