@@ -480,19 +480,23 @@ def scoreboard_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writ
 # %% ../../nbs/09a_study.ipynb #3d3084e6
 def _count(n: int, one: str, many: str) -> str: return f"{n} {one if n == 1 else many}"
 
+def _span(ns) -> str:
+    "Seed counts as a range, e.g. '3-8', or '8' where they are all the same."
+    lo, hi = min(ns), max(ns)
+    return f"{lo}" if lo == hi else f"{lo}-{hi}"
+
 def scoreboard_verdicts(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it)
                        ) -> str:
     "One sentence: the scoreboard's findings by verdict, naming those reproduced and those not reproduced."
     board = _read_scoreboard(csv_path)
     by = {v: list(board.loc[board["verdict"] == v, "finding"]) for v in board["verdict"].unique()}
-    seeds = sorted(set(int(n) for n in board.loc[board["verdict"] == "inconclusive", "seeds"]))
+    seeds = [int(n) for n in board.loc[board["verdict"] == "inconclusive", "seeds"]]
     parts = [f"{len(by.get('reproduced', []))} reproduced"
              + (f" ({'; '.join(by['reproduced'])})" if by.get("reproduced") else ""),
              f"{len(by.get('not reproduced', []))} not reproduced"
              + (f" ({'; '.join(by['not reproduced'])})" if by.get("not reproduced") else ""),
              f"{len(by.get('inconclusive', []))} inconclusive"
-             + (f" (with {'-'.join(map(str, seeds[::max(1, len(seeds) - 1)]))} seeds the interval spans the "
-                "threshold)" if seeds else "")]
+             + (f" (with {_span(seeds)} seeds the interval spans the threshold)" if seeds else "")]
     if by.get("not run"): parts.append(f"{len(by['not run'])} not run")
     other = [v for v in by if v not in ("reproduced", "not reproduced", "inconclusive", "not run")]
     parts += [f"{len(by[v])} {v} ({'; '.join(by[v])})" for v in other]
@@ -531,6 +535,8 @@ def seeds_needed(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes i
     out = pd.DataFrame(rows, columns=["finding", "seeds", "half_width", "sd", "needed"])
     return out.astype({"needed": "Int64"})                      # <NA>: more than a million seeds
 
+def _needed(k) -> str: return "more than 1,000,000" if pd.isna(k) else f"{k}"    # `seeds_needed`'s <NA>
+
 def seeds_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it)
                 half_width: float = 2.5, # the 95 % interval's half-width wanted, in each finding's unit
                 only: tuple | None = None, # keep the findings starting with one of these, e.g. ('Table 2', 'Table 3')
@@ -539,16 +545,11 @@ def seeds_table(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it
     d = seeds_needed(csv_path, half_width, only)
     lines = [f"| finding | seeds | 95 % interval now | spread over seeds (SD) | seeds for ±{half_width:g} |",
              "| --- | --- | --- | --- | --- |"]
-    need = lambda k: "more than 1,000,000" if pd.isna(k) else f"{k}"
-    lines += [f"| {r.finding} | {r.seeds} | ±{r.half_width:.1f} | {r.sd:.1f} | {need(r.needed)} |"
+    lines += [f"| {r.finding} | {r.seeds} | ±{r.half_width:.1f} | {r.sd:.1f} | {_needed(r.needed)} |"
               for r in d.itertuples()]
     return "\n".join(lines)
 
 # %% ../../nbs/09a_study.ipynb #98b650d9
-def _seeds_span(seeds) -> str:
-    lo, hi = min(seeds), max(seeds)
-    return f"{lo} paired seeds" if lo == hi else f"{lo}-{hi} paired seeds"
-
 def interval_sentence(csv_path, # a scoreboard (`scoreboard.csv`, as `study` writes it)
                       half_width: float = 2.5, # the 95 % interval's half-width wanted, in each finding's unit
                       only: tuple | None = None, # keep the findings starting with one of these, e.g. ('Table 2',)
@@ -559,11 +560,10 @@ def interval_sentence(csv_path, # a scoreboard (`scoreboard.csv`, as `study` wri
         raise ValueError(f"{csv_path}: no finding{'' if only is None else f' starting with one of {only!r}'} has an "
                          "interval (it takes 2 or more seeds)")
     wide = d[d["half_width"] > half_width]
-    need = lambda k: "more than 1,000,000" if pd.isna(k) else f"{k}"
     head = (f"Within ±{half_width:g} at 95 %: {len(d) - len(wide)} of {_count(len(d), 'finding', 'findings')} "
-            f"({_seeds_span(d['seeds'])})")
+            f"({_span(d['seeds'])} paired seeds)")
     if not len(wide): return head + "."
-    rest = "; ".join(f"{r.finding} (±{r.half_width:.1f} over {r.seeds} seeds; {need(r.needed)} seeds for "
+    rest = "; ".join(f"{r.finding} (±{r.half_width:.1f} over {r.seeds} seeds; {_needed(r.needed)} seeds for "
                      f"±{half_width:g} at its spread)" for r in wide.itertuples())
     return f"{head}; wider: {rest}."
 
